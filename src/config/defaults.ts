@@ -1,0 +1,22 @@
+const DAY = 24 * 60 * 60;
+
+/** Defaults: the embedded single-machine install. Secrets have no default. */
+export const defaults = {
+  dataDir: './data',
+  database: { url: 'sqlite:./data/mandate.sqlite', poolMax: 10 },
+  as: {
+    issuer: 'http://localhost:3000',
+    host: 'localhost',
+    port: 3000,
+    trustProxy: false,
+    signingKeysFile: './data/signing-keys.json',
+    accessTokenTtl: 3600,
+    sessionTtl: 14 * DAY,
+    interactionTtl: 3600,
+    grantTtl: { default: 30 * DAY, max: 90 * DAY },
+    loginThrottle: { maxFailures: 5, windowSeconds: 15 * 60 },
+    purgeIntervalSeconds: 600,
+  },
+  proxy: { url: 'http://localhost:4000', host: 'localhost', port: 4000 },
+  proxyClient: { id: 'mandate-proxy' },
+};

@@ -1,0 +1,3 @@
+export { ConfigError } from './config-error.ts';
+export { loadConfig } from './load-config.ts';
+export type { Config } from './schema.ts';

@@ -1,0 +1,39 @@
+import { ConfigError } from './config-error.ts';
+import { deepFreeze, deepMerge } from './deep-merge.ts';
+import { defaults } from './defaults.ts';
+import { envMap } from './env-map.ts';
+import { configFromEnv } from './from-env.ts';
+import { type Config, configSchema } from './schema.ts';
+
+export interface LoadConfigInput {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Parsed contents of the configuration file, if there is one. */
+  file?: Record<string, unknown> | undefined;
+  /** Values that win over everything (generated local secrets, tests). */
+  overrides?: Record<string, unknown> | undefined;
+  readFile: (path: string) => string;
+}
+
+/** defaults < config file < environment < overrides, checked by one strict schema, frozen. */
+export function loadConfig({ env, file, overrides, readFile }: LoadConfigInput): Config {
+  let merged = deepMerge(defaults as Record<string, unknown>, file ?? {});
+  merged = deepMerge(merged, configFromEnv(env, readFile));
+  merged = deepMerge(merged, overrides ?? {});
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const envName = envMap.find((e) => e.path === path)?.env;
+      const where = envName ? `${path} (${envName})` : path;
+      const message =
+        issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+      return `${where || '(root)'}: ${message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const config = parsed.data;
+  if (config.as.grantTtl.default > config.as.grantTtl.max) {
+    throw new ConfigError('Invalid configuration:\n  as.grantTtl.default: must not exceed as.grantTtl.max');
+  }
+  return deepFreeze(config);
+}

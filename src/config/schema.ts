@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+const seconds = z.number().int().positive();
+const url = z.url({ protocol: /^https?$/ });
+
+/**
+ * The one strict schema for Mandate's configuration. Every process reads the part
+ * it needs; unknown keys are refused so a typo never passes silently.
+ */
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1),
+  database: z.strictObject({
+    /** `sqlite:<path>` (embedded default) or `postgres://…` */
+    url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://'),
+    password: z.string().optional(),
+    poolMax: z.number().int().min(1).max(100),
+  }),
+  as: z.strictObject({
+    issuer: url,
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    trustProxy: z.boolean(),
+    cookieKeys: z.array(z.string().min(32, 'each cookie key needs at least 32 characters')).min(1),
+    signingKeysFile: z.string().min(1),
+    accessTokenTtl: seconds,
+    sessionTtl: seconds,
+    interactionTtl: seconds,
+    grantTtl: z.strictObject({ default: seconds, max: seconds }),
+    loginThrottle: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: seconds }),
+    purgeIntervalSeconds: seconds,
+  }),
+  proxy: z.strictObject({
+    url,
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+  }),
+  /** The proxy's own client at the authorization server (introspection). */
+  proxyClient: z.strictObject({
+    id: z.string().min(1),
+    secret: z.string().min(32, 'needs at least 32 characters'),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;

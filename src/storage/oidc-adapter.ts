@@ -1,0 +1,110 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Clock } from './clock.ts';
+import type { Database } from './create-database.ts';
+import type { RevocationReason, RevocationStore } from './revocation-store.ts';
+
+export interface OidcAdapterDeps {
+  db: Database;
+  clock: Clock;
+  revocations: RevocationStore;
+  /** Why a grant is being destroyed right now (read from the request in flight). */
+  grantRevocationReason: () => RevocationReason;
+}
+
+/**
+ * oidc-provider's storage contract on knex. Every model lives in one payload table,
+ * except clients, which have their own table with hashed secrets. Destroying a Grant
+ * is where oidc-provider revokes one, so that is where the durable revocation mark
+ * and the log entry are written, in the same transaction.
+ */
+export function createOidcAdapterFactory({ db, clock, revocations, grantRevocationReason }: OidcAdapterDeps) {
+  const live = (q: ReturnType<typeof db>) =>
+    q.where((w) => w.whereNull('expires_at').orWhere('expires_at', '>', clock()));
+
+  const toPayload = (row: { payload: string; consumed_at: number | null } | undefined) => {
+    if (!row) return undefined;
+    const payload = JSON.parse(row.payload) as AdapterPayload;
+    return row.consumed_at ? { ...payload, consumed: Math.floor(Number(row.consumed_at) / 1000) } : payload;
+  };
+
+  function clientAdapter(): Adapter {
+    const unsupported = async () => {
+      throw new Error('clients are managed with `mandate client add`, not through oidc-provider');
+    };
+    return {
+      async find(id) {
+        const row = await db('clients').where({ client_id: id }).first();
+        if (!row) return undefined;
+        const metadata = JSON.parse(row.metadata) as AdapterPayload;
+        return row.secret_hash ? { ...metadata, client_secret: row.secret_hash } : metadata;
+      },
+      upsert: unsupported,
+      findByUid: unsupported,
+      findByUserCode: unsupported,
+      consume: unsupported,
+      destroy: unsupported,
+      revokeByGrantId: unsupported,
+    };
+  }
+
+  function payloadAdapter(model: string): Adapter {
+    return {
+      async upsert(id, payload, expiresIn) {
+        const row = {
+          model,
+          id,
+          payload: JSON.stringify(payload),
+          grant_id: payload.grantId ?? null,
+          uid: payload.uid ?? null,
+          user_code: payload.userCode ?? null,
+          expires_at: expiresIn ? clock() + expiresIn * 1000 : null,
+        };
+        await db('oidc_payloads').insert(row).onConflict(['model', 'id']).merge();
+      },
+      async find(id) {
+        return toPayload(
+          await live(db('oidc_payloads').where({ model, id })).first('payload', 'consumed_at'),
+        );
+      },
+      async findByUid(uid) {
+        return toPayload(
+          await live(db('oidc_payloads').where({ model, uid })).first('payload', 'consumed_at'),
+        );
+      },
+      async findByUserCode(userCode) {
+        return toPayload(
+          await live(db('oidc_payloads').where({ model, user_code: userCode })).first(
+            'payload',
+            'consumed_at',
+          ),
+        );
+      },
+      async consume(id) {
+        await db('oidc_payloads').where({ model, id }).update({ consumed_at: clock() });
+      },
+      async destroy(id) {
+        if (model === 'Grant') {
+          await revocations.revokeGrant(id, grantRevocationReason());
+          return;
+        }
+        await db('oidc_payloads').where({ model, id }).delete();
+      },
+      async revokeByGrantId(grantId) {
+        await db('oidc_payloads').where({ model, grant_id: grantId }).delete();
+      },
+    };
+  }
+
+  return (model: string): Adapter => (model === 'Client' ? clientAdapter() : payloadAdapter(model));
+}
+
+/** Deletes expired oidc-provider rows and expired single-token revocations. */
+export async function purgeExpired(
+  db: Database,
+  clock: Clock,
+): Promise<{ payloads: number; revokedTokens: number }> {
+  const now = clock();
+  const payloads = await db('oidc_payloads').where('expires_at', '<=', now).delete();
+  const revokedTokens = await db('revoked_tokens').where('expires_at', '<=', now).delete();
+  return { payloads, revokedTokens };
+}

@@ -1,0 +1,107 @@
+import type { Knex } from 'knex';
+import type { Clock } from './clock.ts';
+import type { Database } from './create-database.ts';
+
+export const REVOCATION_CHANNEL = 'mandate_revocations';
+
+export type RevocationReason =
+  | 'refresh_token_revoked'
+  | 'token_reuse'
+  | 'account_page'
+  | 'cli'
+  | 'expired'
+  | 'access_token_revoked'
+  | 'reauthorized'
+  | 'logout';
+
+export interface RevocationEntry {
+  seq: number;
+  kind: 'grant' | 'token';
+  subjectId: string;
+  grantId: string | null;
+  reason: string;
+  createdAt: number;
+}
+
+/**
+ * The durable record of revocations: marks grants and single token ids revoked and
+ * appends to the numbered log, in one transaction, so a listener that reconnects can
+ * catch up from the last sequence number it saw.
+ */
+export function createRevocationStore(db: Database, clock: Clock) {
+  async function append(
+    trx: Knex.Transaction,
+    kind: 'grant' | 'token',
+    subjectId: string,
+    grantId: string | null,
+    reason: string,
+  ) {
+    const [row] = await trx('revocations')
+      .insert({ kind, subject_id: subjectId, grant_id: grantId, reason, created_at: clock() })
+      .returning('seq');
+    const seq = typeof row === 'object' ? (row as { seq: number }).seq : (row as number);
+    if (db.engine === 'pg') await trx.raw('select pg_notify(?, ?)', [REVOCATION_CHANNEL, String(seq)]);
+    return seq;
+  }
+
+  return {
+    /** Marks the grant revoked, deletes every stored token of it, logs it. Idempotent. */
+    async revokeGrant(grantId: string, reason: RevocationReason): Promise<boolean> {
+      return db.transaction(async (trx) => {
+        const row = await trx('grants').where({ id: grantId }).first('revoked_at');
+        await trx('oidc_payloads').where({ grant_id: grantId }).delete();
+        await trx('oidc_payloads').where({ model: 'Grant', id: grantId }).delete();
+        if (row?.revoked_at) return false;
+        if (row) {
+          await trx('grants').where({ id: grantId }).update({ revoked_at: clock(), revoked_reason: reason });
+        }
+        await append(trx, 'grant', grantId, grantId, reason);
+        return true;
+      });
+    },
+
+    /** Revokes one access token id until it would have expired anyway. Idempotent. */
+    async revokeToken(
+      jti: string,
+      grantId: string | null,
+      expiresAt: number,
+      reason: RevocationReason,
+    ): Promise<boolean> {
+      return db.transaction(async (trx) => {
+        const inserted = await trx('revoked_tokens')
+          .insert({ jti, grant_id: grantId, expires_at: expiresAt, revoked_at: clock() })
+          .onConflict('jti')
+          .ignore()
+          .returning('jti');
+        if (inserted.length === 0) return false;
+        await append(trx, 'token', jti, grantId, reason);
+        return true;
+      });
+    },
+
+    async isTokenRevoked(jti: string): Promise<boolean> {
+      const row = await db('revoked_tokens').where({ jti }).first('jti');
+      return Boolean(row);
+    },
+
+    /** Log entries after `afterSeq`, oldest first. */
+    async readLog(afterSeq: number, limit = 1000): Promise<RevocationEntry[]> {
+      const rows = await db('revocations').where('seq', '>', afterSeq).orderBy('seq').limit(limit);
+      return rows.map((r) => ({
+        seq: Number(r.seq),
+        kind: r.kind,
+        subjectId: r.subject_id,
+        grantId: r.grant_id,
+        reason: r.reason,
+        createdAt: Number(r.created_at),
+      }));
+    },
+
+    async lastSeq(): Promise<number> {
+      const row = await db('revocations').max({ seq: 'seq' }).first();
+      return Number(row?.seq ?? 0);
+    },
+  };
+}
+
+export type RevocationStore = ReturnType<typeof createRevocationStore>;
