@@ -1,0 +1,53 @@
+import { notice } from './alerts.ts';
+import { csrfField } from './csrf-field.ts';
+import { html, type SafeHtml } from './html.ts';
+import { layout } from './layout.ts';
+import { utcTime } from './utc-time.ts';
+
+export type ConnectedAppView = {
+  grantId: string;
+  clientName: string;
+  scopes: Array<{ value: string; text: string }>;
+  grantedAt: Date;
+  expiresAt: Date;
+};
+
+export type AccountView = {
+  csrfToken: string;
+  username: string;
+  apps: ConnectedAppView[];
+  notice?: string;
+};
+
+function connectedApp(app: ConnectedAppView, index: number, csrfToken: string): SafeHtml {
+  const headingId = `app-${index}`;
+  const scopes = app.scopes.map((s) => html`<li>${s.text} <code class="scope-token">${s.value}</code></li>`);
+  return html`<li>
+<article class="card" aria-labelledby="${headingId}">
+<h2 id="${headingId}">${app.clientName}</h2>
+<dl class="dates">
+<div><dt>Allowed</dt><dd>${utcTime(app.grantedAt)}</dd></div>
+<div><dt>Expires</dt><dd>${utcTime(app.expiresAt)}</dd></div>
+</dl>
+<h3>Can use</h3>
+${scopes.length > 0 ? html`<ul class="scope-list">${scopes}</ul>` : html`<p>No AI provider access.</p>`}
+<form method="post" action="/account/grants/${encodeURIComponent(app.grantId)}/revoke">
+${csrfField(csrfToken)}
+<button type="submit" class="button button-danger">Revoke<span class="visually-hidden"> ${app.clientName}</span></button>
+</form>
+</article>
+</li>`;
+}
+
+/** Connected apps page. Each app has its own form posting `csrf` to /account/grants/<grantId>/revoke. */
+export function renderAccount({ csrfToken, username, apps, notice: message }: AccountView): string {
+  const list =
+    apps.length === 0
+      ? html`<p class="empty">No apps can use your AI accounts. When you allow an app, it appears here and you can revoke it at any time.</p>`
+      : html`<ul class="app-list">${apps.map((app, i) => connectedApp(app, i, csrfToken))}</ul>`;
+  const body = html`<h1>Connected apps</h1>
+${message && notice(message)}
+<p class="lede">These apps can use your AI accounts. Revoking an app cuts off its access at once.</p>
+${list}`;
+  return layout({ title: 'Connected apps', body, signedInAs: username, csrfToken, current: '/account' });
+}

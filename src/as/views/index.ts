@@ -1,0 +1,16 @@
+export type { AccountView, ConnectedAppView } from './account.ts';
+export { renderAccount } from './account.ts';
+export type { ConsentView, DurationView, ScopeGroupView, ScopeView } from './consent.ts';
+export { renderConsent } from './consent.ts';
+export type { HtmlValue, SafeHtml } from './html.ts';
+export { escapeHtml, html, raw } from './html.ts';
+export type { LayoutOptions } from './layout.ts';
+export { layout } from './layout.ts';
+export type { LoginView } from './login.ts';
+export { renderLogin } from './login.ts';
+export type { MessageView } from './message.ts';
+export { renderMessage } from './message.ts';
+export type { ChangePasswordView } from './password.ts';
+export { renderChangePassword } from './password.ts';
+export type { Stylesheet } from './stylesheet.ts';
+export { stylesheet } from './stylesheet.ts';

@@ -1,0 +1,24 @@
+export type { Capability, UpstreamRoute } from './capability-table.ts';
+export {
+  CAPABILITIES,
+  CAPABILITY_TABLE,
+  capabilitiesFor,
+  isCapability,
+  isCapabilityOffered,
+} from './capability-table.ts';
+export { describeCapability } from './describe-capability.ts';
+export { describeScope } from './describe-scope.ts';
+export { findMissingScope } from './find-missing-scope.ts';
+export { formatScope } from './format-scope.ts';
+export { isAiScope, isOidcScope, OIDC_SCOPES } from './oidc-scopes.ts';
+export { MAX_SCOPE_LENGTH, parseScope } from './parse-scope.ts';
+export type { Provider } from './providers.ts';
+export { isProvider, PROVIDERS, providerDisplayName } from './providers.ts';
+export type { ResolvedCapability } from './resolve-capability.ts';
+export { resolveCapability } from './resolve-capability.ts';
+export type { ParseScopeResult, Scope } from './scope.ts';
+export { ANY_MODEL } from './scope.ts';
+export { scopeCovers } from './scope-covers.ts';
+export { isScopeToken } from './scope-token.ts';
+export { scopesAllow } from './scopes-allow.ts';
+export { splitScopeParam } from './split-scope-param.ts';
