@@ -57,7 +57,12 @@ export function createOidcAdapterFactory({ db, clock, revocations, grantRevocati
           grant_id: payload.grantId ?? null,
           uid: payload.uid ?? null,
           user_code: payload.userCode ?? null,
-          expires_at: expiresIn ? clock() + expiresIn * 1000 : null,
+          expires_at:
+            typeof payload.exp === 'number'
+              ? payload.exp * 1000
+              : expiresIn
+                ? clock() + expiresIn * 1000
+                : null,
         };
         await db('oidc_payloads').insert(row).onConflict(['model', 'id']).merge();
       },

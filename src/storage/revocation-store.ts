@@ -6,13 +6,14 @@ export const REVOCATION_CHANNEL = 'mandate_revocations';
 
 export type RevocationReason =
   | 'refresh_token_revoked'
-  | 'token_reuse'
+  | 'code_reuse'
+  | 'refresh_token_reuse'
   | 'account_page'
   | 'cli'
   | 'expired'
   | 'access_token_revoked'
   | 'reauthorized'
-  | 'logout';
+  | 'other';
 
 export interface RevocationEntry {
   seq: number;

@@ -1,0 +1,190 @@
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { default as Provider } from 'oidc-provider';
+import { describeScope, parseScope } from '../../scopes/index.ts';
+import { decoyPasswordHash, hashPassword, verifyPassword } from '../../shared/password.ts';
+import type { Account } from '../../storage/account-store.ts';
+import type { Stores } from '../../storage/index.ts';
+import type { BrowserSession } from '../http/browser-session.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { sendHtml } from '../http/html-response.ts';
+import type { LoginThrottle } from '../http/login-throttle.ts';
+import { FormError, readForm } from '../http/read-form.ts';
+import { renderAccount, renderChangePassword, renderLogin, renderMessage } from '../views/index.ts';
+
+export interface AccountDeps {
+  provider: Provider;
+  stores: Stores;
+  csrf: Csrf;
+  session: BrowserSession;
+  throttle: LoginThrottle;
+}
+
+const MIN_PASSWORD = 10;
+
+type AccountState = { account: Account; form?: URLSearchParams };
+
+/** The person's own pages: connected apps with Revoke, change password, sign in and out. */
+export function createAccountRoutes({ provider, stores, csrf, session, throttle }: AccountDeps) {
+  const router = new Router<AccountState>();
+
+  router.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!(err instanceof FormError)) throw err;
+      sendHtml(
+        ctx,
+        renderMessage({ title: 'Bad request', message: err.message, status: 'error' }),
+        err.status,
+      );
+    }
+  });
+
+  /** Signed-in pages; POSTs must carry this browser's CSRF token. */
+  async function signedIn(ctx: Context, next: Next) {
+    const account = await session.account(ctx);
+    if (!account) {
+      if (ctx.method === 'GET') return ctx.redirect('/account/login');
+      return sendHtml(
+        ctx,
+        renderMessage({ title: 'Signed out', message: 'Sign in again.', status: 'error' }),
+        401,
+      );
+    }
+    ctx.state.account = account;
+    if (ctx.method === 'POST') {
+      const form = await readForm(ctx);
+      if (!csrf.verify(ctx, form.get('csrf'))) {
+        return sendHtml(
+          ctx,
+          renderMessage({
+            title: 'Form expired',
+            message: 'Go back, reload the page and try again.',
+            status: 'error',
+          }),
+          403,
+        );
+      }
+      ctx.state.form = form;
+    }
+    await next();
+  }
+
+  async function showApps(ctx: Context, account: Account, notice?: string) {
+    const grants = await stores.grants.listLiveForAccount(account.id);
+    const names = new Map<string, string>();
+    for (const g of grants) {
+      if (!names.has(g.clientId)) {
+        const client = await provider.Client.find(g.clientId);
+        names.set(g.clientId, (client?.clientName as string | undefined) ?? g.clientId);
+      }
+    }
+    sendHtml(
+      ctx,
+      renderAccount({
+        csrfToken: csrf.token(ctx),
+        username: account.username,
+        apps: grants.map((g) => ({
+          grantId: g.id,
+          clientName: names.get(g.clientId) ?? g.clientId,
+          scopes: g.scopes.map((value) => {
+            const parsed = parseScope(value);
+            return { value, text: parsed.ok ? describeScope(parsed.scope) : value };
+          }),
+          grantedAt: new Date(g.createdAt),
+          expiresAt: new Date(g.expiresAt),
+        })),
+        ...(notice ? { notice } : {}),
+      }),
+    );
+  }
+
+  router.get('/account/login', async (ctx) => {
+    if (await session.account(ctx)) return ctx.redirect('/account');
+    sendHtml(ctx, renderLogin({ action: '/account/login', csrfToken: csrf.token(ctx) }));
+  });
+
+  router.post('/account/login', async (ctx) => {
+    const form = await readForm(ctx);
+    const username = (form.get('username') ?? '').trim();
+    const again = (status: number, extra: { error?: string; throttled?: boolean }) =>
+      sendHtml(
+        ctx,
+        renderLogin({ action: '/account/login', csrfToken: csrf.token(ctx), username, ...extra }),
+        status,
+      );
+    if (!csrf.verify(ctx, form.get('csrf')))
+      return again(403, { error: 'Your form expired. Please try again.' });
+    const wait = await throttle.blockedFor(username, ctx.ip);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      return again(429, { throttled: true });
+    }
+    const account = username ? await stores.accounts.findByUsername(username) : undefined;
+    const ok = await verifyPassword(form.get('password') ?? '', account?.passwordHash ?? decoyPasswordHash);
+    if (!account || !ok) {
+      await throttle.failed(username, ctx.ip);
+      return again(401, { error: 'Wrong username or password.' });
+    }
+    await throttle.succeeded(username);
+    await session.signIn(ctx, account.id);
+    ctx.status = 303;
+    ctx.redirect('/account');
+  });
+
+  router.get('/account', signedIn, (ctx) => showApps(ctx, ctx.state.account));
+
+  router.post('/account/grants/:grantId/revoke', signedIn, async (ctx) => {
+    const { account } = ctx.state;
+    const grant = await stores.grants.find(ctx.params.grantId as string);
+    if (!grant || grant.accountId !== account.id) {
+      return sendHtml(
+        ctx,
+        renderMessage({ title: 'Not found', message: 'No such connected app.', status: 'error' }),
+        404,
+      );
+    }
+    await stores.revocations.revokeGrant(grant.id, 'account_page');
+    const client = await provider.Client.find(grant.clientId);
+    const name = (client?.clientName as string | undefined) ?? grant.clientId;
+    await showApps(ctx, account, `${name} can no longer use your accounts.`);
+  });
+
+  router.get('/account/password', signedIn, (ctx) => {
+    sendHtml(ctx, renderChangePassword({ csrfToken: csrf.token(ctx), username: ctx.state.account.username }));
+  });
+
+  router.post('/account/password', signedIn, async (ctx) => {
+    const { account, form } = ctx.state as Required<AccountState>;
+    const again = (status: number, view: { error?: string; notice?: string }) =>
+      sendHtml(
+        ctx,
+        renderChangePassword({ csrfToken: csrf.token(ctx), username: account.username, ...view }),
+        status,
+      );
+    const next = form.get('new_password') ?? '';
+    if (!(await verifyPassword(form.get('current_password') ?? '', account.passwordHash))) {
+      return again(400, { error: 'Your current password is not right.' });
+    }
+    if (next.length < MIN_PASSWORD)
+      return again(400, { error: `Choose a new password of at least ${MIN_PASSWORD} characters.` });
+    if (next !== form.get('confirm_password')) return again(400, { error: 'The two new passwords differ.' });
+    await stores.accounts.setPasswordHash(account.id, await hashPassword(next));
+    again(200, { notice: 'Your password was changed.' });
+  });
+
+  router.post('/account/logout', signedIn, async (ctx) => {
+    await session.signOut(ctx);
+    sendHtml(
+      ctx,
+      renderMessage({
+        title: 'Signed out',
+        message: 'You are signed out of Mandate. Apps you connected keep working until you revoke them.',
+        status: 'info',
+      }),
+    );
+  });
+
+  return router;
+}

@@ -1,0 +1,62 @@
+import Koa from 'koa';
+import mount from 'koa-mount';
+import type Provider from 'oidc-provider';
+import type { Stores } from '../storage/index.ts';
+import { createAccountRoutes } from './account/routes.ts';
+import { createBrowserSession } from './http/browser-session.ts';
+import { createCsrf } from './http/csrf.ts';
+import { createLoginThrottle } from './http/login-throttle.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { createInteractionRoutes } from './interactions/routes.ts';
+import { stylesheet } from './views/index.ts';
+
+export interface AsAppOptions {
+  issuer: string;
+  proxyUrl: string;
+  cookieKeys: readonly string[];
+  trustProxy: boolean;
+  sessionTtl: number;
+  grantTtl: { default: number; max: number };
+  loginThrottle: { maxFailures: number };
+}
+
+/** The authorization server: hosted pages and account pages in front of oidc-provider. */
+export function createAsApp(options: AsAppOptions, provider: Provider, stores: Stores): Koa {
+  const app = new Koa();
+  app.keys = [...options.cookieKeys];
+  app.proxy = options.trustProxy;
+  const secure = new URL(options.issuer).protocol === 'https:';
+  const csrf = createCsrf({ key: options.cookieKeys[0] as string, secure });
+  const throttle = createLoginThrottle(stores.loginFailures, options.loginThrottle.maxFailures);
+  const session = createBrowserSession(provider, stores.accounts, { ttl: options.sessionTtl, secure });
+
+  app.use(securityHeaders);
+
+  const css = stylesheet();
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/static/mandate.css' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.type = 'text/css; charset=utf-8';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.etag = css.sha256;
+      ctx.body = css.body;
+      return;
+    }
+    if (ctx.path === '/' && ctx.method === 'GET') return ctx.redirect('/account');
+    await next();
+  });
+
+  const interactions = createInteractionRoutes({
+    provider,
+    stores,
+    csrf,
+    throttle,
+    proxyUrl: options.proxyUrl,
+    grantTtl: options.grantTtl,
+  });
+  const account = createAccountRoutes({ provider, stores, csrf, session, throttle });
+  app.use(interactions.routes());
+  app.use(account.routes());
+  app.use(account.allowedMethods());
+  app.use(mount(provider));
+  return app;
+}

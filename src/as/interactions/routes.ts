@@ -1,0 +1,207 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { errors, type default as Provider } from 'oidc-provider';
+import { decoyPasswordHash, verifyPassword } from '../../shared/password.ts';
+import type { Stores } from '../../storage/index.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { durationChoices } from '../http/durations.ts';
+import { sendHtml } from '../http/html-response.ts';
+import type { LoginThrottle } from '../http/login-throttle.ts';
+import { FormError, readForm } from '../http/read-form.ts';
+import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
+import { groupScopesForConsent } from './requested-scopes.ts';
+
+export interface InteractionDeps {
+  provider: Provider;
+  stores: Stores;
+  csrf: Csrf;
+  throttle: LoginThrottle;
+  proxyUrl: string;
+  grantTtl: { default: number; max: number };
+}
+
+interface Details {
+  uid: string;
+  prompt: { name: string; details: Record<string, unknown> };
+  params: Record<string, unknown>;
+  session?: { accountId?: string };
+}
+
+/** Sign-in and consent pages at /interaction/:uid, server-rendered and CSRF-protected. */
+export function createInteractionRoutes({
+  provider,
+  stores,
+  csrf,
+  throttle,
+  proxyUrl,
+  grantTtl,
+}: InteractionDeps) {
+  const router = new Router();
+
+  router.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof errors.SessionNotFound) {
+        sendHtml(
+          ctx,
+          renderMessage({
+            title: 'This sign-in link has expired',
+            message: 'Go back to the app and start again.',
+            status: 'error',
+          }),
+          400,
+        );
+      } else if (err instanceof FormError) {
+        sendHtml(
+          ctx,
+          renderMessage({ title: 'Bad request', message: err.message, status: 'error' }),
+          err.status,
+        );
+      } else {
+        throw err;
+      }
+    }
+  });
+
+  const details = (ctx: Context) =>
+    provider.interactionDetails(ctx.req, ctx.res) as Promise<unknown> as Promise<Details>;
+
+  async function clientView(clientId: unknown) {
+    const client = await provider.Client.find(String(clientId));
+    const redirect = client?.redirectUris?.[0];
+    return {
+      name: (client?.clientName as string | undefined) ?? String(clientId),
+      redirectHost: redirect ? new URL(redirect).host : '',
+    };
+  }
+
+  async function finish(ctx: Context, result: Record<string, unknown>, mergeWithLastSubmission: boolean) {
+    const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
+    ctx.status = 303;
+    ctx.redirect(returnTo);
+  }
+
+  function requestedAiScopes(d: Details): string[] {
+    const missing = d.prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
+    return missing?.[proxyUrl] ?? [];
+  }
+
+  async function showLogin(
+    ctx: Context,
+    d: Details,
+    extra: { error?: string; username?: string; throttled?: boolean } = {},
+    status = 200,
+  ) {
+    const client = await clientView(d.params.client_id);
+    sendHtml(
+      ctx,
+      renderLogin({
+        action: `/interaction/${d.uid}/login`,
+        csrfToken: csrf.token(ctx),
+        clientName: client.name,
+        ...extra,
+      }),
+      status,
+    );
+  }
+
+  async function showConsent(ctx: Context, d: Details, error?: string, status = 200) {
+    const account = d.session?.accountId ? await stores.accounts.findById(d.session.accountId) : undefined;
+    sendHtml(
+      ctx,
+      renderConsent({
+        action: `/interaction/${d.uid}/consent`,
+        csrfToken: csrf.token(ctx),
+        client: await clientView(d.params.client_id),
+        account: account?.username ?? '',
+        groups: groupScopesForConsent(requestedAiScopes(d)),
+        durations: durationChoices(grantTtl.max).map(([seconds, label]) => ({
+          seconds,
+          label,
+          selected: seconds === grantTtl.default,
+        })),
+        ...(error ? { error } : {}),
+      }),
+      status,
+    );
+  }
+
+  router.get('/interaction/:uid', async (ctx) => {
+    const d = await details(ctx);
+    if (d.prompt.name === 'login') return showLogin(ctx, d);
+    if (d.prompt.name === 'consent') return showConsent(ctx, d);
+    sendHtml(
+      ctx,
+      renderMessage({ title: 'Unexpected step', message: 'Start again from the app.', status: 'error' }),
+      400,
+    );
+  });
+
+  router.post('/interaction/:uid/login', async (ctx) => {
+    const d = await details(ctx);
+    const form = await readForm(ctx);
+    if (!csrf.verify(ctx, form.get('csrf')))
+      return showLogin(ctx, d, { error: 'Your form expired. Please try again.' }, 403);
+    if (d.prompt.name !== 'login') return showConsent(ctx, d);
+    const username = (form.get('username') ?? '').trim();
+    const password = form.get('password') ?? '';
+    const wait = await throttle.blockedFor(username, ctx.ip);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      return showLogin(ctx, d, { username, throttled: true }, 429);
+    }
+    const account = username ? await stores.accounts.findByUsername(username) : undefined;
+    const ok = await verifyPassword(password, account?.passwordHash ?? decoyPasswordHash);
+    if (!account || !ok) {
+      await throttle.failed(username, ctx.ip);
+      return showLogin(ctx, d, { username, error: 'Wrong username or password.' }, 401);
+    }
+    await throttle.succeeded(username);
+    await finish(ctx, { login: { accountId: account.id } }, false);
+  });
+
+  router.post('/interaction/:uid/consent', async (ctx) => {
+    const d = await details(ctx);
+    const form = await readForm(ctx);
+    if (d.prompt.name !== 'consent') return showLogin(ctx, d);
+    if (!csrf.verify(ctx, form.get('csrf')))
+      return showConsent(ctx, d, 'Your form expired. Please try again.', 403);
+
+    if (form.get('decision') !== 'allow') {
+      return finish(ctx, { error: 'access_denied', error_description: 'the person denied access' }, false);
+    }
+
+    const requested = requestedAiScopes(d);
+    const chosen = requested.filter((s) => form.getAll('scope').includes(s));
+    if (chosen.length === 0) return showConsent(ctx, d, 'Choose at least one permission, or Deny.', 400);
+    const duration = Number(form.get('duration'));
+    if (!durationChoices(grantTtl.max).some(([s]) => s === duration)) {
+      return showConsent(ctx, d, 'Choose how long access lasts.', 400);
+    }
+
+    const accountId = d.session?.accountId as string;
+    const clientId = String(d.params.client_id);
+    const grant = new provider.Grant({ accountId, clientId });
+    grant.addResourceScope(proxyUrl, chosen.join(' '));
+    const unticked = requested.filter((s) => !chosen.includes(s));
+    if (unticked.length > 0) grant.rejectResourceScope(proxyUrl, unticked.join(' '));
+    const oidcScope = (d.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+    if (oidcScope.length > 0) grant.addOIDCScope(oidcScope.join(' '));
+    const expiresAt = Date.now() + duration * 1000;
+    // The grant's expiry is the person's choice, set before its first save so every
+    // token lifetime derived from it (and the stored row's TTL) follows.
+    grant.exp = Math.floor(expiresAt / 1000);
+    const grantId = await grant.save();
+    await stores.grants.record({
+      id: grantId,
+      accountId,
+      clientId,
+      scopes: chosen,
+      expiresAt: grant.exp * 1000,
+    });
+    await finish(ctx, { consent: { grantId } }, true);
+  });
+
+  return router;
+}

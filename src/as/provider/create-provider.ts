@@ -1,0 +1,165 @@
+import type { JWK } from 'jose';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
+import { hashClientSecret } from '../../shared/client-secret.ts';
+import type { Stores } from '../../storage/index.ts';
+import { createOidcAdapterFactory } from '../../storage/oidc-adapter.ts';
+import { renderMessage } from '../views/index.ts';
+import { grantRevocationReasonFromRequest, useHashedClientSecrets } from './internals.ts';
+import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
+import { createLifetimes } from './lifetimes.ts';
+import { createGetResourceServerInfo } from './resource-server.ts';
+import { createAccessTokenVerifier } from './verify-access-token.ts';
+
+export interface ProviderOptions {
+  issuer: string;
+  proxyUrl: string;
+  proxyClient: { id: string; secret: string };
+  cookieKeys: readonly string[];
+  signingKeys: readonly JWK[];
+  trustProxy: boolean;
+  accessTokenTtl: number;
+  sessionTtl: number;
+  interactionTtl: number;
+  defaultGrantTtl: number;
+}
+
+const publicJwk = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }: JWK): JWK => pub;
+
+/** oidc-provider configured for Mandate: code + PKCE only, JWT access tokens for the proxy. */
+export function createProvider(options: ProviderOptions, stores: Stores): Provider {
+  const { issuer, proxyUrl } = options;
+  const getResourceServerInfo = createGetResourceServerInfo({
+    proxyUrl,
+    accessTokenTtl: options.accessTokenTtl,
+  });
+
+  const configuration: Configuration = {
+    adapter: createOidcAdapterFactory({
+      db: stores.db,
+      clock: stores.clock,
+      revocations: stores.revocations,
+      grantRevocationReason: grantRevocationReasonFromRequest,
+    }),
+    clients: [
+      {
+        client_id: options.proxyClient.id,
+        client_secret: hashClientSecret(options.proxyClient.secret),
+        client_name: 'Mandate proxy',
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    async findAccount(_ctx, id) {
+      const account = await stores.accounts.findById(id);
+      if (!account) return undefined;
+      return { accountId: account.id, claims: async () => ({ sub: account.id }) };
+    },
+    jwks: { keys: options.signingKeys as JWK[] } as Configuration['jwks'],
+    cookies: {
+      keys: [...options.cookieKeys],
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    scopes: ['openid'],
+    claims: { openid: ['sub'] },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256'],
+      requestObjectSigningAlgValues: ['ES256'],
+      userinfoSigningAlgValues: ['ES256'],
+      introspectionSigningAlgValues: ['ES256'],
+      authorizationSigningAlgValues: ['ES256'],
+      clientAuthSigningAlgValues: ['ES256'],
+    },
+    extraClientMetadata: {
+      properties: ['allowed_ai_scopes'],
+      validator(_ctx, key, value) {
+        if (key !== 'allowed_ai_scopes' || value === undefined) return;
+        if (typeof value !== 'string')
+          throw new TypeError('allowed_ai_scopes must be a space-separated string');
+        for (const scope of splitScopeParam(value)) {
+          if (!isScopeToken(scope) || !parseScope(scope).ok)
+            throw new TypeError(`allowed_ai_scopes: invalid scope ${scope}`);
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      dPoP: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      userinfo: { enabled: false },
+      revocation: {
+        enabled: true,
+        // A client may revoke only its own tokens; a confidential client asking for
+        // another's is told so, a public one is answered as if it had worked (RFC 7009).
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client) => client.clientId === options.proxyClient.id,
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => proxyUrl,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: getResourceServerInfo as never,
+      },
+    },
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // Every authorization shows the consent page, where the person sets the terms: only
+    // the grant approved in this very interaction is loaded, never an older one.
+    async loadExistingGrant(ctx) {
+      const grantId = (ctx.oidc.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId;
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    // Apps keep working when the person signs out of Mandate's own pages.
+    expiresWithSession: async () => false,
+    // AI grants get a refresh token without asking for offline_access.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    extraTokenClaims: async (_ctx, token) =>
+      token.kind === 'AccessToken' ? { grant_id: (token as { grantId?: string }).grantId } : undefined,
+    ttl: createLifetimes(options) as Configuration['ttl'],
+    async renderError(ctx, out) {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = renderMessage({
+        title: 'Something went wrong',
+        message: `${out.error}: ${out.error_description ?? 'the request could not be completed'}`,
+        status: 'error',
+      });
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = options.trustProxy;
+  useHashedClientSecrets(provider);
+
+  const verifyAccessToken = createAccessTokenVerifier({
+    publicJwks: { keys: options.signingKeys.map(publicJwk) },
+    issuer,
+    audience: proxyUrl,
+  });
+  provider.use(
+    createJwtTokenEndpoints({
+      verifyAccessToken,
+      grants: stores.grants,
+      revocations: stores.revocations,
+      introspectionClientId: options.proxyClient.id,
+    }) as (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>,
+  );
+  return provider;
+}

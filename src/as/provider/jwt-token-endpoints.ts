@@ -1,0 +1,79 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { GrantStore } from '../../storage/grant-store.ts';
+import type { RevocationStore } from '../../storage/revocation-store.ts';
+import type { AccessTokenVerifier } from './verify-access-token.ts';
+
+export interface JwtTokenEndpointDeps {
+  verifyAccessToken: AccessTokenVerifier;
+  grants: GrantStore;
+  revocations: RevocationStore;
+  introspectionClientId: string;
+}
+
+/**
+ * oidc-provider answers `unsupported_token_type` when a JWT access token reaches its
+ * introspection or revocation endpoint. This post-middleware answers for our own JWTs
+ * instead, after the caller has authenticated:
+ * - introspection (the proxy only): active unless expired, its grant revoked or ended,
+ *   or its token id revoked;
+ * - revocation (the client it was issued to): revokes that token id, durably and logged.
+ */
+export function createJwtTokenEndpoints({
+  verifyAccessToken,
+  grants,
+  revocations,
+  introspectionClientId,
+}: JwtTokenEndpointDeps) {
+  return async function jwtTokenEndpoints(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+    await next();
+    const route = ctx.oidc?.route;
+    if (route !== 'introspection' && route !== 'revocation') return;
+    if (
+      ctx.status !== 400 ||
+      (ctx.body as { error?: string } | undefined)?.error !== 'unsupported_token_type'
+    )
+      return;
+    const client = ctx.oidc.client;
+    if (!client) return;
+    const claims = await verifyAccessToken(ctx.oidc.params?.token);
+
+    if (route === 'introspection') {
+      ctx.status = 200;
+      ctx.body = { active: false };
+      if (!claims || client.clientId !== introspectionClientId) return;
+      const [live, revoked] = await Promise.all([
+        grants.isLive(claims.grant_id),
+        revocations.isTokenRevoked(claims.jti),
+      ]);
+      if (!live || revoked) return;
+      ctx.body = {
+        active: true,
+        token_type: 'Bearer',
+        iss: claims.iss,
+        sub: claims.sub,
+        aud: claims.aud,
+        client_id: claims.client_id,
+        scope: claims.scope,
+        jti: claims.jti,
+        grant_id: claims.grant_id,
+        iat: claims.iat,
+        exp: claims.exp,
+      };
+      return;
+    }
+
+    ctx.status = 200;
+    ctx.body = '';
+    if (!claims) return;
+    if (claims.client_id !== client.clientId) {
+      if (client.clientAuthMethod === 'none') return;
+      ctx.status = 400;
+      ctx.body = {
+        error: 'invalid_request',
+        error_description: 'client is not authorized to revoke the presented token',
+      };
+      return;
+    }
+    await revocations.revokeToken(claims.jti, claims.grant_id, claims.exp * 1000, 'access_token_revoked');
+  };
+}

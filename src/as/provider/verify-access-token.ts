@@ -1,0 +1,43 @@
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
+
+export interface AccessTokenClaims {
+  jti: string;
+  sub: string;
+  client_id: string;
+  scope: string;
+  grant_id: string;
+  exp: number;
+  iat: number;
+  iss: string;
+  aud: string | string[];
+}
+
+/** Verifies one of our own RFC 9068 access tokens; undefined for anything else. */
+export function createAccessTokenVerifier({
+  publicJwks,
+  issuer,
+  audience,
+}: {
+  publicJwks: JSONWebKeySet;
+  issuer: string;
+  audience: string;
+}) {
+  const keys = createLocalJWKSet(publicJwks);
+  return async function verifyAccessToken(token: unknown): Promise<AccessTokenClaims | undefined> {
+    if (typeof token !== 'string') return undefined;
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        issuer,
+        audience,
+        typ: 'at+jwt',
+        algorithms: ['ES256'],
+      });
+      if (typeof payload.jti !== 'string' || typeof payload.grant_id !== 'string') return undefined;
+      return payload as unknown as AccessTokenClaims;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;

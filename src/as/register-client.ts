@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { parseScope, splitScopeParam } from '../scopes/index.ts';
+import { generateClientSecret, hashClientSecret } from '../shared/client-secret.ts';
+import type { ClientStore } from '../storage/client-store.ts';
+
+export interface NewClient {
+  name: string;
+  redirectUris: string[];
+  allowedScopes: string[];
+  confidential: boolean;
+}
+
+/** Registers an app. The secret of a confidential client is returned once, stored hashed. */
+export async function registerClient(
+  clients: ClientStore,
+  input: NewClient,
+): Promise<{ clientId: string; clientSecret?: string }> {
+  if (!input.name.trim()) throw new Error('a client needs a name');
+  if (input.redirectUris.length === 0) throw new Error('a client needs at least one redirect URI');
+  for (const uri of input.redirectUris) {
+    const url = URL.parse(uri);
+    if (!url || url.hash) throw new Error(`invalid redirect URI ${uri}`);
+  }
+  const scopes = input.allowedScopes.flatMap((s) => splitScopeParam(s));
+  if (scopes.length === 0) throw new Error('a client needs at least one allowed scope');
+  for (const scope of scopes) {
+    const parsed = parseScope(scope);
+    if (!parsed.ok) throw new Error(`invalid scope ${scope}: ${parsed.reason}`);
+  }
+  const clientId = `app_${randomBytes(12).toString('base64url')}`;
+  const secret = input.confidential ? generateClientSecret() : undefined;
+  const metadata = {
+    client_id: clientId,
+    client_name: input.name,
+    redirect_uris: input.redirectUris,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: input.confidential ? 'client_secret_basic' : 'none',
+    allowed_ai_scopes: scopes.join(' '),
+  };
+  await clients.create(clientId, metadata, secret ? hashClientSecret(secret) : null);
+  return secret ? { clientId, clientSecret: secret } : { clientId };
+}

@@ -1,0 +1,104 @@
+import type { Clock } from './clock.ts';
+import type { Database } from './create-database.ts';
+import type { RevocationStore } from './revocation-store.ts';
+
+export interface GrantRecord {
+  id: string;
+  accountId: string;
+  clientId: string;
+  scopes: string[];
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
+interface GrantRow {
+  id: string;
+  account_id: string;
+  client_id: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+const toRecord = (r: GrantRow): GrantRecord => ({
+  id: r.id,
+  accountId: r.account_id,
+  clientId: r.client_id,
+  scopes: r.scopes.split(' ').filter(Boolean),
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  revokedReason: r.revoked_reason,
+});
+
+/** Mandate's own record of each grant: what the person allowed, until when, and its fate. */
+export function createGrantStore(db: Database, clock: Clock, revocations: RevocationStore) {
+  return {
+    async record(grant: {
+      id: string;
+      accountId: string;
+      clientId: string;
+      scopes: string[];
+      expiresAt: number;
+    }) {
+      await db('grants').insert({
+        id: grant.id,
+        account_id: grant.accountId,
+        client_id: grant.clientId,
+        scopes: grant.scopes.join(' '),
+        created_at: clock(),
+        expires_at: grant.expiresAt,
+      });
+    },
+
+    async find(id: string): Promise<GrantRecord | undefined> {
+      const row = await db('grants').where({ id }).first();
+      return row ? toRecord(row) : undefined;
+    },
+
+    /** Whether tokens of this grant may be honoured right now. */
+    async isLive(id: string): Promise<boolean> {
+      const row = await db('grants').where({ id }).first('revoked_at', 'expires_at');
+      return Boolean(row) && row.revoked_at === null && Number(row.expires_at) > clock();
+    },
+
+    /** Live grants of one person, newest first. */
+    async listLiveForAccount(accountId: string): Promise<GrantRecord[]> {
+      const rows = await db('grants')
+        .where({ account_id: accountId })
+        .whereNull('revoked_at')
+        .where('expires_at', '>', clock())
+        .orderBy('created_at', 'desc');
+      return rows.map(toRecord);
+    },
+
+    async list({
+      accountId,
+      clientId,
+      includeEnded = false,
+    }: {
+      accountId?: string;
+      clientId?: string;
+      includeEnded?: boolean;
+    } = {}) {
+      const q = db('grants').orderBy('created_at', 'desc');
+      if (accountId) q.where({ account_id: accountId });
+      if (clientId) q.where({ client_id: clientId });
+      if (!includeEnded) q.whereNull('revoked_at').where('expires_at', '>', clock());
+      return (await q).map(toRecord);
+    },
+
+    /** Grants that reached their expiry are logged as revoked ('expired') so proxies drop them. */
+    async revokeExpired(): Promise<number> {
+      const rows = await db('grants').whereNull('revoked_at').where('expires_at', '<=', clock()).select('id');
+      for (const { id } of rows) await revocations.revokeGrant(id, 'expired');
+      return rows.length;
+    },
+  };
+}
+
+export type GrantStore = ReturnType<typeof createGrantStore>;

@@ -1,0 +1,28 @@
+import { createAccountStore } from './account-store.ts';
+import { createClientStore } from './client-store.ts';
+import type { Clock } from './clock.ts';
+import type { Database } from './create-database.ts';
+import { createGrantStore } from './grant-store.ts';
+import { createLoginFailureStore } from './login-failure-store.ts';
+import { createRevocationStore } from './revocation-store.ts';
+
+export type { Clock } from './clock.ts';
+export { systemClock } from './clock.ts';
+export { createDatabase, type Database } from './create-database.ts';
+export { assertMigrated, migrateLatest, NotMigratedError } from './migrate.ts';
+
+/** Every store over one database, built once by the composition root. */
+export function createStores(db: Database, clock: Clock, { loginWindowMs }: { loginWindowMs: number }) {
+  const revocations = createRevocationStore(db, clock);
+  return {
+    db,
+    clock,
+    revocations,
+    accounts: createAccountStore(db, clock),
+    clients: createClientStore(db, clock),
+    grants: createGrantStore(db, clock, revocations),
+    loginFailures: createLoginFailureStore(db, clock, loginWindowMs),
+  };
+}
+
+export type Stores = ReturnType<typeof createStores>;
