@@ -32,6 +32,10 @@ export function createAccountStore(db: Database, clock: Clock) {
     async findById(id: string): Promise<Account | undefined> {
       return toAccount(await db('accounts').where({ id }).first());
     },
+    async count(): Promise<number> {
+      const row = await db('accounts').count({ n: '*' }).first();
+      return Number(row?.n ?? 0);
+    },
     async setPasswordHash(id: string, passwordHash: string): Promise<void> {
       await db('accounts').where({ id }).update({ password_hash: passwordHash, updated_at: clock() });
     },

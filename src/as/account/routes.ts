@@ -45,7 +45,7 @@ export function createAccountRoutes({ provider, stores, csrf, session, throttle 
   async function signedIn(ctx: Context, next: Next) {
     const account = await session.account(ctx);
     if (!account) {
-      if (ctx.method === 'GET') return ctx.redirect('/account/login');
+      if (ctx.method === 'GET' || ctx.method === 'HEAD') return ctx.redirect('/account/login');
       return sendHtml(
         ctx,
         renderMessage({ title: 'Signed out', message: 'Sign in again.', status: 'error' }),

@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+/*
+ * The composition root and the only place that reads the environment: loads the
+ * configuration, opens the database, builds the servers and runs CLI commands.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildAuthorizationServer } from '../src/as/build-authorization-server.ts';
+import { parseSigningJwks } from '../src/as/keys/signing-keys.ts';
+import { startPurgeJob } from '../src/as/purge-job.ts';
+import { addClient, listClients } from '../src/cli/client-commands.ts';
+import { listGrants, revokeGrant } from '../src/cli/grant-commands.ts';
+import { ensureLocalSecrets } from '../src/cli/local-secrets.ts';
+import { UsageError } from '../src/cli/output.ts';
+import { readSecretLine } from '../src/cli/read-secret.ts';
+import { addUser } from '../src/cli/user-commands.ts';
+import {
+  type Config,
+  ConfigError,
+  configFromEnv,
+  deepMerge,
+  defaults,
+  loadConfig,
+} from '../src/config/index.ts';
+import {
+  assertMigrated,
+  createDatabase,
+  createStores,
+  type Database,
+  migrateLatest,
+  NotMigratedError,
+  systemClock,
+} from '../src/storage/index.ts';
+
+const USAGE = `usage: mandate <command>
+
+  start                         run Mandate on this machine (embedded SQLite by default; migrates first)
+  serve                         run the authorization server (production; refuses an unmigrated database)
+  migrate                       apply database migrations
+  user add NAME                 add a person (password read from standard input)
+  client add --name NAME --redirect-uri URI --scope SCOPE [--confidential]
+  client list
+  grant list [--user NAME] [--client ID] [--all]
+  grant revoke GRANT_ID
+
+Configuration: defaults < config file (MANDATE_CONFIG, or config/mandate.json) < MANDATE_* environment.
+See docs/configuration.md.`;
+
+type Json = Record<string, unknown>;
+const readText = (path: string) => readFileSync(path, 'utf8');
+
+function readConfigFile(): Json {
+  const path =
+    process.env.MANDATE_CONFIG ?? (existsSync('config/mandate.json') ? 'config/mandate.json' : undefined);
+  if (!path) return {};
+  try {
+    return JSON.parse(readText(path)) as Json;
+  } catch (err) {
+    throw new ConfigError(`cannot read the config file ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** The embedded default (SQLite) generates its secrets once into the data folder. */
+async function resolveConfig(): Promise<Config> {
+  const file = readConfigFile();
+  const prelim = deepMerge(
+    deepMerge(defaults as Json, file),
+    configFromEnv(process.env, readText),
+  ) as typeof defaults;
+  let withLocal = file;
+  if (prelim.database.url.startsWith('sqlite:')) {
+    const local = await ensureLocalSecrets(prelim.dataDir, prelim.as.signingKeysFile);
+    withLocal = deepMerge(
+      { as: { cookieKeys: local.cookieKeys }, proxyClient: { secret: local.proxyClientSecret } },
+      file,
+    );
+  }
+  return loadConfig({ env: process.env, file: withLocal, readFile: readText });
+}
+
+function openDatabase(config: Config): Database {
+  if (config.database.url.startsWith('sqlite:')) {
+    const file = config.database.url.slice('sqlite:'.length);
+    if (file && file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  }
+  return createDatabase(config.database);
+}
+
+async function withStores<T>(
+  config: Config,
+  run: (stores: ReturnType<typeof createStores>) => Promise<T>,
+): Promise<T> {
+  const db = openDatabase(config);
+  try {
+    await assertMigrated(db);
+    return await run(
+      createStores(db, systemClock, { loginWindowMs: config.as.loginThrottle.windowSeconds * 1000 }),
+    );
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function serve(config: Config, { migrate }: { migrate: boolean }): Promise<void> {
+  const db = openDatabase(config);
+  if (migrate) await migrateLatest(db);
+  await assertMigrated(db);
+  const signingKeys = parseSigningJwks(readText(config.as.signingKeysFile), config.as.signingKeysFile).keys;
+  const as = buildAuthorizationServer(config, { db, signingKeys, clock: systemClock });
+  as.provider.on('server_error', (_ctx: unknown, err: Error) =>
+    console.error(`authorization server error: ${err.message}`),
+  );
+  const stopPurge = startPurgeJob(as.stores, config.as.purgeIntervalSeconds * 1000, (err) =>
+    console.error(`purge failed: ${(err as Error).message}`),
+  );
+  const server = as.app.listen(config.as.port, config.as.host);
+  await new Promise((ok) => server.once('listening', ok));
+  console.log(`Mandate authorization server on ${config.as.issuer} (database: ${db.engine})`);
+  console.log(`  sign in:   ${config.as.issuer}/account`);
+  console.log(`  discovery: ${config.as.issuer}/.well-known/oauth-authorization-server`);
+  if ((await as.stores.accounts.count()) === 0) {
+    console.log(
+      'Next: add yourself with   ./scripts/mandate.sh user add YOUR_NAME   (it asks for a password),',
+    );
+    console.log(
+      "then register an app with ./scripts/mandate.sh client add --name App --redirect-uri URI --scope 'openai:*:chat'",
+    );
+  }
+  const stop = async () => {
+    stopPurge();
+    server.closeAllConnections();
+    server.close();
+    await db.destroy();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, sub] = argv;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      scope: { type: 'string', multiple: true },
+      confidential: { type: 'boolean', default: false },
+      user: { type: 'string' },
+      client: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (!command || values.help || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const config = await resolveConfig();
+  const out = process.stdout;
+  switch (`${command}${sub && !['start', 'serve', 'migrate'].includes(command) ? ` ${sub}` : ''}`) {
+    case 'start':
+      return serve(config, { migrate: true });
+    case 'serve':
+      return serve(config, { migrate: false });
+    case 'migrate': {
+      const db = openDatabase(config);
+      try {
+        const applied = await migrateLatest(db);
+        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'already up to date');
+      } finally {
+        await db.destroy();
+      }
+      return;
+    }
+    case 'user add': {
+      const password = await readSecretLine(process.stdin, process.stderr, 'Password: ');
+      return withStores(config, (s) => addUser(s.accounts, out, positionals[2], password));
+    }
+    case 'client add':
+      return withStores(config, (s) =>
+        addClient(s.clients, out, {
+          ...(values.name ? { name: values.name } : {}),
+          redirectUris: values['redirect-uri'] ?? [],
+          scopes: values.scope ?? [],
+          confidential: values.confidential ?? false,
+        }),
+      );
+    case 'client list':
+      return withStores(config, (s) => listClients(s.clients, out));
+    case 'grant list':
+      return withStores(config, (s) =>
+        listGrants(s, out, {
+          ...(values.user ? { user: values.user } : {}),
+          ...(values.client ? { client: values.client } : {}),
+          all: values.all ?? false,
+        }),
+      );
+    case 'grant revoke':
+      return withStores(config, (s) => revokeGrant(s, out, positionals[2]));
+    default:
+      throw new UsageError(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof NotMigratedError) {
+    console.error(`mandate: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(`mandate: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

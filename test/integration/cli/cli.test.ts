@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { createTestDatabase, engines, type TestDatabase } from '../../support/databases.ts';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function mandate(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/mandate.ts', ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+for (const engine of engines) {
+  describe(`mandate CLI (${engine})`, function () {
+    this.timeout(30000);
+    let t: TestDatabase;
+    let dir: string;
+    let env: Record<string, string>;
+
+    before(async () => {
+      t = await createTestDatabase(engine, { migrate: false });
+      dir = mkdtempSync(join(tmpdir(), 'mandate-cli-'));
+      env = {
+        MANDATE_DATA_DIR: dir,
+        MANDATE_DATABASE_URL: t.url,
+        MANDATE_SIGNING_KEYS_FILE: join(dir, 'keys.json'),
+        MANDATE_COOKIE_KEYS: randomBytes(32).toString('base64url'),
+        MANDATE_PROXY_CLIENT_SECRET: randomBytes(32).toString('base64url'),
+      };
+    });
+    after(async () => {
+      await t.drop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('refuses to work on an unmigrated database, naming the fix', async () => {
+      const run = await mandate(['client', 'list'], env);
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.match(/not migrated.*mandate migrate/);
+    });
+
+    it('migrates, then says it is up to date', async () => {
+      expect((await mandate(['migrate'], env)).stdout).to.match(/applied: 2026/);
+      expect((await mandate(['migrate'], env)).stdout).to.match(/already up to date/);
+    });
+
+    it('adds a user with the password from standard input, never echoing it', async () => {
+      const run = await mandate(['user', 'add', 'carol'], env, 'a very long password\n');
+      expect(run.code).to.equal(0);
+      expect(run.stdout).to.match(/added user carol/);
+      expect(run.stdout + run.stderr).to.not.include('a very long password');
+      const row = await t.db('accounts').where({ username: 'carol' }).first();
+      expect(row.password_hash).to.match(/^scrypt\$/);
+      expect((await mandate(['user', 'add', 'dave'], env, 'short\n')).stderr).to.match(/at least 10/);
+    });
+
+    it('registers public and confidential clients; the secret is printed once and stored hashed', async () => {
+      const pub = await mandate(
+        [
+          'client',
+          'add',
+          '--name',
+          'Writer',
+          '--redirect-uri',
+          'https://w.example/cb',
+          '--scope',
+          'openai:*:chat',
+        ],
+        env,
+      );
+      expect(pub.code).to.equal(0);
+      expect(pub.stdout)
+        .to.match(/client_id: +app_/)
+        .and.not.match(/client_secret/);
+      const conf = await mandate(
+        [
+          'client',
+          'add',
+          '--name',
+          'Server',
+          '--redirect-uri',
+          'https://s.example/cb',
+          '--scope',
+          'anthropic:*:chat',
+          '--confidential',
+        ],
+        env,
+      );
+      const secret = /client_secret: (\S+)/.exec(conf.stdout)?.[1] as string;
+      expect(secret).to.have.length.greaterThan(40);
+      const clientId = /client_id: +(\S+)/.exec(conf.stdout)?.[1];
+      const row = await t.db('clients').where({ client_id: clientId }).first();
+      expect(row.secret_hash).to.match(/^sha256:/);
+      expect(JSON.stringify(row)).to.not.include(secret);
+      const list = await mandate(['client', 'list'], env);
+      expect(list.stdout).to.include('Writer').and.include('Server').and.include('confidential');
+      expect(list.stdout).to.not.include(secret);
+      const bad = await mandate(
+        ['client', 'add', '--name', 'X', '--redirect-uri', 'https://x/cb', '--scope', 'openai::chat'],
+        env,
+      );
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.match(/invalid scope openai::chat/);
+    });
+
+    it('lists and revokes grants, durably and logged', async () => {
+      const account = await t.db('accounts').where({ username: 'carol' }).first();
+      const now = Date.now();
+      await t.db('grants').insert({
+        id: 'grant-cli-1',
+        account_id: account.id,
+        client_id: 'app_x',
+        scopes: 'openai:*:chat',
+        created_at: now,
+        expires_at: now + 3600_000,
+      });
+      expect((await mandate(['grant', 'list', '--user', 'carol'], env)).stdout)
+        .to.include('grant-cli-1')
+        .and.include('active');
+      const run = await mandate(['grant', 'revoke', 'grant-cli-1'], env);
+      expect(run.stdout).to.match(/revoked grant grant-cli-1/);
+      const row = await t.db('grants').where({ id: 'grant-cli-1' }).first();
+      expect(row.revoked_reason).to.equal('cli');
+      expect(await t.db('revocations').where({ subject_id: 'grant-cli-1', reason: 'cli' })).to.have.length(1);
+      expect((await mandate(['grant', 'list', '--all'], env)).stdout).to.include('revoked (cli)');
+      expect((await mandate(['grant', 'revoke', 'nope'], env)).stderr).to.match(/no grant nope/);
+    });
+
+    it('stops on a bad setting with a message naming it', async () => {
+      const run = await mandate(['client', 'list'], {
+        ...env,
+        MANDATE_AS_PORT: 'eighty',
+        MANDATE_ISSUER: 'ftp://x',
+      });
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.include('MANDATE_AS_PORT');
+      const missing = await mandate(['client', 'list'], { ...env, MANDATE_COOKIE_KEYS: '' });
+      // The embedded default generates its own keys into the data folder; PostgreSQL
+      // deployments must supply them.
+      if (engine === 'pg')
+        expect(missing.stderr).to.match(/as\.cookieKeys \(MANDATE_COOKIE_KEYS\): is required/);
+      else expect(missing.code).to.equal(0);
+    });
+  });
+}
