@@ -11,6 +11,7 @@ import { parseSigningJwks } from '../src/as/keys/signing-keys.ts';
 import { startPurgeJob } from '../src/as/purge-job.ts';
 import { addClient, listClients } from '../src/cli/client-commands.ts';
 import { listGrants, revokeGrant } from '../src/cli/grant-commands.ts';
+import { generateKeys } from '../src/cli/key-commands.ts';
 import { ensureLocalSecrets } from '../src/cli/local-secrets.ts';
 import { UsageError } from '../src/cli/output.ts';
 import { readSecretLine } from '../src/cli/read-secret.ts';
@@ -43,6 +44,8 @@ const USAGE = `usage: mandate <command>
   client list
   grant list [--user NAME] [--client ID] [--all]
   grant revoke GRANT_ID
+  keys generate --out FILE      write a new private signing key set (production)
+  keys rotate --out FILE        put a new signing key first, keeping the old ones for verification
 
 Configuration: defaults < config file (MANDATE_CONFIG, or config/mandate.json) < MANDATE_* environment.
 See docs/configuration.md.`;
@@ -106,6 +109,11 @@ async function serve(config: Config, { migrate }: { migrate: boolean }): Promise
   const db = openDatabase(config);
   if (migrate) await migrateLatest(db);
   await assertMigrated(db);
+  if (!existsSync(config.as.signingKeysFile)) {
+    throw new ConfigError(
+      `as.signingKeysFile (MANDATE_SIGNING_KEYS_FILE): ${config.as.signingKeysFile} does not exist; create it with \`mandate keys generate --out FILE\``,
+    );
+  }
   const signingKeys = parseSigningJwks(readText(config.as.signingKeysFile), config.as.signingKeysFile).keys;
   const as = buildAuthorizationServer(config, { db, signingKeys, clock: systemClock });
   as.provider.on('server_error', (_ctx: unknown, err: Error) =>
@@ -151,6 +159,7 @@ async function main(argv: string[]): Promise<void> {
       user: { type: 'string' },
       client: { type: 'string' },
       all: { type: 'boolean', default: false },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -158,8 +167,11 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const config = await resolveConfig();
   const out = process.stdout;
+  if (command === 'keys' && (sub === 'generate' || sub === 'rotate')) {
+    return generateKeys(out, values.out, { rotate: sub === 'rotate' });
+  }
+  const config = await resolveConfig();
   switch (`${command}${sub && !['start', 'serve', 'migrate'].includes(command) ? ` ${sub}` : ''}`) {
     case 'start':
       return serve(config, { migrate: true });

@@ -42,6 +42,10 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
       return;
     }
     if (ctx.path === '/' && ctx.method === 'GET') return ctx.redirect('/account');
+    if (ctx.path === '/favicon.ico') {
+      ctx.status = 204;
+      return;
+    }
     await next();
   });
 

@@ -8,6 +8,7 @@ import { durationChoices } from '../http/durations.ts';
 import { sendHtml } from '../http/html-response.ts';
 import type { LoginThrottle } from '../http/login-throttle.ts';
 import { FormError, readForm } from '../http/read-form.ts';
+import { formActionSource } from '../http/security-headers.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
 import { groupScopesForConsent } from './requested-scopes.ts';
 
@@ -64,8 +65,14 @@ export function createInteractionRoutes({
     }
   });
 
-  const details = (ctx: Context) =>
-    provider.interactionDetails(ctx.req, ctx.res) as Promise<unknown> as Promise<Details>;
+  /** The interaction in flight; its pages may post forms that end at the app's redirect URI. */
+  async function details(ctx: Context): Promise<Details> {
+    const d = (await provider.interactionDetails(ctx.req, ctx.res)) as unknown as Details;
+    const source =
+      typeof d.params.redirect_uri === 'string' ? formActionSource(d.params.redirect_uri) : undefined;
+    if (source) ctx.state.formActions = [source];
+    return d;
+  }
 
   async function clientView(clientId: unknown) {
     const client = await provider.Client.find(String(clientId));

@@ -121,6 +121,11 @@ export function createProvider(options: ProviderOptions, stores: Stores): Provid
       },
     },
     interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // Browser apps may call the token, revocation and introspection endpoints from the
+    // origins of their own redirect URIs, and from nowhere else.
+    clientBasedCORS(_ctx, origin, client) {
+      return client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false;
+    },
     // Every authorization shows the consent page, where the person sets the terms: only
     // the grant approved in this very interaction is loaded, never an older one.
     async loadExistingGrant(ctx) {

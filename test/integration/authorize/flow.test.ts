@@ -3,6 +3,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { engines } from '../../support/databases.ts';
 import { authorize, discover, exchange, oauthErrorOf } from '../../support/oauth-flow.ts';
+import { captureProviderNotices } from '../../support/provider-notices.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
 import { createUserAgent } from '../../support/user-agent.ts';
 
@@ -14,13 +15,19 @@ for (const engine of engines) {
     let app: { clientId: string; redirectUri: string };
     let proxy: oidc.Configuration;
 
+    let notices: ReturnType<typeof captureProviderNotices>;
+
     before(async () => {
+      notices = captureProviderNotices();
       as = await startAuthorizationServer(engine);
       await as.addUser('alice', 'correct horse battery');
       app = await as.addClient({ name: 'Writer' });
       proxy = await discover(as, as.proxyClient.id, as.proxyClient.secret);
     });
-    after(() => as.close());
+    after(async () => {
+      notices.restore();
+      await as.close();
+    });
 
     it('advertises only what is supported', async () => {
       const meta = proxy.serverMetadata();
@@ -118,6 +125,29 @@ for (const engine of engines) {
       expect(error).to.include({ error: 'invalid_client', status: 401 });
     });
 
+    it('a browser app may call the token endpoint from its redirect origin only (CORS)', async () => {
+      const origin = new URL(app.redirectUri).origin;
+      const preflight = (from: string) =>
+        fetch(`${as.issuer}/token`, {
+          method: 'OPTIONS',
+          headers: { origin: from, 'access-control-request-method': 'POST' },
+        });
+      expect((await preflight(origin)).headers.get('access-control-allow-origin')).to.equal(origin);
+      const post = (from: string) =>
+        fetch(`${as.issuer}/token`, {
+          method: 'POST',
+          headers: { origin: from, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: 'x',
+            client_id: app.clientId,
+          }),
+        });
+      expect((await post(origin)).headers.get('access-control-allow-origin')).to.equal(origin);
+      const foreign = await post('https://evil.example');
+      expect(foreign.headers.get('access-control-allow-origin')).to.equal(null);
+    });
+
     it('unticked scopes are not granted, and the chosen duration bounds the refresh token', async () => {
       const config = await discover(as, app.clientId);
       const tokens = await exchange(
@@ -139,6 +169,10 @@ for (const engine of engines) {
         .first();
       expect(Number(rt.expires_at)).to.be.at.most(grant?.expiresAt as number);
       expect(Number(rt.expires_at)).to.be.at.least((grant?.expiresAt as number) - 5000);
+    });
+
+    it('prints no oidc-provider WARNING or NOTICE along the way', () => {
+      expect(notices.seen).to.deep.equal([]);
     });
   });
 }

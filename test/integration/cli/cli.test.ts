@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createTestDatabase, engines, type TestDatabase } from '../../support/databases.ts';
+import { freePort } from '../../support/free-port.ts';
 
 interface Run {
   code: number | null;
@@ -146,6 +147,67 @@ for (const engine of engines) {
       expect(await t.db('revocations').where({ subject_id: 'grant-cli-1', reason: 'cli' })).to.have.length(1);
       expect((await mandate(['grant', 'list', '--all'], env)).stdout).to.include('revoked (cli)');
       expect((await mandate(['grant', 'revoke', 'nope'], env)).stderr).to.match(/no grant nope/);
+    });
+
+    it('generates and rotates signing keys; serving without one names the setting', async () => {
+      const file = join(dir, 'keys.json');
+      if (engine === 'pg') {
+        const refused = await mandate(['serve'], env);
+        expect(refused.code).to.equal(2);
+        expect(refused.stderr).to.match(/MANDATE_SIGNING_KEYS_FILE.*does not exist.*keys generate/);
+        expect((await mandate(['keys', 'generate', '--out', file], env)).stdout).to.match(
+          /wrote signing key/,
+        );
+      }
+      const before = JSON.parse(readFileSync(file, 'utf8')).keys;
+      expect((await mandate(['keys', 'generate', '--out', file], env)).stderr).to.match(
+        /exists; use mandate keys rotate/,
+      );
+      expect((await mandate(['keys', 'rotate', '--out', file], env)).stdout).to.match(/added signing key/);
+      const after = JSON.parse(readFileSync(file, 'utf8')).keys;
+      expect(after).to.have.length(before.length + 1);
+      expect(after.slice(1)).to.deep.equal(before);
+      expect(statSync(file).mode & 0o777).to.equal(0o600);
+    });
+
+    it('starts the server, which answers discovery and prints no oidc-provider WARNING or NOTICE', async () => {
+      const port = await freePort();
+      const child = spawn(process.execPath, ['bin/mandate.ts', 'start'], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...env,
+          MANDATE_AS_PORT: String(port),
+          MANDATE_ISSUER: `http://127.0.0.1:${port}`,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stderr.on('data', (d) => {
+        output += d;
+      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', (d) => {
+            output += d;
+            if (output.includes('authorization server on')) resolve();
+          });
+          child.on('exit', () => reject(new Error(`exited early: ${output}`)));
+        });
+        const meta = (await (
+          await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)
+        ).json()) as {
+          issuer: string;
+        };
+        expect(meta.issuer).to.equal(`http://127.0.0.1:${port}`);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          await exited;
+        }
+      }
+      expect(output).to.not.match(/oidc-provider (WARNING|NOTICE)/);
+      expect(output).to.include('/account');
     });
 
     it('stops on a bad setting with a message naming it', async () => {

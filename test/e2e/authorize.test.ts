@@ -1,0 +1,265 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumOrSkip, launchChromium } from '../support/chromium.ts';
+import type { Engine } from '../support/databases.ts';
+import { authorize, discover, exchange, oauthErrorOf, startAuthorization } from '../support/oauth-flow.ts';
+import { type RunningAs, startAuthorizationServer } from '../support/start-authorization-server.ts';
+import { createUserAgent } from '../support/user-agent.ts';
+
+const ENGINE: Engine = 'sqlite';
+const PASSWORD = 'correct horse battery';
+const SCOPE = 'openai:gpt-4o-mini:chat anthropic:*:chat';
+const SCREENSHOT = '/tmp/mandate-consent.png';
+const DAY = 24 * 3600 * 1000;
+
+/** The app's redirect URI: a tiny local server that records each callback's full URL. */
+interface CallbackServer {
+  redirectUri: string;
+  /** The next callback (or one already received and not yet taken). */
+  next(timeoutMs: number, describeWait: () => string): Promise<URL>;
+  close(): Promise<void>;
+}
+
+async function startCallbackServer(): Promise<CallbackServer> {
+  const received: URL[] = [];
+  const waiters: Array<(url: URL) => void> = [];
+  let base = '';
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', base);
+    if (url.pathname === '/callback') {
+      const waiter = waiters.shift();
+      if (waiter) waiter(url);
+      else received.push(url);
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><html lang="en"><title>Test app</title><h1>Back in the app</h1></html>');
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    redirectUri: `${base}/callback`,
+    next(timeoutMs, describeWait) {
+      const ready = received.shift();
+      if (ready) return Promise.resolve(ready);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(done), 1);
+          reject(new Error(`the app's callback was not reached within ${timeoutMs} ms; ${describeWait()}`));
+        }, timeoutMs);
+        const done = (url: URL) => {
+          clearTimeout(timer);
+          resolve(url);
+        };
+        waiters.push(done);
+      });
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * Console errors a page logs, kept so a test can assert none is a CSP violation. The
+ * browser's own /favicon.ico probe (404: the pages declare no icon) is not the page's error.
+ */
+function watchConsole(page: Page): { errors: string[]; csp: () => string[] } {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const source = msg.location().url;
+    if (new URL(source || 'about:blank').pathname === '/favicon.ico') return;
+    errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(String(err)));
+  return { errors, csp: () => errors.filter((e) => /content security policy/i.test(e)) };
+}
+
+/** Evaluated in the page; a string keeps DOM types out of this Node-only tsconfig. */
+const bodyStyle = `(() => {
+  const s = getComputedStyle(document.body);
+  return { fontFamily: s.fontFamily, margin: s.margin };
+})()`;
+
+const activeElementText = `document.activeElement ? document.activeElement.textContent.trim() : ''`;
+
+describe(`hosted pages in headless Chromium (${ENGINE})`, () => {
+  let executablePath: string;
+  let browser: Browser | undefined;
+  let as: RunningAs | undefined;
+  let callbacks: CallbackServer | undefined;
+
+  before(async function () {
+    executablePath = chromiumOrSkip(this);
+    browser = await launchChromium(executablePath);
+    as = await startAuthorizationServer(ENGINE);
+    await as.addUser('alice', PASSWORD);
+    callbacks = await startCallbackServer();
+  });
+  after(async () => {
+    await browser?.close();
+    await callbacks?.close();
+    await as?.close();
+  });
+
+  async function newPage(): Promise<{
+    context: BrowserContext;
+    page: Page;
+    console: ReturnType<typeof watchConsole>;
+  }> {
+    const context = await (browser as Browser).newContext();
+    const page = await context.newPage();
+    return { context, page, console: watchConsole(page) };
+  }
+
+  /** Opens the authorization URL and signs in as alice by the form's labels, submitting with Enter. */
+  async function signIn(page: Page, url: URL, clientName: string) {
+    const response = await page.goto(url.toString());
+    expect(response?.status()).to.equal(200);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Sign in');
+    expect(await page.locator('.lede').textContent()).to.equal(`Sign in to continue to ${clientName}.`);
+    await page.getByLabel('Username', { exact: true }).fill('alice');
+    const password = page.getByLabel('Password', { exact: true });
+    await password.fill(PASSWORD);
+    await password.press('Enter');
+    await page
+      .getByRole('heading', { level: 1, name: `${clientName} wants to use your AI accounts` })
+      .waitFor();
+  }
+
+  it('signs in, narrows the consent by its labels, and the app gets only what was left ticked', async () => {
+    const server = as as RunningAs;
+    const cb = callbacks as CallbackServer;
+    const app = await server.addClient({ name: 'Writer', redirectUris: [cb.redirectUri] });
+    const config = await discover(server, app.clientId);
+    const { url, verifier, state } = await startAuthorization(config, server, {
+      redirectUri: cb.redirectUri,
+      scope: SCOPE,
+    });
+
+    const { context, page, console: log } = await newPage();
+    const stylesheets: number[] = [];
+    page.on('response', (res) => {
+      if (new URL(res.url()).pathname === '/static/mandate.css') stylesheets.push(res.status());
+    });
+    try {
+      await signIn(page, url, 'Writer');
+
+      // The consent page: who asks, in plain words, everything ticked to start with.
+      expect(await page.locator('.lede').textContent()).to.equal(
+        `You are signed in as alice. After you choose, you will be sent back to ${new URL(cb.redirectUri).host}.`,
+      );
+      expect(await page.getByRole('heading', { level: 2 }).first().textContent()).to.equal(
+        'What Writer asks for',
+      );
+      const boxes = page.getByRole('checkbox');
+      expect(await boxes.count()).to.equal(2);
+      const gpt = page.getByRole('checkbox', { name: 'Chat with GPT-4o mini', exact: true });
+      const claude = page.getByRole('checkbox', { name: 'Chat with any Anthropic model', exact: true });
+      expect(await gpt.isChecked()).to.equal(true);
+      expect(await claude.isChecked()).to.equal(true);
+      expect(await page.getByRole('group', { name: 'OpenAI' }).isVisible()).to.equal(true);
+      expect(await page.getByRole('group', { name: 'Anthropic' }).isVisible()).to.equal(true);
+      const duration = page.getByLabel('Allow access for', { exact: true });
+      expect(await duration.inputValue()).to.equal(String(30 * 24 * 3600));
+
+      // The stylesheet arrived and applies (the browser default is 8px margin, a serif font).
+      expect(stylesheets).to.not.be.empty;
+      expect(
+        stylesheets.every((status) => status === 200 || status === 304),
+        `${stylesheets}`,
+      ).to.equal(true);
+      const style = (await page.evaluate(bodyStyle)) as { fontFamily: string; margin: string };
+      expect(style.margin).to.equal('0px');
+      expect(style.fontFamily).to.match(/^system-ui\b/);
+
+      // Untick by clicking the words, not the box; pick a shorter duration.
+      await page.locator('label', { hasText: 'Chat with any Anthropic model' }).click();
+      expect(await claude.isChecked()).to.equal(false);
+      expect(await gpt.isChecked()).to.equal(true);
+      await duration.selectOption({ label: '7 days' });
+      expect(await duration.inputValue()).to.equal(String(7 * 24 * 3600));
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+      await page.getByRole('button', { name: 'Allow', exact: true }).click();
+      const callbackUrl = await cb
+        .next(5_000, () => `page is at ${page.url()}; console errors: ${log.errors}`)
+        .catch((err) => {
+          expect(log.csp(), 'Content Security Policy violations').to.deep.equal([]);
+          throw err;
+        });
+      expect(callbackUrl.searchParams.get('iss')).to.equal(server.issuer);
+      await page.getByRole('heading', { name: 'Back in the app' }).waitFor();
+      expect(log.csp()).to.deep.equal([]);
+
+      const tokens = await exchange({ config, callbackUrl, verifier, state });
+      expect(tokens.scope).to.equal('openai:gpt-4o-mini:chat');
+      const grantId = decodeJwt(tokens.access_token).grant_id as string;
+      const grant = await server.stores.grants.find(grantId);
+      expect(grant?.scopes).to.deep.equal(['openai:gpt-4o-mini:chat']);
+      expect(grant?.expiresAt).to.be.within(Date.now() + 7 * DAY - 60_000, Date.now() + 7 * DAY);
+      expect(log.errors).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('the account page lists the connected app and its Revoke button works by keyboard', async () => {
+    const server = as as RunningAs;
+    const cb = callbacks as CallbackServer;
+    const app = await server.addClient({ name: 'Notebook', redirectUris: [cb.redirectUri] });
+    const config = await discover(server, app.clientId);
+    // The grant comes from the HTTP-level flow: this case is about the account page, not consent.
+    const tokens = await exchange(
+      await authorize(config, server, createUserAgent(), { redirectUri: cb.redirectUri, scope: SCOPE }),
+    );
+    expect(tokens.refresh_token).to.be.a('string');
+
+    const { context, page, console: log } = await newPage();
+    try {
+      // Signed out, /account sends the person to its sign-in page; sign in by keyboard.
+      await page.goto(`${server.issuer}/account`);
+      expect(new URL(page.url()).pathname).to.equal('/account/login');
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Sign in');
+      await page.getByLabel('Username', { exact: true }).fill('alice');
+      const password = page.getByLabel('Password', { exact: true });
+      await password.fill(PASSWORD);
+      await password.press('Enter');
+      await page.getByRole('heading', { level: 1, name: 'Connected apps' }).waitFor();
+      expect(new URL(page.url()).pathname).to.equal('/account');
+
+      const card = page.getByRole('article', { name: 'Notebook', exact: true });
+      expect(await card.count()).to.equal(1);
+      expect(await card.getByRole('listitem').allTextContents()).to.have.members([
+        'Chat with GPT-4o mini openai:gpt-4o-mini:chat',
+        'Chat with any Anthropic model anthropic:*:chat',
+      ]);
+
+      // Keyboard only: Tab until the Revoke button for Notebook has focus, then Enter.
+      const revoke = card.getByRole('button', { name: 'Revoke Notebook', exact: true });
+      const focused = () => revoke.evaluate((el) => el === el.ownerDocument.activeElement);
+      const stops: string[] = [];
+      for (let i = 0; i < 30 && !(await focused()); i++) {
+        await page.keyboard.press('Tab');
+        stops.push(String(await page.evaluate(activeElementText)));
+      }
+      expect(await focused(), `Tab stops: ${stops.join(' | ')}`).to.equal(true);
+      await page.keyboard.press('Enter');
+      await page.getByText('Notebook can no longer use your accounts.', { exact: true }).waitFor();
+      expect(await page.getByRole('article', { name: 'Notebook', exact: true }).count()).to.equal(0);
+      expect(log.csp()).to.deep.equal([]);
+      expect(log.errors).to.deep.equal([]);
+
+      const error = await oauthErrorOf(oidc.refreshTokenGrant(config, tokens.refresh_token as string));
+      expect(error.error).to.equal('invalid_grant');
+    } finally {
+      await context.close();
+    }
+  });
+});
