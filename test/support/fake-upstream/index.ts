@@ -1,0 +1,67 @@
+/**
+ * A local fake of the OpenAI and Anthropic APIs on one `node:http` server, speaking their
+ * wire formats so the official SDKs (and the proxy) can be tested without the network.
+ * OpenAI lives under `/openai` (SDK baseURL `${url}/openai/v1`), Anthropic under
+ * `/anthropic` (SDK baseURL `${url}/anthropic`).
+ */
+import { createControl } from './control.ts';
+import { createHandler } from './handler.ts';
+import { createRecorder } from './recorder.ts';
+import { listen } from './server.ts';
+import type { Control, FakeUpstream, FakeUpstreamOptions } from './types.ts';
+
+export { maskKey } from './auth.ts';
+export { fakeEmbedding } from './openai/embeddings.ts';
+export { TINY_PNG_BASE64 } from './openai/images.ts';
+export { fakeSpeech } from './openai/speech.ts';
+export { DEFAULT_SETTINGS } from './settings.ts';
+export { fakeId, replyChunks, replyText } from './text.ts';
+export type * from './types.ts';
+export * from './usage.ts';
+
+export const DEFAULT_OPENAI_KEY = 'sk-fake-openai-0000000000000000';
+export const DEFAULT_ANTHROPIC_KEY = 'sk-ant-fake-anthropic-000000000000';
+export const DEFAULT_OPENAI_MODELS = [
+  'gpt-4o-mini',
+  'gpt-5.5',
+  'text-embedding-3-small',
+  'omni-moderation-latest',
+];
+export const DEFAULT_ANTHROPIC_MODELS = ['claude-sonnet-5-5', 'claude-haiku-5-5', 'claude-opus-5-5'];
+
+export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const openaiKey = options.openaiKey ?? DEFAULT_OPENAI_KEY;
+  const anthropicKey = options.anthropicKey ?? DEFAULT_ANTHROPIC_KEY;
+  const recorder = createRecorder({ keep: options.record ?? true });
+  const control = createControl(options, recorder);
+  let closing = false;
+  const server = await listen(
+    createHandler({
+      recorder,
+      control,
+      isClosing: () => closing,
+      keys: { openai: openaiKey, anthropic: anthropicKey },
+      models: {
+        openai: options.openaiModels ?? DEFAULT_OPENAI_MODELS,
+        anthropic: options.anthropicModels ?? DEFAULT_ANTHROPIC_MODELS,
+      },
+    }),
+  );
+  const publicControl: Control = control;
+  return {
+    url: server.url,
+    openaiBaseURL: `${server.url}/openai/v1`,
+    anthropicBaseURL: `${server.url}/anthropic`,
+    openaiKey,
+    anthropicKey,
+    requests: recorder.requests,
+    control: publicControl,
+    async close() {
+      if (closing) return;
+      closing = true;
+      recorder.fail(new Error('fake upstream closed'));
+      control.releaseAll();
+      await server.close();
+    },
+  };
+}

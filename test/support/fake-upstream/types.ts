@@ -1,0 +1,128 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+export type Provider = 'openai' | 'anthropic';
+
+/** Knobs that shape normal answers. Persistent via `control.set`, per request via a plan. */
+export type Settings = {
+  /** Content chunks per reply (per choice for chat `n`). Also the output token count. Default 20. */
+  chunkCount: number;
+  /** Delay before every SSE event after the first. Default 0: no timers at all. */
+  chunkDelayMs: number;
+  /** OpenAI cached prompt tokens (clamped to the prompt) / Anthropic `cache_read_input_tokens`. */
+  cachedTokens: number;
+  /** Anthropic `cache_creation_input_tokens`. */
+  cacheWriteTokens: number;
+  /** OpenAI reasoning tokens, counted inside completion/output tokens. */
+  reasoningTokens: number;
+  /** Embedding length when the request has no `dimensions`. Default 8. */
+  embeddingDimensions: number;
+};
+
+/**
+ * What goes wrong for a request. `afterEvents` (SSE replies only): undefined means before
+ * any response byte; a number means after the headers and that many SSE events.
+ */
+export type Fault =
+  /** Answer with this status in the provider's error shape (429 may carry `retryAfter` seconds). */
+  | {
+      kind: 'status';
+      status: number;
+      message?: string;
+      retryAfter?: number;
+      headers?: Record<string, string>;
+    }
+  /** Answer 401 with the provider's invalid-key body whatever key was sent. */
+  | { kind: 'reject-key' }
+  /** Hold the response until `control.release()` or `close()`. */
+  | { kind: 'stall'; afterEvents?: number }
+  /** Close the connection without finishing the response (a dying upstream). */
+  | { kind: 'drop'; afterEvents?: number }
+  /** Send the provider's in-stream error event and end the stream (non-SSE: as `status`). */
+  | { kind: 'stream-error'; afterEvents?: number; status?: number };
+
+export type Plan = { fault?: Fault; settings?: Partial<Settings> };
+
+export type RecordedRequest = {
+  /** 0-based arrival order; also the index in `fake.requests`. */
+  seq: number;
+  provider: Provider | null;
+  method: string;
+  /** Full pathname, e.g. `/openai/v1/chat/completions`. */
+  path: string;
+  /** Pathname below the provider prefix, e.g. `/v1/chat/completions`. */
+  route: string;
+  /** Raw query string including `?`, or ''. */
+  search: string;
+  /** As Node parsed them: names lowercased. */
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: Buffer;
+  /** Parsed body when the content type is JSON and it parses; otherwise undefined. */
+  json: unknown;
+  /** Response status once headers were sent. */
+  status: number | undefined;
+  /** SSE events written so far. */
+  eventsSent: number;
+  /** Currently held by a `stall` fault. */
+  stalled: boolean;
+  /** The response was completely written. */
+  finished: boolean;
+  /** The client closed the connection before the response finished. */
+  aborted: boolean;
+  /** The fake closed the connection on purpose (`drop` fault). */
+  dropped: boolean;
+};
+
+export type RequestPredicate = (request: RecordedRequest) => boolean;
+
+export type WaitOptions = { since?: number };
+
+export type Control = {
+  readonly settings: Readonly<Settings>;
+  /** Change settings for every later request. */
+  set(settings: Partial<Settings>): void;
+  /** Queue a plan for the next `times` (default 1) requests matching `match`. */
+  next(plan: Plan, options?: { times?: number; match?: RequestPredicate }): void;
+  /** Apply a plan to every matching request with no queued plan; `null` clears them all. */
+  always(plan: Plan | null, options?: { match?: RequestPredicate }): void;
+  /** Let held (or about to be held) in-flight requests go on; returns how many were released. */
+  release(match?: RequestPredicate): number;
+  /**
+   * Back to the creation settings, no plans. Recorded requests are kept, but later waits
+   * only look at requests recorded from now on (unless given `since`).
+   */
+  reset(): void;
+  /**
+   * First matching request with `seq ≥ since`, already received or yet to come. `since`
+   * defaults to the request count at the last `reset()` (0 before any), so a test that
+   * resets between cases only ever sees its own requests. Rejects when the fake closes.
+   */
+  waitForRequest(match?: RequestPredicate, options?: WaitOptions): Promise<RecordedRequest>;
+  waitForAbort(match?: RequestPredicate, options?: WaitOptions): Promise<RecordedRequest>;
+  waitForStall(match?: RequestPredicate, options?: WaitOptions): Promise<RecordedRequest>;
+  /** Resolves once the exchange is over: finished, aborted or dropped. */
+  waitForEnd(match?: RequestPredicate, options?: WaitOptions): Promise<RecordedRequest>;
+};
+
+export type FakeUpstreamOptions = Partial<Settings> & {
+  openaiKey?: string;
+  anthropicKey?: string;
+  openaiModels?: string[];
+  anthropicModels?: string[];
+  /** Keep every request in `requests` (default). `false` for benchmarks: nothing kept, waits never resolve. */
+  record?: boolean;
+};
+
+export type FakeUpstream = {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** `${url}/openai/v1`: the openai SDK's `baseURL`. */
+  openaiBaseURL: string;
+  /** `${url}/anthropic`: the Anthropic SDK's `baseURL` (it appends `/v1/...`). */
+  anthropicBaseURL: string;
+  openaiKey: string;
+  anthropicKey: string;
+  requests: RecordedRequest[];
+  control: Control;
+  close(): Promise<void>;
+};
