@@ -3,7 +3,7 @@
  * The composition root and the only place that reads the environment: loads the
  * configuration, opens the database, builds the servers and runs CLI commands.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildAuthorizationServer } from '../src/as/build-authorization-server.ts';
@@ -23,6 +23,7 @@ import {
   deepMerge,
   defaults,
   loadConfig,
+  withDataDirDefaults,
 } from '../src/config/index.ts';
 import {
   assertMigrated,
@@ -60,17 +61,19 @@ function readConfigFile(): Json {
   try {
     return JSON.parse(readText(path)) as Json;
   } catch (err) {
-    throw new ConfigError(`cannot read the config file ${path}: ${(err as Error).message}`);
+    // The parser's message quotes the file, which may hold secrets: name the file only.
+    const reason =
+      err instanceof SyntaxError ? 'not valid JSON' : ((err as NodeJS.ErrnoException).code ?? 'unreadable');
+    throw new ConfigError(`cannot read the config file ${path}: ${reason}`);
   }
 }
 
 /** The embedded default (SQLite) generates its secrets once into the data folder. */
 async function resolveConfig(): Promise<Config> {
   const file = readConfigFile();
-  const prelim = deepMerge(
-    deepMerge(defaults as Json, file),
-    configFromEnv(process.env, readText),
-  ) as typeof defaults;
+  const prelim = withDataDirDefaults(
+    deepMerge(deepMerge(defaults as Json, file), configFromEnv(process.env, readText)),
+  ) as { dataDir: string; database: { url: string }; as: { signingKeysFile: string } };
   let withLocal = file;
   if (prelim.database.url.startsWith('sqlite:')) {
     const local = await ensureLocalSecrets(prelim.dataDir, prelim.as.signingKeysFile);
@@ -85,7 +88,11 @@ async function resolveConfig(): Promise<Config> {
 function openDatabase(config: Config): Database {
   if (config.database.url.startsWith('sqlite:')) {
     const file = config.database.url.slice('sqlite:'.length);
-    if (file && file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+    if (file && file !== ':memory:') {
+      mkdirSync(dirname(resolve(file)), { recursive: true });
+      // Tokens and sessions live here: private from the start (WAL files inherit the mode).
+      if (!existsSync(file)) closeSync(openSync(file, 'w', 0o600));
+    }
   }
   return createDatabase(config.database);
 }
@@ -114,7 +121,12 @@ async function serve(config: Config, { migrate }: { migrate: boolean }): Promise
       `as.signingKeysFile (MANDATE_SIGNING_KEYS_FILE): ${config.as.signingKeysFile} does not exist; create it with \`mandate keys generate --out FILE\``,
     );
   }
-  const signingKeys = parseSigningJwks(readText(config.as.signingKeysFile), config.as.signingKeysFile).keys;
+  let signingKeys: ReturnType<typeof parseSigningJwks>['keys'];
+  try {
+    signingKeys = parseSigningJwks(readText(config.as.signingKeysFile), config.as.signingKeysFile).keys;
+  } catch (err) {
+    throw new ConfigError(`as.signingKeysFile (MANDATE_SIGNING_KEYS_FILE): ${(err as Error).message}`);
+  }
   const as = buildAuthorizationServer(config, { db, signingKeys, clock: systemClock });
   as.provider.on('server_error', (_ctx: unknown, err: Error) =>
     console.error(`authorization server error: ${err.message}`),
@@ -135,10 +147,14 @@ async function serve(config: Config, { migrate }: { migrate: boolean }): Promise
       "then register an app with ./scripts/mandate.sh client add --name App --redirect-uri URI --scope 'openai:*:chat'",
     );
   }
+  // Stop taking connections, let requests in flight finish (at most 10 s), then leave.
   const stop = async () => {
     stopPurge();
-    server.closeAllConnections();
-    server.close();
+    const closed = new Promise((done) => server.close(done));
+    server.closeIdleConnections();
+    const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+    await closed;
+    clearTimeout(deadline);
     await db.destroy();
     process.exit(0);
   };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts Mandate on the embedded SQLite default: the authorization server
-# on http://localhost:3000 and the proxy on http://localhost:4000, data in ./data.
+# on http://localhost:3000, data in ./data.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/install.sh"
 exec node bin/mandate.ts start "$@"

@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { Stores } from '../storage/index.ts';
 import { createAccountRoutes } from './account/routes.ts';
 import { createBrowserSession } from './http/browser-session.ts';
+import { createPasswordCheck } from './http/check-password.ts';
 import { createCsrf } from './http/csrf.ts';
 import { createLoginThrottle } from './http/login-throttle.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -25,9 +26,15 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
   const app = new Koa();
   app.keys = [...options.cookieKeys];
   app.proxy = options.trustProxy;
+  // Behind a proxy, the client address is the entry the nearest proxy appended, not
+  // the leftmost one, which the client controls.
+  app.maxIpsCount = 1;
   const secure = new URL(options.issuer).protocol === 'https:';
   const csrf = createCsrf({ key: options.cookieKeys[0] as string, secure });
-  const throttle = createLoginThrottle(stores.loginFailures, options.loginThrottle.maxFailures);
+  const checkPassword = createPasswordCheck(
+    stores.accounts,
+    createLoginThrottle(stores.loginFailures, options.loginThrottle.maxFailures),
+  );
   const session = createBrowserSession(provider, stores.accounts, { ttl: options.sessionTtl, secure });
 
   app.use(securityHeaders);
@@ -53,11 +60,11 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
     provider,
     stores,
     csrf,
-    throttle,
+    checkPassword,
     proxyUrl: options.proxyUrl,
     grantTtl: options.grantTtl,
   });
-  const account = createAccountRoutes({ provider, stores, csrf, session, throttle });
+  const account = createAccountRoutes({ provider, stores, csrf, session, checkPassword });
   app.use(interactions.routes());
   app.use(account.routes());
   app.use(account.allowedMethods());

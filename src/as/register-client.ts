@@ -35,6 +35,7 @@ export async function registerClient(
     redirect_uris: input.redirectUris,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
+    response_modes: ['query'],
     token_endpoint_auth_method: input.confidential ? 'client_secret_basic' : 'none',
     allowed_ai_scopes: scopes.join(' '),
   };

@@ -3,13 +3,13 @@ const DAY = 24 * 60 * 60;
 /** Defaults: the embedded single-machine install. Secrets have no default. */
 export const defaults = {
   dataDir: './data',
-  database: { url: 'sqlite:./data/mandate.sqlite', poolMax: 10 },
+  /** database.url and as.signingKeysFile default to files in dataDir (see data-dir-defaults.ts). */
+  database: { poolMax: 10 },
   as: {
     issuer: 'http://localhost:3000',
     host: 'localhost',
     port: 3000,
     trustProxy: false,
-    signingKeysFile: './data/signing-keys.json',
     accessTokenTtl: 3600,
     sessionTtl: 14 * DAY,
     interactionTtl: 3600,

@@ -1,4 +1,5 @@
 export { ConfigError } from './config-error.ts';
+export { withDataDirDefaults } from './data-dir-defaults.ts';
 export { deepMerge } from './deep-merge.ts';
 export { defaults } from './defaults.ts';
 export { configFromEnv } from './from-env.ts';

@@ -1,4 +1,5 @@
 import { ConfigError } from './config-error.ts';
+import { withDataDirDefaults } from './data-dir-defaults.ts';
 import { deepFreeze, deepMerge } from './deep-merge.ts';
 import { defaults } from './defaults.ts';
 import { envMap } from './env-map.ts';
@@ -18,7 +19,7 @@ export interface LoadConfigInput {
 export function loadConfig({ env, file, overrides, readFile }: LoadConfigInput): Config {
   let merged = deepMerge(defaults as Record<string, unknown>, file ?? {});
   merged = deepMerge(merged, configFromEnv(env, readFile));
-  merged = deepMerge(merged, overrides ?? {});
+  merged = withDataDirDefaults(deepMerge(merged, overrides ?? {}));
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -34,6 +35,11 @@ export function loadConfig({ env, file, overrides, readFile }: LoadConfigInput):
   const config = parsed.data;
   if (config.as.grantTtl.default > config.as.grantTtl.max) {
     throw new ConfigError('Invalid configuration:\n  as.grantTtl.default: must not exceed as.grantTtl.max');
+  }
+  if (config.as.issuer.startsWith('https:') && !config.as.trustProxy) {
+    throw new ConfigError(
+      'Invalid configuration:\n  as.trustProxy (MANDATE_TRUST_PROXY): must be true with an https issuer; Mandate serves plain HTTP behind a TLS-terminating proxy',
+    );
   }
   return deepFreeze(config);
 }

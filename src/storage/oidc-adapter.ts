@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 import type { RevocationReason, RevocationStore } from './revocation-store.ts';
@@ -84,8 +84,24 @@ export function createOidcAdapterFactory({ db, clock, revocations, grantRevocati
           ),
         );
       },
+      /**
+       * Consuming is a compare-and-set: of two requests redeeming the same code or
+       * refresh token at once, only one wins; the other is reuse, which revokes the grant.
+       */
       async consume(id) {
-        await db('oidc_payloads').where({ model, id }).update({ consumed_at: clock() });
+        const won = await db('oidc_payloads')
+          .where({ model, id })
+          .whereNull('consumed_at')
+          .update({ consumed_at: clock() });
+        if (won > 0) return;
+        const row = await db('oidc_payloads').where({ model, id }).first('grant_id');
+        if (row?.grant_id) {
+          await revocations.revokeGrant(
+            row.grant_id,
+            model === 'RefreshToken' ? 'refresh_token_reuse' : 'code_reuse',
+          );
+        }
+        throw new errors.InvalidGrant(`${model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
       },
       async destroy(id) {
         if (model === 'Grant') {

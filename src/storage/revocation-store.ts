@@ -3,6 +3,8 @@ import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 
 export const REVOCATION_CHANNEL = 'mandate_revocations';
+/** Advisory lock key that orders revocation log appends on PostgreSQL. */
+const REVOCATION_LOCK = 7_241_009_001;
 
 export type RevocationReason =
   | 'refresh_token_revoked'
@@ -12,7 +14,6 @@ export type RevocationReason =
   | 'cli'
   | 'expired'
   | 'access_token_revoked'
-  | 'reauthorized'
   | 'other';
 
 export interface RevocationEntry {
@@ -30,6 +31,15 @@ export interface RevocationEntry {
  * catch up from the last sequence number it saw.
  */
 export function createRevocationStore(db: Database, clock: Clock) {
+  /**
+   * On PostgreSQL every revocation transaction takes one advisory lock first, so
+   * sequence numbers commit in order and a follower reading "after seq N" never skips
+   * a late commit. SQLite has a single writer already.
+   */
+  async function serialize(trx: Knex.Transaction) {
+    if (db.engine === 'pg') await trx.raw('select pg_advisory_xact_lock(?)', [REVOCATION_LOCK]);
+  }
+
   async function append(
     trx: Knex.Transaction,
     kind: 'grant' | 'token',
@@ -49,12 +59,18 @@ export function createRevocationStore(db: Database, clock: Clock) {
     /** Marks the grant revoked, deletes every stored token of it, logs it. Idempotent. */
     async revokeGrant(grantId: string, reason: RevocationReason): Promise<boolean> {
       return db.transaction(async (trx) => {
-        const row = await trx('grants').where({ id: grantId }).first('revoked_at');
+        await serialize(trx);
         await trx('oidc_payloads').where({ grant_id: grantId }).delete();
         await trx('oidc_payloads').where({ model: 'Grant', id: grantId }).delete();
-        if (row?.revoked_at) return false;
-        if (row) {
-          await trx('grants').where({ id: grantId }).update({ revoked_at: clock(), revoked_reason: reason });
+        const marked = await trx('grants')
+          .where({ id: grantId })
+          .whereNull('revoked_at')
+          .update({ revoked_at: clock(), revoked_reason: reason });
+        if (marked === 0) {
+          // Already revoked, or a grant Mandate never recorded: log the latter once.
+          const known = await trx('grants').where({ id: grantId }).first('id');
+          const logged = await trx('revocations').where({ kind: 'grant', subject_id: grantId }).first('seq');
+          if (known || logged) return false;
         }
         await append(trx, 'grant', grantId, grantId, reason);
         return true;
@@ -69,6 +85,7 @@ export function createRevocationStore(db: Database, clock: Clock) {
       reason: RevocationReason,
     ): Promise<boolean> {
       return db.transaction(async (trx) => {
+        await serialize(trx);
         const inserted = await trx('revoked_tokens')
           .insert({ jti, grant_id: grantId, expires_at: expiresAt, revoked_at: clock() })
           .onConflict('jti')

@@ -9,7 +9,7 @@ import { generateSigningKey } from '../../src/as/keys/signing-keys.ts';
 import { type NewClient, registerClient } from '../../src/as/register-client.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { hashPassword } from '../../src/shared/password.ts';
-import { systemClock } from '../../src/storage/index.ts';
+import { type Clock, systemClock } from '../../src/storage/index.ts';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
 import { freePort } from './free-port.ts';
 
@@ -30,6 +30,7 @@ export interface RunningAs extends AuthorizationServer {
 export async function startAuthorizationServer(
   engine: Engine,
   overrides: Record<string, unknown> = {},
+  clock: Clock = systemClock,
 ): Promise<RunningAs> {
   const database = await createTestDatabase(engine);
   const port = await freePort();
@@ -51,7 +52,7 @@ export async function startAuthorizationServer(
     },
   });
   const signingKeys = [await generateSigningKey()];
-  const built = buildAuthorizationServer(config, { db: database.db, signingKeys, clock: systemClock });
+  const built = buildAuthorizationServer(config, { db: database.db, signingKeys, clock });
   const server = built.app.listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port: actual } = server.address() as AddressInfo;

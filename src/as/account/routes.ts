@@ -2,13 +2,13 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { default as Provider } from 'oidc-provider';
 import { describeScope, parseScope } from '../../scopes/index.ts';
-import { decoyPasswordHash, hashPassword, verifyPassword } from '../../shared/password.ts';
+import { hashPassword } from '../../shared/password.ts';
 import type { Account } from '../../storage/account-store.ts';
 import type { Stores } from '../../storage/index.ts';
 import type { BrowserSession } from '../http/browser-session.ts';
+import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { sendHtml } from '../http/html-response.ts';
-import type { LoginThrottle } from '../http/login-throttle.ts';
 import { FormError, readForm } from '../http/read-form.ts';
 import { renderAccount, renderChangePassword, renderLogin, renderMessage } from '../views/index.ts';
 
@@ -17,7 +17,7 @@ export interface AccountDeps {
   stores: Stores;
   csrf: Csrf;
   session: BrowserSession;
-  throttle: LoginThrottle;
+  checkPassword: CheckPassword;
 }
 
 const MIN_PASSWORD = 10;
@@ -25,7 +25,7 @@ const MIN_PASSWORD = 10;
 type AccountState = { account: Account; form?: URLSearchParams };
 
 /** The person's own pages: connected apps with Revoke, change password, sign in and out. */
-export function createAccountRoutes({ provider, stores, csrf, session, throttle }: AccountDeps) {
+export function createAccountRoutes({ provider, stores, csrf, session, checkPassword }: AccountDeps) {
   const router = new Router<AccountState>();
 
   router.use(async (ctx, next) => {
@@ -116,19 +116,13 @@ export function createAccountRoutes({ provider, stores, csrf, session, throttle 
       );
     if (!csrf.verify(ctx, form.get('csrf')))
       return again(403, { error: 'Your form expired. Please try again.' });
-    const wait = await throttle.blockedFor(username, ctx.ip);
-    if (wait > 0) {
-      ctx.set('Retry-After', String(wait));
+    const checked = await checkPassword(username, form.get('password') ?? '', ctx.ip);
+    if (!checked.ok && checked.throttled) {
+      ctx.set('Retry-After', String(checked.retryAfterSeconds));
       return again(429, { throttled: true });
     }
-    const account = username ? await stores.accounts.findByUsername(username) : undefined;
-    const ok = await verifyPassword(form.get('password') ?? '', account?.passwordHash ?? decoyPasswordHash);
-    if (!account || !ok) {
-      await throttle.failed(username, ctx.ip);
-      return again(401, { error: 'Wrong username or password.' });
-    }
-    await throttle.succeeded(username);
-    await session.signIn(ctx, account.id);
+    if (!checked.ok) return again(401, { error: 'Wrong username or password.' });
+    await session.signIn(ctx, checked.account.id);
     ctx.status = 303;
     ctx.redirect('/account');
   });
@@ -164,9 +158,12 @@ export function createAccountRoutes({ provider, stores, csrf, session, throttle 
         status,
       );
     const next = form.get('new_password') ?? '';
-    if (!(await verifyPassword(form.get('current_password') ?? '', account.passwordHash))) {
-      return again(400, { error: 'Your current password is not right.' });
+    const checked = await checkPassword(account.username, form.get('current_password') ?? '', ctx.ip);
+    if (!checked.ok && checked.throttled) {
+      ctx.set('Retry-After', String(checked.retryAfterSeconds));
+      return again(429, { error: 'Too many wrong passwords. Try again later.' });
     }
+    if (!checked.ok) return again(400, { error: 'Your current password is not right.' });
     if (next.length < MIN_PASSWORD)
       return again(400, { error: `Choose a new password of at least ${MIN_PASSWORD} characters.` });
     if (next !== form.get('confirm_password')) return again(400, { error: 'The two new passwords differ.' });

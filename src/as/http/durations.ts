@@ -9,8 +9,20 @@ const CHOICES: ReadonlyArray<readonly [number, string]> = [
   [90 * DAY, '90 days'],
 ];
 
-/** How long access may last: the fixed choices up to the operator's maximum. */
-export function durationChoices(maxSeconds: number): ReadonlyArray<readonly [number, string]> {
+function label(seconds: number): string {
+  if (seconds % DAY === 0) return `${seconds / DAY} day${seconds === DAY ? '' : 's'}`;
+  if (seconds % HOUR === 0) return `${seconds / HOUR} hour${seconds === HOUR ? '' : 's'}`;
+  return `${Math.round(seconds / 60)} minutes`;
+}
+
+/** How long access may last: the fixed choices up to the operator's maximum, plus the default. */
+export function durationChoices(
+  maxSeconds: number,
+  defaultSeconds: number,
+): ReadonlyArray<readonly [number, string]> {
   const within = CHOICES.filter(([s]) => s <= maxSeconds);
-  return within.length > 0 ? within : [[maxSeconds, `${Math.round(maxSeconds / 60)} minutes`]];
+  const withDefault = within.some(([s]) => s === defaultSeconds)
+    ? within
+    : [...within, [defaultSeconds, label(defaultSeconds)] as const];
+  return [...withDefault].sort((a, b) => a[0] - b[0]);
 }

@@ -1,12 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
-import { decoyPasswordHash, verifyPassword } from '../../shared/password.ts';
 import type { Stores } from '../../storage/index.ts';
+import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { durationChoices } from '../http/durations.ts';
 import { sendHtml } from '../http/html-response.ts';
-import type { LoginThrottle } from '../http/login-throttle.ts';
 import { FormError, readForm } from '../http/read-form.ts';
 import { formActionSource } from '../http/security-headers.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
@@ -16,7 +15,7 @@ export interface InteractionDeps {
   provider: Provider;
   stores: Stores;
   csrf: Csrf;
-  throttle: LoginThrottle;
+  checkPassword: CheckPassword;
   proxyUrl: string;
   grantTtl: { default: number; max: number };
 }
@@ -33,7 +32,7 @@ export function createInteractionRoutes({
   provider,
   stores,
   csrf,
-  throttle,
+  checkPassword,
   proxyUrl,
   grantTtl,
 }: InteractionDeps) {
@@ -123,7 +122,7 @@ export function createInteractionRoutes({
         client: await clientView(d.params.client_id),
         account: account?.username ?? '',
         groups: groupScopesForConsent(requestedAiScopes(d)),
-        durations: durationChoices(grantTtl.max).map(([seconds, label]) => ({
+        durations: durationChoices(grantTtl.max, grantTtl.default).map(([seconds, label]) => ({
           seconds,
           label,
           selected: seconds === grantTtl.default,
@@ -153,19 +152,13 @@ export function createInteractionRoutes({
     if (d.prompt.name !== 'login') return showConsent(ctx, d);
     const username = (form.get('username') ?? '').trim();
     const password = form.get('password') ?? '';
-    const wait = await throttle.blockedFor(username, ctx.ip);
-    if (wait > 0) {
-      ctx.set('Retry-After', String(wait));
+    const checked = await checkPassword(username, password, ctx.ip);
+    if (!checked.ok && checked.throttled) {
+      ctx.set('Retry-After', String(checked.retryAfterSeconds));
       return showLogin(ctx, d, { username, throttled: true }, 429);
     }
-    const account = username ? await stores.accounts.findByUsername(username) : undefined;
-    const ok = await verifyPassword(password, account?.passwordHash ?? decoyPasswordHash);
-    if (!account || !ok) {
-      await throttle.failed(username, ctx.ip);
-      return showLogin(ctx, d, { username, error: 'Wrong username or password.' }, 401);
-    }
-    await throttle.succeeded(username);
-    await finish(ctx, { login: { accountId: account.id } }, false);
+    if (!checked.ok) return showLogin(ctx, d, { username, error: 'Wrong username or password.' }, 401);
+    await finish(ctx, { login: { accountId: checked.account.id } }, false);
   });
 
   router.post('/interaction/:uid/consent', async (ctx) => {
@@ -183,7 +176,7 @@ export function createInteractionRoutes({
     const chosen = requested.filter((s) => form.getAll('scope').includes(s));
     if (chosen.length === 0) return showConsent(ctx, d, 'Choose at least one permission, or Deny.', 400);
     const duration = Number(form.get('duration'));
-    if (!durationChoices(grantTtl.max).some(([s]) => s === duration)) {
+    if (!durationChoices(grantTtl.max, grantTtl.default).some(([s]) => s === duration)) {
       return showConsent(ctx, d, 'Choose how long access lasts.', 400);
     }
 

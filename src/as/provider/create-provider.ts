@@ -71,6 +71,7 @@ export function createProvider(options: ProviderOptions, stores: Stores): Provid
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
+      response_modes: ['query'],
       id_token_signed_response_alg: 'ES256',
       token_endpoint_auth_method: 'client_secret_basic',
     },
@@ -151,12 +152,22 @@ export function createProvider(options: ProviderOptions, stores: Stores): Provid
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = options.trustProxy;
+  provider.maxIpsCount = 1;
   useHashedClientSecrets(provider);
 
   const verifyAccessToken = createAccessTokenVerifier({
     publicJwks: { keys: options.signingKeys.map(publicJwk) },
     issuer,
     audience: proxyUrl,
+    clock: stores.clock,
+  });
+  // Only the query response mode is allowed (clients are registered with it), so only it
+  // is advertised; form_post would need inline script the pages' CSP forbids.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route === 'discovery' && ctx.body) {
+      (ctx.body as { response_modes_supported?: string[] }).response_modes_supported = ['query'];
+    }
   });
   provider.use(
     createJwtTokenEndpoints({

@@ -17,10 +17,12 @@ export function createAccessTokenVerifier({
   publicJwks,
   issuer,
   audience,
+  clock,
 }: {
   publicJwks: JSONWebKeySet;
   issuer: string;
   audience: string;
+  clock: () => number;
 }) {
   const keys = createLocalJWKSet(publicJwks);
   return async function verifyAccessToken(token: unknown): Promise<AccessTokenClaims | undefined> {
@@ -31,6 +33,7 @@ export function createAccessTokenVerifier({
         audience,
         typ: 'at+jwt',
         algorithms: ['ES256'],
+        currentDate: new Date(clock()),
       });
       if (typeof payload.jti !== 'string' || typeof payload.grant_id !== 'string') return undefined;
       return payload as unknown as AccessTokenClaims;

@@ -35,6 +35,13 @@ for (const engine of engines) {
       expect(meta.response_types_supported).to.deep.equal(['code']);
       expect(meta.grant_types_supported).to.have.members(['authorization_code', 'refresh_token']);
       expect(meta.code_challenge_methods_supported).to.deep.equal(['S256']);
+      expect(meta.response_modes_supported).to.deep.equal(['query']);
+      expect(meta.token_endpoint_auth_methods_supported).to.have.members([
+        'none',
+        'client_secret_basic',
+        'client_secret_post',
+      ]);
+      expect(meta.dpop_signing_alg_values_supported).to.equal(undefined);
       expect(meta.authorization_response_iss_parameter_supported).to.equal(true);
       expect(meta.revocation_endpoint).to.be.a('string');
       expect(meta.introspection_endpoint).to.be.a('string');

@@ -74,6 +74,18 @@ for (const engine of engines) {
         .above(0);
     });
 
+    it('consumes once: a second, concurrent consume is reuse, which revokes the grant', async () => {
+      const a = adapter('AuthorizationCode');
+      await a.upsert('code-race', { kind: 'AuthorizationCode', grantId: 'g-race' }, 100);
+      const results = await Promise.allSettled([a.consume('code-race'), a.consume('code-race')]);
+      expect(results.map((r) => r.status).sort()).to.deep.equal(['fulfilled', 'rejected']);
+      const failure = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(failure.reason.error).to.equal('invalid_grant');
+      expect(await t.db('revocations').where({ subject_id: 'g-race', reason: 'code_reuse' })).to.have.length(
+        1,
+      );
+    });
+
     it('destroys one payload', async () => {
       const a = adapter('AccessToken');
       await a.upsert('at-1', { kind: 'AccessToken' }, 100);

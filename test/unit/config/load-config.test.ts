@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../../src/config/index.ts';
+
+const secrets = {
+  MANDATE_COOKIE_KEYS: 'k'.repeat(43),
+  MANDATE_PROXY_CLIENT_SECRET: 's'.repeat(43),
+};
+const noFiles = (path: string): string => {
+  throw Object.assign(new Error(`no ${path}`), { code: 'ENOENT' });
+};
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config/loadConfig', () => {
+  it('layers defaults < file < environment and freezes the result', () => {
+    const config = loadConfig({
+      env: { ...secrets, MANDATE_AS_PORT: '3100' },
+      file: { as: { port: 3050, host: '0.0.0.0' } },
+      readFile: noFiles,
+    });
+    expect(config.as.port).to.equal(3100);
+    expect(config.as.host).to.equal('0.0.0.0');
+    expect(config.as.issuer).to.equal('http://localhost:3000');
+    expect(Object.isFrozen(config.as)).to.equal(true);
+  });
+
+  it('puts the database and signing keys in the data folder unless set elsewhere', () => {
+    const config = loadConfig({ env: { ...secrets, MANDATE_DATA_DIR: '/srv/mandate' }, readFile: noFiles });
+    expect(config.database.url).to.equal('sqlite:/srv/mandate/mandate.sqlite');
+    expect(config.as.signingKeysFile).to.equal('/srv/mandate/signing-keys.json');
+    const pg = loadConfig({
+      env: { ...secrets, MANDATE_DATABASE_URL: 'postgres://db/m' },
+      readFile: noFiles,
+    });
+    expect(pg.database.url).to.equal('postgres://db/m');
+  });
+
+  it('reads secrets from *_FILE paths', () => {
+    const files: Record<string, string> = { '/run/secrets/cookie': `${'c'.repeat(40)}\n` };
+    const config = loadConfig({
+      env: { MANDATE_COOKIE_KEYS_FILE: '/run/secrets/cookie', MANDATE_PROXY_CLIENT_SECRET: 's'.repeat(43) },
+      readFile: (p) => files[p] ?? noFiles(p),
+    });
+    expect(config.as.cookieKeys).to.deep.equal(['c'.repeat(40)]);
+    expect(
+      errorOf(() =>
+        loadConfig({ env: { ...secrets, MANDATE_DATABASE_URL_FILE: '/nope' }, readFile: noFiles }),
+      ),
+    ).to.include('MANDATE_DATABASE_URL_FILE: cannot read /nope (ENOENT)');
+  });
+
+  it('names every bad or missing setting, with its environment variable', () => {
+    const message = errorOf(() =>
+      loadConfig({ env: { MANDATE_AS_PORT: '80x', MANDATE_TRUST_PROXY: 'yes' }, readFile: noFiles }),
+    );
+    expect(message).to.include('MANDATE_AS_PORT must be a whole number');
+    expect(message).to.include('MANDATE_TRUST_PROXY must be true or false');
+    const missing = errorOf(() => loadConfig({ env: {}, readFile: noFiles }));
+    expect(missing).to.include('as.cookieKeys (MANDATE_COOKIE_KEYS): is required');
+    expect(missing).to.include('proxyClient.secret (MANDATE_PROXY_CLIENT_SECRET): is required');
+  });
+
+  it('refuses unknown keys, short secrets, a non-http issuer and a default longer than the maximum', () => {
+    expect(
+      errorOf(() => loadConfig({ env: secrets, file: { as: { prot: 1 } }, readFile: noFiles })),
+    ).to.match(/prot/);
+    expect(
+      errorOf(() => loadConfig({ env: { ...secrets, MANDATE_COOKIE_KEYS: 'short' }, readFile: noFiles })),
+    ).to.include('at least 32 characters');
+    expect(
+      errorOf(() => loadConfig({ env: { ...secrets, MANDATE_ISSUER: 'ftp://x' }, readFile: noFiles })),
+    ).to.include('as.issuer (MANDATE_ISSUER)');
+    expect(
+      errorOf(() =>
+        loadConfig({ env: { ...secrets, MANDATE_GRANT_DEFAULT_TTL: '999999999' }, readFile: noFiles }),
+      ),
+    ).to.include('must not exceed as.grantTtl.max');
+  });
+
+  it('requires a trusted TLS-terminating proxy for an https issuer', () => {
+    const env = { ...secrets, MANDATE_ISSUER: 'https://auth.example' };
+    expect(errorOf(() => loadConfig({ env, readFile: noFiles }))).to.include('MANDATE_TRUST_PROXY');
+    expect(
+      loadConfig({ env: { ...env, MANDATE_TRUST_PROXY: 'true' }, readFile: noFiles }).as.trustProxy,
+    ).to.equal(true);
+  });
+});
