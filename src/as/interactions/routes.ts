@@ -73,12 +73,13 @@ export function createInteractionRoutes({
     return d;
   }
 
-  async function clientView(clientId: unknown) {
-    const client = await provider.Client.find(String(clientId));
-    const redirect = client?.redirectUris?.[0];
+  /** Who asks, and where this very request sends the person back to. */
+  async function clientView(d: Details) {
+    const client = await provider.Client.find(String(d.params.client_id));
+    const redirect = typeof d.params.redirect_uri === 'string' ? URL.parse(d.params.redirect_uri) : null;
     return {
-      name: (client?.clientName as string | undefined) ?? String(clientId),
-      redirectHost: redirect ? new URL(redirect).host : '',
+      name: (client?.clientName as string | undefined) ?? String(d.params.client_id),
+      redirectHost: redirect ? redirect.host || redirect.protocol : '',
     };
   }
 
@@ -99,7 +100,7 @@ export function createInteractionRoutes({
     extra: { error?: string; username?: string; throttled?: boolean } = {},
     status = 200,
   ) {
-    const client = await clientView(d.params.client_id);
+    const client = await clientView(d);
     sendHtml(
       ctx,
       renderLogin({
@@ -119,7 +120,7 @@ export function createInteractionRoutes({
       renderConsent({
         action: `/interaction/${d.uid}/consent`,
         csrfToken: csrf.token(ctx),
-        client: await clientView(d.params.client_id),
+        client: await clientView(d),
         account: account?.username ?? '',
         groups: groupScopesForConsent(requestedAiScopes(d)),
         durations: durationChoices(grantTtl.max, grantTtl.default).map(([seconds, label]) => ({
