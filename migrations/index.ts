@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initial from './20261128000000_initial.ts';
+import * as providerKeys from './20261128100000_provider_keys.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -7,4 +8,7 @@ interface Migration {
 }
 
 /** Every migration, oldest first. Add new files here; names never change once released. */
-export const migrations: ReadonlyArray<readonly [string, Migration]> = [['20261128000000_initial', initial]];
+export const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['20261128000000_initial', initial],
+  ['20261128100000_provider_keys', providerKeys],
+];

@@ -28,11 +28,41 @@ export const configSchema = z.strictObject({
     grantTtl: z.strictObject({ default: seconds, max: seconds }),
     loginThrottle: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: seconds }),
     purgeIntervalSeconds: seconds,
+    /** Public JWKS the AS encrypts people's provider keys to; it never sees the private half. */
+    providerKeyPublicKeysFile: z.string().min(1),
   }),
   proxy: z.strictObject({
     url,
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
+    trustProxy: z.boolean(),
+    /** Where each provider's API lives. Operator configuration only: no request changes it. */
+    upstreams: z.strictObject({ openai: url, anthropic: url }),
+    /** Private JWKS that decrypts people's provider keys (proxy processes only). */
+    keysFile: z.string().min(1),
+    /** Single-person installs: one key per provider for every grant. */
+    operatorKeys: z.strictObject({
+      openai: z.string().min(1).optional(),
+      anthropic: z.string().min(1).optional(),
+    }),
+    openai: z.strictObject({
+      organization: z.string().min(1).optional(),
+      project: z.string().min(1).optional(),
+    }),
+    anthropicBetaAllowlist: z.array(z.string().regex(/^[a-z0-9-]+$/, 'an anthropic-beta value')),
+    tokenLeewaySeconds: z.number().int().min(0).max(60),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024),
+    upstreamConnectTimeoutMs: z.number().int().min(1),
+    upstreamResponseTimeoutMs: z.number().int().min(1),
+    upstreamIdleTimeoutMs: z.number().int().min(1),
+    revocationFeed: z.strictObject({
+      pollIntervalMs: z.number().int().min(10),
+      maxSilenceMs: z.number().int().min(100),
+    }),
   }),
   /** The proxy's own client at the authorization server (introspection). */
   proxyClient: z.strictObject({
