@@ -14,6 +14,9 @@ import { listGrants, revokeGrant } from '../src/cli/grant-commands.ts';
 import { generateKeys } from '../src/cli/key-commands.ts';
 import { ensureLocalSecrets } from '../src/cli/local-secrets.ts';
 import { UsageError } from '../src/cli/output.ts';
+import { deleteProviderKey, listProviderKeys, setProviderKey } from '../src/cli/provider-key-commands.ts';
+import { generateProxyKeys, rewrapProxyKeys, rotateProxyKeys } from '../src/cli/proxy-key-commands.ts';
+import { readProxyKeyFile } from '../src/cli/proxy-key-files.ts';
 import { readSecretLine } from '../src/cli/read-secret.ts';
 import { addUser } from '../src/cli/user-commands.ts';
 import {
@@ -25,6 +28,8 @@ import {
   loadConfig,
   withDataDirDefaults,
 } from '../src/config/index.ts';
+import { PROVIDERS } from '../src/scopes/index.ts';
+import { type ProviderKeyJwks, parseProviderKeyJwks } from '../src/shared/provider-key-crypto.ts';
 import {
   assertMigrated,
   createDatabase,
@@ -47,6 +52,12 @@ const USAGE = `usage: mandate <command>
   grant revoke GRANT_ID
   keys generate --out FILE      write a new private signing key set (production)
   keys rotate --out FILE        put a new signing key first, keeping the old ones for verification
+  key set --user NAME --provider PROVIDER     store a person's provider API key (read from standard input)
+  key list --user NAME                        a person's stored keys (last four characters only)
+  key delete --user NAME --provider PROVIDER
+  key rotate [--stage]          new proxy key-encryption key; re-wrap every stored key (docs/provider-keys.md)
+  key rewrap                    re-wrap stored keys still under an older proxy key
+  proxy-keys generate --out PRIVATE --public-out PUBLIC   the proxy's first key pair (production)
 
 Configuration: defaults < config file (MANDATE_CONFIG, or config/mandate.json) < MANDATE_* environment.
 See docs/configuration.md.`;
@@ -73,10 +84,18 @@ async function resolveConfig(): Promise<Config> {
   const file = readConfigFile();
   const prelim = withDataDirDefaults(
     deepMerge(deepMerge(defaults as Json, file), configFromEnv(process.env, readText)),
-  ) as { dataDir: string; database: { url: string }; as: { signingKeysFile: string } };
+  ) as {
+    dataDir: string;
+    database: { url: string };
+    as: { signingKeysFile: string; providerKeyPublicKeysFile: string };
+    proxy: { keysFile: string };
+  };
   let withLocal = file;
   if (prelim.database.url.startsWith('sqlite:')) {
-    const local = await ensureLocalSecrets(prelim.dataDir, prelim.as.signingKeysFile);
+    const local = await ensureLocalSecrets(prelim.dataDir, prelim.as.signingKeysFile, {
+      privateFile: prelim.proxy.keysFile,
+      publicFile: prelim.as.providerKeyPublicKeysFile,
+    });
     withLocal = deepMerge(
       { as: { cookieKeys: local.cookieKeys }, proxyClient: { secret: local.proxyClientSecret } },
       file,
@@ -112,6 +131,42 @@ async function withStores<T>(
   }
 }
 
+/**
+ * The proxy's PUBLIC key-encryption keys, all the authorization server gets. Without the
+ * file the AS still runs (operator keys need none), but people cannot store keys.
+ */
+function readProviderKeyPublicJwks(config: Config): ProviderKeyJwks | undefined {
+  const file = config.as.providerKeyPublicKeysFile;
+  if (!existsSync(file)) {
+    console.error(
+      `as.providerKeyPublicKeysFile (MANDATE_PROVIDER_KEY_PUBLIC_KEYS_FILE): ${file} does not exist, so people cannot store provider keys; create the proxy's key pair with \`mandate proxy-keys generate --out PRIVATE --public-out PUBLIC\``,
+    );
+    return undefined;
+  }
+  try {
+    return parseProviderKeyJwks(readText(file), 'public', file);
+  } catch (err) {
+    throw new ConfigError(
+      `as.providerKeyPublicKeysFile (MANDATE_PROVIDER_KEY_PUBLIC_KEYS_FILE): ${(err as Error).message}`,
+    );
+  }
+}
+
+/**
+ * The AS learns which providers have an operator key, never the keys: the names go to
+ * it as such, and its copy of the configuration has them blanked.
+ */
+function splitOperatorKeys(config: Config) {
+  const operatorKeyProviders = PROVIDERS.filter((p) => config.proxy.operatorKeys[p] !== undefined);
+  const asConfig: Config = { ...config, proxy: { ...config.proxy, operatorKeys: {} } };
+  return { asConfig, operatorKeyProviders };
+}
+
+const proxyKeyFiles = (config: Config) => ({
+  privateFile: config.proxy.keysFile,
+  publicFile: config.as.providerKeyPublicKeysFile,
+});
+
 async function serve(config: Config, { migrate }: { migrate: boolean }): Promise<void> {
   const db = openDatabase(config);
   if (migrate) await migrateLatest(db);
@@ -127,7 +182,14 @@ async function serve(config: Config, { migrate }: { migrate: boolean }): Promise
   } catch (err) {
     throw new ConfigError(`as.signingKeysFile (MANDATE_SIGNING_KEYS_FILE): ${(err as Error).message}`);
   }
-  const as = buildAuthorizationServer(config, { db, signingKeys, clock: systemClock });
+  const { asConfig, operatorKeyProviders } = splitOperatorKeys(config);
+  const as = buildAuthorizationServer(asConfig, {
+    db,
+    signingKeys,
+    clock: systemClock,
+    providerKeyPublicJwks: readProviderKeyPublicJwks(config),
+    operatorKeyProviders,
+  });
   as.provider.on('server_error', (_ctx: unknown, err: Error) =>
     console.error(`authorization server error: ${err.message}`),
   );
@@ -145,6 +207,9 @@ async function serve(config: Config, { migrate }: { migrate: boolean }): Promise
     );
     console.log(
       "then register an app with ./scripts/mandate.sh client add --name App --redirect-uri URI --scope 'openai:*:chat'",
+    );
+    console.log(
+      `and store your provider key at ${config.as.issuer}/account/keys (or ./scripts/mandate.sh key set --user YOUR_NAME --provider openai).`,
     );
   }
   // Stop taking connections, let requests in flight finish (at most 10 s), then leave.
@@ -176,6 +241,9 @@ async function main(argv: string[]): Promise<void> {
       client: { type: 'string' },
       all: { type: 'boolean', default: false },
       out: { type: 'string' },
+      'public-out': { type: 'string' },
+      provider: { type: 'string' },
+      stage: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -186,6 +254,12 @@ async function main(argv: string[]): Promise<void> {
   const out = process.stdout;
   if (command === 'keys' && (sub === 'generate' || sub === 'rotate')) {
     return generateKeys(out, values.out, { rotate: sub === 'rotate' });
+  }
+  if (command === 'proxy-keys' && sub === 'generate') {
+    return generateProxyKeys(out, {
+      ...(values.out ? { privateFile: values.out } : {}),
+      ...(values['public-out'] ? { publicFile: values['public-out'] } : {}),
+    });
   }
   const config = await resolveConfig();
   switch (`${command}${sub && !['start', 'serve', 'migrate'].includes(command) ? ` ${sub}` : ''}`) {
@@ -228,6 +302,34 @@ async function main(argv: string[]): Promise<void> {
       );
     case 'grant revoke':
       return withStores(config, (s) => revokeGrant(s, out, positionals[2]));
+    case 'key set':
+      return withStores(config, (s) =>
+        setProviderKey(
+          s,
+          out,
+          {
+            ...(values.user ? { user: values.user } : {}),
+            ...(values.provider ? { provider: values.provider } : {}),
+            publicJwks: () => readProxyKeyFile(config.as.providerKeyPublicKeysFile, 'public'),
+          },
+          () => readSecretLine(process.stdin, process.stderr, 'API key: '),
+        ),
+      );
+    case 'key list':
+      return withStores(config, (s) => listProviderKeys(s, out, values.user ? { user: values.user } : {}));
+    case 'key delete':
+      return withStores(config, (s) =>
+        deleteProviderKey(s, out, {
+          ...(values.user ? { user: values.user } : {}),
+          ...(values.provider ? { provider: values.provider } : {}),
+        }),
+      );
+    case 'key rotate':
+      return withStores(config, (s) =>
+        rotateProxyKeys(s.providerKeys, out, { ...proxyKeyFiles(config), stage: values.stage ?? false }),
+      );
+    case 'key rewrap':
+      return withStores(config, (s) => rewrapProxyKeys(s.providerKeys, out, proxyKeyFiles(config)));
     default:
       throw new UsageError(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
   }

@@ -2,6 +2,8 @@ import type { JWK } from 'jose';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.ts';
+import type { Provider as AiProvider } from '../scopes/index.ts';
+import { checkProviderKeyJwks, type ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
 import { type Clock, createStores, type Database, type Stores } from '../storage/index.ts';
 import { createAsApp } from './create-as-app.ts';
 import { createProvider } from './provider/create-provider.ts';
@@ -12,12 +14,32 @@ export interface AuthorizationServer {
   stores: Stores;
 }
 
+export interface AuthorizationServerDeps {
+  db: Database;
+  signingKeys: readonly JWK[];
+  clock: Clock;
+  /**
+   * The proxy's PUBLIC key-encryption JWKS, which people's provider keys are encrypted
+   * to. The AS never gets the private half. Without it, keys can be deleted, not added.
+   */
+  providerKeyPublicJwks?: ProviderKeyJwks | undefined;
+  /**
+   * Providers the operator configured a key for (`proxy.operatorKeys`): the names only.
+   * This code never reads `config.proxy.operatorKeys`.
+   */
+  operatorKeyProviders?: readonly AiProvider[];
+}
+
 /** Builds the authorization server from checked configuration, a database and keys. */
 export function buildAuthorizationServer(
   config: Config,
-  { db, signingKeys, clock }: { db: Database; signingKeys: readonly JWK[]; clock: Clock },
+  { db, signingKeys, clock, providerKeyPublicJwks, operatorKeyProviders = [] }: AuthorizationServerDeps,
 ): AuthorizationServer {
   const { as } = config;
+  // Refuses a key set holding a private key: the AS must be able to encrypt, never decrypt.
+  const publicJwks =
+    providerKeyPublicJwks &&
+    checkProviderKeyJwks(providerKeyPublicJwks, 'public', 'as.providerKeyPublicKeysFile');
   const stores = createStores(db, clock, { loginWindowMs: as.loginThrottle.windowSeconds * 1000 });
   const provider = createProvider(
     {
@@ -43,6 +65,8 @@ export function buildAuthorizationServer(
       sessionTtl: as.sessionTtl,
       grantTtl: as.grantTtl,
       loginThrottle: as.loginThrottle,
+      providerKeyPublicJwks: publicJwks,
+      operatorKeyProviders,
     },
     provider,
     stores,

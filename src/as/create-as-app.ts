@@ -1,6 +1,8 @@
 import Koa from 'koa';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
+import type { Provider as AiProvider } from '../scopes/index.ts';
+import type { ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
 import type { Stores } from '../storage/index.ts';
 import { createAccountRoutes } from './account/routes.ts';
 import { createBrowserSession } from './http/browser-session.ts';
@@ -19,6 +21,10 @@ export interface AsAppOptions {
   sessionTtl: number;
   grantTtl: { default: number; max: number };
   loginThrottle: { maxFailures: number };
+  /** The proxy's public key-encryption JWKS (never the private half); none: keys cannot be added. */
+  providerKeyPublicJwks: ProviderKeyJwks | undefined;
+  /** Providers with an operator-configured key: names only. */
+  operatorKeyProviders: readonly AiProvider[];
 }
 
 /** The authorization server: hosted pages and account pages in front of oidc-provider. */
@@ -63,8 +69,19 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
     checkPassword,
     proxyUrl: options.proxyUrl,
     grantTtl: options.grantTtl,
+    operatorKeyProviders: options.operatorKeyProviders,
   });
-  const account = createAccountRoutes({ provider, stores, csrf, session, checkPassword });
+  const account = createAccountRoutes({
+    provider,
+    stores,
+    csrf,
+    session,
+    checkPassword,
+    providerKeys: {
+      publicJwks: options.providerKeyPublicJwks,
+      operatorKeyProviders: options.operatorKeyProviders,
+    },
+  });
   app.use(interactions.routes());
   app.use(account.routes());
   app.use(account.allowedMethods());

@@ -4,12 +4,19 @@ import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 import { createGrantStore } from './grant-store.ts';
 import { createLoginFailureStore } from './login-failure-store.ts';
+import { createProviderKeyStore } from './provider-key-store.ts';
 import { createRevocationStore } from './revocation-store.ts';
 
 export type { Clock } from './clock.ts';
 export { systemClock } from './clock.ts';
 export { createDatabase, type Database } from './create-database.ts';
 export { assertMigrated, migrateLatest, NotMigratedError } from './migrate.ts';
+export type {
+  NewProviderKey,
+  ProviderKeyListing,
+  ProviderKeyStore,
+  StoredProviderKey,
+} from './provider-key-store.ts';
 
 /** Every store over one database, built once by the composition root. */
 export function createStores(db: Database, clock: Clock, { loginWindowMs }: { loginWindowMs: number }) {
@@ -22,6 +29,7 @@ export function createStores(db: Database, clock: Clock, { loginWindowMs }: { lo
     clients: createClientStore(db, clock),
     grants: createGrantStore(db, clock, revocations),
     loginFailures: createLoginFailureStore(db, clock, loginWindowMs),
+    providerKeys: createProviderKeyStore(db, clock),
   };
 }
 

@@ -8,7 +8,13 @@ import {
 import { generateSigningKey } from '../../src/as/keys/signing-keys.ts';
 import { type NewClient, registerClient } from '../../src/as/register-client.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { PROVIDERS } from '../../src/scopes/index.ts';
 import { hashPassword } from '../../src/shared/password.ts';
+import {
+  generateProviderKeyPair,
+  type ProviderKeyJwks,
+  publicJwksOf,
+} from '../../src/shared/provider-key-crypto.ts';
 import { type Clock, systemClock } from '../../src/storage/index.ts';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
 import { freePort } from './free-port.ts';
@@ -19,6 +25,11 @@ export interface RunningAs extends AuthorizationServer {
   proxyClient: { id: string; secret: string };
   database: TestDatabase;
   server: Server;
+  /** The proxy's private key-encryption JWKS (the AS got only its public half); undefined with `providerKeys: 'none'`. */
+  providerKeyPrivateJwks: ProviderKeyJwks | undefined;
+  providerKeyPublicJwks: ProviderKeyJwks | undefined;
+  /** Providers with an operator key in this server's configuration. */
+  operatorKeyProviders: readonly string[];
   addUser(username: string, password: string): Promise<string>;
   addClient(
     input: Partial<NewClient>,
@@ -26,11 +37,30 @@ export interface RunningAs extends AuthorizationServer {
   close(): Promise<void>;
 }
 
-/** A real authorization server on a random port over a fresh database of the engine. */
+/**
+ * Operator keys the harness configures unless `overrides.proxy.operatorKeys` says
+ * otherwise, so flows that do not test provider keys pass the consent check.
+ */
+export const TEST_OPERATOR_KEYS = Object.freeze({
+  openai: 'sk-operator-test-openai-0000',
+  anthropic: 'sk-ant-operator-test-0000',
+});
+
+export interface StartOptions {
+  /** `generate` (default): a fresh proxy key pair, public half to the AS; `none`: no keys can be stored. */
+  providerKeys?: 'generate' | 'none';
+}
+
+/**
+ * A real authorization server on a random port over a fresh database of the engine.
+ * `overrides.as` and `overrides.proxy` are merged into the configuration; give
+ * `proxy: { operatorKeys: {} }` to run without operator keys.
+ */
 export async function startAuthorizationServer(
   engine: Engine,
   overrides: Record<string, unknown> = {},
   clock: Clock = systemClock,
+  options: StartOptions = {},
 ): Promise<RunningAs> {
   const database = await createTestDatabase(engine);
   const port = await freePort();
@@ -47,12 +77,26 @@ export async function startAuthorizationServer(
         cookieKeys: [randomBytes(32).toString('base64url')],
         ...((overrides.as as object) ?? {}),
       },
-      proxy: { url: `http://127.0.0.1:${proxyPort}`, port: proxyPort },
+      proxy: {
+        url: `http://127.0.0.1:${proxyPort}`,
+        port: proxyPort,
+        ...((overrides.proxy as object) ?? {}),
+        operatorKeys:
+          (overrides.proxy as { operatorKeys?: Record<string, string> } | undefined)?.operatorKeys ??
+          TEST_OPERATOR_KEYS,
+      },
       proxyClient,
     },
   });
   const signingKeys = [await generateSigningKey()];
-  const built = buildAuthorizationServer(config, { db: database.db, signingKeys, clock });
+  const providerKeyPrivateJwks =
+    options.providerKeys === 'none' ? undefined : { keys: [await generateProviderKeyPair()] };
+  const providerKeyPublicJwks = providerKeyPrivateJwks && publicJwksOf(providerKeyPrivateJwks);
+  const operatorKeyProviders = PROVIDERS.filter((p) => config.proxy.operatorKeys[p] !== undefined);
+  const built = buildAuthorizationServer(
+    { ...config, proxy: { ...config.proxy, operatorKeys: {} } },
+    { db: database.db, signingKeys, clock, providerKeyPublicJwks, operatorKeyProviders },
+  );
   const server = built.app.listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port: actual } = server.address() as AddressInfo;
@@ -65,6 +109,9 @@ export async function startAuthorizationServer(
     proxyClient,
     database,
     server,
+    providerKeyPrivateJwks,
+    providerKeyPublicJwks,
+    operatorKeyProviders,
     async addUser(username, password) {
       const account = await built.stores.accounts.create(username, await hashPassword(password));
       return account.id;

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type { default as Provider } from 'oidc-provider';
 import { describeScope, parseScope } from '../../scopes/index.ts';
 import { hashPassword } from '../../shared/password.ts';
@@ -11,6 +11,8 @@ import type { Csrf } from '../http/csrf.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { FormError, readForm } from '../http/read-form.ts';
 import { renderAccount, renderChangePassword, renderLogin, renderMessage } from '../views/index.ts';
+import { addProviderKeyRoutes, type ProviderKeyPagesDeps } from './key-routes.ts';
+import { type AccountState, createSignedIn } from './signed-in.ts';
 
 export interface AccountDeps {
   provider: Provider;
@@ -18,14 +20,20 @@ export interface AccountDeps {
   csrf: Csrf;
   session: BrowserSession;
   checkPassword: CheckPassword;
+  providerKeys: ProviderKeyPagesDeps;
 }
 
 const MIN_PASSWORD = 10;
 
-type AccountState = { account: Account; form?: URLSearchParams };
-
-/** The person's own pages: connected apps with Revoke, change password, sign in and out. */
-export function createAccountRoutes({ provider, stores, csrf, session, checkPassword }: AccountDeps) {
+/** The person's own pages: connected apps with Revoke, provider keys, change password, sign in and out. */
+export function createAccountRoutes({
+  provider,
+  stores,
+  csrf,
+  session,
+  checkPassword,
+  providerKeys,
+}: AccountDeps) {
   const router = new Router<AccountState>();
 
   router.use(async (ctx, next) => {
@@ -41,35 +49,7 @@ export function createAccountRoutes({ provider, stores, csrf, session, checkPass
     }
   });
 
-  /** Signed-in pages; POSTs must carry this browser's CSRF token. */
-  async function signedIn(ctx: Context, next: Next) {
-    const account = await session.account(ctx);
-    if (!account) {
-      if (ctx.method === 'GET' || ctx.method === 'HEAD') return ctx.redirect('/account/login');
-      return sendHtml(
-        ctx,
-        renderMessage({ title: 'Signed out', message: 'Sign in again.', status: 'error' }),
-        401,
-      );
-    }
-    ctx.state.account = account;
-    if (ctx.method === 'POST') {
-      const form = await readForm(ctx);
-      if (!csrf.verify(ctx, form.get('csrf'))) {
-        return sendHtml(
-          ctx,
-          renderMessage({
-            title: 'Form expired',
-            message: 'Go back, reload the page and try again.',
-            status: 'error',
-          }),
-          403,
-        );
-      }
-      ctx.state.form = form;
-    }
-    await next();
-  }
+  const signedIn = createSignedIn({ session, csrf });
 
   async function showApps(ctx: Context, account: Account, notice?: string) {
     const grants = await stores.grants.listLiveForAccount(account.id);
@@ -144,6 +124,8 @@ export function createAccountRoutes({ provider, stores, csrf, session, checkPass
     const name = (client?.clientName as string | undefined) ?? grant.clientId;
     await showApps(ctx, account, `${name} can no longer use your accounts.`);
   });
+
+  addProviderKeyRoutes(router, { stores, csrf, signedIn, ...providerKeys });
 
   router.get('/account/password', signedIn, (ctx) => {
     sendHtml(ctx, renderChangePassword({ csrfToken: csrf.token(ctx), username: ctx.state.account.username }));

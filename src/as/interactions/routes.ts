@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
+import { type Provider as AiProvider, providerDisplayName } from '../../scopes/index.ts';
 import type { Stores } from '../../storage/index.ts';
 import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
@@ -9,6 +10,7 @@ import { sendHtml } from '../http/html-response.ts';
 import { FormError, readForm } from '../http/read-form.ts';
 import { formActionSource } from '../http/security-headers.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
+import { providersWithoutKey } from './providers-without-key.ts';
 import { groupScopesForConsent } from './requested-scopes.ts';
 
 export interface InteractionDeps {
@@ -18,6 +20,8 @@ export interface InteractionDeps {
   checkPassword: CheckPassword;
   proxyUrl: string;
   grantTtl: { default: number; max: number };
+  /** Providers with an operator-configured key (names only): they need no key of the person's. */
+  operatorKeyProviders: readonly AiProvider[];
 }
 
 interface Details {
@@ -25,6 +29,14 @@ interface Details {
   prompt: { name: string; details: Record<string, unknown> };
   params: Record<string, unknown>;
   session?: { accountId?: string };
+}
+
+function noKeyMessage(names: string[]): string {
+  if (names.length === 1) {
+    const [name] = names;
+    return `You have no ${name} key stored, so you cannot allow ${name} access yet. Add your key on your Provider keys page and reload this page, or untick the ${name} permissions.`;
+  }
+  return `You have no keys stored for ${names.join(' and ')}, so you cannot allow access to them yet. Add your keys on your Provider keys page and reload this page, or untick their permissions.`;
 }
 
 /** Sign-in and consent pages at /interaction/:uid, server-rendered and CSRF-protected. */
@@ -35,6 +47,7 @@ export function createInteractionRoutes({
   checkPassword,
   proxyUrl,
   grantTtl,
+  operatorKeyProviders,
 }: InteractionDeps) {
   const router = new Router();
 
@@ -113,8 +126,16 @@ export function createInteractionRoutes({
     );
   }
 
+  /** Providers among `scopes` with neither a key of this person's nor an operator key. */
+  async function withoutKey(accountId: string | undefined, scopes: readonly string[]) {
+    const stored = accountId ? await stores.providerKeys.providersFor(accountId) : [];
+    return providersWithoutKey(scopes, stored, operatorKeyProviders);
+  }
+
   async function showConsent(ctx: Context, d: Details, error?: string, status = 200) {
     const account = d.session?.accountId ? await stores.accounts.findById(d.session.accountId) : undefined;
+    const requested = requestedAiScopes(d);
+    const missing = await withoutKey(account?.id, requested);
     sendHtml(
       ctx,
       renderConsent({
@@ -122,12 +143,13 @@ export function createInteractionRoutes({
         csrfToken: csrf.token(ctx),
         client: await clientView(d),
         account: account?.username ?? '',
-        groups: groupScopesForConsent(requestedAiScopes(d)),
+        groups: groupScopesForConsent(requested),
         durations: durationChoices(grantTtl.max, grantTtl.default).map(([seconds, label]) => ({
           seconds,
           label,
           selected: seconds === grantTtl.default,
         })),
+        ...(missing.length > 0 ? { missingKeys: missing.map(providerDisplayName) } : {}),
         ...(error ? { error } : {}),
       }),
       status,
@@ -182,6 +204,10 @@ export function createInteractionRoutes({
     }
 
     const accountId = d.session?.accountId as string;
+    // No grant for a provider no key can serve: every request the app made would fail.
+    const unserved = (await withoutKey(accountId, chosen)).map(providerDisplayName);
+    if (unserved.length > 0) return showConsent(ctx, d, noKeyMessage(unserved), 400);
+
     const clientId = String(d.params.client_id);
     const grant = new provider.Grant({ accountId, clientId });
     grant.addResourceScope(proxyUrl, chosen.join(' '));

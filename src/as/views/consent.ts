@@ -17,7 +17,7 @@ export type ConsentView = {
   /** Requested scopes, grouped by provider display name. */
   groups: ScopeGroupView[];
   durations: DurationView[];
-  /** Display names of requested providers with no stored key. */
+  /** Display names of requested providers with no key (none stored, none from the operator): Allow refuses them. */
   missingKeys?: string[];
   error?: string;
 };
@@ -27,7 +27,7 @@ const errorId = 'consent-error';
 function missingKeysWarning(providers: string[]): SafeHtml {
   return html`<div class="alert alert-warning" id="missing-keys">
 <p><strong>No key stored for ${providers.join(', ')}.</strong>
-Requests this app makes to ${providers.length === 1 ? 'that provider' : 'those providers'} will fail until you add a key on your <a href="/account/keys">Provider keys</a> page.</p>
+You cannot allow access to ${providers.length === 1 ? 'that provider' : 'those providers'} until you add a key on your <a href="/account/keys">Provider keys</a> page (then reload this page), or untick ${providers.length === 1 ? 'its' : 'their'} permissions.</p>
 </div>`;
 }
 

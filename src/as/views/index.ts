@@ -4,6 +4,8 @@ export type { ConsentView, DurationView, ScopeGroupView, ScopeView } from './con
 export { renderConsent } from './consent.ts';
 export type { HtmlValue, SafeHtml } from './html.ts';
 export { escapeHtml, html, raw } from './html.ts';
+export type { ProviderKeyRowView, ProviderKeysView } from './keys.ts';
+export { renderProviderKeys } from './keys.ts';
 export type { LayoutOptions } from './layout.ts';
 export { layout } from './layout.ts';
 export type { LoginView } from './login.ts';

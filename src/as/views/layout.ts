@@ -16,6 +16,7 @@ export type LayoutOptions = {
 
 const accountLinks = [
   { href: '/account', text: 'Connected apps' },
+  { href: '/account/keys', text: 'Provider keys' },
   { href: '/account/password', text: 'Password' },
 ] as const;
 

@@ -60,7 +60,11 @@ describe('views/account', () => {
   it('shows the account navigation with the current page marked', () => {
     const doc = renderAccount({ csrfToken, username: 'alice', apps: [] });
     const links = find(doc, 'a').filter((a) => a.attrs.get('href')?.startsWith('/account'));
-    expect(links.map((a) => a.attrs.get('href'))).to.include.members(['/account', '/account/password']);
+    expect(links.map((a) => a.attrs.get('href'))).to.include.members([
+      '/account',
+      '/account/keys',
+      '/account/password',
+    ]);
     expect(find(doc, 'a', (a) => a.attrs.has('aria-current')).map((a) => a.attrs.get('href'))).to.deep.equal([
       '/account',
     ]);

@@ -37,6 +37,7 @@ describe('views/layout', () => {
       ]),
     ).to.deep.equal([
       ['/account', 'Connected apps'],
+      ['/account/keys', 'Provider keys'],
       ['/account/password', 'Password'],
     ]);
     const [form] = find(doc, 'form');

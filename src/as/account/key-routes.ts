@@ -1,0 +1,107 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { isProvider, PROVIDERS, type Provider, providerDisplayName } from '../../scopes/index.ts';
+import type { ProviderKeyJwks } from '../../shared/provider-key-crypto.ts';
+import { providerKeyPrefix } from '../../shared/provider-key-format.ts';
+import type { Account } from '../../storage/account-store.ts';
+import type { Stores } from '../../storage/index.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { sendHtml } from '../http/html-response.ts';
+import { saveProviderKey } from '../keys/save-provider-key.ts';
+import { renderMessage, renderProviderKeys } from '../views/index.ts';
+import type { AccountState, createSignedIn } from './signed-in.ts';
+
+export interface ProviderKeyPagesDeps {
+  /** The proxy's public key-encryption JWKS; without it keys can be deleted but not added. */
+  publicJwks: ProviderKeyJwks | undefined;
+  /** Providers the operator set a key for on this server (names only, never the keys). */
+  operatorKeyProviders: readonly Provider[];
+}
+
+interface Deps extends ProviderKeyPagesDeps {
+  stores: Stores;
+  csrf: Csrf;
+  signedIn: ReturnType<typeof createSignedIn>;
+}
+
+type Shown = { notice?: string; error?: { provider: Provider; message: string } };
+
+/**
+ * /account/keys: the person's provider keys, one per provider, shown only by their last
+ * four characters; add or replace (encrypted to the proxy before it is stored) and delete.
+ */
+export function addProviderKeyRoutes(
+  router: Router<AccountState>,
+  { stores, csrf, signedIn, publicJwks, operatorKeyProviders }: Deps,
+) {
+  async function show(ctx: Context, account: Account, shown: Shown = {}, status = 200) {
+    const stored = new Map(
+      (await stores.providerKeys.listForAccount(account.id)).map((k) => [k.provider, k]),
+    );
+    sendHtml(
+      ctx,
+      renderProviderKeys({
+        csrfToken: csrf.token(ctx),
+        username: account.username,
+        canStore: publicJwks !== undefined,
+        providers: PROVIDERS.map((provider) => {
+          const key = stored.get(provider);
+          return {
+            provider,
+            name: providerDisplayName(provider),
+            prefix: providerKeyPrefix(provider),
+            operatorKey: operatorKeyProviders.includes(provider),
+            ...(key ? { stored: { last4: key.last4, updatedAt: new Date(key.updatedAt) } } : {}),
+            ...(shown.error?.provider === provider ? { error: shown.error.message } : {}),
+          };
+        }),
+        ...(shown.notice ? { notice: shown.notice } : {}),
+      }),
+      status,
+    );
+  }
+
+  function notFound(ctx: Context) {
+    sendHtml(
+      ctx,
+      renderMessage({ title: 'Not found', message: 'Mandate does not know that provider.', status: 'error' }),
+      404,
+    );
+  }
+
+  router.get('/account/keys', signedIn, (ctx) => show(ctx, ctx.state.account));
+
+  router.post('/account/keys/:provider', signedIn, async (ctx) => {
+    const { account, form } = ctx.state as Required<AccountState>;
+    const provider = ctx.params.provider as string;
+    if (!isProvider(provider)) return notFound(ctx);
+    const name = providerDisplayName(provider);
+    if (!publicJwks) {
+      const message =
+        "This server cannot store new keys yet: its operator has not set up the proxy's encryption key.";
+      return show(ctx, account, { error: { provider, message } }, 503);
+    }
+    const saved = await saveProviderKey(stores.providerKeys, publicJwks, {
+      accountId: account.id,
+      provider,
+      key: form.get('key') ?? '',
+    });
+    if (!saved.ok) return show(ctx, account, { error: { provider, message: saved.error } }, 400);
+    const verb = saved.outcome === 'added' ? 'saved' : 'replaced';
+    await show(ctx, account, { notice: `Your ${name} key ending in …${saved.last4} was ${verb}.` });
+  });
+
+  router.post('/account/keys/:provider/delete', signedIn, async (ctx) => {
+    const { account } = ctx.state;
+    const provider = ctx.params.provider as string;
+    if (!isProvider(provider)) return notFound(ctx);
+    const name = providerDisplayName(provider);
+    if (!(await stores.providerKeys.delete(account.id, provider))) {
+      return show(ctx, account, { notice: `There was no ${name} key to delete.` }, 404);
+    }
+    const after = operatorKeyProviders.includes(provider)
+      ? ''
+      : ` Apps you allowed to use ${name} cannot make requests there until you add a key again.`;
+    await show(ctx, account, { notice: `Your ${name} key was deleted.${after}` });
+  });
+}

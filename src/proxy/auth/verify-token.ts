@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import { ProxyError } from '../errors/proxy-error.ts';
+
+export interface TokenClaims {
+  jti: string;
+  sub: string;
+  clientId: string;
+  grantId: string;
+  scopes: string[];
+  /** Expiry in epoch seconds. */
+  exp: number;
+}
+
+export interface TokenVerifierDeps {
+  getKey: JWTVerifyGetKey;
+  issuer: string;
+  audience: string;
+  leewaySeconds: number;
+  clock: () => number;
+  /** How many verified tokens to remember (oldest forgotten first). */
+  maxEntries?: number;
+}
+
+function reason(err: unknown): ProxyError {
+  if (err instanceof joseErrors.JWTExpired)
+    return new ProxyError('invalid_token', 'the access token expired');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    const what = {
+      aud: 'is not for this proxy (aud)',
+      iss: 'was not issued by this Mandate (iss)',
+      typ: 'is not an access token (typ)',
+    };
+    return new ProxyError(
+      'invalid_token',
+      `the access token ${what[err.claim as keyof typeof what] ?? `has an invalid ${err.claim} claim`}`,
+    );
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported) {
+    return new ProxyError('invalid_token', 'the access token is not signed with ES256');
+  }
+  if (
+    err instanceof joseErrors.JWKSNoMatchingKey ||
+    err instanceof joseErrors.JWSSignatureVerificationFailed
+  ) {
+    return new ProxyError('invalid_token', 'the access token signature is not valid');
+  }
+  if (
+    err instanceof joseErrors.JWKSTimeout ||
+    err instanceof joseErrors.JWKSInvalid ||
+    err instanceof TypeError
+  ) {
+    return new ProxyError(
+      'unavailable',
+      'cannot reach the authorization server to verify tokens; try again shortly',
+    );
+  }
+  return new ProxyError('invalid_token', 'the access token is malformed');
+}
+
+/**
+ * Verifies Mandate access tokens locally: ES256 signature against the authorization
+ * server's cached JWKS, `typ: at+jwt`, `iss`, `aud` = this proxy, `exp` with a small
+ * leeway. A token already verified is remembered, keyed by its SHA-256, until it
+ * expires, so the hot path costs one hash and one map lookup.
+ */
+export function createTokenVerifier({
+  getKey,
+  issuer,
+  audience,
+  leewaySeconds,
+  clock,
+  maxEntries = 100_000,
+}: TokenVerifierDeps) {
+  const cache = new Map<string, TokenClaims>();
+
+  return async function verifyToken(token: string): Promise<TokenClaims> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const nowSeconds = clock() / 1000;
+    const hit = cache.get(key);
+    if (hit) {
+      if (hit.exp + leewaySeconds > nowSeconds) return hit;
+      cache.delete(key);
+      throw new ProxyError('invalid_token', 'the access token expired');
+    }
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, {
+        issuer,
+        audience,
+        typ: 'at+jwt',
+        algorithms: ['ES256'],
+        clockTolerance: leewaySeconds,
+        currentDate: new Date(clock()),
+        requiredClaims: ['jti', 'sub', 'exp', 'client_id', 'scope', 'grant_id'],
+      }));
+    } catch (err) {
+      throw reason(err);
+    }
+    const { jti, sub, client_id, scope, grant_id, exp } = payload;
+    if (
+      typeof jti !== 'string' ||
+      typeof sub !== 'string' ||
+      typeof client_id !== 'string' ||
+      typeof scope !== 'string' ||
+      typeof grant_id !== 'string' ||
+      typeof exp !== 'number'
+    ) {
+      throw new ProxyError('invalid_token', 'the access token lacks a Mandate claim');
+    }
+    const claims: TokenClaims = {
+      jti,
+      sub,
+      clientId: client_id,
+      grantId: grant_id,
+      scopes: scope.split(' '),
+      exp,
+    };
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+    cache.set(key, claims);
+    return claims;
+  };
+}
+
+export type VerifyToken = ReturnType<typeof createTokenVerifier>;

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import Koa, { type Context } from 'koa';
+import type { Logger } from 'pino';
+import { ProxyError } from './errors/proxy-error.ts';
+import { renderError } from './errors/render-error.ts';
+import type { RequestFacts } from './handle-request.ts';
+import { answerPreflight } from './http/cors-preflight.ts';
+import type { ProxyMetrics } from './http/metrics.ts';
+import { protectedResourceMetadata } from './http/well-known.ts';
+import { providerOfPath } from './routing/route-request.ts';
+
+export interface ProxyAppDeps {
+  proxyUrl: string;
+  issuer: string;
+  trustProxy: boolean;
+  handle(ctx: Context, facts: RequestFacts): Promise<void>;
+  /** Whether the proxy can serve: revocation feed healthy, database reachable. */
+  ready(): Promise<boolean>;
+  knownOrigins(): Promise<ReadonlySet<string>>;
+  logger: Logger;
+  metrics: ProxyMetrics;
+}
+
+/** The proxy's HTTP surface: provider routes, RFC 9728 metadata, health, metrics. */
+export function createProxyApp(deps: ProxyAppDeps): Koa {
+  const app = new Koa();
+  // Errors are logged here, once, without request bodies or headers.
+  app.silent = true;
+  app.on('error', (err: Error) => deps.logger.warn({ err: { message: err.message } }, 'connection error'));
+  app.proxy = deps.trustProxy;
+  app.maxIpsCount = 1;
+  const metadataUrl = `${deps.proxyUrl}/.well-known/oauth-protected-resource`;
+  const metadata = JSON.stringify(protectedResourceMetadata(deps.proxyUrl, deps.issuer));
+
+  app.use(async (ctx) => {
+    const { path, method } = ctx;
+    if (method === 'GET' && path === '/.well-known/oauth-protected-resource') {
+      ctx.type = 'application/json';
+      ctx.body = metadata;
+      return;
+    }
+    if (method === 'GET' && path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    if (method === 'GET' && path === '/readyz') {
+      const ready = await deps.ready().catch(() => false);
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'unavailable' };
+      return;
+    }
+    if (method === 'GET' && path === '/metrics') {
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
+      return;
+    }
+    if (method === 'OPTIONS') return answerPreflight(ctx, deps.knownOrigins);
+    await proxied(ctx);
+  });
+
+  async function proxied(ctx: Context): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    ctx.res.setHeader('x-mandate-request-id', requestId);
+    const facts: RequestFacts = {};
+    let status: number;
+    let code: string | undefined;
+    try {
+      await deps.handle(ctx, facts);
+      status = ctx.res.statusCode;
+    } catch (err) {
+      const refusal =
+        err instanceof ProxyError
+          ? err
+          : new ProxyError('internal', 'the proxy failed to handle the request');
+      if (!(err instanceof ProxyError))
+        deps.logger.error({ requestId, err: { message: (err as Error).message } }, 'proxy error');
+      code = refusal.code;
+      status = refusal.status;
+      deps.metrics.refusals.inc({ code });
+      ctx.respond = false;
+      if (ctx.res.headersSent) {
+        ctx.res.destroy();
+      } else {
+        const rendered = renderError(providerOfPath(ctx.path), refusal, metadataUrl);
+        ctx.res.writeHead(rendered.status, rendered.headers);
+        ctx.res.end(rendered.body);
+      }
+    }
+    const provider = facts.provider ?? 'none';
+    const capability = facts.capability ?? 'none';
+    deps.metrics.requests.inc({ provider, capability, status: String(status) });
+    if (facts.upstreamMs !== undefined)
+      deps.metrics.upstreamSeconds.observe({ provider, capability }, facts.upstreamMs / 1000);
+    const line = {
+      requestId,
+      method: ctx.method,
+      path: ctx.path,
+      status,
+      granted: code === undefined,
+      ...(code ? { error: code } : {}),
+      ...facts,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    };
+    if (status >= 500 || facts.upstreamFailed) deps.logger.error(line, 'request');
+    else deps.logger.info(line, 'request');
+  }
+
+  return app;
+}

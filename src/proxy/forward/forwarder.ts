@@ -1,0 +1,200 @@
+import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { Readable, Transform } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import { ProxyError } from '../errors/proxy-error.ts';
+
+export interface ForwardRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  target: URL;
+  /** The complete set of headers to send upstream (nothing of the client's is added). */
+  headers: Record<string, string>;
+  body: Buffer;
+  /**
+   * Called with the upstream response; it writes the client response itself (pipe,
+   * filter or replace). Resolves when the client response is finished.
+   */
+  onResponse(upstream: UpstreamResponse): Promise<void>;
+}
+
+/** The upstream's status and headers, and its body as it arrives (metered). */
+export interface UpstreamResponse {
+  statusCode: number;
+  headers: IncomingMessage['headers'];
+  body: Readable;
+}
+
+export interface ForwardTimeouts {
+  connectMs: number;
+  /** From sending the request to the upstream's response headers. */
+  responseMs: number;
+  /** Longest silence between two chunks of the upstream body. */
+  idleMs: number;
+}
+
+export interface ForwardOutcome {
+  /** Milliseconds from sending to the upstream's response headers. */
+  upstreamMs: number;
+  /** Whether the client went away before the response was complete. */
+  clientAborted: boolean;
+  /** Bytes of upstream response body passed on. */
+  bytesOut: number;
+  /** Whether the upstream failed (dropped, went silent) after its answer had begun. */
+  upstreamFailed: boolean;
+}
+
+interface Pending {
+  started: number;
+  upstreamMs: number;
+  bytesOut: number;
+  upstreamFailed: boolean;
+  onResponse: ForwardRequest['onResponse'];
+  fail(err: ProxyError): void;
+  settle(err?: unknown): void;
+}
+
+/**
+ * Forwards one request with http-proxy-3 and streams the answer back as it arrives.
+ * The upstream request is aborted when the client goes away (http-proxy does not do
+ * that once the request body was sent), and three timeouts guard the upstream: connect,
+ * response headers, and silence between chunks.
+ */
+export function createForwarder(timeouts: ForwardTimeouts) {
+  const agents = {
+    'http:': new Agent({ keepAlive: true, maxSockets: 1024 }),
+    'https:': new HttpsAgent({ keepAlive: true, maxSockets: 1024 }),
+  };
+  const proxy = createProxyServer({ selfHandleResponse: true, xfwd: false, changeOrigin: true, ws: false });
+  const pending = new WeakMap<IncomingMessage, Pending>();
+
+  proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
+    const p = pending.get(req);
+    if (!p) return;
+    const responseTimer = setTimeout(() => {
+      proxyReq.destroy();
+      p.fail(new ProxyError('upstream_timeout', 'the provider did not answer in time'));
+    }, timeouts.responseMs);
+    proxyReq.once('socket', (socket) => {
+      if (!socket.connecting) return;
+      const connectTimer = setTimeout(() => {
+        proxyReq.destroy();
+        p.fail(new ProxyError('upstream_timeout', 'could not connect to the provider in time'));
+      }, timeouts.connectMs);
+      socket.once('connect', () => clearTimeout(connectTimer));
+      socket.once('close', () => clearTimeout(connectTimer));
+    });
+    proxyReq.once('response', () => clearTimeout(responseTimer));
+    proxyReq.once('close', () => clearTimeout(responseTimer));
+  });
+
+  proxy.on('proxyRes', (upstream: IncomingMessage, req: IncomingMessage) => {
+    const p = pending.get(req);
+    if (!p) {
+      upstream.destroy();
+      return;
+    }
+    p.upstreamMs = performance.now() - p.started;
+    const onIdle = () => {
+      p.upstreamFailed = true;
+      upstream.destroy(new Error('upstream went silent'));
+    };
+    let idle = setTimeout(onIdle, timeouts.idleMs);
+    // Counts the bytes and restarts the silence timer on every chunk, passing it on
+    // untouched; the body waits here (with back-pressure) until the responder reads it.
+    const body = new Transform({
+      transform(chunk: Buffer, _encoding, next) {
+        p.bytesOut += chunk.length;
+        clearTimeout(idle);
+        idle = setTimeout(onIdle, timeouts.idleMs);
+        next(null, chunk);
+      },
+    });
+    upstream.once('close', () => clearTimeout(idle));
+    upstream.once('error', (err) => {
+      p.upstreamFailed = true;
+      body.destroy(err);
+    });
+    upstream.once('aborted', () => {
+      p.upstreamFailed = true;
+      body.destroy(new Error('upstream aborted'));
+    });
+    upstream.pipe(body);
+    p.onResponse({ statusCode: upstream.statusCode ?? 502, headers: upstream.headers, body }).then(
+      () => p.settle(),
+      (err) => p.settle(err),
+    );
+  });
+
+  return {
+    forward({ req, res, target, headers, body, onResponse }: ForwardRequest): Promise<ForwardOutcome> {
+      return new Promise((resolve, reject) => {
+        let done = false;
+        let clientAborted = false;
+        const p: Pending = {
+          started: performance.now(),
+          upstreamMs: 0,
+          bytesOut: 0,
+          upstreamFailed: false,
+          onResponse,
+          fail(err) {
+            if (done) return;
+            done = true;
+            pending.delete(req);
+            reject(err);
+          },
+          settle(err) {
+            if (done) return;
+            done = true;
+            pending.delete(req);
+            if (err && !clientAborted && !res.headersSent) reject(err);
+            else
+              resolve({
+                upstreamMs: p.upstreamMs,
+                clientAborted,
+                bytesOut: p.bytesOut,
+                upstreamFailed: p.upstreamFailed,
+              });
+          },
+        };
+        pending.set(req, p);
+        res.once('close', () => {
+          if (!res.writableFinished) {
+            // Closed early: by the client, unless the proxy ended it because the upstream failed.
+            clientAborted = !p.upstreamFailed;
+            p.settle();
+          }
+        });
+        // The upstream sees exactly these headers: nothing the client sent is copied.
+        req.headers = headers;
+        proxy.web(
+          req,
+          res,
+          {
+            // The upstream URL is exactly `target`: the client's path is ignored.
+            target: target.toString(),
+            ignorePath: true,
+            agent: agents[target.protocol as 'http:' | 'https:'],
+            buffer: Readable.from(body.length > 0 ? [body] : []),
+          },
+          (err: Error) => {
+            if (clientAborted) return p.settle();
+            p.fail(
+              new ProxyError(
+                'upstream_unreachable',
+                `could not reach the provider (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+              ),
+            );
+          },
+        );
+      });
+    },
+    close() {
+      proxy.close();
+      agents['http:'].destroy();
+      agents['https:'].destroy();
+    },
+  };
+}
+
+export type Forwarder = ReturnType<typeof createForwarder>;

@@ -1,0 +1,81 @@
+import type { ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { type Provider, providerDisplayName } from '../../scopes/index.ts';
+import { ProxyError } from '../errors/proxy-error.ts';
+import type { UpstreamResponse } from './forwarder.ts';
+import { DROPPED_RESPONSE_HEADERS } from './upstreams.ts';
+
+const LISTING_LIMIT = 8 * 1024 * 1024;
+
+function responseHeaders(upstream: UpstreamResponse): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(upstream.headers)) {
+    if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+async function drain(upstream: UpstreamResponse): Promise<void> {
+  for await (const _ of upstream.body);
+}
+
+/**
+ * An upstream 401 or 403 is about the person's key, not the app's token: it becomes a
+ * 502 that says so, and the upstream body (which may quote part of the key) is dropped.
+ */
+export async function refuseRejectedKey(provider: Provider, upstream: UpstreamResponse): Promise<void> {
+  if (upstream.statusCode !== 401 && upstream.statusCode !== 403) return;
+  await drain(upstream);
+  const name = providerDisplayName(provider);
+  throw new ProxyError(
+    'upstream_key_rejected',
+    `the person's ${name} key was rejected by ${name} (${upstream.statusCode}); they need to replace it in Mandate`,
+  );
+}
+
+/** Streams the upstream answer to the client unchanged, chunk by chunk as it arrives. */
+export async function pipeResponse(upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
+  res.writeHead(upstream.statusCode, responseHeaders(upstream));
+  res.flushHeaders();
+  try {
+    await pipeline(upstream.body, res);
+  } catch {
+    // The upstream failed mid-answer (the forwarder records it) or the client left:
+    // the status is already sent, so all that is left is to end the connection.
+    if (!res.destroyed) res.destroy();
+  }
+}
+
+/** A model listing, with only the models the token may use. */
+export async function filterModelListing(
+  upstream: UpstreamResponse,
+  res: ServerResponse,
+  allowed: (modelId: string) => boolean,
+): Promise<void> {
+  if (upstream.statusCode !== 200) return pipeResponse(upstream, res);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of upstream.body) {
+    size += (chunk as Buffer).length;
+    if (size > LISTING_LIMIT) {
+      upstream.body.destroy();
+      throw new ProxyError('upstream_unreachable', 'the model listing was larger than expected');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  let listing: { data?: Array<{ id?: unknown }> } & Record<string, unknown>;
+  try {
+    listing = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ProxyError('upstream_unreachable', 'the provider sent a model listing that is not JSON');
+  }
+  const data = (listing.data ?? []).filter((m) => typeof m.id === 'string' && allowed(m.id));
+  const filtered = { ...listing, data };
+  if ('first_id' in listing)
+    Object.assign(filtered, { first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+  const body = JSON.stringify(filtered);
+  const headers = responseHeaders(upstream);
+  headers['content-length'] = String(Buffer.byteLength(body));
+  res.writeHead(200, headers);
+  res.end(body);
+}

@@ -1,0 +1,91 @@
+import type { Provider } from '../../scopes/index.ts';
+
+export interface UpstreamSettings {
+  baseUrls: Record<Provider, string>;
+  openai: { organization?: string | undefined; project?: string | undefined };
+  anthropicBetaAllowlist: readonly string[];
+}
+
+const ANTHROPIC_VERSION = '2023-06-01';
+
+/** Request headers an app may send that are passed upstream unchanged. */
+const PASSED = new Set([
+  'accept',
+  'content-type',
+  'user-agent',
+  'idempotency-key',
+  'x-stainless-lang',
+  'x-stainless-package-version',
+  'x-stainless-os',
+  'x-stainless-arch',
+  'x-stainless-runtime',
+  'x-stainless-runtime-version',
+  'x-stainless-retry-count',
+  'x-stainless-timeout',
+  'x-stainless-helper-method',
+  'anthropic-version',
+  'anthropic-dangerous-direct-browser-access',
+]);
+
+/**
+ * Where each provider lives and exactly how credentials and required headers are put on
+ * the upstream request. Everything a client sends is dropped unless listed above:
+ * its `authorization`, `x-api-key`, cookies, `proxy-*` and forwarded headers never leave.
+ */
+export function createUpstreams(settings: UpstreamSettings) {
+  return {
+    target(provider: Provider, path: string, search: string): URL {
+      return new URL(`${settings.baseUrls[provider].replace(/\/$/, '')}${path}${search}`);
+    },
+
+    headers(
+      provider: Provider,
+      incoming: Record<string, string | string[] | undefined>,
+      apiKey: string,
+      contentLength: number,
+    ): Record<string, string> {
+      const out: Record<string, string> = {};
+      for (const [name, value] of Object.entries(incoming)) {
+        if (typeof value === 'string' && PASSED.has(name)) out[name] = value;
+      }
+      if (contentLength > 0 || incoming['content-length'] !== undefined)
+        out['content-length'] = String(contentLength);
+      if (provider === 'openai') {
+        out.authorization = `Bearer ${apiKey}`;
+        if (settings.openai.organization) out['openai-organization'] = settings.openai.organization;
+        if (settings.openai.project) out['openai-project'] = settings.openai.project;
+        delete out['anthropic-version'];
+        delete out['anthropic-dangerous-direct-browser-access'];
+      } else {
+        out['x-api-key'] = apiKey;
+        out['anthropic-version'] ??= ANTHROPIC_VERSION;
+        const beta = incoming['anthropic-beta'];
+        if (typeof beta === 'string') {
+          const allowed = beta
+            .split(',')
+            .map((v) => v.trim())
+            .filter((v) => settings.anthropicBetaAllowlist.includes(v));
+          if (allowed.length > 0) out['anthropic-beta'] = allowed.join(',');
+        }
+      }
+      return out;
+    },
+  };
+}
+
+export type Upstreams = ReturnType<typeof createUpstreams>;
+
+/** Response headers that never reach the app. */
+export const DROPPED_RESPONSE_HEADERS = new Set([
+  'set-cookie',
+  'openai-organization',
+  'openai-project',
+  'anthropic-organization-id',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'proxy-authenticate',
+  'proxy-connection',
+  'trailer',
+  'upgrade',
+]);

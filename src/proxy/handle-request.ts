@@ -1,0 +1,97 @@
+import type { Context } from 'koa';
+import { extractToken } from './auth/extract-token.ts';
+import type { TokenClaims, VerifyToken } from './auth/verify-token.ts';
+import { ProxyError } from './errors/proxy-error.ts';
+import type { Forwarder } from './forward/forwarder.ts';
+import { filterModelListing, pipeResponse, refuseRejectedKey } from './forward/respond.ts';
+import type { Upstreams } from './forward/upstreams.ts';
+import type { ResolveKey } from './keys/key-resolver.ts';
+import { checkClientHeaders } from './request/check-client-headers.ts';
+import { parseRequestBody } from './request/parse-request-body.ts';
+import { readBody } from './request/read-body.ts';
+import { applyStoredStatePolicy } from './request/stored-state-policy.ts';
+import { authorizeModel, isListing, listableModels } from './routing/model-scope.ts';
+import { type RoutedRequest, routeRequest } from './routing/route-request.ts';
+
+export interface RequestHandlerDeps {
+  verifyToken: VerifyToken;
+  /** Throws a ProxyError when the token's grant or id is revoked, or liveness is unknown. */
+  checkLiveness(claims: TokenClaims): Promise<void>;
+  /** Origins the token's client may call from (browser apps), for CORS. */
+  allowedOrigins(clientId: string): Promise<ReadonlySet<string>>;
+  resolveKey: ResolveKey;
+  upstreams: Upstreams;
+  forwarder: Forwarder;
+  bodyLimit: number;
+}
+
+/** What the request log line records about a request (never a token, key or prompt). */
+export interface RequestFacts {
+  provider?: string;
+  capability?: string;
+  model?: string;
+  clientId?: string;
+  grantId?: string;
+  upstreamMs?: number;
+  bytesIn?: number;
+  bytesOut?: number;
+  clientAborted?: boolean;
+  upstreamFailed?: boolean;
+}
+
+/**
+ * One request through the proxy, as explicit stages: authenticate (token, liveness),
+ * authorize (endpoint → capability, model → scope, stored-state policy), mutate
+ * (inject the person's key, rebuild headers), forward (stream back).
+ */
+export function createRequestHandler(deps: RequestHandlerDeps) {
+  return async function handle(ctx: Context, facts: RequestFacts): Promise<void> {
+    const claims = await deps.verifyToken(extractToken(ctx.req.headers));
+    facts.clientId = claims.clientId;
+    facts.grantId = claims.grantId;
+    await deps.checkLiveness(claims);
+
+    const origin = ctx.get('origin');
+    if (origin && !(await deps.allowedOrigins(claims.clientId)).has(origin)) {
+      throw new ProxyError('origin_not_allowed', `this app may not be called from ${origin}`);
+    }
+    if (origin) {
+      ctx.res.setHeader('access-control-allow-origin', origin);
+      ctx.res.setHeader('vary', 'Origin');
+    }
+
+    const routed: RoutedRequest = routeRequest(ctx.method, ctx.url);
+    facts.provider = routed.provider;
+    facts.capability = routed.capability;
+    checkClientHeaders(ctx.req.headers);
+
+    let body = await readBody(ctx.req, deps.bodyLimit);
+    facts.bytesIn = body.length;
+    const parsed = await parseRequestBody(ctx.get('content-type') || undefined, body);
+    facts.model = authorizeModel(claims.scopes, routed, parsed.model);
+    if (parsed.kind === 'json' && applyStoredStatePolicy(routed.provider, routed.upstreamPath, parsed.json)) {
+      body = Buffer.from(JSON.stringify(parsed.json));
+    }
+
+    const apiKey = await deps.resolveKey(claims.sub, routed.provider);
+    const listing = isListing(routed);
+    ctx.respond = false;
+    const outcome = await deps.forwarder.forward({
+      req: ctx.req,
+      res: ctx.res,
+      target: deps.upstreams.target(routed.provider, routed.upstreamPath, routed.search),
+      headers: deps.upstreams.headers(routed.provider, ctx.req.headers, apiKey, body.length),
+      body,
+      async onResponse(upstream) {
+        await refuseRejectedKey(routed.provider, upstream);
+        if (listing)
+          await filterModelListing(upstream, ctx.res, listableModels(claims.scopes, routed.provider));
+        else await pipeResponse(upstream, ctx.res);
+      },
+    });
+    facts.upstreamMs = Math.round(outcome.upstreamMs * 10) / 10;
+    facts.clientAborted = outcome.clientAborted;
+    facts.bytesOut = outcome.bytesOut;
+    if (outcome.upstreamFailed) facts.upstreamFailed = true;
+  };
+}

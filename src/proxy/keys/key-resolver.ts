@@ -1,0 +1,46 @@
+import type { Provider } from '../../scopes/index.ts';
+import { ProxyError } from '../errors/proxy-error.ts';
+
+export interface KeyResolverDeps {
+  /** The person's stored key for a provider, still encrypted (JWE), if any. */
+  loadCiphertext(accountId: string, provider: Provider): Promise<string | undefined>;
+  /** Decrypts, checking the ciphertext was made for this account and provider. */
+  decrypt(ciphertext: string, binding: { accountId: string; provider: Provider }): Promise<string>;
+  /** Single-person installs: the operator's key per provider. */
+  operatorKeys: Partial<Record<Provider, string>>;
+  clock: () => number;
+  /** How long a decrypted key is kept in memory; a replaced key takes effect after it. */
+  ttlMs: number;
+}
+
+/**
+ * The real API key for a person and provider, at the last moment before forwarding:
+ * the person's own key if stored, else the operator's. Decrypted keys stay only in this
+ * process's memory, briefly, so the hot path needs no database trip.
+ */
+export function createKeyResolver({ loadCiphertext, decrypt, operatorKeys, clock, ttlMs }: KeyResolverDeps) {
+  const cache = new Map<string, { key: string | undefined; until: number }>();
+  return async function resolveKey(accountId: string, provider: Provider): Promise<string> {
+    const id = `${provider}\u0000${accountId}`;
+    const now = clock();
+    let entry = cache.get(id);
+    if (!entry || entry.until <= now) {
+      const ciphertext = await loadCiphertext(accountId, provider);
+      entry = {
+        key: ciphertext ? await decrypt(ciphertext, { accountId, provider }) : undefined,
+        until: now + ttlMs,
+      };
+      cache.set(id, entry);
+    }
+    const key = entry.key ?? operatorKeys[provider];
+    if (!key) {
+      throw new ProxyError(
+        'no_provider_key',
+        `the person has no ${provider === 'openai' ? 'OpenAI' : 'Anthropic'} key in Mandate`,
+      );
+    }
+    return key;
+  };
+}
+
+export type ResolveKey = ReturnType<typeof createKeyResolver>;

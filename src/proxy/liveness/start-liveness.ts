@@ -1,0 +1,70 @@
+import type { Clock } from '../../storage/clock.ts';
+import type { Database } from '../../storage/create-database.ts';
+import { createGrantStore } from '../../storage/grant-store.ts';
+import { createRevocationStore, REVOCATION_CHANNEL } from '../../storage/revocation-store.ts';
+import { createLiveness, type Liveness } from './liveness.ts';
+import { createPgListen } from './pg-listen.ts';
+import { createRevocationFeed, type FeedEvent } from './revocation-feed.ts';
+
+export interface StartLivenessOptions {
+  /** The proxy's knex instance: the feed's polls and first-sight reads use its pool. */
+  db: Database;
+  /** The URL (and password) `db` was opened with: PostgreSQL LISTENs on its own connection. */
+  databaseUrl: string;
+  databasePassword?: string | undefined;
+  /** `proxy.revocationFeed.pollIntervalMs` */
+  pollIntervalMs: number;
+  /** `proxy.revocationFeed.maxSilenceMs` */
+  maxSilenceMs: number;
+  /** `(as.accessTokenTtl + proxy.tokenLeewaySeconds) * 1000` */
+  maxTokenTtlMs: number;
+  clock: Clock;
+  onEvent?: (event: FeedEvent) => void;
+  onError?: (error: unknown) => void;
+}
+
+export interface RunningLiveness extends Liveness {
+  /** For a readiness endpoint: false while requests would get 'unavailable'. */
+  healthy(): boolean;
+  size(): { grants: number; tokens: number; loading: number };
+  stop(): Promise<void>;
+}
+
+/** Wires the feed to the liveness cache over the proxy's database and starts following. */
+export async function startLiveness(options: StartLivenessOptions): Promise<RunningLiveness> {
+  const { db, clock } = options;
+  const revocations = createRevocationStore(db, clock);
+  const grants = createGrantStore(db, clock, revocations);
+  const listen =
+    db.engine === 'pg'
+      ? createPgListen({
+          url: options.databaseUrl,
+          password: options.databasePassword,
+          channel: REVOCATION_CHANNEL,
+        })
+      : undefined;
+  const feed = createRevocationFeed({
+    revocations,
+    pollIntervalMs: options.pollIntervalMs,
+    maxSilenceMs: options.maxSilenceMs,
+    clock,
+    listen,
+    onEvent: options.onEvent,
+    onEntries: (entries) => cache.applyEntries(entries),
+  });
+  const cache = createLiveness({
+    loadGrant: (id) => grants.find(id),
+    isTokenRevoked: (jti) => revocations.isTokenRevoked(jti),
+    feed,
+    clock,
+    maxTokenTtlMs: options.maxTokenTtlMs,
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  await feed.start();
+  return {
+    check: cache.check,
+    healthy: () => feed.healthy(clock()),
+    size: cache.size,
+    stop: () => feed.stop(),
+  };
+}

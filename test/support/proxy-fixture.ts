@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import type * as oidc from 'openid-client';
+import type { Engine } from './databases.ts';
+import { createFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from './fake-upstream/index.ts';
+import { authorize, discover, exchange } from './oauth-flow.ts';
+import {
+  type RunningAsWithKey,
+  startAuthorizationServerWithKey,
+} from './start-authorization-server-with-key.ts';
+import { type RunningProxyWithFeed, startProxyWithFeed } from './start-proxy-with-feed.ts';
+import { createUserAgent } from './user-agent.ts';
+
+export interface ProxyFixtureOptions {
+  /** Scopes the app may ask for (default: every chat, embeddings and models scope). */
+  allowedScopes?: string[];
+  /** The app's redirect URIs; the first is used for the flow. */
+  redirectUris?: string[];
+  /** `proxy.*` config overrides for the proxy (body limit, timeouts, upstreams…). */
+  proxy?: Record<string, unknown>;
+  upstream?: FakeUpstreamOptions;
+  username?: string;
+  password?: string;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+export interface ProxyFixture {
+  as: RunningAsWithKey;
+  upstream: FakeUpstream;
+  /** Replaced by `restartProxy`: always read it from the fixture. */
+  proxy: RunningProxyWithFeed;
+  accountId: string;
+  username: string;
+  password: string;
+  client: { clientId: string; redirectUri: string };
+  oidc: oidc.Configuration;
+  /** A new grant through the whole code + PKCE flow (sign-in, consent, exchange). */
+  grant(scope: string): Promise<IssuedTokens>;
+  /** Stops the proxy and starts a new one on the same URL with other `proxy.*` settings. */
+  restartProxy(proxyOptions?: Record<string, unknown>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Distinctive fake provider keys, so a leak of any part of them can be searched for. */
+export function distinctiveKeys(): { openaiKey: string; anthropicKey: string } {
+  return {
+    openaiKey: `sk-proj-${randomBytes(24).toString('hex')}Zq9X`,
+    anthropicKey: `sk-ant-api03-${randomBytes(24).toString('hex')}Wk3v`,
+  };
+}
+
+/**
+ * An authorization server (signing with a key the test holds), a person with both
+ * provider keys stored, a registered public app, the fake upstream and a proxy.
+ */
+export async function startProxyFixture(
+  engine: Engine,
+  options: ProxyFixtureOptions = {},
+): Promise<ProxyFixture> {
+  const username = options.username ?? 'alice';
+  const password = options.password ?? 'correct horse battery';
+  const as = await startAuthorizationServerWithKey(engine);
+  let upstream: FakeUpstream | undefined;
+  let proxy: RunningProxyWithFeed | undefined;
+  try {
+    const accountId = await as.addUser(username, password);
+    upstream = await createFakeUpstream({ ...distinctiveKeys(), ...options.upstream });
+    const fake = upstream;
+    const start = async (proxyOptions: Record<string, unknown> | undefined) => {
+      const started = await startProxyWithFeed(as, fake, proxyOptions ? { proxy: proxyOptions } : {});
+      await started.setProviderKey(accountId, 'openai', fake.openaiKey);
+      await started.setProviderKey(accountId, 'anthropic', fake.anthropicKey);
+      return started;
+    };
+    proxy = await start(options.proxy);
+    const client = await as.addClient({
+      name: 'Writer',
+      allowedScopes: options.allowedScopes ?? [
+        'openai:*:chat',
+        'openai:*:embeddings',
+        'openai:*:models',
+        'anthropic:*:chat',
+        'anthropic:*:models',
+      ],
+      ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
+    });
+    const config = await discover(as, client.clientId);
+    const fixture: ProxyFixture = {
+      as,
+      upstream,
+      proxy,
+      accountId,
+      username,
+      password,
+      client: { clientId: client.clientId, redirectUri: client.redirectUri },
+      oidc: config,
+      async grant(scope) {
+        const tokens = await exchange(
+          await authorize(config, as, createUserAgent(), {
+            redirectUri: client.redirectUri,
+            scope,
+            username,
+            password,
+          }),
+        );
+        if (!tokens.refresh_token) throw new Error('no refresh token was issued');
+        return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token };
+      },
+      async restartProxy(proxyOptions) {
+        await fixture.proxy.close();
+        fixture.proxy = await start(proxyOptions);
+      },
+      async close() {
+        await fixture.proxy.close();
+        await fake.close();
+        await as.close();
+      },
+    };
+    return fixture;
+  } catch (err) {
+    await proxy?.close();
+    await upstream?.close();
+    await as.close();
+    throw err;
+  }
+}

@@ -1,0 +1,121 @@
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/index.ts';
+import { buildProxy } from '../../src/proxy/build-proxy.ts';
+import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
+import type { FeedEvent } from '../../src/proxy/liveness/revocation-feed.ts';
+import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
+import {
+  createProviderKeyDecrypter,
+  encryptProviderKey,
+  generateProviderKeyPair,
+  publicJwksOf,
+} from '../../src/shared/provider-key-crypto.ts';
+import { createDatabase, systemClock } from '../../src/storage/index.ts';
+import { createProviderKeyStore } from '../../src/storage/provider-key-store.ts';
+import type { FakeUpstream } from './fake-upstream/index.ts';
+import type { RunningAs } from './start-authorization-server.ts';
+import type { RunningProxy } from './start-proxy.ts';
+
+export interface RunningProxyWithFeed extends RunningProxy {
+  /**
+   * Resolves once this proxy's revocation feed has read the log entry about `subjectId`
+   * (a grant id or a token id), whether that read already happened or is yet to come.
+   */
+  revocationDelivered(subjectId: string): Promise<void>;
+}
+
+/**
+ * The same proxy as `startProxy` (real liveness: revocation feed over LISTEN/NOTIFY on
+ * PostgreSQL, a poll on SQLite), plus a way to await the feed delivering a revocation,
+ * so tests need not guess how long propagation takes. A copy rather than an option on
+ * the shared harness.
+ */
+export async function startProxyWithFeed(
+  as: RunningAs,
+  upstream: FakeUpstream,
+  options: { proxy?: Record<string, unknown> } = {},
+): Promise<RunningProxyWithFeed> {
+  const proxyUrl = new URL(as.proxyUrl);
+  const config = loadConfig({
+    env: {},
+    readFile: () => '',
+    overrides: {
+      database: { url: as.database.url },
+      as: { issuer: as.issuer, cookieKeys: ['x'.repeat(43)] },
+      proxy: {
+        url: as.proxyUrl,
+        port: Number(proxyUrl.port),
+        upstreams: { openai: `${upstream.url}/openai`, anthropic: `${upstream.url}/anthropic` },
+        ...options.proxy,
+      },
+      proxyClient: as.proxyClient,
+    },
+  });
+  const db = createDatabase(config.database);
+  const privateJwks = { keys: [await generateProviderKeyPair()] };
+  const decrypter = await createProviderKeyDecrypter(privateJwks);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+
+  const delivered = new Set<string>();
+  const waiters = new Map<string, Array<() => void>>();
+  const onEvent = (event: FeedEvent) => {
+    if (event.type !== 'read') return;
+    for (const entry of event.entries) {
+      delivered.add(entry.subjectId);
+      for (const resolve of waiters.get(entry.subjectId) ?? []) resolve();
+      waiters.delete(entry.subjectId);
+    }
+  };
+
+  const running = await startLiveness({
+    db,
+    databaseUrl: config.database.url,
+    pollIntervalMs: config.proxy.revocationFeed.pollIntervalMs,
+    maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
+    maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
+    clock: systemClock,
+    onEvent,
+  });
+  const built = buildProxy(config, {
+    db,
+    clock: systemClock,
+    logger: pino(sink),
+    decrypter,
+    liveness: toProxyLiveness(running),
+  });
+  const server: Server = built.app.listen(config.proxy.port, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const keys = createProviderKeyStore(db, systemClock);
+  return {
+    ...built,
+    url: as.proxyUrl,
+    openaiBaseURL: `${as.proxyUrl}/openai/v1`,
+    anthropicBaseURL: `${as.proxyUrl}/anthropic`,
+    logs,
+    async setProviderKey(accountId, provider, key) {
+      const encrypted = await encryptProviderKey(key, publicJwksOf(privateJwks), { accountId, provider });
+      await keys.set(accountId, provider, { ...encrypted, last4: key.slice(-4) });
+    },
+    revocationDelivered(subjectId) {
+      if (delivered.has(subjectId)) return Promise.resolve();
+      return new Promise((resolve) => {
+        waiters.set(subjectId, [...(waiters.get(subjectId) ?? []), resolve]);
+      });
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      built.forwarder.close();
+      await running.stop();
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/index.ts';
+import { type BuiltProxy, buildProxy } from '../../src/proxy/build-proxy.ts';
+import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
+import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
+import type { Provider } from '../../src/scopes/index.ts';
+import {
+  createProviderKeyDecrypter,
+  encryptProviderKey,
+  generateProviderKeyPair,
+  publicJwksOf,
+} from '../../src/shared/provider-key-crypto.ts';
+import { createDatabase, systemClock } from '../../src/storage/index.ts';
+import { createProviderKeyStore } from '../../src/storage/provider-key-store.ts';
+import type { FakeUpstream } from './fake-upstream/index.ts';
+import type { RunningAs } from './start-authorization-server.ts';
+
+export interface RunningProxy extends BuiltProxy {
+  url: string;
+  openaiBaseURL: string;
+  anthropicBaseURL: string;
+  /** Every log line the proxy wrote, as text. */
+  logs: string[];
+  /** Stores a person's provider key, encrypted to this proxy's key. */
+  setProviderKey(accountId: string, provider: Provider, key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real proxy on the port the authorization server names as its resource, over the
+ * same database, forwarding to the fake upstream.
+ */
+export async function startProxy(
+  as: RunningAs,
+  upstream: FakeUpstream,
+  options: { proxy?: Record<string, unknown> } = {},
+): Promise<RunningProxy> {
+  const proxyUrl = new URL(as.proxyUrl);
+  const config = loadConfig({
+    env: {},
+    readFile: () => '',
+    overrides: {
+      database: { url: as.database.url },
+      as: { issuer: as.issuer, cookieKeys: ['x'.repeat(43)] },
+      proxy: {
+        url: as.proxyUrl,
+        port: Number(proxyUrl.port),
+        upstreams: { openai: `${upstream.url}/openai`, anthropic: `${upstream.url}/anthropic` },
+        ...options.proxy,
+      },
+      proxyClient: as.proxyClient,
+    },
+  });
+  const db = createDatabase(config.database);
+  const privateJwks = { keys: [await generateProviderKeyPair()] };
+  const decrypter = await createProviderKeyDecrypter(privateJwks);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const running = await startLiveness({
+    db,
+    databaseUrl: config.database.url,
+    pollIntervalMs: config.proxy.revocationFeed.pollIntervalMs,
+    maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
+    maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
+    clock: systemClock,
+  });
+  const built = buildProxy(config, {
+    db,
+    clock: systemClock,
+    logger: pino(sink),
+    decrypter,
+    liveness: toProxyLiveness(running),
+  });
+  const server: Server = built.app.listen(config.proxy.port, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const keys = createProviderKeyStore(db, systemClock);
+  return {
+    ...built,
+    url: as.proxyUrl,
+    openaiBaseURL: `${as.proxyUrl}/openai/v1`,
+    anthropicBaseURL: `${as.proxyUrl}/anthropic`,
+    logs,
+    async setProviderKey(accountId, provider, key) {
+      const encrypted = await encryptProviderKey(key, publicJwksOf(privateJwks), { accountId, provider });
+      await keys.set(accountId, provider, { ...encrypted, last4: key.slice(-4) });
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      built.forwarder.close();
+      await running.stop();
+      await db.destroy();
+    },
+  };
+}
