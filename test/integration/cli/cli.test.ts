@@ -170,14 +170,17 @@ for (const engine of engines) {
       expect(statSync(file).mode & 0o777).to.equal(0o600);
     });
 
-    it('starts the server, which answers discovery and prints no oidc-provider WARNING or NOTICE', async () => {
+    it('starts the authorization server and the proxy, which answer, with no oidc-provider WARNING or NOTICE', async () => {
       const port = await freePort();
+      const proxyPort = await freePort();
       const child = spawn(process.execPath, ['bin/mandate.ts', 'start'], {
         env: {
           PATH: process.env.PATH ?? '',
           ...env,
           MANDATE_AS_PORT: String(port),
           MANDATE_ISSUER: `http://127.0.0.1:${port}`,
+          MANDATE_PROXY_PORT: String(proxyPort),
+          MANDATE_PROXY_URL: `http://127.0.0.1:${proxyPort}`,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -189,7 +192,7 @@ for (const engine of engines) {
         await new Promise<void>((resolve, reject) => {
           child.stdout.on('data', (d) => {
             output += d;
-            if (output.includes('authorization server on')) resolve();
+            if (output.includes('Mandate proxy on')) resolve();
           });
           child.on('exit', () => reject(new Error(`exited early: ${output}`)));
         });
@@ -199,6 +202,12 @@ for (const engine of engines) {
           issuer: string;
         };
         expect(meta.issuer).to.equal(`http://127.0.0.1:${port}`);
+        const resource = (await (
+          await fetch(`http://127.0.0.1:${proxyPort}/.well-known/oauth-protected-resource`)
+        ).json()) as { resource: string; authorization_servers: string[] };
+        expect(resource).to.include({ resource: `http://127.0.0.1:${proxyPort}` });
+        expect(resource.authorization_servers).to.deep.equal([`http://127.0.0.1:${port}`]);
+        expect((await fetch(`http://127.0.0.1:${proxyPort}/readyz`)).status).to.equal(200);
       } finally {
         if (child.exitCode === null && child.signalCode === null) {
           const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -1,0 +1,51 @@
+import type { Server } from 'node:http';
+import type { Config } from '../../src/config/index.ts';
+import { assertMigrated, migrateLatest } from '../../src/storage/index.ts';
+import { openDatabase } from './resolve-config.ts';
+import { startAs } from './start-as.ts';
+import { startProxy } from './start-proxy.ts';
+
+export interface ServeOptions {
+  /** The embedded default migrates by itself; production refuses an unmigrated database. */
+  migrate: boolean;
+  as: boolean;
+  proxy: boolean;
+}
+
+function drain(server: Server): Promise<void> {
+  const closed = new Promise<void>((done) => server.close(() => done()));
+  server.closeIdleConnections();
+  const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+  return closed.finally(() => clearTimeout(deadline));
+}
+
+/**
+ * Runs the authorization server, the proxy, or both (each over its own database
+ * handle). On SIGINT/SIGTERM they stop taking connections, let requests in flight finish
+ * (at most 10 s), then the process leaves.
+ */
+export async function serve(config: Config, options: ServeOptions): Promise<void> {
+  const running: Array<{ server: Server; stop(): void | Promise<void>; db: { destroy(): Promise<void> } }> =
+    [];
+  if (options.as) {
+    const db = openDatabase(config);
+    if (options.migrate) await migrateLatest(db);
+    await assertMigrated(db);
+    running.push({ ...(await startAs(config, db)), db });
+  }
+  if (options.proxy) {
+    const db = openDatabase(config);
+    await assertMigrated(db);
+    running.push({ ...(await startProxy(config, db)), db });
+  }
+  const stop = async () => {
+    await Promise.all(running.map((r) => drain(r.server)));
+    for (const r of running) {
+      await r.stop();
+      await r.db.destroy();
+    }
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { pino } from 'pino';
+import type { Config } from '../../src/config/index.ts';
+import { buildProxy } from '../../src/proxy/build-proxy.ts';
+import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
+import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
+import {
+  createProviderKeyDecrypter,
+  type ProviderKeyDecrypter,
+  ProviderKeyError,
+  parseProviderKeyJwks,
+} from '../../src/shared/provider-key-crypto.ts';
+import { type Database, systemClock } from '../../src/storage/index.ts';
+import { readText } from './resolve-config.ts';
+
+/** Without the private key file the proxy can only use operator keys. */
+async function readDecrypter(config: Config): Promise<ProviderKeyDecrypter> {
+  const file = config.proxy.keysFile;
+  if (existsSync(file))
+    return createProviderKeyDecrypter(parseProviderKeyJwks(readText(file), 'private', file));
+  console.error(
+    `proxy.keysFile (MANDATE_PROXY_KEYS_FILE): ${file} does not exist; only operator keys can be used`,
+  );
+  return {
+    kids: [],
+    decrypt: async () => {
+      throw new ProviderKeyError('ERR_PROVIDER_KEY_UNKNOWN_KID', 'this proxy holds no key-encryption key');
+    },
+  };
+}
+
+/** Starts the resource-server proxy and its revocation feed; returns how to stop them. */
+export async function startProxy(
+  config: Config,
+  db: Database,
+): Promise<{ server: Server; stop(): Promise<void> }> {
+  const logger = pino({ base: { service: 'mandate-proxy' } });
+  const liveness = await startLiveness({
+    db,
+    databaseUrl: config.database.url,
+    databasePassword: config.database.password,
+    pollIntervalMs: config.proxy.revocationFeed.pollIntervalMs,
+    maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
+    maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
+    clock: systemClock,
+    onError: (err) => logger.error({ err: { message: (err as Error).message } }, 'revocation feed'),
+  });
+  const proxy = buildProxy(config, {
+    db,
+    clock: systemClock,
+    logger,
+    decrypter: await readDecrypter(config),
+    liveness: toProxyLiveness(liveness),
+  });
+  const server = proxy.app.listen(config.proxy.port, config.proxy.host);
+  await new Promise((ok) => server.once('listening', ok));
+  console.log(`Mandate proxy on ${config.proxy.url}`);
+  console.log(`  OpenAI SDK:    baseURL ${config.proxy.url}/openai/v1`);
+  console.log(`  Anthropic SDK: baseURL ${config.proxy.url}/anthropic`);
+  return {
+    server,
+    async stop() {
+      proxy.forwarder.close();
+      await liveness.stop();
+    },
+  };
+}
