@@ -3,11 +3,8 @@ import type * as oidc from 'openid-client';
 import type { Engine } from './databases.ts';
 import { createFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from './fake-upstream/index.ts';
 import { authorize, discover, exchange } from './oauth-flow.ts';
-import {
-  type RunningAsWithKey,
-  startAuthorizationServerWithKey,
-} from './start-authorization-server-with-key.ts';
-import { type RunningProxyWithFeed, startProxyWithFeed } from './start-proxy-with-feed.ts';
+import { type RunningAs, startAuthorizationServer } from './start-authorization-server.ts';
+import { type RunningProxy, startProxy } from './start-proxy.ts';
 import { createUserAgent } from './user-agent.ts';
 
 export interface ProxyFixtureOptions {
@@ -28,10 +25,10 @@ export interface IssuedTokens {
 }
 
 export interface ProxyFixture {
-  as: RunningAsWithKey;
+  as: RunningAs;
   upstream: FakeUpstream;
   /** Replaced by `restartProxy`: always read it from the fixture. */
-  proxy: RunningProxyWithFeed;
+  proxy: RunningProxy;
   accountId: string;
   username: string;
   password: string;
@@ -62,15 +59,16 @@ export async function startProxyFixture(
 ): Promise<ProxyFixture> {
   const username = options.username ?? 'alice';
   const password = options.password ?? 'correct horse battery';
-  const as = await startAuthorizationServerWithKey(engine);
+  // No operator keys: every request must go out with the person's own stored key.
+  const as = await startAuthorizationServer(engine, { proxy: { operatorKeys: {} } });
   let upstream: FakeUpstream | undefined;
-  let proxy: RunningProxyWithFeed | undefined;
+  let proxy: RunningProxy | undefined;
   try {
     const accountId = await as.addUser(username, password);
     upstream = await createFakeUpstream({ ...distinctiveKeys(), ...options.upstream });
     const fake = upstream;
     const start = async (proxyOptions: Record<string, unknown> | undefined) => {
-      const started = await startProxyWithFeed(as, fake, proxyOptions ? { proxy: proxyOptions } : {});
+      const started = await startProxy(as, fake, proxyOptions ? { proxy: proxyOptions } : {});
       await started.setProviderKey(accountId, 'openai', fake.openaiKey);
       await started.setProviderKey(accountId, 'anthropic', fake.anthropicKey);
       return started;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JWK } from 'jose';
 import {
   type AuthorizationServer,
   buildAuthorizationServer,
@@ -30,6 +31,8 @@ export interface RunningAs extends AuthorizationServer {
   providerKeyPublicJwks: ProviderKeyJwks | undefined;
   /** Providers with an operator key in this server's configuration. */
   operatorKeyProviders: readonly string[];
+  /** The private ES256 JWK the server signs with: tests may mint tokens with it. */
+  signingKey: JWK;
   addUser(username: string, password: string): Promise<string>;
   addClient(
     input: Partial<NewClient>,
@@ -49,6 +52,8 @@ export const TEST_OPERATOR_KEYS = Object.freeze({
 export interface StartOptions {
   /** `generate` (default): a fresh proxy key pair, public half to the AS; `none`: no keys can be stored. */
   providerKeys?: 'generate' | 'none';
+  /** Sign with this key instead of a fresh one. */
+  signingKey?: JWK;
 }
 
 /**
@@ -88,7 +93,8 @@ export async function startAuthorizationServer(
       proxyClient,
     },
   });
-  const signingKeys = [await generateSigningKey()];
+  const signingKey = options.signingKey ?? (await generateSigningKey());
+  const signingKeys = [signingKey];
   const providerKeyPrivateJwks =
     options.providerKeys === 'none' ? undefined : { keys: [await generateProviderKeyPair()] };
   const providerKeyPublicJwks = providerKeyPrivateJwks && publicJwksOf(providerKeyPrivateJwks);
@@ -112,6 +118,7 @@ export async function startAuthorizationServer(
     providerKeyPrivateJwks,
     providerKeyPublicJwks,
     operatorKeyProviders,
+    signingKey,
     async addUser(username, password) {
       const account = await built.stores.accounts.create(username, await hashPassword(password));
       return account.id;

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/index.ts';
 import { type BuiltProxy, buildProxy } from '../../src/proxy/build-proxy.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
+import type { FeedEvent } from '../../src/proxy/liveness/revocation-feed.ts';
 import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
 import type { Provider } from '../../src/scopes/index.ts';
 import {
@@ -25,6 +26,11 @@ export interface RunningProxy extends BuiltProxy {
   logs: string[];
   /** Stores a person's provider key, encrypted to this proxy's key. */
   setProviderKey(accountId: string, provider: Provider, key: string): Promise<void>;
+  /**
+   * Resolves once this proxy's revocation feed has read the log entry about `subjectId`
+   * (a grant id or a token id), whether that read already happened or is yet to come.
+   */
+  revocationDelivered(subjectId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,7 +60,8 @@ export async function startProxy(
     },
   });
   const db = createDatabase(config.database);
-  const privateJwks = { keys: [await generateProviderKeyPair()] };
+  // The same key pair as the AS's public half, so keys stored on the account pages decrypt.
+  const privateJwks = as.providerKeyPrivateJwks ?? { keys: [await generateProviderKeyPair()] };
   const decrypter = await createProviderKeyDecrypter(privateJwks);
   const logs: string[] = [];
   const sink = new Writable({
@@ -63,6 +70,16 @@ export async function startProxy(
       done();
     },
   });
+  const delivered = new Set<string>();
+  const waiters = new Map<string, Array<() => void>>();
+  const onEvent = (event: FeedEvent) => {
+    if (event.type !== 'read') return;
+    for (const entry of event.entries) {
+      delivered.add(entry.subjectId);
+      for (const resolve of waiters.get(entry.subjectId) ?? []) resolve();
+      waiters.delete(entry.subjectId);
+    }
+  };
   const running = await startLiveness({
     db,
     databaseUrl: config.database.url,
@@ -70,6 +87,7 @@ export async function startProxy(
     maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
     maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
     clock: systemClock,
+    onEvent,
   });
   const built = buildProxy(config, {
     db,
@@ -90,6 +108,12 @@ export async function startProxy(
     async setProviderKey(accountId, provider, key) {
       const encrypted = await encryptProviderKey(key, publicJwksOf(privateJwks), { accountId, provider });
       await keys.set(accountId, provider, { ...encrypted, last4: key.slice(-4) });
+    },
+    revocationDelivered(subjectId) {
+      if (delivered.has(subjectId)) return Promise.resolve();
+      return new Promise((resolve) => {
+        waiters.set(subjectId, [...(waiters.get(subjectId) ?? []), resolve]);
+      });
     },
     async close() {
       server.closeAllConnections();

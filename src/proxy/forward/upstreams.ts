@@ -1,4 +1,5 @@
 import type { Provider } from '../../scopes/index.ts';
+import { PASSED_CLIENT_HEADERS } from './client-headers.ts';
 
 export interface UpstreamSettings {
   baseUrls: Record<Provider, string>;
@@ -8,28 +9,10 @@ export interface UpstreamSettings {
 
 const ANTHROPIC_VERSION = '2023-06-01';
 
-/** Request headers an app may send that are passed upstream unchanged. */
-const PASSED = new Set([
-  'accept',
-  'content-type',
-  'user-agent',
-  'idempotency-key',
-  'x-stainless-lang',
-  'x-stainless-package-version',
-  'x-stainless-os',
-  'x-stainless-arch',
-  'x-stainless-runtime',
-  'x-stainless-runtime-version',
-  'x-stainless-retry-count',
-  'x-stainless-timeout',
-  'x-stainless-helper-method',
-  'anthropic-version',
-  'anthropic-dangerous-direct-browser-access',
-]);
-
 /**
  * Where each provider lives and exactly how credentials and required headers are put on
- * the upstream request. Everything a client sends is dropped unless listed above:
+ * the upstream request. Everything a client sends is dropped unless listed in
+ * `client-headers.ts`:
  * its `authorization`, `x-api-key`, cookies, `proxy-*` and forwarded headers never leave.
  */
 export function createUpstreams(settings: UpstreamSettings) {
@@ -46,7 +29,7 @@ export function createUpstreams(settings: UpstreamSettings) {
     ): Record<string, string> {
       const out: Record<string, string> = {};
       for (const [name, value] of Object.entries(incoming)) {
-        if (typeof value === 'string' && PASSED.has(name)) out[name] = value;
+        if (typeof value === 'string' && PASSED_CLIENT_HEADERS.has(name)) out[name] = value;
       }
       if (contentLength > 0 || incoming['content-length'] !== undefined)
         out['content-length'] = String(contentLength);

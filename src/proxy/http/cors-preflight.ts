@@ -1,22 +1,7 @@
 import type { Context } from 'koa';
+import { CORS_ALLOWED_HEADERS } from '../forward/client-headers.ts';
 
-const ALLOWED_HEADERS = [
-  'authorization',
-  'content-type',
-  'x-api-key',
-  'anthropic-version',
-  'anthropic-beta',
-  'anthropic-dangerous-direct-browser-access',
-  'idempotency-key',
-  'x-stainless-lang',
-  'x-stainless-package-version',
-  'x-stainless-os',
-  'x-stainless-arch',
-  'x-stainless-runtime',
-  'x-stainless-runtime-version',
-  'x-stainless-retry-count',
-  'x-stainless-timeout',
-].join(', ');
+const ALLOWED_HEADERS = CORS_ALLOWED_HEADERS.join(', ');
 
 /**
  * A preflight carries no token, so it is answered for origins registered by some app;

@@ -6,32 +6,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { createTestDatabase, engines, type TestDatabase } from '../../support/databases.ts';
 import { freePort } from '../../support/free-port.ts';
+import { runCli } from '../../support/run-cli.ts';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function mandate(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mandate.ts', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const mandate = runCli;
 
 for (const engine of engines) {
   describe(`mandate CLI (${engine})`, function () {

@@ -12,33 +12,10 @@ import {
 import { dumpDatabase } from '../../support/database-dump.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../support/databases.ts';
 import { freePort } from '../../support/free-port.ts';
+import { type CliRun, runCli } from '../../support/run-cli.ts';
 import { createUserAgent, csrfOf, formAction } from '../../support/user-agent.ts';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function mandate(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mandate.ts', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const mandate = runCli;
 
 const OPENAI_KEY = 'sk-proj-CliTest_0123456789abcdefghij_Wx42';
 const OPENAI_KEY_2 = 'sk-proj-CliTest_replacement_key_00000_Rr77';
@@ -62,7 +39,7 @@ for (const engine of engines) {
     let publicFile: string;
     const outputs: string[] = [];
 
-    async function run(args: string[], stdin = ''): Promise<Run> {
+    async function run(args: string[], stdin = ''): Promise<CliRun> {
       const result = await mandate(args, env, stdin);
       outputs.push(result.stdout, result.stderr);
       return result;

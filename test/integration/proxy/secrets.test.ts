@@ -14,7 +14,7 @@ import {
   withoutCredentials,
 } from '../../support/proxy-clients.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
-import type { RunningProxyWithFeed } from '../../support/start-proxy-with-feed.ts';
+import type { RunningProxy } from '../../support/start-proxy.ts';
 
 const SCOPE =
   'openai:gpt-4o-mini:chat openai:text-embedding-3-small:embeddings anthropic:claude-sonnet-5-5:chat';
@@ -54,7 +54,7 @@ for (const engine of engines) {
     it('no log line, response body or header, or metric carries a token, key, password or prompt', async () => {
       const { control } = fx.upstream;
       const rec = createExchangeRecorder();
-      const proxies: RunningProxyWithFeed[] = [fx.proxy];
+      const proxies: RunningProxy[] = [fx.proxy];
       const metrics: string[] = [];
       const accessTokens: string[] = [];
       const refreshTokens: string[] = [];
