@@ -68,7 +68,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     let body = await readBody(ctx.req, deps.bodyLimit);
     facts.bytesIn = body.length;
     const parsed = await parseRequestBody(ctx.get('content-type') || undefined, body);
-    facts.model = authorizeModel(claims.scopes, routed, parsed.model);
+    facts.model = authorizeModel(claims.scopes, claims.grants, routed, parsed.model);
     if (parsed.kind === 'json' && applyStoredStatePolicy(routed.provider, routed.upstreamPath, parsed.json)) {
       body = Buffer.from(JSON.stringify(parsed.json));
     }
@@ -85,7 +85,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       async onResponse(upstream) {
         await refuseRejectedKey(routed.provider, upstream);
         if (listing)
-          await filterModelListing(upstream, ctx.res, listableModels(claims.scopes, routed.provider));
+          await filterModelListing(upstream, ctx.res, listableModels(claims.grants, routed.provider));
         else await pipeResponse(upstream, ctx.res);
       },
     });

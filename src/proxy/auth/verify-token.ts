@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import { parseScope, type Scope } from '../../scopes/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 
 export interface TokenClaims {
@@ -8,6 +9,8 @@ export interface TokenClaims {
   clientId: string;
   grantId: string;
   scopes: string[];
+  /** The AI scopes parsed once, when the token is first verified. */
+  grants: Scope[];
   /** Expiry in epoch seconds. */
   exp: number;
 }
@@ -114,6 +117,10 @@ export function createTokenVerifier({
       clientId: client_id,
       grantId: grant_id,
       scopes: scope.split(' '),
+      grants: scope.split(' ').flatMap((s) => {
+        const parsed = parseScope(s);
+        return parsed.ok ? [parsed.scope] : [];
+      }),
       exp,
     };
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);

@@ -1,6 +1,6 @@
 import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { ProxyError } from '../errors/proxy-error.ts';
 
@@ -18,11 +18,15 @@ export interface ForwardRequest {
   onResponse(upstream: UpstreamResponse): Promise<void>;
 }
 
-/** The upstream's status and headers, and its body as it arrives (metered). */
+/**
+ * The upstream's answer. Its body is paused until a responder consumes it; whoever
+ * reads it calls `received` for every chunk (byte count and the silence timer).
+ */
 export interface UpstreamResponse {
   statusCode: number;
   headers: IncomingMessage['headers'];
-  body: Readable;
+  body: IncomingMessage;
+  received(bytes: number): void;
 }
 
 export interface ForwardTimeouts {
@@ -52,6 +56,14 @@ interface Pending {
   onResponse: ForwardRequest['onResponse'];
   fail(err: ProxyError): void;
   settle(err?: unknown): void;
+}
+
+/** The buffered request body as the one-chunk stream http-proxy pipes upstream. */
+function bodyStream(body: Buffer): Readable {
+  const stream = new Readable({ read() {} });
+  if (body.length > 0) stream.push(body);
+  stream.push(null);
+  return stream;
 }
 
 /**
@@ -95,32 +107,28 @@ export function createForwarder(timeouts: ForwardTimeouts) {
       return;
     }
     p.upstreamMs = performance.now() - p.started;
-    const onIdle = () => {
+    const markFailed = () => {
       p.upstreamFailed = true;
+    };
+    const onIdle = () => {
+      markFailed();
       upstream.destroy(new Error('upstream went silent'));
     };
-    let idle = setTimeout(onIdle, timeouts.idleMs);
-    // Counts the bytes and restarts the silence timer on every chunk, passing it on
-    // untouched; the body waits here (with back-pressure) until the responder reads it.
-    const body = new Transform({
-      transform(chunk: Buffer, _encoding, next) {
-        p.bytesOut += chunk.length;
-        clearTimeout(idle);
-        idle = setTimeout(onIdle, timeouts.idleMs);
-        next(null, chunk);
-      },
-    });
+    // One timer, pushed forward on each chunk (refresh() reuses it: no allocation).
+    const idle = setTimeout(onIdle, timeouts.idleMs);
+    upstream.once('aborted', markFailed);
+    upstream.once('error', markFailed);
     upstream.once('close', () => clearTimeout(idle));
-    upstream.once('error', (err) => {
-      p.upstreamFailed = true;
-      body.destroy(err);
-    });
-    upstream.once('aborted', () => {
-      p.upstreamFailed = true;
-      body.destroy(new Error('upstream aborted'));
-    });
-    upstream.pipe(body);
-    p.onResponse({ statusCode: upstream.statusCode ?? 502, headers: upstream.headers, body }).then(
+    const received = (bytes: number) => {
+      p.bytesOut += bytes;
+      idle.refresh();
+    };
+    p.onResponse({
+      statusCode: upstream.statusCode ?? 502,
+      headers: upstream.headers,
+      body: upstream,
+      received,
+    }).then(
       () => p.settle(),
       (err) => p.settle(err),
     );
@@ -175,7 +183,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
             target: target.toString(),
             ignorePath: true,
             agent: agents[target.protocol as 'http:' | 'https:'],
-            buffer: Readable.from(body.length > 0 ? [body] : []),
+            buffer: bodyStream(body),
           },
           (err: Error) => {
             if (clientAborted) return p.settle();

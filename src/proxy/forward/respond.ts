@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { type Provider, providerDisplayName } from '../../scopes/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import type { UpstreamResponse } from './forwarder.ts';
@@ -16,7 +15,7 @@ function responseHeaders(upstream: UpstreamResponse): Record<string, string | st
 }
 
 async function drain(upstream: UpstreamResponse): Promise<void> {
-  for await (const _ of upstream.body);
+  for await (const chunk of upstream.body) upstream.received((chunk as Buffer).length);
 }
 
 /**
@@ -33,17 +32,30 @@ export async function refuseRejectedKey(provider: Provider, upstream: UpstreamRe
   );
 }
 
-/** Streams the upstream answer to the client unchanged, chunk by chunk as it arrives. */
-export async function pipeResponse(upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
+/**
+ * Streams the upstream answer to the client unchanged, chunk by chunk as it arrives.
+ * Resolves when the client response ends;
+ * if the upstream fails mid-answer the status is already sent, so the connection is
+ * ended instead (the forwarder records why).
+ */
+export function pipeResponse(upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
+  const { body } = upstream;
   res.writeHead(upstream.statusCode, responseHeaders(upstream));
-  res.flushHeaders();
-  try {
-    await pipeline(upstream.body, res);
-  } catch {
-    // The upstream failed mid-answer (the forwarder records it) or the client left:
-    // the status is already sent, so all that is left is to end the connection.
-    if (!res.destroyed) res.destroy();
-  }
+  // The head goes out now unless body bytes are already here to carry it (one write
+  // instead of two): a stream whose first event is slow still gets its head at once.
+  if (body.readableLength === 0) res.flushHeaders();
+  return new Promise((resolve) => {
+    const end = () => {
+      if (!res.writableFinished && !res.destroyed) res.destroy();
+      resolve();
+    };
+    res.once('finish', resolve);
+    res.once('close', end);
+    body.once('error', end);
+    body.once('aborted', end);
+    body.on('data', (chunk: Buffer) => upstream.received(chunk.length));
+    body.pipe(res);
+  });
 }
 
 /** A model listing, with only the models the token may use. */
@@ -56,6 +68,7 @@ export async function filterModelListing(
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of upstream.body) {
+    upstream.received((chunk as Buffer).length);
     size += (chunk as Buffer).length;
     if (size > LISTING_LIMIT) {
       upstream.body.destroy();

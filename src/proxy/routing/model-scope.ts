@@ -1,16 +1,19 @@
-import { findMissingScope, type Provider, parseScope, type Scope, scopesAllow } from '../../scopes/index.ts';
+import { findMissingScope, type Provider, type Scope } from '../../scopes/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import type { RoutedRequest } from './route-request.ts';
 
 /** Endpoints whose upstream API picks a default model when the request names none. */
 const MODEL_OPTIONAL = new Set(['moderations', 'images']);
 
-function modelsScopes(scopes: readonly string[], provider: Provider): Scope[] {
-  return scopes
-    .map(parseScope)
-    .flatMap((p) =>
-      p.ok && p.scope.provider === provider && p.scope.capability === 'models' ? [p.scope] : [],
-    );
+function modelsScopes(grants: readonly Scope[], provider: Provider): Scope[] {
+  return grants.filter((s) => s.provider === provider && s.capability === 'models');
+}
+
+/** `provider:model:capability` is covered by a granted scope naming that model or `*`. */
+function covered(grants: readonly Scope[], provider: string, model: string, capability: string): boolean {
+  return grants.some(
+    (s) => s.provider === provider && s.capability === capability && (s.model === '*' || s.model === model),
+  );
 }
 
 /** A model listing (`GET /v1/models`): any `models` scope of the provider allows it. */
@@ -19,17 +22,18 @@ export function isListing(routed: RoutedRequest): boolean {
 }
 
 /**
- * Checks `provider:model:capability` against the token's scopes and returns the model
- * checked. A request without a model where the provider has a default is checked as
- * model `*`, which only a wildcard grant covers.
+ * Checks `provider:model:capability` against the token's scopes (parsed once per token)
+ * and returns the model checked. A request without a model where the provider has a
+ * default is checked as model `*`, which only a wildcard grant covers.
  */
 export function authorizeModel(
   scopes: readonly string[],
+  grants: readonly Scope[],
   routed: RoutedRequest,
   bodyModel: string | undefined,
 ): string {
   if (isListing(routed)) {
-    if (modelsScopes(scopes, routed.provider).length > 0) return '*';
+    if (modelsScopes(grants, routed.provider).length > 0) return '*';
     const scope = `${routed.provider}:*:models`;
     throw new ProxyError('insufficient_scope', `this app was not granted ${scope} or any model listing`, {
       scope,
@@ -40,7 +44,7 @@ export function authorizeModel(
     throw new ProxyError('missing_model', 'the request names no model');
   }
   const checked = model ?? '*';
-  if (!scopesAllow(scopes, routed.provider, checked, routed.capability)) {
+  if (!covered(grants, routed.provider, checked, routed.capability)) {
     const missing = findMissingScope(scopes, routed.provider, checked, routed.capability) ?? '';
     throw new ProxyError('insufficient_scope', `this app was not granted ${missing}`, { scope: missing });
   }
@@ -48,7 +52,7 @@ export function authorizeModel(
 }
 
 /** Which models a listing shows: those the token's `models` scopes name (all for `*`). */
-export function listableModels(scopes: readonly string[], provider: Provider): (model: string) => boolean {
-  const models = new Set(modelsScopes(scopes, provider).map((s) => s.model));
+export function listableModels(grants: readonly Scope[], provider: Provider): (model: string) => boolean {
+  const models = new Set(modelsScopes(grants, provider).map((s) => s.model));
   return (model) => models.has('*') || models.has(model);
 }
