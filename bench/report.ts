@@ -1,0 +1,383 @@
+/**
+ * The benchmark's results as Markdown: tables, ratios against both bare pass-throughs,
+ * the verdict on the design target, and the profile summary; and the writing of that
+ * block into docs/performance.md between its markers, leaving the prose around it alone.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { GcStats } from './processes.ts';
+import type { ProfileSummary } from './profile-summary.ts';
+
+export const TARGETS = ['direct', 'httpProxy', 'httpProxy3', 'mandate'] as const;
+export type TargetId = (typeof TARGETS)[number];
+export const TARGET_LABELS: Record<TargetId, string> = {
+  direct: 'direct to the fake upstream',
+  httpProxy: 'bare `http-proxy` 1.18.1',
+  httpProxy3: 'bare `http-proxy-3` 2.0.1',
+  mandate: 'Mandate proxy, valid token',
+};
+
+export interface SaturationRound {
+  rps: number;
+  requests: number;
+  errors: number;
+  /** CPU of the process doing the serving (the server child, or the upstream for direct), % of one core. */
+  serverCpuPct: number;
+  /** Server-child CPU per 2xx request, µs (proxies only). */
+  serverUsPerRequest: number;
+  /** Server-child CPU during the round, µs. */
+  serverUs: number;
+  /** CPU of core 0's processes (load generator + fake upstream), % of one core. */
+  loadSideCpuPct: number;
+  /** CPU the rest of the machine used meanwhile (other sessions, kernel softirq), % of one core. */
+  otherCpuPct: number;
+}
+
+export interface FixedRateSummary {
+  rate: number;
+  sent: number;
+  failed: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  firstByteP50: number;
+  firstByteP99: number;
+  maxSendLagMs: number;
+  /** Most CPU other processes of the machine used during one of the rounds, % of one core. */
+  otherPct: number;
+  /** GC pauses of the server child during the fixed-rate runs (proxies only). */
+  gc?: GcStats | undefined;
+}
+
+export interface CellResult {
+  saturation: SaturationRound[];
+  fixed: FixedRateSummary;
+}
+
+export interface WorkloadResult {
+  name: string;
+  description: string;
+  cells: Record<TargetId, CellResult>;
+}
+
+export interface RunInfo {
+  date: string;
+  node: string;
+  cpu: string;
+  cores: number;
+  command: string;
+  /** The code measured: commit and whether the working tree differs from it. */
+  source: string;
+  placement: string;
+  connections: number;
+  saturationSeconds: number;
+  rounds: number;
+  rate: number;
+  fixedSeconds: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  /** Other processes' CPU (% of a core) in the second before measuring, after waiting that long for it to drop. */
+  quiet: { waitedSeconds: number; otherPct: number };
+}
+
+export interface ProfileReport {
+  label: string;
+  /** Requests answered while profiled. */
+  requests: number;
+  summary: ProfileSummary;
+}
+
+export const START_MARKER = '<!-- bench:results:start -->';
+export const END_MARKER = '<!-- bench:results:end -->';
+
+export const meanRps = (cell: CellResult) =>
+  cell.saturation.reduce((s, r) => s + r.rps, 0) / cell.saturation.length;
+const meanOf = (cell: CellResult, f: (r: SaturationRound) => number) =>
+  cell.saturation.reduce((s, r) => s + f(r), 0) / cell.saturation.length;
+/** Server-child CPU per answered request over all rounds, µs. */
+export const usPerRequest = (cell: CellResult) =>
+  cell.saturation.reduce((s, r) => s + r.serverUs, 0) /
+  Math.max(
+    1,
+    cell.saturation.reduce((s, r) => s + r.requests, 0),
+  );
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+const pct = (n: number) => `${(n * 100).toFixed(1)} %`;
+const signedMs = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(2)} ms`;
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  return [line(head), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+
+export interface Ratio {
+  workload: string;
+  against: TargetId;
+  rpsRatio: number;
+  /** Bare CPU per request over Mandate's: the throughput ratio if both were CPU-bound (robust to other load). */
+  cpuRatio: number;
+  addedP99: number;
+  addedP50: number;
+  meets: boolean;
+}
+
+export const RPS_TARGET = 0.85;
+export const ADDED_P99_TARGET_MS = 1;
+
+export function ratios(workloads: WorkloadResult[]): Ratio[] {
+  return workloads.flatMap((w) =>
+    (['httpProxy', 'httpProxy3'] as const).map((against) => {
+      const rpsRatio = meanRps(w.cells.mandate) / meanRps(w.cells[against]);
+      const cpuRatio = usPerRequest(w.cells[against]) / usPerRequest(w.cells.mandate);
+      const addedP99 = w.cells.mandate.fixed.p99 - w.cells[against].fixed.p99;
+      const addedP50 = w.cells.mandate.fixed.p50 - w.cells[against].fixed.p50;
+      return {
+        workload: w.name,
+        against,
+        rpsRatio,
+        cpuRatio,
+        addedP99,
+        addedP50,
+        meets: rpsRatio >= RPS_TARGET && addedP99 <= ADDED_P99_TARGET_MS,
+      };
+    }),
+  );
+}
+
+function otherCpu(workloads: WorkloadResult[]): { mean: number; max: number } {
+  const all = workloads.flatMap((w) =>
+    TARGETS.flatMap((t) => w.cells[t].saturation.map((r) => r.otherCpuPct)),
+  );
+  return { mean: all.reduce((a, b) => a + b, 0) / Math.max(1, all.length), max: Math.max(0, ...all) };
+}
+
+export function renderResults(info: RunInfo, workloads: WorkloadResult[], profiles: ProfileReport[]): string {
+  const out: string[] = [];
+  out.push(
+    `Run of ${info.date} · Node ${info.node} · ${info.cpu} (${info.cores} cores) · \`${info.command}\` · ${Math.round(info.durationSeconds)} s in all`,
+    '',
+    `Code: ${info.source}.`,
+    '',
+    `Placement: ${info.placement}`,
+    '',
+    `The machine is shared: before measuring, other processes used ${Math.round(info.quiet.otherPct)} % of one core ` +
+      `(after waiting ${info.quiet.waitedSeconds} s for under 30 %); during the saturation rounds they (other sessions, kernel network work) used ` +
+      `${Math.round(otherCpu(workloads).mean)} % of one core on average, ${Math.round(otherCpu(workloads).max)} % at most ` +
+      '(from /proc/stat). Compare within this run only.',
+    '',
+    `Saturation: autocannon, ${info.connections} connections, ${info.rounds} rounds of ${info.saturationSeconds / info.rounds} s per target ` +
+      `(round order A B C D, then D C B A), after ${info.warmupSeconds} s of warm-up per target; requests/s is the mean of the rounds ` +
+      `(the rounds are shown). Fixed rate: ${info.rate} requests/s open loop for ${info.fixedSeconds} s per target (same two-round order), ` +
+      'latency per request in µs resolution, from handing the request to the socket to its last byte.',
+    '',
+  );
+
+  for (const w of workloads) {
+    const sse = w.name.includes('SSE');
+    out.push(`### ${w.name}`, '', w.description, '');
+    out.push(
+      `Saturation (${info.connections} connections):`,
+      '',
+      table(
+        ['target', 'requests/s', 'rounds', 'server CPU', 'core 0 CPU', 'other CPU', 'proxy CPU / request'],
+        TARGETS.map((t) => {
+          const c = w.cells[t];
+          const errors = c.saturation.reduce((s, r) => s + r.errors, 0);
+          return [
+            TARGET_LABELS[t] + (errors > 0 ? ` (${errors} failed)` : ''),
+            int(meanRps(c)),
+            c.saturation.map((r) => int(r.rps)).join(' / '),
+            `${Math.round(meanOf(c, (r) => r.serverCpuPct))} %`,
+            `${Math.round(meanOf(c, (r) => r.loadSideCpuPct))} %`,
+            `${Math.round(meanOf(c, (r) => r.otherCpuPct))} %`,
+            t === 'direct' ? '–' : `${Math.round(usPerRequest(c))} µs`,
+          ];
+        }),
+      ),
+      '',
+      `Fixed rate (${info.rate} requests/s), latency in ms:`,
+      '',
+      table(
+        [
+          'target',
+          'p50',
+          'p99',
+          'p99.9',
+          ...(sse ? ['first byte p50', 'first byte p99'] : []),
+          'server GC pauses',
+          'longest GC pause',
+          'other CPU',
+        ],
+        TARGETS.map((t) => {
+          const f = w.cells[t].fixed;
+          return [
+            TARGET_LABELS[t] + (f.failed > 0 ? ` (${f.failed} failed)` : ''),
+            ms(f.p50),
+            ms(f.p99),
+            ms(f.p999),
+            ...(sse ? [ms(f.firstByteP50), ms(f.firstByteP99)] : []),
+            f.gc ? `${f.gc.count} (${f.gc.long} ≥ 5 ms), ${int(f.gc.totalMs)} ms in all` : '–',
+            f.gc ? `${f.gc.maxMs.toFixed(1)} ms` : '–',
+            `≤ ${Math.round(f.otherPct)} %`,
+          ];
+        }),
+      ),
+      '',
+    );
+  }
+  out.push(
+    '"server CPU" is the serving process\'s CPU during saturation, in % of one core (the server child for the ' +
+      'proxies, the fake upstream for direct); "core 0 CPU" that of the load generator and the fake upstream together; ' +
+      '"other CPU" what the rest of the machine (other sessions, kernel) used meanwhile, in % of one core; a round ' +
+      'during which that exceeded 50 % was measured again (at most twice more) and the quietest attempt kept. ' +
+      '"proxy CPU / request" is the server child\'s CPU time (all threads) divided by the requests it answered, the ' +
+      'least noisy cost figure on a shared machine. "server GC pauses" counts the server child\'s garbage-collection ' +
+      'pauses (perf_hooks) during the fixed-rate runs; they stop every request in flight. The latency client fell ' +
+      `behind its schedule by at most ${ms(Math.max(...workloads.flatMap((w) => TARGETS.map((t) => w.cells[t].fixed.maxSendLagMs))))} ms.`,
+    '',
+  );
+
+  const rs = ratios(workloads);
+  out.push('### Mandate against the bare pass-throughs', '');
+  out.push(
+    table(
+      [
+        'workload',
+        'against',
+        'requests/s ratio (≥ 85 %)',
+        'inverse CPU / request ratio',
+        'added p99 (≤ 1 ms)',
+        'added p50',
+        'target',
+      ],
+      rs.map((r) => [
+        r.workload,
+        TARGET_LABELS[r.against],
+        pct(r.rpsRatio),
+        pct(r.cpuRatio),
+        signedMs(r.addedP99),
+        signedMs(r.addedP50),
+        r.meets ? 'met' : 'missed',
+      ]),
+    ),
+    '',
+    '"inverse CPU / request ratio" is the bare pass-through\'s CPU per request over Mandate\'s: the requests/s ratio ' +
+      'both would reach with a whole core each, unaffected by what else the machine ran meanwhile. "target" judges ' +
+      'the measured requests/s ratio and added p99.',
+    '',
+  );
+
+  out.push('### http-proxy 1.18 against http-proxy-3', '');
+  out.push(
+    table(
+      ['workload', 'http-proxy-3 / http-proxy requests/s', 'CPU / request 1.18 → 3', 'p99 1.18 → 3'],
+      workloads.map((w) => {
+        const a = w.cells.httpProxy;
+        const b = w.cells.httpProxy3;
+        return [
+          w.name,
+          pct(meanRps(b) / meanRps(a)),
+          `${Math.round(usPerRequest(a))} → ${Math.round(usPerRequest(b))} µs`,
+          `${ms(a.fixed.p99)} → ${ms(b.fixed.p99)} ms`,
+        ];
+      }),
+    ),
+    '',
+  );
+
+  if (profiles.length > 0) out.push(...renderProfiles(profiles));
+  return out.join('\n').trimEnd();
+}
+
+const us = (n: number) => `${n.toFixed(1)} µs`;
+
+function renderProfiles(profiles: ProfileReport[]): string[] {
+  const out: string[] = [
+    '### Where the time goes (CPU profiles)',
+    '',
+    'V8 sampling profiles (200 µs interval) of the server child, each over a separate saturation run after the ' +
+      'measurements above (the profiler slows the process, so these requests/s are lower). "per request" is the ' +
+      'profiled CPU time divided by the requests answered meanwhile; "share" is of the busy (non-idle) time.',
+    '',
+  ];
+  const perRequest = (p: ProfileReport, msTotal: number) =>
+    p.requests > 0 ? (msTotal * 1000) / p.requests : Number.NaN;
+  const [mandateJson, mandateSse, bareJson] = profiles;
+
+  if (mandateJson && bareJson) {
+    // Self time per area, Mandate against the bare pass-through on the same library.
+    const areas = new Map<string, { mandate: number; bare: number }>();
+    for (const a of mandateJson.summary.areas)
+      areas.set(a.name, { mandate: perRequest(mandateJson, a.ms), bare: 0 });
+    for (const a of bareJson.summary.areas) {
+      const entry = areas.get(a.name) ?? { mandate: 0, bare: 0 };
+      entry.bare = perRequest(bareJson, a.ms);
+      areas.set(a.name, entry);
+    }
+    const rows = [...areas].sort((x, y) => y[1].mandate - y[1].bare - (x[1].mandate - x[1].bare));
+    const total = {
+      mandate: perRequest(mandateJson, mandateJson.summary.busyMs),
+      bare: perRequest(bareJson, bareJson.summary.busyMs),
+    };
+    out.push(
+      `#### ${mandateJson.label} against ${bareJson.label}: self time per request by area`,
+      '',
+      table(
+        ['area (self time)', 'Mandate', 'bare http-proxy-3', 'difference'],
+        [
+          ['**all busy time**', us(total.mandate), us(total.bare), us(total.mandate - total.bare)],
+          ...rows.slice(0, 16).map(([name, v]) => [name, us(v.mandate), us(v.bare), us(v.mandate - v.bare)]),
+        ],
+      ),
+      '',
+    );
+  }
+  for (const p of [mandateJson, mandateSse].filter((x): x is ProfileReport => x !== undefined)) {
+    const s = p.summary;
+    out.push(
+      `#### ${p.label}`,
+      '',
+      `${ms(s.wallMs / 1000)} s profiled, ${int(s.busyMs)} ms busy, ${int(p.requests)} requests: ` +
+        `${us(perRequest(p, s.busyMs))} of CPU per request.`,
+      '',
+      table(
+        ['stage of the request path (inclusive)', 'per request', 'share'],
+        s.stages.filter((x) => x.ms > 0).map((x) => [x.name, us(perRequest(p, x.ms)), pct(x.share)]),
+      ),
+      '',
+      table(
+        ['function (self time)', 'per request', 'share'],
+        s.topFunctions.slice(0, 15).map((x) => [`\`${x.name}\``, us(perRequest(p, x.ms)), pct(x.share)]),
+      ),
+      '',
+    );
+  }
+  return out;
+}
+
+const DEFAULT_DOC = `# Performance
+
+How much Mandate's proxy costs on top of a plain reverse proxy, measured by \`npm run bench\`.
+
+## Target
+
+From the design: Mandate's proxy at saturation serves at least 85 % of the requests/s of a
+bare pass-through to the same upstream, and adds at most 1 ms of p99 latency at a fixed
+rate well below saturation; time to the first streamed byte is not delayed.
+
+## Results
+
+${START_MARKER}
+${END_MARKER}
+`;
+
+/** Replaces what is between the markers of `path` (creating the file if needed). */
+export function writeResults(path: string, block: string): void {
+  const doc = existsSync(path) ? readFileSync(path, 'utf8') : DEFAULT_DOC;
+  const start = doc.indexOf(START_MARKER);
+  const end = doc.indexOf(END_MARKER);
+  if (start < 0 || end < start) throw new Error(`${path} lacks the ${START_MARKER} … ${END_MARKER} markers`);
+  writeFileSync(path, `${doc.slice(0, start + START_MARKER.length)}\n\n${block}\n\n${doc.slice(end)}`);
+}
