@@ -36,6 +36,7 @@ export async function startProxy(
   db: Database,
 ): Promise<{ server: Server; stop(): Promise<void> }> {
   const logger = pino({ base: { service: 'mandate-proxy' } });
+  let failing = false;
   const liveness = await startLiveness({
     db,
     databaseUrl: config.database.url,
@@ -45,6 +46,21 @@ export async function startProxy(
     maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
     clock: systemClock,
     onError: (err) => logger.error({ err: { message: (err as Error).message } }, 'revocation feed'),
+    // Log changes of state, not every poll of an outage.
+    onEvent: (event) => {
+      if (event.type === 'read' && failing) {
+        failing = false;
+        logger.info('revocation feed reading again; caught up from the last sequence number');
+      } else if (event.type === 'read-failed' && !failing) {
+        failing = true;
+        logger.warn('revocation feed cannot read the log; unknown tokens get 503 once it is silent too long');
+      } else if (event.type === 'listen-failed' || event.type === 'listen-lost') {
+        logger.warn(
+          { event: event.type, retryInMs: event.retryInMs },
+          'revocation notifications lost; polling meanwhile',
+        );
+      }
+    },
   });
   const proxy = buildProxy(config, {
     db,

@@ -3,7 +3,7 @@ import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
 import { ProxyError } from './errors/proxy-error.ts';
 import { renderError } from './errors/render-error.ts';
-import type { RequestFacts } from './handle-request.ts';
+import { EXPOSED_HEADERS, type RequestFacts } from './handle-request.ts';
 import { answerPreflight } from './http/cors-preflight.ts';
 import type { ProxyMetrics } from './http/metrics.ts';
 import { protectedResourceMetadata } from './http/well-known.ts';
@@ -83,6 +83,20 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
         ctx.res.destroy();
       } else {
         const rendered = renderError(providerOfPath(ctx.path), refusal, metadataUrl);
+        // A browser app must be able to read why it was refused (a 401 tells it to
+        // refresh): refusals are readable from any origin some app registered, except
+        // the refusal of that very origin.
+        const origin = ctx.get('origin');
+        if (
+          origin &&
+          refusal.code !== 'origin_not_allowed' &&
+          !ctx.res.hasHeader('access-control-allow-origin') &&
+          (await deps.knownOrigins()).has(origin)
+        ) {
+          rendered.headers['access-control-allow-origin'] = origin;
+          rendered.headers['access-control-expose-headers'] = EXPOSED_HEADERS;
+          rendered.headers.vary = 'Origin';
+        }
         ctx.res.writeHead(rendered.status, rendered.headers);
         ctx.res.end(rendered.body);
       }

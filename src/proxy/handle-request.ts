@@ -13,6 +13,10 @@ import { applyStoredStatePolicy } from './request/stored-state-policy.ts';
 import { authorizeModel, isListing, listableModels } from './routing/model-scope.ts';
 import { type RoutedRequest, routeRequest } from './routing/route-request.ts';
 
+/** Response headers a browser app may read (SDK retry hints, request ids, challenges). */
+export const EXPOSED_HEADERS =
+  'www-authenticate, retry-after, x-should-retry, x-mandate-request-id, x-request-id, request-id, openai-processing-ms';
+
 export interface RequestHandlerDeps {
   verifyToken: VerifyToken;
   /** Throws a ProxyError when the token's grant or id is revoked, or liveness is unknown. */
@@ -57,6 +61,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     }
     if (origin) {
       ctx.res.setHeader('access-control-allow-origin', origin);
+      ctx.res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
       ctx.res.setHeader('vary', 'Origin');
     }
 
@@ -83,7 +88,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       headers: deps.upstreams.headers(routed.provider, ctx.req.headers, apiKey, body.length),
       body,
       async onResponse(upstream) {
-        await refuseRejectedKey(routed.provider, upstream);
+        if (await refuseRejectedKey(routed.provider, upstream, ctx.res)) return;
         if (listing)
           await filterModelListing(upstream, ctx.res, listableModels(claims.grants, routed.provider));
         else await pipeResponse(upstream, ctx.res);

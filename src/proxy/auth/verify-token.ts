@@ -49,16 +49,18 @@ function reason(err: unknown): ProxyError {
     return new ProxyError('invalid_token', 'the access token signature is not valid');
   }
   if (
-    err instanceof joseErrors.JWKSTimeout ||
-    err instanceof joseErrors.JWKSInvalid ||
-    err instanceof TypeError
+    err instanceof joseErrors.JWSInvalid ||
+    err instanceof joseErrors.JWTInvalid ||
+    err instanceof joseErrors.JWKSMultipleMatchingKeys
   ) {
-    return new ProxyError(
-      'unavailable',
-      'cannot reach the authorization server to verify tokens; try again shortly',
-    );
+    return new ProxyError('invalid_token', 'the access token is malformed');
   }
-  return new ProxyError('invalid_token', 'the access token is malformed');
+  // Anything else is about fetching the key set (timeout, unreachable, a non-200 answer
+  // or not a JWKS): the token may be fine, so the answer is "try again", not 401.
+  return new ProxyError(
+    'unavailable',
+    'cannot reach the authorization server to verify tokens; try again shortly',
+  );
 }
 
 /**

@@ -14,22 +14,44 @@ function responseHeaders(upstream: UpstreamResponse): Record<string, string | st
   return out;
 }
 
-async function drain(upstream: UpstreamResponse): Promise<void> {
-  for await (const chunk of upstream.body) upstream.received((chunk as Buffer).length);
-}
-
 /**
- * An upstream 401 or 403 is about the person's key, not the app's token: it becomes a
- * 502 that says so, and the upstream body (which may quote part of the key) is dropped.
+ * An upstream 401 (or a 403 about the key) is about the person's key, not the app's
+ * token: it becomes a 502 that says so, and the upstream body (which may quote part of
+ * the key) is dropped. Returns true when it answered the client itself (a 403 passed on).
  */
-export async function refuseRejectedKey(provider: Provider, upstream: UpstreamResponse): Promise<void> {
-  if (upstream.statusCode !== 401 && upstream.statusCode !== 403) return;
-  await drain(upstream);
+export async function refuseRejectedKey(
+  provider: Provider,
+  upstream: UpstreamResponse,
+  res: ServerResponse,
+): Promise<boolean> {
+  if (upstream.statusCode !== 401 && upstream.statusCode !== 403) return false;
+  const body = await readSmall(upstream);
+  // A 403 that is not about the key (a model the account may not use, a region) passes
+  // through, unless it quotes a key.
+  if (upstream.statusCode === 403 && !/api[ _-]?key|sk-[A-Za-z0-9]/i.test(body)) {
+    const headers = responseHeaders(upstream);
+    headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(403, headers);
+    res.end(body);
+    return true;
+  }
   const name = providerDisplayName(provider);
   throw new ProxyError(
     'upstream_key_rejected',
     `the person's ${name} key was rejected by ${name} (${upstream.statusCode}); they need to replace it in Mandate`,
   );
+}
+
+/** An error body, at most 64 KiB of it (the rest is drained). */
+async function readSmall(upstream: UpstreamResponse): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of upstream.body) {
+    upstream.received((chunk as Buffer).length);
+    if (size < 65_536) chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, 65_536);
 }
 
 /**
