@@ -10,11 +10,12 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { pino } from 'pino';
 import { authorize, discover, exchange } from '../test/support/oauth-flow.ts';
 import { startAuthorizationServer } from '../test/support/start-authorization-server.ts';
+import { startProxy } from '../test/support/start-proxy.ts';
 import { createUserAgent } from '../test/support/user-agent.ts';
 import { type BareProxy, startHttpProxy, startHttpProxy3 } from './bare-proxies.ts';
-import { type BenchProxy, startMandateProxy } from './mandate-proxy.ts';
 import type { ChildMessage, GcStats, ParentMessage } from './processes.ts';
 
 const send = (message: ChildMessage) => process.send?.(message);
@@ -41,9 +42,15 @@ async function start() {
   const as = await startAuthorizationServer('sqlite');
   closers.push(() => as.close());
   const accountId = await as.addUser('alice', 'correct horse battery');
-  const mandate: BenchProxy = await startMandateProxy(as, upstreamUrl as string);
+  // The request log goes through pino to /dev/null the way production logs to stdout,
+  // not into the harness's in-memory array, which would grow by a line per request.
+  const mandate = await startProxy(
+    as,
+    { url: upstreamUrl as string },
+    { logger: pino(pino.destination({ dest: '/dev/null' })) },
+  );
   closers.unshift(() => mandate.close());
-  await mandate.setOpenaiKey(accountId, upstreamKey as string);
+  await mandate.setProviderKey(accountId, 'openai', upstreamKey as string);
 
   const app = await as.addClient({ name: 'Bench', allowedScopes: ['openai:*:chat'] });
   const config = await discover(as, app.clientId);

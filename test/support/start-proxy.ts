@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { loadConfig } from '../../src/config/index.ts';
 import { type BuiltProxy, buildProxy } from '../../src/proxy/build-proxy.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
@@ -40,8 +40,12 @@ export interface RunningProxy extends BuiltProxy {
  */
 export async function startProxy(
   as: RunningAs,
-  upstream: FakeUpstream,
-  options: { proxy?: Record<string, unknown> } = {},
+  upstream: Pick<FakeUpstream, 'url'>,
+  options: {
+    proxy?: Record<string, unknown>;
+    /** Where the request log goes; by default into `logs` (tests read it). */
+    logger?: Logger;
+  } = {},
 ): Promise<RunningProxy> {
   const proxyUrl = new URL(as.proxyUrl);
   const config = loadConfig({
@@ -92,7 +96,7 @@ export async function startProxy(
   const built = buildProxy(config, {
     db,
     clock: systemClock,
-    logger: pino(sink),
+    logger: options.logger ?? pino(sink),
     decrypter,
     liveness: toProxyLiveness(running),
   });
