@@ -1,3 +1,20 @@
+export type {
+  AiAccessDetail,
+  AiAccessLimits,
+  LimitKey,
+  LimitPeriod,
+  ParseDetailResult,
+} from './ai-access-details.ts';
+export {
+  AI_ACCESS_TYPE,
+  checkLimitValue,
+  LIMIT_KEYS,
+  LIMIT_PERIODS,
+  MAX_SPEND_USD,
+  parseAiAccessDetail,
+  parseAiAccessDetails,
+  usdToMicro,
+} from './ai-access-details.ts';
 export type { Capability, UpstreamRoute } from './capability-table.ts';
 export {
   CAPABILITIES,

@@ -11,7 +11,27 @@ export interface GrantRecord {
   expiresAt: number;
   revokedAt: number | null;
   revokedReason: string | null;
+  limits: GrantLimits;
 }
+
+/** The limits the person granted, for the whole grant; null means no limit. */
+export interface GrantLimits {
+  maxRequests: number | null;
+  maxTokens: number | null;
+  maxSpendMicroUsd: number | null;
+  limitPeriod: 'lifetime' | 'month';
+  requestsPerMinute: number | null;
+}
+
+const NO_LIMITS: GrantLimits = {
+  maxRequests: null,
+  maxTokens: null,
+  maxSpendMicroUsd: null,
+  limitPeriod: 'lifetime',
+  requestsPerMinute: null,
+};
+
+const numberOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 interface GrantRow {
   id: string;
@@ -22,6 +42,11 @@ interface GrantRow {
   expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  max_requests: number | string | null;
+  max_tokens: number | string | null;
+  max_spend_micro_usd: number | string | null;
+  limit_period: 'lifetime' | 'month';
+  requests_per_minute: number | null;
 }
 
 const toRecord = (r: GrantRow): GrantRecord => ({
@@ -33,6 +58,13 @@ const toRecord = (r: GrantRow): GrantRecord => ({
   expiresAt: Number(r.expires_at),
   revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
   revokedReason: r.revoked_reason,
+  limits: {
+    maxRequests: numberOrNull(r.max_requests),
+    maxTokens: numberOrNull(r.max_tokens),
+    maxSpendMicroUsd: numberOrNull(r.max_spend_micro_usd),
+    limitPeriod: r.limit_period,
+    requestsPerMinute: numberOrNull(r.requests_per_minute),
+  },
 });
 
 /** Mandate's own record of each grant: what the person allowed, until when, and its fate. */
@@ -44,7 +76,9 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       clientId: string;
       scopes: string[];
       expiresAt: number;
+      limits?: GrantLimits;
     }) {
+      const limits = grant.limits ?? NO_LIMITS;
       await db('grants').insert({
         id: grant.id,
         account_id: grant.accountId,
@@ -52,6 +86,11 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
         scopes: grant.scopes.join(' '),
         created_at: clock(),
         expires_at: grant.expiresAt,
+        max_requests: limits.maxRequests,
+        max_tokens: limits.maxTokens,
+        max_spend_micro_usd: limits.maxSpendMicroUsd,
+        limit_period: limits.limitPeriod,
+        requests_per_minute: limits.requestsPerMinute,
       });
     },
 

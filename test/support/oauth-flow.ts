@@ -21,6 +21,20 @@ export interface AuthorizeOptions {
   untick?: string[];
   duration?: number;
   extraParams?: Record<string, string>;
+  /** Consent-page limit fields to set (e.g. `limit-openai-max_requests`); the others keep their shown value. */
+  limits?: Record<string, string>;
+  /** The limits' period to choose; the page's preselected one otherwise. */
+  period?: 'lifetime' | 'month';
+}
+
+/** The limit inputs a consent page shows, with their prefilled values. */
+export function limitInputsOf(page: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of page.matchAll(/<input type="number"[^>]*>/g)) {
+    const name = /name="([^"]+)"/.exec(m[0])?.[1];
+    if (name) out[name] = /value="([^"]*)"/.exec(m[0])?.[1] ?? '';
+  }
+  return out;
 }
 
 export interface Authorized {
@@ -76,11 +90,15 @@ export async function consent(
 ): Promise<Hop> {
   const scopes = [...page.body.matchAll(/name="scope" value="([^"]+)"/g)].map((m) => m[1] as string);
   const duration = opts.duration ?? Number(/<option value="(\d+)" selected/.exec(page.body)?.[1]);
+  const limits = { ...limitInputsOf(page.body), ...opts.limits };
+  const period = opts.period ?? /<option value="(lifetime|month)" selected/.exec(page.body)?.[1];
   const res = await ua.request(formAction(page.body, page.url, '/consent'), {
     form: {
       csrf: csrfOf(page.body),
       scope: scopes.filter((s) => !(opts.untick ?? []).includes(s)),
       duration: String(duration),
+      ...limits,
+      ...(period ? { period } : {}),
       decision: opts.decision ?? 'allow',
     },
   });

@@ -1,7 +1,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
-import { type Provider as AiProvider, providerDisplayName } from '../../scopes/index.ts';
+import {
+  type AiAccessDetail,
+  type Provider as AiProvider,
+  LIMIT_KEYS,
+  parseAiAccessDetails,
+  parseScope,
+  providerDisplayName,
+} from '../../scopes/index.ts';
 import type { Stores } from '../../storage/index.ts';
 import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
@@ -10,6 +17,7 @@ import { sendHtml } from '../http/html-response.ts';
 import { FormError, readForm } from '../http/read-form.ts';
 import { formActionSource } from '../http/security-headers.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
+import { LIMIT_LABELS, limitField, periodChoice, readGrantedLimits } from './granted-limits.ts';
 import { providersWithoutKey } from './providers-without-key.ts';
 import { groupScopesForConsent } from './requested-scopes.ts';
 
@@ -107,6 +115,41 @@ export function createInteractionRoutes({
     return missing?.[proxyUrl] ?? [];
   }
 
+  /** The `ai_access` details the app asked for (already checked at the authorization endpoint). */
+  function askedDetails(d: Details): AiAccessDetail[] {
+    const raw = d.params.authorization_details;
+    if (typeof raw !== 'string') return [];
+    const parsed = parseAiAccessDetails(JSON.parse(raw));
+    return parsed.ok ? parsed.details : [];
+  }
+
+  /** The consent page's limit inputs; `form` refills what the person typed after an error. */
+  function limitsView(d: Details, form?: URLSearchParams) {
+    const asked = askedDetails(d);
+    if (asked.length === 0) return undefined;
+    const { initial, monthAllowed } = periodChoice(asked);
+    const period = form?.get('period');
+    return {
+      groups: asked.map((detail) => ({
+        provider: providerDisplayName(detail.provider),
+        limits: LIMIT_KEYS.map((key) => {
+          const asks = detail.limits?.[key];
+          const name = limitField(detail.provider, key);
+          const typed = form?.get(name);
+          return {
+            name,
+            label: LIMIT_LABELS[key],
+            step: key === 'max_spend_usd' ? '0.01' : '1',
+            ...(asks !== undefined ? { asked: asks } : {}),
+            ...(typed != null ? { value: typed } : asks !== undefined ? { value: String(asks) } : {}),
+          };
+        }),
+      })),
+      period: period === 'month' && monthAllowed ? ('month' as const) : initial,
+      monthAllowed,
+    };
+  }
+
   async function showLogin(
     ctx: Context,
     d: Details,
@@ -132,7 +175,8 @@ export function createInteractionRoutes({
     return providersWithoutKey(scopes, stored, operatorKeyProviders);
   }
 
-  async function showConsent(ctx: Context, d: Details, error?: string, status = 200) {
+  async function showConsent(ctx: Context, d: Details, error?: string, status = 200, form?: URLSearchParams) {
+    const limits = limitsView(d, form);
     const account = d.session?.accountId ? await stores.accounts.findById(d.session.accountId) : undefined;
     const requested = requestedAiScopes(d);
     const missing = await withoutKey(account?.id, requested);
@@ -150,6 +194,7 @@ export function createInteractionRoutes({
           selected: seconds === grantTtl.default,
         })),
         ...(missing.length > 0 ? { missingKeys: missing.map(providerDisplayName) } : {}),
+        ...(limits ? { limits } : {}),
         ...(error ? { error } : {}),
       }),
       status,
@@ -208,8 +253,21 @@ export function createInteractionRoutes({
     const unserved = (await withoutKey(accountId, chosen)).map(providerDisplayName);
     if (unserved.length > 0) return showConsent(ctx, d, noKeyMessage(unserved), 400);
 
+    // Limits may only narrow what the app asked; anything else is refused, with no grant.
+    const keptProviders = [
+      ...new Set(
+        chosen.flatMap((s) => {
+          const parsed = parseScope(s);
+          return parsed.ok ? [parsed.scope.provider] : [];
+        }),
+      ),
+    ];
+    const limits = readGrantedLimits(askedDetails(d), form, keptProviders);
+    if (!limits.ok) return showConsent(ctx, d, limits.error, 400, form);
+
     const clientId = String(d.params.client_id);
     const grant = new provider.Grant({ accountId, clientId });
+    for (const detail of limits.details) grant.addRar({ ...detail });
     grant.addResourceScope(proxyUrl, chosen.join(' '));
     const unticked = requested.filter((s) => !chosen.includes(s));
     if (unticked.length > 0) grant.rejectResourceScope(proxyUrl, unticked.join(' '));
@@ -226,6 +284,7 @@ export function createInteractionRoutes({
       clientId,
       scopes: chosen,
       expiresAt: grant.exp * 1000,
+      limits: limits.row,
     });
     await finish(ctx, { consent: { grantId } }, true);
   });

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
+import { AI_ACCESS_TYPE, isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
 import { hashClientSecret } from '../../shared/client-secret.ts';
 import type { Stores } from '../../storage/index.ts';
 import { createOidcAdapterFactory } from '../../storage/oidc-adapter.ts';
@@ -9,6 +9,7 @@ import { grantRevocationReasonFromRequest, useHashedClientSecrets } from './inte
 import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
 import { createLifetimes } from './lifetimes.ts';
 import { createGetResourceServerInfo } from './resource-server.ts';
+import { createRichAuthorizationRequests } from './rich-authorization-requests.ts';
 import { createAccessTokenVerifier } from './verify-access-token.ts';
 
 export interface ProviderOptions {
@@ -74,6 +75,8 @@ export function createProvider(options: ProviderOptions, stores: Stores): Provid
       response_modes: ['query'],
       id_token_signed_response_alg: 'ES256',
       token_endpoint_auth_method: 'client_secret_basic',
+      // Every app may ask for limits with RFC 9396 authorization details.
+      authorization_details_types: [AI_ACCESS_TYPE],
     },
     enabledJWA: {
       idTokenSigningAlgValues: ['ES256'],
@@ -114,6 +117,7 @@ export function createProvider(options: ProviderOptions, stores: Stores): Provid
         enabled: true,
         allowedPolicy: async (_ctx, client) => client.clientId === options.proxyClient.id,
       },
+      richAuthorizationRequests: createRichAuthorizationRequests() as never,
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => proxyUrl,

@@ -54,6 +54,9 @@ export function createJwtTokenEndpoints({
         aud: claims.aud,
         client_id: claims.client_id,
         scope: claims.scope,
+        ...(Array.isArray(claims.authorization_details)
+          ? { authorization_details: claims.authorization_details }
+          : {}),
         jti: claims.jti,
         grant_id: claims.grant_id,
         iat: claims.iat,

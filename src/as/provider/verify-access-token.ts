@@ -10,6 +10,8 @@ export interface AccessTokenClaims {
   iat: number;
   iss: string;
   aud: string | string[];
+  /** RFC 9396 details the person granted, when the app asked for any. */
+  authorization_details?: unknown[];
 }
 
 /** Verifies one of our own RFC 9068 access tokens; undefined for anything else. */

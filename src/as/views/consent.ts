@@ -6,6 +6,21 @@ import { layout } from './layout.ts';
 export type ScopeView = { value: string; text: string };
 export type ScopeGroupView = { provider: string; scopes: ScopeView[] };
 export type DurationView = { seconds: number; label: string; selected: boolean };
+/** One limit input: `asked` is the app's value (the most the person may allow), `value` what the form shows. */
+export type LimitInputView = {
+  name: string;
+  label: string;
+  asked?: number;
+  value?: string;
+  /** Step of the number input: `1` for counts, `0.01` for dollars. */
+  step: string;
+};
+export type LimitGroupView = { provider: string; limits: LimitInputView[] };
+export type LimitsView = {
+  groups: LimitGroupView[];
+  period: 'lifetime' | 'month';
+  monthAllowed: boolean;
+};
 
 export type ConsentView = {
   /** Where the form posts (the interaction's confirm URL). */
@@ -19,6 +34,8 @@ export type ConsentView = {
   durations: DurationView[];
   /** Display names of requested providers with no key (none stored, none from the operator): Allow refuses them. */
   missingKeys?: string[];
+  /** Limits, when the app asked for them with authorization_details. */
+  limits?: LimitsView;
   error?: string;
 };
 
@@ -46,6 +63,41 @@ function scopeGroup(group: ScopeGroupView, index: number, noKey: boolean, descri
 </fieldset>`;
 }
 
+function limitGroup(group: LimitGroupView, index: number): SafeHtml {
+  const fields = group.limits.map((limit, i) => {
+    const id = `limit-${index}-${i}`;
+    const hint =
+      limit.asked === undefined
+        ? 'The app asked for no limit here. Leave empty for none, or set one.'
+        : `The app asked for at most ${limit.asked}. You can lower it, not raise it.`;
+    return html`<div class="field">
+<label for="${id}">${limit.label}</label>
+<input type="number" id="${id}" name="${limit.name}" inputmode="${limit.step === '1' ? 'numeric' : 'decimal'}" min="${limit.step}" step="${limit.step}"${limit.asked === undefined ? '' : html` max="${limit.asked}" required`} value="${limit.value ?? ''}" aria-describedby="${id}-hint">
+<p class="hint" id="${id}-hint">${hint}</p>
+</div>`;
+  });
+  return html`<fieldset class="limit-group">
+<legend>Limits for ${group.provider}</legend>
+${fields}
+</fieldset>`;
+}
+
+function limitsSection(limits: LimitsView): SafeHtml {
+  const periodOptions = [
+    html`<option value="lifetime"${limits.period === 'lifetime' ? raw(' selected') : ''}>For as long as access lasts</option>`,
+    limits.monthAllowed
+      ? html`<option value="month"${limits.period === 'month' ? raw(' selected') : ''}>Each calendar month</option>`
+      : '',
+  ];
+  return html`<h2>Limits</h2>
+<p class="hint" id="limits-hint">Mandate stops the app when it reaches a limit. You can lower what the app asked for, or add a limit it did not ask for.</p>
+${limits.groups.map(limitGroup)}
+<div class="field">
+<label for="period">Count requests, tokens and spending</label>
+<select id="period" name="period" aria-describedby="limits-hint">${periodOptions}</select>
+</div>`;
+}
+
 function durationOptions(durations: DurationView[]): SafeHtml[] {
   const selectedIndex = durations.findIndex((d) => d.selected);
   return durations.map(
@@ -55,7 +107,8 @@ function durationOptions(durations: DurationView[]): SafeHtml[] {
 }
 
 /**
- * Consent page. One form posts `csrf`, the ticked `scope` values, `duration` (seconds) and
+ * Consent page. One form posts `csrf`, the ticked `scope` values, `duration` (seconds),
+ * when limits were asked for one number field per limit and `period`, and
  * `decision` = `allow` | `deny` (from the button pressed).
  */
 export function renderConsent(view: ConsentView): string {
@@ -74,6 +127,7 @@ ${csrfField(csrfToken)}
 <h2>What ${client.name} asks for</h2>
 <p class="hint" id="scope-hint">${client.name} never sees your API keys. Untick anything you do not want to allow: you can narrow what the app asked for, never widen it.</p>
 ${fieldsets.length > 0 ? fieldsets : html`<p>This app did not ask for access to any AI provider.</p>`}
+${view.limits && view.limits.groups.length > 0 && limitsSection(view.limits)}
 <div class="field">
 <label for="duration">Allow access for</label>
 <select id="duration" name="duration" aria-describedby="duration-hint${error ? ` ${errorId}` : ''}">${durationOptions(durations)}</select>

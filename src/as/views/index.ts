@@ -1,6 +1,14 @@
 export type { AccountView, ConnectedAppView } from './account.ts';
 export { renderAccount } from './account.ts';
-export type { ConsentView, DurationView, ScopeGroupView, ScopeView } from './consent.ts';
+export type {
+  ConsentView,
+  DurationView,
+  LimitGroupView,
+  LimitInputView,
+  LimitsView,
+  ScopeGroupView,
+  ScopeView,
+} from './consent.ts';
 export { renderConsent } from './consent.ts';
 export type { HtmlValue, SafeHtml } from './html.ts';
 export { escapeHtml, html, raw } from './html.ts';

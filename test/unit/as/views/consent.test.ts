@@ -146,4 +146,76 @@ describe('views/consent', () => {
     expect(doc).to.include(`value="${escapedBreakout}"`);
     expect(find(doc, 'img')).to.have.length(0);
   });
+
+  describe('limits', () => {
+    const limits: NonNullable<ConsentView['limits']> = {
+      groups: [
+        {
+          provider: 'OpenAI',
+          limits: [
+            {
+              name: 'limit-openai-max_requests',
+              label: 'Most requests',
+              asked: 1000,
+              value: '1000',
+              step: '1',
+            },
+            { name: 'limit-openai-max_spend_usd', label: 'Most spending, in US dollars', step: '0.01' },
+          ],
+        },
+      ],
+      period: 'month',
+      monthAllowed: true,
+    };
+
+    it('shows no limits section when the app asked for none', () => {
+      expect(renderConsent(view())).to.not.include('name="period"');
+    });
+
+    it('renders asked limits as required, capped, labelled number inputs and a period select', () => {
+      const doc = renderConsent(view({ limits }));
+      assertPage(doc, csrfToken);
+      const inputs = find(doc, 'input', (t) => t.attrs.get('type') === 'number');
+      expect(inputs.map((i) => i.attrs.get('name'))).to.deep.equal([
+        'limit-openai-max_requests',
+        'limit-openai-max_spend_usd',
+      ]);
+      const [asked, added] = inputs as [Tag, Tag];
+      expect(asked.attrs.get('max')).to.equal('1000');
+      expect(asked.attrs.has('required')).to.equal(true);
+      expect(asked.attrs.get('value')).to.equal('1000');
+      expect(added.attrs.has('max')).to.equal(false);
+      expect(added.attrs.has('required')).to.equal(false);
+      expect(added.attrs.get('step')).to.equal('0.01');
+      for (const input of inputs) {
+        const id = input.attrs.get('id') as string;
+        expect(find(doc, 'label', (t) => t.attrs.get('for') === id)).to.have.length(1);
+        expect(doc).to.include(`id="${input.attrs.get('aria-describedby')}"`);
+      }
+      expect(textOf(doc, /<legend>Limits for/)).to.equal('Limits for OpenAI');
+      expect(doc).to.include('The app asked for at most 1000.');
+      expect(doc).to.match(/<option value="month" selected>/);
+    });
+
+    it('offers no monthly period when a lifetime cap was asked', () => {
+      const doc = renderConsent(view({ limits: { ...limits, period: 'lifetime', monthAllowed: false } }));
+      expect(doc).to.not.include('value="month"');
+      expect(doc).to.match(/<option value="lifetime" selected>/);
+    });
+
+    it('renders typed-back values inert', () => {
+      const doc = renderConsent(
+        view({
+          limits: {
+            ...limits,
+            groups: [
+              { provider: 'OpenAI', limits: [{ name: 'n', label: 'L', value: attrBreakout, step: '1' }] },
+            ],
+          },
+        }),
+      );
+      expect(doc).to.include(escapedBreakout);
+      expect(doc).to.not.include(attrBreakout);
+    });
+  });
 });

@@ -1,0 +1,142 @@
+import {
+  type AiAccessDetail,
+  type AiAccessLimits,
+  checkLimitValue,
+  LIMIT_KEYS,
+  type LimitKey,
+  type LimitPeriod,
+  type Provider,
+  providerDisplayName,
+  usdToMicro,
+} from '../../scopes/index.ts';
+
+/** Plain words for each limit, as the consent page and its errors say them. */
+export const LIMIT_LABELS: Readonly<Record<LimitKey, string>> = {
+  max_requests: 'Most requests',
+  max_tokens: 'Most tokens (input and output)',
+  max_spend_usd: 'Most spending, in US dollars',
+  requests_per_minute: 'Most requests per minute',
+};
+
+/** Limits counted over the period (requests per minute is a rate, not a total). */
+const PERIODIC: readonly LimitKey[] = ['max_requests', 'max_tokens', 'max_spend_usd'];
+
+/** Form field of one provider's limit on the consent page. */
+export const limitField = (provider: Provider, key: LimitKey): string => `limit-${provider}-${key}`;
+
+/**
+ * The period the consent page offers first, and whether the person may choose `month`:
+ * a lifetime cap is narrower than the same cap per month, so once the app asked for any
+ * lifetime cap only `lifetime` may be granted.
+ */
+export function periodChoice(asked: readonly AiAccessDetail[]): {
+  initial: LimitPeriod;
+  monthAllowed: boolean;
+} {
+  const periods = asked
+    .filter((d) => PERIODIC.some((k) => d.limits?.[k] !== undefined))
+    .map((d) => d.limits?.period ?? 'lifetime');
+  const monthAllowed = !periods.includes('lifetime');
+  return { initial: periods.length > 0 && monthAllowed ? 'month' : 'lifetime', monthAllowed };
+}
+
+export interface GrantLimitsRow {
+  maxRequests: number | null;
+  maxTokens: number | null;
+  maxSpendMicroUsd: number | null;
+  limitPeriod: LimitPeriod;
+  requestsPerMinute: number | null;
+}
+
+export type GrantedLimits =
+  | { ok: true; details: AiAccessDetail[]; row: GrantLimitsRow }
+  | { ok: false; error: string };
+
+function fmt(key: LimitKey, value: number): string {
+  return key === 'max_spend_usd' ? `$${value}` : String(value);
+}
+
+/**
+ * Reads the limits the person set on the consent form. Each may only narrow what the app
+ * asked: a value above the app's, or an empty field where the app asked one, is refused.
+ * `providers` are those the person kept at least one permission for.
+ */
+export function readGrantedLimits(
+  asked: readonly AiAccessDetail[],
+  form: URLSearchParams,
+  providers: readonly Provider[],
+): GrantedLimits {
+  const { monthAllowed } = periodChoice(asked);
+  let period: LimitPeriod = 'lifetime';
+  if (asked.length > 0) {
+    const chosen = form.get('period') ?? 'lifetime';
+    if (chosen !== 'lifetime' && chosen !== 'month')
+      return { ok: false, error: 'Choose a period for the limits.' };
+    if (chosen === 'month' && !monthAllowed)
+      return {
+        ok: false,
+        error: 'The app asked for limits over the whole time access lasts; they cannot be made monthly.',
+      };
+    period = chosen;
+  }
+
+  const details: AiAccessDetail[] = [];
+  for (const detail of asked) {
+    if (!providers.includes(detail.provider)) continue;
+    const name = providerDisplayName(detail.provider);
+    const limits: AiAccessLimits = {};
+    for (const key of LIMIT_KEYS) {
+      const wanted = detail.limits?.[key];
+      const raw = (form.get(limitField(detail.provider, key)) ?? '').trim();
+      const label = `${name}: ${LIMIT_LABELS[key].toLowerCase()}`;
+      if (raw === '') {
+        if (wanted !== undefined)
+          return { ok: false, error: `${label} must be set, at most ${fmt(key, wanted)} as the app asked.` };
+        continue;
+      }
+      const value = Number(raw);
+      if (!/^\d+(\.\d+)?$/.test(raw) || checkLimitValue(key, value)) {
+        return {
+          ok: false,
+          error: `${label} must be ${key === 'max_spend_usd' ? 'an amount above 0' : 'a whole number of at least 1'}.`,
+        };
+      }
+      if (wanted !== undefined && value > wanted) {
+        return {
+          ok: false,
+          error: `${label} can be at most ${fmt(key, wanted)}, what the app asked for. You can lower a limit, not raise it.`,
+        };
+      }
+      limits[key] = value;
+    }
+    if (PERIODIC.some((k) => limits[k] !== undefined)) limits.period = period;
+    const granted: AiAccessDetail = { type: detail.type, provider: detail.provider };
+    if (detail.models) granted.models = [...detail.models];
+    if (detail.capabilities) granted.capabilities = [...detail.capabilities];
+    if (Object.keys(limits).length > 0) granted.limits = limits;
+    details.push(granted);
+  }
+
+  // Mandate's grants row holds the grant's total: the sum of the per-provider caps, or no
+  // cap when some granted provider has none.
+  const total = (key: LimitKey): number | null => {
+    let sum = 0;
+    for (const provider of providers) {
+      const value = details.find((d) => d.provider === provider)?.limits?.[key];
+      if (value === undefined) return null;
+      sum += key === 'max_spend_usd' ? usdToMicro(value) : value;
+    }
+    return providers.length > 0 ? sum : null;
+  };
+  return {
+    ok: true,
+    details,
+    row: {
+      maxRequests: total('max_requests'),
+      maxTokens: total('max_tokens'),
+      maxSpendMicroUsd: total('max_spend_usd'),
+      limitPeriod: period,
+      requestsPerMinute: total('requests_per_minute'),
+    },
+  };
+}
