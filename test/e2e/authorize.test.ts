@@ -210,6 +210,50 @@ describe(`hosted pages in headless Chromium (${ENGINE})`, () => {
     }
   });
 
+  it('the person lowers a limit the app asked for; token and introspection carry the lowered one', async () => {
+    const server = as as RunningAs;
+    const cb = callbacks as CallbackServer;
+    const app = await server.addClient({ name: 'Budgeted', redirectUris: [cb.redirectUri] });
+    const config = await discover(server, app.clientId);
+    const asked = [
+      {
+        type: 'ai_access',
+        provider: 'openai',
+        models: ['gpt-4o-mini'],
+        capabilities: ['chat'],
+        limits: { max_requests: 500, max_spend_usd: 5, period: 'lifetime' },
+      },
+    ];
+    const { url, verifier, state } = await startAuthorization(config, server, {
+      redirectUri: cb.redirectUri,
+      scope: 'openai:gpt-4o-mini:chat',
+      extraParams: { authorization_details: JSON.stringify(asked) },
+    });
+    const { context, page, console: log } = await newPage();
+    try {
+      await signIn(page, url, 'Budgeted');
+      const requests = page.getByLabel('Most requests', { exact: true });
+      expect(await requests.inputValue()).to.equal('500');
+      await requests.fill('120');
+      await page.getByRole('button', { name: 'Allow', exact: true }).click();
+      const callbackUrl = await cb.next(
+        5_000,
+        () => `page is at ${page.url()}; console errors: ${log.errors}`,
+      );
+      const tokens = await exchange({ config, callbackUrl, verifier, state });
+      const granted = tokens.authorization_details as unknown as Array<{ limits: Record<string, unknown> }>;
+      expect(granted[0]?.limits).to.include({ max_requests: 120, max_spend_usd: 5 });
+      const proxy = await discover(server, server.proxyClient.id, server.proxyClient.secret);
+      const introspected = await oidc.tokenIntrospection(proxy, tokens.access_token);
+      expect((introspected.authorization_details as unknown as typeof granted)[0]?.limits).to.include({
+        max_requests: 120,
+      });
+      expect(log.errors).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('the account page lists the connected app and its Revoke button works by keyboard', async () => {
     const server = as as RunningAs;
     const cb = callbacks as CallbackServer;
