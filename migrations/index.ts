@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as initial from './20261128000000_initial.ts';
 import * as providerKeys from './20261128100000_provider_keys.ts';
+import * as usageRecords from './20261128200000_usage_records.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,4 +12,5 @@ interface Migration {
 export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128000000_initial', initial],
   ['20261128100000_provider_keys', providerKeys],
+  ['20261128200000_usage_records', usageRecords],
 ];

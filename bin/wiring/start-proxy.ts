@@ -78,6 +78,15 @@ export async function startProxy(
     server,
     async stop() {
       proxy.forwarder.close();
+      // Requests that were answered are recorded: write what is still queued.
+      await proxy.usage
+        .stop()
+        .catch((err) =>
+          logger.error(
+            { err: { message: (err as Error).message }, pending: proxy.usage.pending },
+            'usage records lost',
+          ),
+        );
       await liveness.stop();
     },
   };

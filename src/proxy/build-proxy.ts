@@ -8,6 +8,7 @@ import { createClientStore } from '../storage/client-store.ts';
 import type { Clock } from '../storage/clock.ts';
 import type { Database } from '../storage/create-database.ts';
 import { createProviderKeyStore } from '../storage/provider-key-store.ts';
+import { createUsageStore } from '../storage/usage-store.ts';
 import type { TokenClaims } from './auth/verify-token.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import { createProxyApp } from './create-proxy-app.ts';
@@ -17,6 +18,7 @@ import { createRequestHandler } from './handle-request.ts';
 import { createClientOrigins } from './http/client-origins.ts';
 import { createProxyMetrics } from './http/metrics.ts';
 import { createKeyResolver } from './keys/key-resolver.ts';
+import { createUsageWriter, type UsageWriter } from './usage/usage-writer.ts';
 
 export interface ProxyLiveness {
   /** Throws a ProxyError when the token may not be honoured (revoked, or unknown: 503). */
@@ -27,6 +29,8 @@ export interface ProxyLiveness {
 export interface BuiltProxy {
   app: Koa;
   forwarder: Forwarder;
+  /** The queue of usage records; `stop()` it on shutdown to write what is pending. */
+  usage: UsageWriter;
 }
 
 /** Builds the proxy from checked configuration and its collaborators. */
@@ -38,6 +42,8 @@ export function buildProxy(
     logger: Logger;
     decrypter: ProviderKeyDecrypter;
     liveness: ProxyLiveness;
+    /** How usage records are batched (defaults: every 250 ms or 200 records). */
+    usage?: { flushIntervalMs?: number; batchSize?: number };
   },
 ): BuiltProxy {
   const { proxy } = config;
@@ -47,6 +53,16 @@ export function buildProxy(
     connectMs: proxy.upstreamConnectTimeoutMs,
     responseMs: proxy.upstreamResponseTimeoutMs,
     idleMs: proxy.upstreamIdleTimeoutMs,
+  });
+  const usageStore = createUsageStore(deps.db);
+  const usage = createUsageWriter({
+    insert: (records) => usageStore.insertMany(records),
+    ...deps.usage,
+    onError: (err, pending) =>
+      deps.logger.error(
+        { err: { message: (err as Error).message }, pending },
+        'usage records not written; retrying',
+      ),
   });
   const handle = createRequestHandler({
     verifyToken: createTokenVerifier({
@@ -76,6 +92,8 @@ export function buildProxy(
     }),
     forwarder,
     bodyLimit: proxy.bodyLimitBytes,
+    recordUsage: usage.record,
+    clock: deps.clock,
   });
   const app = createProxyApp({
     proxyUrl: proxy.url,
@@ -87,5 +105,5 @@ export function buildProxy(
     logger: deps.logger,
     metrics: createProxyMetrics(),
   });
-  return { app, forwarder };
+  return { app, forwarder, usage };
 }

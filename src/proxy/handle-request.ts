@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
+import type { UsageRecord } from '../storage/usage-store.ts';
 import { extractToken } from './auth/extract-token.ts';
 import type { TokenClaims, VerifyToken } from './auth/verify-token.ts';
 import { ProxyError } from './errors/proxy-error.ts';
@@ -12,6 +14,14 @@ import { readBody } from './request/read-body.ts';
 import { applyStoredStatePolicy } from './request/stored-state-policy.ts';
 import { authorizeModel, isListing, listableModels } from './routing/model-scope.ts';
 import { type RoutedRequest, routeRequest } from './routing/route-request.ts';
+import {
+  createUsageTap,
+  requestStreamUsage,
+  type TokenUsage,
+  type UsageTap,
+  usageFormatOf,
+  zeroUsage,
+} from './usage/usage-tap.ts';
 
 /** Response headers a browser app may read (SDK retry hints, request ids, challenges). */
 export const EXPOSED_HEADERS =
@@ -27,6 +37,9 @@ export interface RequestHandlerDeps {
   upstreams: Upstreams;
   forwarder: Forwarder;
   bodyLimit: number;
+  /** Takes the usage of every forwarded request (queued, written in batches). */
+  recordUsage?(record: UsageRecord): void;
+  clock?: () => number;
 }
 
 /** What the request log line records about a request (never a token, key or prompt). */
@@ -41,6 +54,8 @@ export interface RequestFacts {
   bytesOut?: number;
   clientAborted?: boolean;
   upstreamFailed?: boolean;
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
 /**
@@ -74,29 +89,80 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     facts.bytesIn = body.length;
     const parsed = await parseRequestBody(ctx.get('content-type') || undefined, body);
     facts.model = authorizeModel(claims.scopes, claims.grants, routed, parsed.model);
-    if (parsed.kind === 'json' && applyStoredStatePolicy(routed.provider, routed.upstreamPath, parsed.json)) {
-      body = Buffer.from(JSON.stringify(parsed.json));
+    const format = usageFormatOf(routed.provider, routed.upstreamPath);
+    let stripUsageChunk = false;
+    if (parsed.kind === 'json') {
+      const changed = applyStoredStatePolicy(routed.provider, routed.upstreamPath, parsed.json);
+      stripUsageChunk = requestStreamUsage(format, parsed.json);
+      if (changed || stripUsageChunk) body = Buffer.from(JSON.stringify(parsed.json));
     }
 
     const apiKey = await deps.resolveKey(claims.sub, routed.provider);
     const listing = isListing(routed);
     ctx.respond = false;
-    const outcome = await deps.forwarder.forward({
-      req: ctx.req,
-      res: ctx.res,
-      target: deps.upstreams.target(routed.provider, routed.upstreamPath, routed.search),
-      headers: deps.upstreams.headers(routed.provider, ctx.req.headers, apiKey, body.length),
-      body,
-      async onResponse(upstream) {
-        if (await refuseRejectedKey(routed.provider, upstream, ctx.res)) return;
-        if (listing)
-          await filterModelListing(upstream, ctx.res, listableModels(claims.grants, routed.provider));
-        else await pipeResponse(upstream, ctx.res);
-      },
-    });
+    let tap: UsageTap | undefined;
+    let status = 0;
+    const record = (
+      usage: TokenUsage,
+      upstreamMs: number | null,
+      clientAborted: boolean,
+      failed: boolean,
+    ) => {
+      facts.inputTokens = usage.inputTokens;
+      facts.outputTokens = usage.outputTokens;
+      deps.recordUsage?.({
+        id: String(ctx.res.getHeader('x-mandate-request-id') ?? randomUUID()),
+        grantId: claims.grantId,
+        clientId: claims.clientId,
+        accountId: claims.sub,
+        provider: routed.provider,
+        model: facts.model ?? null,
+        capability: routed.capability,
+        ...usage,
+        status,
+        upstreamMs,
+        createdAt: (deps.clock ?? Date.now)(),
+        clientAborted,
+        upstreamFailed: failed,
+      });
+    };
+    let outcome: Awaited<ReturnType<Forwarder['forward']>>;
+    try {
+      outcome = await deps.forwarder.forward({
+        req: ctx.req,
+        res: ctx.res,
+        target: deps.upstreams.target(routed.provider, routed.upstreamPath, routed.search),
+        headers: deps.upstreams.headers(routed.provider, ctx.req.headers, apiKey, body.length),
+        body,
+        async onResponse(upstream) {
+          status = upstream.statusCode;
+          if (await refuseRejectedKey(routed.provider, upstream, ctx.res)) return;
+          if (listing)
+            await filterModelListing(upstream, ctx.res, listableModels(claims.grants, routed.provider));
+          else {
+            if (format && upstream.statusCode < 300) {
+              const sse = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
+              tap = createUsageTap(format, sse, sse && stripUsageChunk);
+            }
+            await pipeResponse(upstream, ctx.res, tap);
+          }
+        },
+      });
+    } catch (err) {
+      // What the client was answered.
+      status = err instanceof ProxyError ? err.status : 500;
+      record(zeroUsage(), null, false, true);
+      throw err;
+    }
     facts.upstreamMs = Math.round(outcome.upstreamMs * 10) / 10;
     facts.clientAborted = outcome.clientAborted;
     facts.bytesOut = outcome.bytesOut;
     if (outcome.upstreamFailed) facts.upstreamFailed = true;
+    record(
+      tap ? tap.usage() : zeroUsage(),
+      Math.round(outcome.upstreamMs),
+      outcome.clientAborted,
+      outcome.upstreamFailed,
+    );
   };
 }

@@ -45,6 +45,8 @@ export async function startProxy(
     proxy?: Record<string, unknown>;
     /** Where the request log goes; by default into `logs` (tests read it). */
     logger?: Logger;
+    /** How usage records are batched (the proxy's defaults otherwise). */
+    usage?: { flushIntervalMs?: number; batchSize?: number };
   } = {},
 ): Promise<RunningProxy> {
   const proxyUrl = new URL(as.proxyUrl);
@@ -99,6 +101,7 @@ export async function startProxy(
     logger: options.logger ?? pino(sink),
     decrypter,
     liveness: toProxyLiveness(running),
+    ...(options.usage ? { usage: options.usage } : {}),
   });
   const server: Server = built.app.listen(config.proxy.port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -123,6 +126,7 @@ export async function startProxy(
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       built.forwarder.close();
+      await built.usage.stop();
       await running.stop();
       await db.destroy();
     },

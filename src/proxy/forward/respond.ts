@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { type Provider, providerDisplayName } from '../../scopes/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
+import type { UsageTap } from '../usage/usage-tap.ts';
 import type { UpstreamResponse } from './forwarder.ts';
 import { DROPPED_RESPONSE_HEADERS } from './upstreams.ts';
 
@@ -58,9 +59,11 @@ async function readSmall(upstream: UpstreamResponse): Promise<string> {
  * Streams the upstream answer to the client unchanged, chunk by chunk as it arrives.
  * Resolves when the client response ends;
  * if the upstream fails mid-answer the status is already sent, so the connection is
- * ended instead (the forwarder records why).
+ * ended instead (the forwarder records why). A usage tap sees every chunk from the same
+ * `'data'` listener; only a tap that strips (the extra chat usage chunk) changes what is
+ * written, and then the body is written by hand instead of piped (same backpressure).
  */
-export function pipeResponse(upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
+export function pipeResponse(upstream: UpstreamResponse, res: ServerResponse, tap?: UsageTap): Promise<void> {
   const { body } = upstream;
   res.writeHead(upstream.statusCode, responseHeaders(upstream));
   // The head goes out now unless body bytes are already here to carry it (one write
@@ -75,8 +78,31 @@ export function pipeResponse(upstream: UpstreamResponse, res: ServerResponse): P
     res.once('close', end);
     body.once('error', end);
     body.once('aborted', end);
-    body.on('data', (chunk: Buffer) => upstream.received(chunk.length));
-    body.pipe(res);
+    if (!tap) {
+      body.on('data', (chunk: Buffer) => upstream.received(chunk.length));
+      body.pipe(res);
+    } else if (!tap.strips) {
+      body.on('data', (chunk: Buffer) => {
+        upstream.received(chunk.length);
+        tap.push(chunk);
+      });
+      body.pipe(res);
+    } else {
+      body.on('data', (chunk: Buffer) => {
+        upstream.received(chunk.length);
+        const out = tap.push(chunk);
+        if (out && !res.destroyed && !res.write(out)) body.pause();
+      });
+      res.on('drain', () => body.resume());
+      // A client gone mid-answer: keep reading (and counting) what the upstream sends.
+      res.once('close', () => body.resume());
+      body.once('end', () => {
+        if (res.destroyed) return;
+        const rest = tap.end();
+        if (rest) res.end(rest);
+        else res.end();
+      });
+    }
   });
 }
 

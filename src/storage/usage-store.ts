@@ -1,0 +1,81 @@
+import type { Database } from './create-database.ts';
+
+/** One forwarded request's usage, as stored. */
+export interface UsageRecord {
+  id: string;
+  grantId: string;
+  clientId: string;
+  accountId: string;
+  provider: string;
+  model: string | null;
+  capability: string;
+  inputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  status: number;
+  upstreamMs: number | null;
+  createdAt: number;
+  clientAborted: boolean;
+  upstreamFailed: boolean;
+}
+
+const toRow = (r: UsageRecord) => ({
+  id: r.id,
+  grant_id: r.grantId,
+  client_id: r.clientId,
+  account_id: r.accountId,
+  provider: r.provider,
+  model: r.model,
+  capability: r.capability,
+  input_tokens: r.inputTokens,
+  cached_input_tokens: r.cachedInputTokens,
+  cache_write_tokens: r.cacheWriteTokens,
+  output_tokens: r.outputTokens,
+  reasoning_tokens: r.reasoningTokens,
+  status: r.status,
+  upstream_ms: r.upstreamMs,
+  created_at: r.createdAt,
+  client_aborted: r.clientAborted,
+  upstream_failed: r.upstreamFailed,
+});
+
+const fromRow = (row: Record<string, unknown>): UsageRecord => ({
+  id: String(row.id),
+  grantId: String(row.grant_id),
+  clientId: String(row.client_id),
+  accountId: String(row.account_id),
+  provider: String(row.provider),
+  model: row.model === null ? null : String(row.model),
+  capability: String(row.capability),
+  inputTokens: Number(row.input_tokens),
+  cachedInputTokens: Number(row.cached_input_tokens),
+  cacheWriteTokens: Number(row.cache_write_tokens),
+  outputTokens: Number(row.output_tokens),
+  reasoningTokens: Number(row.reasoning_tokens),
+  status: Number(row.status),
+  upstreamMs: row.upstream_ms === null ? null : Number(row.upstream_ms),
+  createdAt: Number(row.created_at),
+  clientAborted: Boolean(row.client_aborted),
+  upstreamFailed: Boolean(row.upstream_failed),
+});
+
+/** Usage records: appended in batches by the proxy, read by grant. */
+export function createUsageStore(db: Database) {
+  return {
+    /** Inserts a batch; a record already stored (same id, a retried batch) is skipped. */
+    async insertMany(records: readonly UsageRecord[]): Promise<void> {
+      if (records.length === 0) return;
+      await db('usage_records').insert(records.map(toRow)).onConflict('id').ignore();
+    },
+
+    /** A grant's records, oldest first. */
+    async forGrant(grantId: string): Promise<UsageRecord[]> {
+      const rows = await db('usage_records').where({ grant_id: grantId }).orderBy('created_at').orderBy('id');
+      return rows.map(fromRow);
+    },
+  };
+}
+
+export type UsageStore = ReturnType<typeof createUsageStore>;
