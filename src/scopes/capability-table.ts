@@ -71,12 +71,6 @@ export function isCapabilityOffered(provider: Provider, capability: string): cap
   return Object.hasOwn(CAPABILITY_TABLE[provider], capability);
 }
 
-/** The upstream routes a capability allows for a provider; empty when not offered. */
-export function routesFor(provider: Provider, capability: Capability): readonly UpstreamRoute[] {
-  const caps: Readonly<Record<string, readonly UpstreamRoute[]>> = CAPABILITY_TABLE[provider];
-  return Object.hasOwn(caps, capability) ? (caps[capability] ?? []) : [];
-}
-
 /** Frozen all the way down, so no caller can widen the table at run time. */
 function deepFreeze<T extends object>(value: T): T {
   for (const child of Object.values(value)) {

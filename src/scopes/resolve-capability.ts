@@ -16,8 +16,8 @@ export type ResolvedCapability = { readonly capability: Capability; readonly mod
  * `.`/`..`, and valid inside a scope. Paths that `splitUpstreamPath` refuses are denied.
  *
  * A route without `{model}` (e.g. `GET /v1/models`) returns no `modelFromPath`; the
- * caller then takes the model from the request body, or uses `*` for listings, which
- * only a `provider:*:capability` grant covers.
+ * caller then takes the model from the request body; the proxy allows a listing for any
+ * `models` scope of the provider and filters it to the models those scopes name.
  */
 export function resolveCapability(
   provider: string,
