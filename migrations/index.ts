@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as initial from './20261128000000_initial.ts';
 import * as providerKeys from './20261128100000_provider_keys.ts';
 import * as usageRecords from './20261128200000_usage_records.ts';
+import * as budgets from './20261128300000_budgets.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,4 +14,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128000000_initial', initial],
   ['20261128100000_provider_keys', providerKeys],
   ['20261128200000_usage_records', usageRecords],
+  ['20261128300000_budgets', budgets],
 ];

@@ -131,6 +131,49 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       return (await q).map(toRecord);
     },
 
+    /**
+     * Lowers limits of a live grant, and logs the change so proxies enforce it on the next
+     * request. Each given limit must be at or below the current one (a limit where there
+     * was none lowers it from unlimited); `undefined` keeps a limit as it is. The period
+     * never changes. Returns the grant as it now stands, or a reason it was refused.
+     */
+    async lowerLimits(
+      id: string,
+      next: Partial<Omit<GrantLimits, 'limitPeriod'>>,
+    ): Promise<{ ok: true; grant: GrantRecord } | { ok: false; reason: string }> {
+      return db.transaction(async (trx) => {
+        const query = trx('grants').where({ id });
+        if (db.engine === 'pg') query.forUpdate();
+        const row = await query.first();
+        if (!row || row.revoked_at !== null || Number(row.expires_at) <= clock())
+          return { ok: false as const, reason: 'the grant is no longer live' };
+        const current = toRecord(row).limits;
+        const update: Record<string, number> = {};
+        const columns = {
+          maxRequests: 'max_requests',
+          maxTokens: 'max_tokens',
+          maxSpendMicroUsd: 'max_spend_micro_usd',
+          requestsPerMinute: 'requests_per_minute',
+        } as const;
+        for (const [key, column] of Object.entries(columns) as Array<[keyof typeof columns, string]>) {
+          const value = next[key];
+          if (value === undefined || value === null) continue;
+          if (!Number.isSafeInteger(value) || value < 1)
+            return { ok: false as const, reason: `${key} must be a positive integer` };
+          const was = current[key];
+          if (was !== null && value > was)
+            return { ok: false as const, reason: `${key} can only be lowered (now ${was})` };
+          if (value !== was) update[column] = value;
+        }
+        if (Object.keys(update).length > 0) {
+          await trx('grants').where({ id }).update(update);
+          await revocations.logGrantChange(trx, id, 'limits_lowered');
+        }
+        const updated = await trx('grants').where({ id }).first();
+        return { ok: true as const, grant: toRecord(updated) };
+      });
+    },
+
     /** Grants that reached their expiry are logged as revoked ('expired') so proxies drop them. */
     async revokeExpired(): Promise<number> {
       const rows = await db('grants').whereNull('revoked_at').where('expires_at', '<=', clock()).select('id');

@@ -16,9 +16,13 @@ export type RevocationReason =
   | 'access_token_revoked'
   | 'other';
 
+/** Log entries that are not revocations: a grant's limits changed (proxies reload them). */
+export type GrantChangeReason = 'limits_lowered';
+
 export interface RevocationEntry {
   seq: number;
-  kind: 'grant' | 'token';
+  /** `limits`: the grant is still live, but its limits changed. */
+  kind: 'grant' | 'token' | 'limits';
   subjectId: string;
   grantId: string | null;
   reason: string;
@@ -42,7 +46,7 @@ export function createRevocationStore(db: Database, clock: Clock) {
 
   async function append(
     trx: Knex.Transaction,
-    kind: 'grant' | 'token',
+    kind: RevocationEntry['kind'],
     subjectId: string,
     grantId: string | null,
     reason: string,
@@ -95,6 +99,15 @@ export function createRevocationStore(db: Database, clock: Clock) {
         await append(trx, 'token', jti, grantId, reason);
         return true;
       });
+    },
+
+    /**
+     * Logs that a live grant's limits changed, inside the caller's transaction (the one
+     * that changed them), so every proxy drops what it remembers of the grant.
+     */
+    async logGrantChange(trx: Knex.Transaction, grantId: string, reason: GrantChangeReason): Promise<void> {
+      await serialize(trx);
+      await append(trx, 'limits', grantId, grantId, reason);
     },
 
     async isTokenRevoked(jti: string): Promise<boolean> {

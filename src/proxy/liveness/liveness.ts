@@ -198,6 +198,7 @@ export function createLiveness({
       const now = clock();
       for (const entry of entries) {
         const id = entry.subjectId;
+        if (entry.kind === 'limits') continue;
         if (entry.kind === 'grant') {
           if (grantLoads.has(id)) revokedWhileLoading.grants.add(id);
           if (grants.has(id) || grantLoads.has(id)) grants.set(id, revoked(now));
