@@ -119,6 +119,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
         model: facts.model ?? null,
         capability: routed.capability,
         ...usage,
+        costMicroUsd: null,
         status,
         upstreamMs,
         createdAt: (deps.clock ?? Date.now)(),

@@ -14,6 +14,8 @@ export interface UsageRecord {
   cacheWriteTokens: number;
   outputTokens: number;
   reasoningTokens: number;
+  /** What the request cost by the price table, in micro-USD; null when it has no price. */
+  costMicroUsd: number | null;
   status: number;
   upstreamMs: number | null;
   createdAt: number;
@@ -34,6 +36,7 @@ const toRow = (r: UsageRecord) => ({
   cache_write_tokens: r.cacheWriteTokens,
   output_tokens: r.outputTokens,
   reasoning_tokens: r.reasoningTokens,
+  cost_micro_usd: r.costMicroUsd,
   status: r.status,
   upstream_ms: r.upstreamMs,
   created_at: r.createdAt,
@@ -54,6 +57,7 @@ const fromRow = (row: Record<string, unknown>): UsageRecord => ({
   cacheWriteTokens: Number(row.cache_write_tokens),
   outputTokens: Number(row.output_tokens),
   reasoningTokens: Number(row.reasoning_tokens),
+  costMicroUsd: row.cost_micro_usd === null || row.cost_micro_usd === undefined ? null : Number(row.cost_micro_usd),
   status: Number(row.status),
   upstreamMs: row.upstream_ms === null ? null : Number(row.upstream_ms),
   createdAt: Number(row.created_at),

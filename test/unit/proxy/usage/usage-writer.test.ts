@@ -15,6 +15,7 @@ const record = (id: string): UsageRecord => ({
   cacheWriteTokens: 0,
   outputTokens: 1,
   reasoningTokens: 0,
+  costMicroUsd: null,
   status: 200,
   upstreamMs: 1,
   createdAt: 0,
