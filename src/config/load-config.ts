@@ -4,6 +4,7 @@ import { deepFreeze, deepMerge } from './deep-merge.ts';
 import { defaults } from './defaults.ts';
 import { envMap } from './env-map.ts';
 import { configFromEnv } from './from-env.ts';
+import { replaceModelPrices } from './prices-config.ts';
 import { type Config, configSchema } from './schema.ts';
 
 export interface LoadConfigInput {
@@ -15,12 +16,17 @@ export interface LoadConfigInput {
   readFile: (path: string) => string;
 }
 
+/** One layer over another: objects merge key by key, except that a price entry replaces the model's whole entry. */
+const overlay = (base: Record<string, unknown>, over: Record<string, unknown>) =>
+  replaceModelPrices(deepMerge(base, over), over);
+
 /** defaults < config file < environment < overrides, checked by one strict schema, frozen. */
 export function loadConfig({ env, file, overrides, readFile }: LoadConfigInput): Config {
-  let merged = deepMerge(defaults as Record<string, unknown>, file ?? {});
+  let merged = overlay(defaults as Record<string, unknown>, file ?? {});
   merged = deepMerge(merged, configFromEnv(env, readFile));
-  merged = withDataDirDefaults(deepMerge(merged, overrides ?? {}));
-  const parsed = configSchema.safeParse(merged);
+  merged = withDataDirDefaults(overlay(merged, overrides ?? {}));
+  // reportInput: tells a wrong value (a fraction, a string) from a missing one; values are never printed.
+  const parsed = configSchema.safeParse(merged, { reportInput: true });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const path = issue.path.join('.');
