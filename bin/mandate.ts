@@ -6,12 +6,14 @@
 import { parseArgs } from 'node:util';
 import { addClient, listClients } from '../src/cli/client-commands.ts';
 import { listGrants, revokeGrant } from '../src/cli/grant-commands.ts';
+import { showGrant } from '../src/cli/grant-show-command.ts';
 import { generateKeys } from '../src/cli/key-commands.ts';
 import { UsageError } from '../src/cli/output.ts';
 import { deleteProviderKey, listProviderKeys, setProviderKey } from '../src/cli/provider-key-commands.ts';
 import { generateProxyKeys, rewrapProxyKeys, rotateProxyKeys } from '../src/cli/proxy-key-commands.ts';
 import { readProxyKeyFile } from '../src/cli/proxy-key-files.ts';
 import { readSecretLine } from '../src/cli/read-secret.ts';
+import { printUsage } from '../src/cli/usage-command.ts';
 import { addUser } from '../src/cli/user-commands.ts';
 import { type Config, ConfigError } from '../src/config/index.ts';
 import { migrateLatest, NotMigratedError } from '../src/storage/index.ts';
@@ -28,6 +30,8 @@ const USAGE = `usage: mandate <command>
   client list
   grant list [--user NAME] [--client ID] [--all]
   grant revoke GRANT_ID
+  grant show GRANT_ID           scopes, limits, usage against caps, last 30 days, recent requests, history
+  usage [--account NAME] [--grant GRANT_ID]   live grants' usage against their caps this period
   keys generate --out FILE      write a new private signing key set (production)
   keys rotate --out FILE        put a new signing key first, keeping the old ones for verification
   key set --user NAME --provider PROVIDER     store a person's provider API key (read from standard input)
@@ -58,6 +62,8 @@ async function main(argv: string[]): Promise<void> {
       user: { type: 'string' },
       client: { type: 'string' },
       all: { type: 'boolean', default: false },
+      account: { type: 'string' },
+      grant: { type: 'string' },
       out: { type: 'string' },
       'public-out': { type: 'string' },
       provider: { type: 'string' },
@@ -80,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   const config = await resolveConfig();
-  switch (`${command}${sub && !['start', 'serve', 'migrate'].includes(command) ? ` ${sub}` : ''}`) {
+  switch (`${command}${sub && !['start', 'serve', 'migrate', 'usage'].includes(command) ? ` ${sub}` : ''}`) {
     case 'start':
       return serve(config, { migrate: true, as: true, proxy: true });
     case 'serve': {
@@ -123,6 +129,15 @@ async function main(argv: string[]): Promise<void> {
       );
     case 'grant revoke':
       return withStores(config, (s) => revokeGrant(s, out, positionals[2]));
+    case 'grant show':
+      return withStores(config, (s) => showGrant(s, out, positionals[2]));
+    case 'usage':
+      return withStores(config, (s) =>
+        printUsage(s, out, {
+          ...(values.account ? { account: values.account } : {}),
+          ...(values.grant ? { grant: values.grant } : {}),
+        }),
+      );
     case 'key set':
       return withStores(config, (s) =>
         setProviderKey(

@@ -3,6 +3,7 @@ import * as initial from './20261128000000_initial.ts';
 import * as providerKeys from './20261128100000_provider_keys.ts';
 import * as usageRecords from './20261128200000_usage_records.ts';
 import * as budgets from './20261128300000_budgets.ts';
+import * as grantEvents from './20261128400000_grant_events.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,4 +16,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128100000_provider_keys', providerKeys],
   ['20261128200000_usage_records', usageRecords],
   ['20261128300000_budgets', budgets],
+  ['20261128400000_grant_events', grantEvents],
 ];

@@ -1,5 +1,6 @@
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
+import { appendGrantEvent } from './grant-event-store.ts';
 import type { RevocationStore } from './revocation-store.ts';
 
 export interface GrantRecord {
@@ -135,11 +136,14 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
      * Lowers limits of a live grant, and logs the change so proxies enforce it on the next
      * request. Each given limit must be at or below the current one (a limit where there
      * was none lowers it from unlimited); `undefined` keeps a limit as it is. The period
-     * never changes. Returns the grant as it now stands, or a reason it was refused.
+     * never changes. A change is appended to the grant's audit trail ('narrowed', old and
+     * new values, and `by` whom) in the same transaction. Returns the grant as it now
+     * stands, or a reason it was refused.
      */
     async lowerLimits(
       id: string,
       next: Partial<Omit<GrantLimits, 'limitPeriod'>>,
+      by?: string,
     ): Promise<{ ok: true; grant: GrantRecord } | { ok: false; reason: string }> {
       return db.transaction(async (trx) => {
         const query = trx('grants').where({ id });
@@ -148,13 +152,15 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
         if (!row || row.revoked_at !== null || Number(row.expires_at) <= clock())
           return { ok: false as const, reason: 'the grant is no longer live' };
         const current = toRecord(row).limits;
-        const update: Record<string, number> = {};
         const columns = {
           maxRequests: 'max_requests',
           maxTokens: 'max_tokens',
           maxSpendMicroUsd: 'max_spend_micro_usd',
           requestsPerMinute: 'requests_per_minute',
         } as const;
+        const update: Record<string, number> = {};
+        const from: Partial<Record<keyof typeof columns, number | null>> = {};
+        const to: Partial<Record<keyof typeof columns, number>> = {};
         for (const [key, column] of Object.entries(columns) as Array<[keyof typeof columns, string]>) {
           const value = next[key];
           if (value === undefined || value === null) continue;
@@ -163,11 +169,22 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
           const was = current[key];
           if (was !== null && value > was)
             return { ok: false as const, reason: `${key} can only be lowered (now ${was})` };
-          if (value !== was) update[column] = value;
+          if (value !== was) {
+            update[column] = value;
+            from[key] = was;
+            to[key] = value;
+          }
         }
         if (Object.keys(update).length > 0) {
           await trx('grants').where({ id }).update(update);
           await revocations.logGrantChange(trx, id, 'limits_lowered');
+          await appendGrantEvent(trx, clock, {
+            grantId: id,
+            accountId: row.account_id,
+            clientId: row.client_id,
+            kind: 'narrowed',
+            detail: { from, to, ...(by ? { by } : {}) },
+          });
         }
         const updated = await trx('grants').where({ id }).first();
         return { ok: true as const, grant: toRecord(updated) };

@@ -2,6 +2,7 @@ import { createAccountStore } from './account-store.ts';
 import { createClientStore } from './client-store.ts';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
+import { createGrantEventStore } from './grant-event-store.ts';
 import { createGrantStore } from './grant-store.ts';
 import { createLoginFailureStore } from './login-failure-store.ts';
 import { createProviderKeyStore } from './provider-key-store.ts';
@@ -10,6 +11,15 @@ import { createRevocationStore } from './revocation-store.ts';
 export type { Clock } from './clock.ts';
 export { systemClock } from './clock.ts';
 export { createDatabase, type Database } from './create-database.ts';
+export {
+  appendGrantEvent,
+  GRANT_EVENT_KINDS,
+  type GrantEvent,
+  type GrantEventDetail,
+  type GrantEventKind,
+  type GrantEventStore,
+  type NewGrantEvent,
+} from './grant-event-store.ts';
 export { assertMigrated, migrateLatest, NotMigratedError } from './migrate.ts';
 export type {
   NewProviderKey,
@@ -28,6 +38,7 @@ export function createStores(db: Database, clock: Clock, { loginWindowMs }: { lo
     accounts: createAccountStore(db, clock),
     clients: createClientStore(db, clock),
     grants: createGrantStore(db, clock, revocations),
+    grantEvents: createGrantEventStore(db, clock),
     loginFailures: createLoginFailureStore(db, clock, loginWindowMs),
     providerKeys: createProviderKeyStore(db, clock),
   };

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
+import { appendGrantEvent } from './grant-event-store.ts';
 
 export const REVOCATION_CHANNEL = 'mandate_revocations';
 /** Advisory lock key that orders revocation log appends on PostgreSQL. */
@@ -70,7 +71,20 @@ export function createRevocationStore(db: Database, clock: Clock) {
           .where({ id: grantId })
           .whereNull('revoked_at')
           .update({ revoked_at: clock(), revoked_reason: reason });
-        if (marked === 0) {
+        if (marked > 0) {
+          // The grant's audit trail says how it ended, in the same transaction.
+          const grant = await trx('grants')
+            .where({ id: grantId })
+            .first('account_id', 'client_id', 'expires_at');
+          await appendGrantEvent(trx, clock, {
+            grantId,
+            accountId: grant.account_id,
+            clientId: grant.client_id,
+            ...(reason === 'expired'
+              ? { kind: 'expired' as const, detail: { expiresAt: Number(grant.expires_at) } }
+              : { kind: 'revoked' as const, detail: { reason } }),
+          });
+        } else {
           // Already revoked, or a grant Mandate never recorded: log the latter once.
           const known = await trx('grants').where({ id: grantId }).first('id');
           const logged = await trx('revocations').where({ kind: 'grant', subject_id: grantId }).first('seq');

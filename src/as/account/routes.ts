@@ -1,18 +1,22 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { default as Provider } from 'oidc-provider';
-import { describeScope, parseScope } from '../../scopes/index.ts';
 import { hashPassword } from '../../shared/password.ts';
 import type { Account } from '../../storage/account-store.ts';
 import type { Stores } from '../../storage/index.ts';
+import { describeLimits } from '../../usage/format-usage.ts';
+import { createGrantUsage } from '../../usage/grant-usage.ts';
 import type { BrowserSession } from '../http/browser-session.ts';
 import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { FormError, readForm } from '../http/read-form.ts';
 import { renderAccount, renderChangePassword, renderLogin, renderMessage } from '../views/index.ts';
+import { addConnectedAppRoutes } from './app-routes.ts';
+import { createClientNames, scopeViews } from './app-views.ts';
 import { addProviderKeyRoutes, type ProviderKeyPagesDeps } from './key-routes.ts';
 import { type AccountState, createSignedIn } from './signed-in.ts';
+import { addUsageApiRoutes } from './usage-api-routes.ts';
 
 export interface AccountDeps {
   provider: Provider;
@@ -25,7 +29,10 @@ export interface AccountDeps {
 
 const MIN_PASSWORD = 10;
 
-/** The person's own pages: connected apps with Revoke, provider keys, change password, sign in and out. */
+/**
+ * The person's own pages: connected apps with their usage, limits, history and Revoke,
+ * provider keys, change password, sign in and out.
+ */
 export function createAccountRoutes({
   provider,
   stores,
@@ -50,31 +57,30 @@ export function createAccountRoutes({
   });
 
   const signedIn = createSignedIn({ session, csrf });
+  const grantUsage = createGrantUsage(stores.db);
 
   async function showApps(ctx: Context, account: Account, notice?: string) {
     const grants = await stores.grants.listLiveForAccount(account.id);
-    const names = new Map<string, string>();
+    const clientName = createClientNames(provider);
+    const now = stores.clock();
+    const apps = [];
     for (const g of grants) {
-      if (!names.has(g.clientId)) {
-        const client = await provider.Client.find(g.clientId);
-        names.set(g.clientId, (client?.clientName as string | undefined) ?? g.clientId);
-      }
+      apps.push({
+        grantId: g.id,
+        clientName: await clientName(g.clientId),
+        scopes: scopeViews(g.scopes),
+        grantedAt: new Date(g.createdAt),
+        expiresAt: new Date(g.expiresAt),
+        limitsText: describeLimits(g.limits),
+        usage: await grantUsage(g, now),
+      });
     }
     sendHtml(
       ctx,
       renderAccount({
         csrfToken: csrf.token(ctx),
         username: account.username,
-        apps: grants.map((g) => ({
-          grantId: g.id,
-          clientName: names.get(g.clientId) ?? g.clientId,
-          scopes: g.scopes.map((value) => {
-            const parsed = parseScope(value);
-            return { value, text: parsed.ok ? describeScope(parsed.scope) : value };
-          }),
-          grantedAt: new Date(g.createdAt),
-          expiresAt: new Date(g.expiresAt),
-        })),
+        apps,
         ...(notice ? { notice } : {}),
       }),
     );
@@ -120,11 +126,12 @@ export function createAccountRoutes({
       );
     }
     await stores.revocations.revokeGrant(grant.id, 'account_page');
-    const client = await provider.Client.find(grant.clientId);
-    const name = (client?.clientName as string | undefined) ?? grant.clientId;
+    const name = await createClientNames(provider)(grant.clientId);
     await showApps(ctx, account, `${name} can no longer use your accounts.`);
   });
 
+  addConnectedAppRoutes(router, { stores, csrf, signedIn, provider, grantUsage });
+  addUsageApiRoutes(router, { provider, stores, session, grantUsage });
   addProviderKeyRoutes(router, { stores, csrf, signedIn, ...providerKeys });
 
   router.get('/account/password', signedIn, (ctx) => {

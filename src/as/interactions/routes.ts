@@ -286,6 +286,13 @@ export function createInteractionRoutes({
       expiresAt: grant.exp * 1000,
       limits: limits.row,
     });
+    await stores.grantEvents.append({
+      grantId,
+      accountId,
+      clientId,
+      kind: 'approved',
+      detail: { scopes: chosen, limits: limits.row, expiresAt: grant.exp * 1000 },
+    });
     await finish(ctx, { consent: { grantId } }, true);
   });
 

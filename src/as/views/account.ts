@@ -1,7 +1,9 @@
+import type { GrantUsage } from '../../usage/grant-usage.ts';
 import { notice } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
+import { usageCaps } from './usage-caps.ts';
 import { utcTime } from './utc-time.ts';
 
 export type ConnectedAppView = {
@@ -10,6 +12,10 @@ export type ConnectedAppView = {
   scopes: Array<{ value: string; text: string }>;
   grantedAt: Date;
   expiresAt: Date;
+  /** The grant's limits in words; with `usage`, shown under the scopes. */
+  limitsText?: string;
+  /** Usage so far against each cap; the app's name then links to its page (/account/apps/<grantId>). */
+  usage?: GrantUsage;
 };
 
 export type AccountView = {
@@ -19,18 +25,28 @@ export type AccountView = {
   notice?: string;
 };
 
+/** The page of one connected app. */
+export const appPath = (grantId: string): string => `/account/apps/${encodeURIComponent(grantId)}`;
+
 function connectedApp(app: ConnectedAppView, index: number, csrfToken: string): SafeHtml {
   const headingId = `app-${index}`;
   const scopes = app.scopes.map((s) => html`<li>${s.text} <code class="scope-token">${s.value}</code></li>`);
   return html`<li>
 <article class="card" aria-labelledby="${headingId}">
-<h2 id="${headingId}">${app.clientName}</h2>
+<h2 id="${headingId}">${app.usage ? html`<a href="${appPath(app.grantId)}">${app.clientName}</a>` : app.clientName}</h2>
 <dl class="dates">
 <div><dt>Allowed</dt><dd>${utcTime(app.grantedAt)}</dd></div>
 <div><dt>Expires</dt><dd>${utcTime(app.expiresAt)}</dd></div>
 </dl>
 <h3>Can use</h3>
 ${scopes.length > 0 ? html`<ul class="scope-list">${scopes}</ul>` : html`<p>No AI provider access.</p>`}
+${
+  app.usage &&
+  html`<h3>Limits and usage</h3>
+${app.limitsText && html`<p>Limits: ${app.limitsText}.</p>`}
+${usageCaps(app.usage, `${headingId}-usage`)}
+<p class="hint">Open ${app.clientName} above for the last 30 days, recent requests, history, and to lower its limits.</p>`
+}
 <form method="post" action="/account/grants/${encodeURIComponent(app.grantId)}/revoke">
 ${csrfField(csrfToken)}
 <button type="submit" class="button button-danger">Revoke<span class="visually-hidden"> ${app.clientName}</span></button>

@@ -1,5 +1,8 @@
 export type { AccountView, ConnectedAppView } from './account.ts';
-export { renderAccount } from './account.ts';
+export { appPath, renderAccount } from './account.ts';
+export type { AuditEventView } from './audit-trail.ts';
+export type { ConnectedAppPageView } from './connected-app.ts';
+export { renderConnectedApp } from './connected-app.ts';
 export type {
   ConsentView,
   DurationView,
@@ -18,6 +21,7 @@ export type { LayoutOptions } from './layout.ts';
 export { layout } from './layout.ts';
 export type { LoginView } from './login.ts';
 export { renderLogin } from './login.ts';
+export type { LowerLimitFieldView, LowerLimitsView } from './lower-limits-form.ts';
 export type { MessageView } from './message.ts';
 export { renderMessage } from './message.ts';
 export type { ChangePasswordView } from './password.ts';

@@ -1,0 +1,165 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { default as Provider } from 'oidc-provider';
+import type { Account } from '../../storage/account-store.ts';
+import type { GrantRecord } from '../../storage/grant-store.ts';
+import type { Stores } from '../../storage/index.ts';
+import { describeGrantEvent, GRANT_EVENT_TITLES } from '../../usage/describe-grant-event.ts';
+import { describeLimits } from '../../usage/format-usage.ts';
+import type { GrantUsageOf } from '../../usage/grant-usage.ts';
+import type { Csrf } from '../http/csrf.ts';
+import { sendHtml } from '../http/html-response.ts';
+import { LIMIT_LABELS } from '../interactions/granted-limits.ts';
+import { type LowerLimitsView, renderConnectedApp, renderMessage } from '../views/index.ts';
+import { createClientNames, scopeViews } from './app-views.ts';
+import { LOWER_LIMIT_FIELDS, readLowerLimits, usdField } from './read-lower-limits.ts';
+import type { AccountState, createSignedIn } from './signed-in.ts';
+
+interface Deps {
+  stores: Stores;
+  csrf: Csrf;
+  signedIn: ReturnType<typeof createSignedIn>;
+  provider: Provider;
+  grantUsage: GrantUsageOf;
+}
+
+type Shown = {
+  notice?: string;
+  error?: { message: string; field?: string };
+  /** What the person typed, shown again with an error. */
+  submitted?: URLSearchParams;
+};
+
+const HINTS = {
+  max_requests: 'Requests in each period, counted from the first.',
+  max_tokens: 'Every billed token: input (cached and cache writes too) and output (reasoning too).',
+  max_spend_usd: "What the requests cost by Mandate's price table.",
+  requests_per_minute: 'Over any 60 seconds.',
+} as const;
+
+function lowerLimitsView(grant: GrantRecord, shown: Shown): LowerLimitsView {
+  const fields = LOWER_LIMIT_FIELDS.map(([name, column]) => {
+    const current = grant.limits[column];
+    const currentText =
+      current === null ? '' : name === 'max_spend_usd' ? usdField(current) : String(current);
+    const value = shown.submitted?.get(name) ?? currentText;
+    const hint =
+      current === null
+        ? `No limit now: leave empty for none, or set one. ${HINTS[name]}`
+        : `Now ${name === 'max_spend_usd' ? `$${currentText}` : currentText}: you can lower it. ${HINTS[name]}`;
+    return {
+      name,
+      label: LIMIT_LABELS[name],
+      value,
+      ...(current === null ? {} : { max: currentText }),
+      step: name === 'max_spend_usd' ? 'any' : '1',
+      hint,
+    };
+  });
+  return {
+    action: `/account/apps/${encodeURIComponent(grant.id)}/limits`,
+    fields,
+    period: grant.limits.limitPeriod,
+    ...(shown.error ? { error: shown.error } : {}),
+  };
+}
+
+/**
+ * /account/apps/<grantId>: one connected app of the signed-in person (another person's
+ * grant is a 404, as is an unknown one) with its figures and history, and the form
+ * that lowers its limits.
+ */
+export function addConnectedAppRoutes(
+  router: Router<AccountState>,
+  { stores, csrf, signedIn, provider, grantUsage }: Deps,
+) {
+  async function ownGrant(ctx: Context, account: Account): Promise<GrantRecord | undefined> {
+    const grant = await stores.grants.find(ctx.params.grantId as string);
+    if (grant && grant.accountId === account.id) return grant;
+    sendHtml(
+      ctx,
+      renderMessage({
+        title: 'Not found',
+        message: 'No such connected app.',
+        status: 'error',
+        signedInAs: account.username,
+        csrfToken: csrf.token(ctx),
+      }),
+      404,
+    );
+    return undefined;
+  }
+
+  async function show(ctx: Context, account: Account, grant: GrantRecord, shown: Shown = {}, status = 200) {
+    const now = stores.clock();
+    const live = grant.revokedAt === null && grant.expiresAt > now;
+    const events = (await stores.grantEvents.forGrant(grant.id)).reverse();
+    sendHtml(
+      ctx,
+      renderConnectedApp({
+        csrfToken: csrf.token(ctx),
+        username: account.username,
+        grantId: grant.id,
+        clientName: await createClientNames(provider)(grant.clientId),
+        scopes: scopeViews(grant.scopes),
+        grantedAt: new Date(grant.createdAt),
+        expiresAt: new Date(grant.expiresAt),
+        state: live
+          ? { live: true }
+          : {
+              live: false,
+              endedAt: new Date(grant.revokedAt ?? grant.expiresAt),
+              why: grant.revokedAt === null || grant.revokedReason === 'expired' ? 'expired' : 'revoked',
+            },
+        limitsText: describeLimits(grant.limits),
+        usage: await grantUsage(grant, now),
+        events: events.map((e) => ({
+          at: new Date(e.createdAt),
+          title: GRANT_EVENT_TITLES[e.kind] ?? e.kind,
+          text: describeGrantEvent(e),
+        })),
+        ...(live ? { lowerLimits: lowerLimitsView(grant, shown) } : {}),
+        ...(!live && shown.error ? { error: shown.error.message } : {}),
+        ...(shown.notice ? { notice: shown.notice } : {}),
+      }),
+      status,
+    );
+  }
+
+  router.get('/account/apps/:grantId', signedIn, async (ctx) => {
+    const { account } = ctx.state;
+    const grant = await ownGrant(ctx, account);
+    if (grant) await show(ctx, account, grant);
+  });
+
+  router.post('/account/apps/:grantId/limits', signedIn, async (ctx) => {
+    const { account, form } = ctx.state as Required<AccountState>;
+    const grant = await ownGrant(ctx, account);
+    if (!grant) return;
+    const read = readLowerLimits(form, grant.limits);
+    if (!read.ok) {
+      return show(
+        ctx,
+        account,
+        grant,
+        { error: { message: read.message, field: read.field }, submitted: form },
+        400,
+      );
+    }
+    const lowered = await stores.grants.lowerLimits(grant.id, read.next, 'account_page');
+    if (!lowered.ok) {
+      const now = await stores.grants.find(grant.id);
+      const message =
+        now && (now.revokedAt !== null || now.expiresAt <= stores.clock())
+          ? "This app's access has ended: its limits can no longer change."
+          : 'The limits changed meanwhile. Look at them again and retry.';
+      return show(ctx, account, now ?? grant, { error: { message } }, 409);
+    }
+    const changed = LOWER_LIMIT_FIELDS.some(([, c]) => lowered.grant.limits[c] !== grant.limits[c]);
+    await show(ctx, account, lowered.grant, {
+      notice: changed
+        ? `New limits saved: ${describeLimits(lowered.grant.limits)}. They apply from the app's next request.`
+        : 'Nothing changed: the limits are as they were.',
+    });
+  });
+}

@@ -1,0 +1,45 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { default as Provider } from 'oidc-provider';
+import type { Stores } from '../../storage/index.ts';
+import type { GrantUsageOf } from '../../usage/grant-usage.ts';
+import type { BrowserSession } from '../http/browser-session.ts';
+import { createClientNames } from './app-views.ts';
+import type { AccountState } from './signed-in.ts';
+import { usageJson } from './usage-json.ts';
+
+interface Deps {
+  provider: Provider;
+  stores: Stores;
+  session: BrowserSession;
+  grantUsage: GrantUsageOf;
+}
+
+function sendJson(ctx: Context, status: number, body: unknown) {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
+}
+
+/**
+ * GET /account/api/grants/<grantId>/usage: one of the signed-in person's grants and its
+ * figures as JSON, for their own tools. Authenticated by the session cookie; it sends no
+ * CORS headers, and a browser request another site started (Sec-Fetch-Site) is refused.
+ */
+export function addUsageApiRoutes(
+  router: Router<AccountState>,
+  { provider, stores, session, grantUsage }: Deps,
+) {
+  router.get('/account/api/grants/:grantId/usage', async (ctx) => {
+    const site = ctx.get('sec-fetch-site');
+    if (site && site !== 'same-origin' && site !== 'none')
+      return sendJson(ctx, 403, { error: 'forbidden', error_description: 'same-origin requests only' });
+    const account = await session.account(ctx);
+    if (!account) return sendJson(ctx, 401, { error: 'unauthorized', error_description: 'sign in first' });
+    const grant = await stores.grants.find(ctx.params.grantId as string);
+    if (!grant || grant.accountId !== account.id)
+      return sendJson(ctx, 404, { error: 'not_found', error_description: 'no such connected app' });
+    const usage = await grantUsage(grant, stores.clock());
+    sendJson(ctx, 200, usageJson(grant, await createClientNames(provider)(grant.clientId), usage));
+  });
+}

@@ -1,0 +1,52 @@
+import type { Writable } from 'node:stream';
+import type { GrantRecord } from '../storage/grant-store.ts';
+import type { Stores } from '../storage/index.ts';
+import { formatPeriod } from '../usage/format-usage.ts';
+import { createGrantUsage } from '../usage/grant-usage.ts';
+import { appName, capLine, findGrant, grantState, username } from './grant-figures.ts';
+import { printTable, UsageError } from './output.ts';
+
+/**
+ * `mandate usage [--account NAME] [--grant ID]`: each live grant (or the one named,
+ * whatever its state) with its period and usage against each cap, the same figures as
+ * the person's account pages.
+ */
+export async function printUsage(
+  stores: Stores,
+  out: Writable,
+  { account, grant: grantId }: { account?: string; grant?: string },
+): Promise<void> {
+  let grants: GrantRecord[];
+  if (grantId) {
+    grants = [await findGrant(stores, grantId)];
+  } else {
+    let accountId: string | undefined;
+    if (account) {
+      const found = await stores.accounts.findByUsername(account);
+      if (!found) throw new UsageError(`no user named ${account}`);
+      accountId = found.id;
+    }
+    grants = await stores.grants.list(accountId ? { accountId } : {});
+  }
+  const figures = createGrantUsage(stores.db);
+  const now = stores.clock();
+  const rows: string[][] = [];
+  for (const g of grants) {
+    const usage = await figures(g, now);
+    rows.push([
+      g.id,
+      await username(stores, g.accountId),
+      await appName(stores, g.clientId),
+      grantState(g, now),
+      formatPeriod(usage.period),
+      capLine('requests', usage.requests),
+      capLine('tokens', usage.tokens),
+      capLine('spend', usage.spendMicroUsd),
+    ]);
+  }
+  if (rows.length === 0) {
+    out.write(account ? `no live grants for ${account}\n` : 'no live grants\n');
+    return;
+  }
+  printTable(out, ['GRANT ID', 'USER', 'APP', 'STATE', 'PERIOD', 'REQUESTS', 'TOKENS', 'SPEND'], rows);
+}

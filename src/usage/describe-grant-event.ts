@@ -1,0 +1,89 @@
+import type { GrantLimits } from '../storage/grant-store.ts';
+import type { GrantEvent } from '../storage/index.ts';
+import { describeLimits, formatCount, formatUsd, formatUtc } from './format-usage.ts';
+
+type LimitKey = Exclude<keyof GrantLimits, 'limitPeriod'>;
+
+const LIMIT_NAMES: Readonly<Record<LimitKey, string>> = {
+  maxRequests: 'most requests',
+  maxTokens: 'most tokens',
+  maxSpendMicroUsd: 'most spending',
+  requestsPerMinute: 'requests per minute',
+};
+
+const CAP_NAMES: Readonly<Record<string, string>> = {
+  max_requests: 'request cap',
+  max_tokens: 'token cap',
+  max_spend_usd: 'spending cap',
+  requests_per_minute: 'per-minute limit',
+};
+
+const REVOKED_BY: Readonly<Record<string, string>> = {
+  account_page: 'on the account page',
+  cli: 'by the operator',
+  refresh_token_revoked: 'by the app (it revoked its refresh token)',
+  refresh_token_reuse: 'by Mandate: a refresh token was used twice, which suggests it was stolen',
+  code_reuse: 'by Mandate: an authorization code was used twice',
+};
+
+const BY: Readonly<Record<string, string>> = { account_page: 'on the account page', cli: 'by the operator' };
+
+export const GRANT_EVENT_TITLES: Readonly<Record<GrantEvent['kind'], string>> = {
+  approved: 'Approved',
+  narrowed: 'Limits lowered',
+  reauthorized: 'Re-authorized',
+  revoked: 'Revoked',
+  expired: 'Expired',
+  cap_reached: 'Cap reached',
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+function limitValue(key: LimitKey, value: unknown): string {
+  if (typeof value !== 'number') return 'none';
+  return key === 'maxSpendMicroUsd' ? formatUsd(value) : formatCount(value);
+}
+
+function isLimits(v: unknown): v is GrantLimits {
+  return isObject(v) && (v.limitPeriod === 'lifetime' || v.limitPeriod === 'month');
+}
+
+/** What a grant event says, in one sentence for the account page and the CLI (no secrets are ever in it). */
+export function describeGrantEvent(event: GrantEvent): string {
+  const d = event.detail;
+  switch (event.kind) {
+    case 'approved':
+    case 'reauthorized': {
+      const parts: string[] = [];
+      if (Array.isArray(d.scopes)) parts.push(`access to ${d.scopes.join(' ')}`);
+      if (isLimits(d.limits)) parts.push(describeLimits(d.limits));
+      if (typeof d.expiresAt === 'number') parts.push(`until ${formatUtc(d.expiresAt)}`);
+      const verb = event.kind === 'approved' ? 'Allowed' : 'Allowed again, replacing the earlier terms';
+      return parts.length > 0 ? `${verb}: ${parts.join('; ')}.` : `${verb}.`;
+    }
+    case 'narrowed': {
+      const from = isObject(d.from) ? d.from : {};
+      const to = isObject(d.to) ? d.to : {};
+      const changes = (Object.keys(LIMIT_NAMES) as LimitKey[])
+        .filter((k) => k in to)
+        .map((k) => `${LIMIT_NAMES[k]} ${limitValue(k, from[k])} → ${limitValue(k, to[k])}`);
+      const by = typeof d.by === 'string' && BY[d.by] ? ` ${BY[d.by]}` : '';
+      return `Limits lowered${by}: ${changes.join(', ') || 'no change'}.`;
+    }
+    case 'revoked': {
+      const reason = typeof d.reason === 'string' ? (REVOKED_BY[d.reason] ?? '') : '';
+      return `Access revoked${reason ? ` ${reason}` : ''}.`;
+    }
+    case 'expired':
+      return typeof d.expiresAt === 'number'
+        ? `Access ended at its expiry, ${formatUtc(d.expiresAt)}.`
+        : 'Access ended at its expiry.';
+    case 'cap_reached': {
+      const cap = typeof d.limit === 'string' ? (CAP_NAMES[d.limit] ?? d.limit) : 'a cap';
+      const period = typeof d.period === 'string' && d.period !== 'lifetime' ? ` for ${d.period}` : '';
+      return `Reached its ${cap}${period}: further requests are refused${period ? ' until it resets' : ''}.`;
+    }
+    default:
+      return GRANT_EVENT_TITLES[event.kind as GrantEvent['kind']] ?? String(event.kind);
+  }
+}

@@ -1,0 +1,105 @@
+import type { Database } from '../storage/create-database.ts';
+import { DAY_MS } from './usage-period.ts';
+
+/** Sums over a grant's usage records: requests are rows, tokens input + output, spend the priced cost. */
+export interface UsageTotals {
+  requests: number;
+  tokens: number;
+  spendMicroUsd: number;
+  /** Requests the price table had no price for (their cost is not in `spendMicroUsd`). */
+  unpricedRequests: number;
+}
+
+export interface DailyTotals extends UsageTotals {
+  /** Midnight UTC of the day, epoch ms. */
+  day: number;
+}
+
+/** One request as the person's pages and the CLI show it: counts and cost, never content. */
+export interface RecentRequest {
+  at: number;
+  provider: string;
+  model: string | null;
+  capability: string;
+  inputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  costMicroUsd: number | null;
+  status: number;
+  upstreamMs: number | null;
+  clientAborted: boolean;
+  upstreamFailed: boolean;
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+/**
+ * Aggregates over `usage_records` for one grant, computed in the database (indexed by
+ * grant and time), so the cost stays flat however many requests a grant made.
+ */
+export function createUsageQueries(db: Database) {
+  const sums = [
+    db.raw('count(*) as requests'),
+    db.raw('coalesce(sum(input_tokens + output_tokens), 0) as tokens'),
+    db.raw('coalesce(sum(cost_micro_usd), 0) as micro_usd'),
+    db.raw('coalesce(sum(case when cost_micro_usd is null then 1 else 0 end), 0) as unpriced'),
+  ];
+  const totalsOf = (r: Record<string, unknown> | undefined): UsageTotals => ({
+    requests: num(r?.requests),
+    tokens: num(r?.tokens),
+    spendMicroUsd: num(r?.micro_usd),
+    unpricedRequests: num(r?.unpriced),
+  });
+  const span = (grantId: string, from: number, to: number | null) => {
+    const q = db('usage_records').where({ grant_id: grantId }).where('created_at', '>=', from);
+    if (to !== null) q.where('created_at', '<', to);
+    return q;
+  };
+
+  return {
+    /** Totals of records made in [from, to); `to` null: no end. */
+    async totals(grantId: string, from: number, to: number | null): Promise<UsageTotals> {
+      return totalsOf(await span(grantId, from, to).first(...sums));
+    },
+
+    /** Totals per UTC day in [from, to), only days with records, oldest first. */
+    async daily(grantId: string, from: number, to: number): Promise<DailyTotals[]> {
+      const bucket = `created_at / ${DAY_MS}`;
+      const rows = await span(grantId, from, to)
+        .select(db.raw(`${bucket} as day`), ...sums)
+        .groupByRaw(bucket)
+        .orderBy('day');
+      return rows.map((r: Record<string, unknown>) => ({ day: num(r.day) * DAY_MS, ...totalsOf(r) }));
+    },
+
+    /** The latest `limit` records, newest first. */
+    async recent(grantId: string, limit: number): Promise<RecentRequest[]> {
+      const rows = await db('usage_records')
+        .where({ grant_id: grantId })
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit);
+      return rows.map((r: Record<string, unknown>) => ({
+        at: num(r.created_at),
+        provider: String(r.provider),
+        model: r.model === null ? null : String(r.model),
+        capability: String(r.capability),
+        inputTokens: num(r.input_tokens),
+        cachedInputTokens: num(r.cached_input_tokens),
+        cacheWriteTokens: num(r.cache_write_tokens),
+        outputTokens: num(r.output_tokens),
+        reasoningTokens: num(r.reasoning_tokens),
+        costMicroUsd:
+          r.cost_micro_usd === null || r.cost_micro_usd === undefined ? null : num(r.cost_micro_usd),
+        status: num(r.status),
+        upstreamMs: r.upstream_ms === null || r.upstream_ms === undefined ? null : num(r.upstream_ms),
+        clientAborted: Boolean(r.client_aborted),
+        upstreamFailed: Boolean(r.upstream_failed),
+      }));
+    },
+  };
+}
+
+export type UsageQueries = ReturnType<typeof createUsageQueries>;
