@@ -77,9 +77,8 @@ export async function startProxy(
   return {
     server,
     async stop() {
-      proxy.forwarder.close();
-      // Requests that were answered are recorded: write what is still queued.
-      await proxy.usage
+      // Requests that were answered are settled and recorded: write what is still queued.
+      await proxy
         .stop()
         .catch((err) =>
           logger.error(

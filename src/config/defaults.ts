@@ -1,3 +1,5 @@
+import { DEFAULT_PRICES } from './default-prices.ts';
+
 const DAY = 24 * 60 * 60;
 
 /** Defaults: the embedded single-machine install. Secrets have no default. */
@@ -32,6 +34,9 @@ export const defaults = {
     upstreamResponseTimeoutMs: 600_000,
     upstreamIdleTimeoutMs: 300_000,
     revocationFeed: { pollIntervalMs: 250, maxSilenceMs: 5000 },
+    reservations: { heartbeatIntervalMs: 5000, reapAfterMs: 30_000 },
   },
   proxyClient: { id: 'mandate-proxy' },
+  /** The shipped price table (public list prices); the config file overrides it per model. */
+  prices: DEFAULT_PRICES,
 };

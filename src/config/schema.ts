@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pricesSchema } from './prices-config.ts';
 
 const seconds = z.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
@@ -63,7 +64,15 @@ export const configSchema = z.strictObject({
       pollIntervalMs: z.number().int().min(10),
       maxSilenceMs: z.number().int().min(100),
     }),
+    /** Budget reservations: each proxy beats; a silent proxy's reservations are settled by the others. */
+    reservations: z.strictObject({
+      heartbeatIntervalMs: z.number().int().min(10),
+      /** Silence after which a proxy counts as dead (well above the heartbeat interval). */
+      reapAfterMs: z.number().int().min(50),
+    }),
   }),
+  /** What models cost, for spend limits: the shipped table with the operator's entries over it. */
+  prices: pricesSchema,
   /** The proxy's own client at the authorization server (introspection). */
   proxyClient: z.strictObject({
     id: z.string().min(1),

@@ -1,13 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet } from 'jose';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Provider } from '../scopes/index.ts';
 import type { ProviderKeyDecrypter } from '../shared/provider-key-crypto.ts';
+import { createBudgetStore, hasCaps } from '../storage/budget-store.ts';
 import { createClientStore } from '../storage/client-store.ts';
 import type { Clock } from '../storage/clock.ts';
 import type { Database } from '../storage/create-database.ts';
+import { createGrantStore } from '../storage/grant-store.ts';
 import { createProviderKeyStore } from '../storage/provider-key-store.ts';
+import { createRevocationStore } from '../storage/revocation-store.ts';
 import { createUsageStore } from '../storage/usage-store.ts';
 import type { TokenClaims } from './auth/verify-token.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
@@ -18,19 +22,33 @@ import { createRequestHandler } from './handle-request.ts';
 import { createClientOrigins } from './http/client-origins.ts';
 import { createProxyMetrics } from './http/metrics.ts';
 import { createKeyResolver } from './keys/key-resolver.ts';
+import { createBudgetGate } from './limits/budget-gate.ts';
+import { createCappedGrants } from './limits/capped-grants.ts';
+import type { PriceTable } from './limits/price-table.ts';
+import { reapedUsageRecord } from './limits/reaped-usage-record.ts';
+import { createReservationKeeper } from './limits/reservation-keeper.ts';
 import { createUsageWriter, type UsageWriter } from './usage/usage-writer.ts';
 
 export interface ProxyLiveness {
   /** Throws a ProxyError when the token may not be honoured (revoked, or unknown: 503). */
   check(claims: TokenClaims): Promise<void>;
   ready(): boolean;
+  /** Subscribes to changes of live grants' limits (from the revocation log). */
+  onLimitsChanged(listener: (grantId: string) => void): void;
 }
 
 export interface BuiltProxy {
   app: Koa;
   forwarder: Forwarder;
-  /** The queue of usage records; `stop()` it on shutdown to write what is pending. */
+  /** The queue of usage records. */
   usage: UsageWriter;
+  /** This process's id in `proxy_heartbeats` and on its reservations. */
+  proxyId: string;
+  /**
+   * Stops forwarding, settles what can be, stops beating and writes the queued usage
+   * records. Call after the HTTP server stopped taking requests.
+   */
+  stop(): Promise<void>;
 }
 
 /** Builds the proxy from checked configuration and its collaborators. */
@@ -44,6 +62,8 @@ export function buildProxy(
     liveness: ProxyLiveness;
     /** How usage records are batched (defaults: every 250 ms or 200 records). */
     usage?: { flushIntervalMs?: number; batchSize?: number };
+    /** This process's id for its reservations (default: a random UUID). */
+    proxyId?: string;
   },
 ): BuiltProxy {
   const { proxy } = config;
@@ -63,6 +83,38 @@ export function buildProxy(
         { err: { message: (err as Error).message }, pending },
         'usage records not written; retrying',
       ),
+  });
+  const proxyId = deps.proxyId ?? randomUUID();
+  const budgets = createBudgetStore(deps.db, deps.clock);
+  const grants = createGrantStore(deps.db, deps.clock, createRevocationStore(deps.db, deps.clock));
+  const cappedGrants = createCappedGrants({
+    load: async (grantId) => {
+      const grant = await grants.find(grantId);
+      return grant ? hasCaps(grant.limits) : false;
+    },
+    clock: deps.clock,
+  });
+  deps.liveness.onLimitsChanged((grantId) => cappedGrants.changed(grantId));
+  const keeper = createReservationKeeper({
+    store: budgets,
+    proxyId,
+    heartbeatIntervalMs: proxy.reservations.heartbeatIntervalMs,
+    reapAfterMs: proxy.reservations.reapAfterMs,
+    onReaped: (reaped) => usage.record(reapedUsageRecord(reaped)),
+    onError: (err) =>
+      deps.logger.error(
+        { err: { message: (err as Error).message } },
+        'reservation keeper could not reach the database',
+      ),
+  });
+  // Beat from the start: this proxy's reaper runs even before its first capped request.
+  keeper.ready().catch(() => undefined);
+  const budget = createBudgetGate({
+    store: budgets,
+    prices: config.prices as PriceTable,
+    cappedGrants,
+    keeper,
+    proxyId,
   });
   const handle = createRequestHandler({
     verifyToken: createTokenVerifier({
@@ -92,6 +144,7 @@ export function buildProxy(
     }),
     forwarder,
     bodyLimit: proxy.bodyLimitBytes,
+    budget,
     recordUsage: usage.record,
     clock: deps.clock,
   });
@@ -105,5 +158,15 @@ export function buildProxy(
     logger: deps.logger,
     metrics: createProxyMetrics(),
   });
-  return { app, forwarder, usage };
+  return {
+    app,
+    forwarder,
+    usage,
+    proxyId,
+    async stop() {
+      forwarder.close();
+      await keeper.stop();
+      await usage.stop();
+    },
+  };
 }

@@ -8,6 +8,8 @@ import type { Forwarder } from './forward/forwarder.ts';
 import { filterModelListing, pipeResponse, refuseRejectedKey } from './forward/respond.ts';
 import type { Upstreams } from './forward/upstreams.ts';
 import type { ResolveKey } from './keys/key-resolver.ts';
+import type { Admission, BudgetGate } from './limits/budget-gate.ts';
+import { setOutputBound } from './limits/request-bounds.ts';
 import { checkClientHeaders } from './request/check-client-headers.ts';
 import { parseRequestBody } from './request/parse-request-body.ts';
 import { readBody } from './request/read-body.ts';
@@ -17,7 +19,6 @@ import { type RoutedRequest, routeRequest } from './routing/route-request.ts';
 import {
   createUsageTap,
   requestStreamUsage,
-  type TokenUsage,
   type UsageTap,
   usageFormatOf,
   zeroUsage,
@@ -25,7 +26,7 @@ import {
 
 /** Response headers a browser app may read (SDK retry hints, request ids, challenges). */
 export const EXPOSED_HEADERS =
-  'www-authenticate, retry-after, x-should-retry, x-mandate-request-id, x-request-id, request-id, openai-processing-ms';
+  'www-authenticate, retry-after, retry-after-ms, x-should-retry, x-mandate-request-id, x-mandate-output-bound, x-request-id, request-id, openai-processing-ms';
 
 export interface RequestHandlerDeps {
   verifyToken: VerifyToken;
@@ -37,6 +38,8 @@ export interface RequestHandlerDeps {
   upstreams: Upstreams;
   forwarder: Forwarder;
   bodyLimit: number;
+  /** Reserves against the grant's caps before forwarding, settles after. */
+  budget: BudgetGate;
   /** Takes the usage of every forwarded request (queued, written in batches). */
   recordUsage?(record: UsageRecord): void;
   clock?: () => number;
@@ -90,36 +93,63 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     const parsed = await parseRequestBody(ctx.get('content-type') || undefined, body);
     facts.model = authorizeModel(claims.scopes, claims.grants, routed, parsed.model);
     const format = usageFormatOf(routed.provider, routed.upstreamPath);
+    const apiKey = await deps.resolveKey(claims.sub, routed.provider);
+    const json = parsed.kind === 'json' ? parsed.json : undefined;
+    const requestId = String(ctx.res.getHeader('x-mandate-request-id') ?? randomUUID());
+    const admission: Admission = await deps.budget.admit({
+      requestId,
+      grantId: claims.grantId,
+      note: {
+        clientId: claims.clientId,
+        accountId: claims.sub,
+        provider: routed.provider,
+        model: facts.model ?? null,
+        capability: routed.capability,
+      },
+      provider: routed.provider,
+      upstreamPath: routed.upstreamPath,
+      model: facts.model,
+      json,
+      bodyBytes: body.length,
+    });
     let stripUsageChunk = false;
-    if (parsed.kind === 'json') {
-      const changed = applyStoredStatePolicy(routed.provider, routed.upstreamPath, parsed.json);
-      stripUsageChunk = requestStreamUsage(format, parsed.json);
-      if (changed || stripUsageChunk) body = Buffer.from(JSON.stringify(parsed.json));
+    if (json) {
+      let changed = applyStoredStatePolicy(routed.provider, routed.upstreamPath, json);
+      stripUsageChunk = requestStreamUsage(format, json);
+      if (admission.inject) {
+        setOutputBound(json, admission.inject.field, admission.inject.perChoice);
+        ctx.res.setHeader('x-mandate-output-bound', String(admission.inject.perChoice));
+        changed = true;
+      }
+      if (changed || stripUsageChunk) body = Buffer.from(JSON.stringify(json));
     }
 
-    const apiKey = await deps.resolveKey(claims.sub, routed.provider);
     const listing = isListing(routed);
     ctx.respond = false;
     let tap: UsageTap | undefined;
     let status = 0;
-    const record = (
-      usage: TokenUsage,
+    const record = async (
       upstreamMs: number | null,
       clientAborted: boolean,
       failed: boolean,
+      answered = status !== 0,
     ) => {
-      facts.inputTokens = usage.inputTokens;
-      facts.outputTokens = usage.outputTokens;
+      const usage = tap?.reported() ? tap.usage() : undefined;
+      const charge = await admission.settle({ answered, status, usage, clientAborted });
+      const counted = usage ?? zeroUsage();
+      if (!usage && charge.tokens > 0) counted.inputTokens = charge.tokens;
+      facts.inputTokens = counted.inputTokens;
+      facts.outputTokens = counted.outputTokens;
       deps.recordUsage?.({
-        id: String(ctx.res.getHeader('x-mandate-request-id') ?? randomUUID()),
+        id: requestId,
         grantId: claims.grantId,
         clientId: claims.clientId,
         accountId: claims.sub,
         provider: routed.provider,
         model: facts.model ?? null,
         capability: routed.capability,
-        ...usage,
-        costMicroUsd: null,
+        ...counted,
+        costMicroUsd: charge.microUsd,
         status,
         upstreamMs,
         createdAt: (deps.clock ?? Date.now)(),
@@ -150,20 +180,16 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
         },
       });
     } catch (err) {
+      const answered = status !== 0;
       // What the client was answered.
       status = err instanceof ProxyError ? err.status : 500;
-      record(zeroUsage(), null, false, true);
+      await record(null, false, true, answered);
       throw err;
     }
     facts.upstreamMs = Math.round(outcome.upstreamMs * 10) / 10;
     facts.clientAborted = outcome.clientAborted;
     facts.bytesOut = outcome.bytesOut;
     if (outcome.upstreamFailed) facts.upstreamFailed = true;
-    record(
-      tap ? tap.usage() : zeroUsage(),
-      Math.round(outcome.upstreamMs),
-      outcome.clientAborted,
-      outcome.upstreamFailed,
-    );
+    await record(Math.round(outcome.upstreamMs), outcome.clientAborted, outcome.upstreamFailed);
   };
 }

@@ -57,7 +57,8 @@ const fromRow = (row: Record<string, unknown>): UsageRecord => ({
   cacheWriteTokens: Number(row.cache_write_tokens),
   outputTokens: Number(row.output_tokens),
   reasoningTokens: Number(row.reasoning_tokens),
-  costMicroUsd: row.cost_micro_usd === null || row.cost_micro_usd === undefined ? null : Number(row.cost_micro_usd),
+  costMicroUsd:
+    row.cost_micro_usd === null || row.cost_micro_usd === undefined ? null : Number(row.cost_micro_usd),
   status: Number(row.status),
   upstreamMs: row.upstream_ms === null ? null : Number(row.upstream_ms),
   createdAt: Number(row.created_at),

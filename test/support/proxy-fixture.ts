@@ -15,6 +15,8 @@ export interface ProxyFixtureOptions {
   /** `proxy.*` config overrides for the proxy (body limit, timeouts, upstreams…). */
   proxy?: Record<string, unknown>;
   upstream?: FakeUpstreamOptions;
+  /** Price table entries over the shipped ones. */
+  prices?: Record<string, unknown>;
   username?: string;
   password?: string;
 }
@@ -68,7 +70,10 @@ export async function startProxyFixture(
     upstream = await createFakeUpstream({ ...distinctiveKeys(), ...options.upstream });
     const fake = upstream;
     const start = async (proxyOptions: Record<string, unknown> | undefined) => {
-      const started = await startProxy(as, fake, proxyOptions ? { proxy: proxyOptions } : {});
+      const started = await startProxy(as, fake, {
+        ...(proxyOptions ? { proxy: proxyOptions } : {}),
+        ...(options.prices ? { prices: options.prices } : {}),
+      });
       await started.setProviderKey(accountId, 'openai', fake.openaiKey);
       await started.setProviderKey(accountId, 'anthropic', fake.anthropicKey);
       return started;

@@ -47,6 +47,8 @@ export async function startProxy(
     logger?: Logger;
     /** How usage records are batched (the proxy's defaults otherwise). */
     usage?: { flushIntervalMs?: number; batchSize?: number };
+    /** Price table entries over the shipped ones (`prices.<provider>.<model>`). */
+    prices?: Record<string, unknown>;
   } = {},
 ): Promise<RunningProxy> {
   const proxyUrl = new URL(as.proxyUrl);
@@ -63,6 +65,7 @@ export async function startProxy(
         ...options.proxy,
       },
       proxyClient: as.proxyClient,
+      ...(options.prices ? { prices: options.prices } : {}),
     },
   });
   const db = createDatabase(config.database);
@@ -125,8 +128,7 @@ export async function startProxy(
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      built.forwarder.close();
-      await built.usage.stop();
+      await built.stop();
       await running.stop();
       await db.destroy();
     },

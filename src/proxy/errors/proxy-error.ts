@@ -13,6 +13,9 @@ export type ProxyErrorCode =
   | 'missing_model'
   | 'body_too_large'
   | 'no_provider_key'
+  | 'limit_reached'
+  | 'limit_unenforceable'
+  | 'rate_limited'
   | 'upstream_key_rejected'
   | 'upstream_unreachable'
   | 'upstream_timeout'
@@ -33,6 +36,9 @@ const STATUS: Record<ProxyErrorCode, number> = {
   missing_model: 400,
   body_too_large: 413,
   no_provider_key: 403,
+  limit_reached: 403,
+  limit_unenforceable: 403,
+  rate_limited: 429,
   upstream_key_rejected: 502,
   upstream_unreachable: 502,
   upstream_timeout: 504,
@@ -50,10 +56,17 @@ export class ProxyError extends Error {
   readonly code: ProxyErrorCode;
   /** For `insufficient_scope`: the scope that would have allowed the request. */
   readonly scope: string | undefined;
-  constructor(code: ProxyErrorCode, message: string, { scope }: { scope?: string } = {}) {
+  /** Headers the refusal carries (`retry-after` for a rate limit). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    code: ProxyErrorCode,
+    message: string,
+    { scope, headers = {} }: { scope?: string; headers?: Record<string, string> } = {},
+  ) {
     super(message);
     this.code = code;
     this.scope = scope;
+    this.headers = headers;
   }
   get status(): number {
     return statusOf(this.code);

@@ -1,5 +1,5 @@
 import type { Provider } from '../../scopes/index.ts';
-import type { ProxyError } from './proxy-error.ts';
+import type { ProxyError, ProxyErrorCode } from './proxy-error.ts';
 
 const ANTHROPIC_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -17,7 +17,15 @@ const OPENAI_TYPES: Record<number, string> = {
   403: 'permission_error',
   404: 'invalid_request_error',
   413: 'invalid_request_error',
+  429: 'requests',
 };
+
+const NEVER_RETRY = new Set<ProxyErrorCode>([
+  'upstream_key_rejected',
+  'no_provider_key',
+  'limit_reached',
+  'limit_unenforceable',
+]);
 
 export interface RenderedError {
   status: number;
@@ -50,8 +58,8 @@ export function renderError(
       `Bearer realm="mandate", error="insufficient_scope", scope="${quote(err.scope ?? '')}", resource_metadata="${resourceMetadataUrl}"`;
   }
   // Retrying cannot fix these; the SDKs would otherwise retry 5xx by themselves.
-  if (err.code === 'upstream_key_rejected' || err.code === 'no_provider_key')
-    headers['x-should-retry'] = 'false';
+  if (NEVER_RETRY.has(err.code)) headers['x-should-retry'] = 'false';
+  Object.assign(headers, err.headers);
   const body =
     provider === 'anthropic'
       ? { type: 'error', error: { type: ANTHROPIC_TYPES[status] ?? 'api_error', message } }

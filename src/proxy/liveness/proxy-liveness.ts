@@ -25,5 +25,6 @@ export function toProxyLiveness(running: RunningLiveness): ProxyLiveness {
       }
     },
     ready: () => running.healthy(),
+    onLimitsChanged: (listener) => running.onLimitsChanged(listener),
   };
 }

@@ -27,6 +27,8 @@ export interface RunningLiveness extends Liveness {
   /** For a readiness endpoint: false while requests would get 'unavailable'. */
   healthy(): boolean;
   size(): { grants: number; tokens: number; loading: number };
+  /** Called with the id of each live grant whose limits changed (a `limits` log entry). */
+  onLimitsChanged(listener: (grantId: string) => void): void;
   stop(): Promise<void>;
 }
 
@@ -50,8 +52,13 @@ export async function startLiveness(options: StartLivenessOptions): Promise<Runn
     clock,
     listen,
     onEvent: options.onEvent,
-    onEntries: (entries) => cache.applyEntries(entries),
+    onEntries: (entries) => {
+      cache.applyEntries(entries);
+      for (const entry of entries)
+        if (entry.kind === 'limits') for (const listener of limitListeners) listener(entry.subjectId);
+    },
   });
+  const limitListeners: Array<(grantId: string) => void> = [];
   const cache = createLiveness({
     loadGrant: (id) => grants.find(id),
     isTokenRevoked: (jti) => revocations.isTokenRevoked(jti),
@@ -65,6 +72,7 @@ export async function startLiveness(options: StartLivenessOptions): Promise<Runn
     check: cache.check,
     healthy: () => feed.healthy(clock()),
     size: cache.size,
+    onLimitsChanged: (listener) => limitListeners.push(listener),
     stop: () => feed.stop(),
   };
 }

@@ -1,0 +1,183 @@
+import type { Provider } from '../../scopes/index.ts';
+import type { BudgetStore, Refusal, ReservationNote } from '../../storage/budget-store.ts';
+import { ProxyError } from '../errors/proxy-error.ts';
+import type { TokenUsage } from '../usage/usage-tap.ts';
+import type { CappedGrants } from './capped-grants.ts';
+import { costMicroUsd, findPrice, type ModelPrice, type PriceTable } from './price-table.ts';
+import { boundRequest, type RequestBound } from './request-bounds.ts';
+import type { ReservationKeeper } from './reservation-keeper.ts';
+import { type Sized, sizeReservation } from './size-reservation.ts';
+
+/** What one request is, for the budget. */
+export interface BudgetRequest {
+  requestId: string;
+  grantId: string;
+  note: ReservationNote;
+  provider: Provider;
+  upstreamPath: string;
+  model: string | undefined;
+  json: Record<string, unknown> | undefined;
+  bodyBytes: number;
+}
+
+/** How the request ended, for settling and for its usage record. */
+export interface BudgetOutcome {
+  /** The upstream answered (any status); false when it could not be reached. */
+  answered: boolean;
+  status: number;
+  /** What the upstream reported, when it did. */
+  usage: TokenUsage | undefined;
+  clientAborted: boolean;
+}
+
+/** What a request is charged: counted against the caps and written in its usage record. */
+export interface Charge {
+  requests: 0 | 1;
+  tokens: number;
+  /** null: the request has no price (only possible for grants without a spend cap). */
+  microUsd: number | null;
+}
+
+export interface Admission {
+  /** The output bound to set on the request before forwarding, when one is needed. */
+  inject: Sized['inject'];
+  /** Settles the reservation (if any) to what the request used; returns its charge. */
+  settle(outcome: BudgetOutcome): Promise<Charge>;
+}
+
+/** The refusal an app sees, in words that say which limit and when it resets. */
+export function refusalError(refusal: Refusal): ProxyError {
+  switch (refusal.kind) {
+    case 'rate': {
+      const seconds = Math.ceil(refusal.retryAfterMs / 1000);
+      return new ProxyError(
+        'rate_limited',
+        `this grant allows ${refusal.limit} requests per minute; retry in ${seconds} s`,
+        { headers: { 'retry-after': String(seconds), 'retry-after-ms': String(refusal.retryAfterMs) } },
+      );
+    }
+    case 'cap': {
+      const name = { max_requests: 'request', max_tokens: 'token', max_spend_usd: 'spend' }[refusal.limit];
+      const when =
+        refusal.resetsAt === null
+          ? 'it does not reset (it covers the whole grant)'
+          : `it resets at ${new Date(refusal.resetsAt).toISOString()}`;
+      const detail = refusal.detail ? ` (${refusal.detail})` : '';
+      return new ProxyError(
+        'limit_reached',
+        `the ${name} limit (${refusal.limit}) of this grant is reached${detail}; ${when}`,
+      );
+    }
+    case 'unpriced':
+      return new ProxyError(
+        'limit_unenforceable',
+        `this grant has a spend or token limit and the cost of this request cannot be bounded: ${refusal.reason}`,
+      );
+    case 'grant_gone':
+      return new ProxyError('invalid_token', 'the grant behind this access token has ended');
+  }
+}
+
+/**
+ * The budget step of a request: for a grant with caps, reserve the worst case before
+ * forwarding (or refuse), and afterwards settle to the real usage. For every request,
+ * the charge written in its usage record.
+ */
+export function createBudgetGate(deps: {
+  store: Pick<BudgetStore, 'reserve' | 'settle'>;
+  prices: PriceTable;
+  cappedGrants: Pick<CappedGrants, 'isCapped'>;
+  keeper: Pick<ReservationKeeper, 'ready' | 'retry'>;
+  proxyId: string;
+  /** Told of each cap refusal (the audit trail). */
+  onRefused?(grantId: string, refusal: Refusal): void;
+}) {
+  const priceOf = (provider: Provider, model: string | undefined): ModelPrice | undefined =>
+    model === undefined ? undefined : findPrice(deps.prices, provider, model);
+
+  /** The charge of a request from its outcome; `reserved` is what an unknown outcome keeps. */
+  function chargeOf(
+    outcome: BudgetOutcome,
+    price: ModelPrice | undefined,
+    bound: () => RequestBound,
+    inputEstimate: number,
+    reserved: { tokens: number; microUsd: number } | undefined,
+  ): Charge {
+    const ok = outcome.answered && outcome.status < 300;
+    if (outcome.usage) {
+      const tokens = outcome.usage.inputTokens + outcome.usage.outputTokens;
+      return { requests: 1, tokens, microUsd: price ? (costMicroUsd(price, outcome.usage) ?? null) : null };
+    }
+    if (outcome.clientAborted && (ok || !outcome.answered) && inputEstimate > 0) {
+      // Gone before the upstream said what it used: the input it was sent.
+      const microUsd = price?.input === undefined ? null : Math.ceil(inputEstimate * price.input);
+      return { requests: 1, tokens: inputEstimate, microUsd };
+    }
+    if (!outcome.answered) return { requests: 0, tokens: 0, microUsd: 0 };
+    if (ok) {
+      const b = bound();
+      if (b.kind === 'fixed') return { requests: 1, tokens: 0, microUsd: b.microUsd };
+      // A success without the usage it should report: keep what was reserved.
+      if (reserved) return { requests: 1, ...reserved };
+      return { requests: 1, tokens: 0, microUsd: null };
+    }
+    // Refused or failed upstream: nothing was generated. A 5xx does not count as a request.
+    return { requests: outcome.status >= 500 ? 0 : 1, tokens: 0, microUsd: 0 };
+  }
+
+  return {
+    async admit(request: BudgetRequest): Promise<Admission> {
+      const price = priceOf(request.provider, request.model);
+      let cachedBound: RequestBound | undefined;
+      const bound = () => {
+        cachedBound ??= boundRequest({
+          provider: request.provider,
+          upstreamPath: request.upstreamPath,
+          json: request.json,
+          bodyBytes: request.bodyBytes,
+          price,
+          model: request.model,
+        });
+        return cachedBound;
+      };
+      if (!(await deps.cappedGrants.isCapped(request.grantId))) {
+        return {
+          inject: undefined,
+          settle: async (outcome) => chargeOf(outcome, price, bound, 0, undefined),
+        };
+      }
+      const thinking = request.json?.thinking as { budget_tokens?: unknown } | undefined;
+      const thinkingBudget = typeof thinking?.budget_tokens === 'number' ? thinking.budget_tokens : undefined;
+      await deps.keeper.ready();
+      const taken = await deps.store.reserve({
+        id: request.requestId,
+        grantId: request.grantId,
+        proxyId: deps.proxyId,
+        note: request.note,
+        size: (remaining) => sizeReservation(bound(), price, remaining, thinkingBudget),
+      });
+      if (!taken.ok) {
+        deps.onRefused?.(request.grantId, taken.refusal);
+        throw refusalError(taken.refusal);
+      }
+      const { reservation, sized } = taken;
+      return {
+        inject: sized.inject,
+        async settle(outcome) {
+          const charge = chargeOf(outcome, price, bound, sized.inputTokens, reservation);
+          const settle = () =>
+            deps.store.settle(reservation.id, {
+              requests: charge.requests,
+              tokens: charge.tokens,
+              // Unpriced only when the grant has no spend cap: nothing to count it against.
+              microUsd: charge.microUsd ?? 0,
+            });
+          await settle().catch(() => deps.keeper.retry(settle));
+          return charge;
+        },
+      };
+    },
+  };
+}
+
+export type BudgetGate = ReturnType<typeof createBudgetGate>;

@@ -1,0 +1,61 @@
+import type { Clock } from '../../storage/clock.ts';
+
+/**
+ * Which grants have caps, remembered so that a grant without any costs no database
+ * trip per request. The first sight of a grant reads it (concurrent requests share the
+ * read); a change of its limits (a `limits` entry of the revocation log, which every
+ * proxy follows) drops what is remembered, and so does age, so the next request reads
+ * the grant's current limits again. A grant with caps reads them in every reservation.
+ */
+export function createCappedGrants({
+  load,
+  clock,
+  maxAgeMs = 600_000,
+  maxEntries = 100_000,
+}: {
+  /** Whether the grant has any cap now (false for a grant that is gone: liveness refuses it). */
+  load(grantId: string): Promise<boolean>;
+  clock: Clock;
+  maxAgeMs?: number;
+  maxEntries?: number;
+}) {
+  const known = new Map<string, { capped: boolean; until: number }>();
+  const loads = new Map<string, Promise<boolean>>();
+  /** Grants whose limits changed while their read was in flight: that read is not kept. */
+  const changedWhileLoading = new Set<string>();
+
+  function read(grantId: string): Promise<boolean> {
+    let pending = loads.get(grantId);
+    if (!pending) {
+      pending = load(grantId)
+        .then((capped) => {
+          if (!changedWhileLoading.has(grantId)) {
+            if (known.size >= maxEntries) known.clear();
+            known.set(grantId, { capped, until: clock() + maxAgeMs });
+          }
+          return capped;
+        })
+        .finally(() => {
+          loads.delete(grantId);
+          changedWhileLoading.delete(grantId);
+        });
+      loads.set(grantId, pending);
+    }
+    return pending;
+  }
+
+  return {
+    async isCapped(grantId: string): Promise<boolean> {
+      const entry = known.get(grantId);
+      if (entry && entry.until > clock()) return entry.capped;
+      return read(grantId);
+    },
+    /** The grant's limits changed: forget them. */
+    changed(grantId: string): void {
+      known.delete(grantId);
+      if (loads.has(grantId)) changedWhileLoading.add(grantId);
+    },
+  };
+}
+
+export type CappedGrants = ReturnType<typeof createCappedGrants>;

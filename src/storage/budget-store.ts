@@ -1,0 +1,308 @@
+import type { Knex } from 'knex';
+import type { Clock } from './clock.ts';
+import type { Database } from './create-database.ts';
+import type { GrantLimits } from './grant-store.ts';
+
+/** What is left under each cap of a grant's current period; null where there is no cap. */
+export interface Remaining {
+  requests: number | null;
+  tokens: number | null;
+  microUsd: number | null;
+}
+
+/** The amounts one request reserves (it always reserves one request). */
+export interface Amounts {
+  /** Every token, input and output. */
+  tokens: number;
+  /** Of `tokens`, how many are input (for the record of a reaped reservation). */
+  inputTokens?: number;
+  microUsd: number;
+}
+
+export type CapName = 'max_requests' | 'max_tokens' | 'max_spend_usd';
+
+/** Why a reservation was not taken. */
+export type Refusal =
+  | { kind: 'cap'; limit: CapName; resetsAt: number | null; detail?: string }
+  | { kind: 'rate'; retryAfterMs: number; limit: number }
+  | { kind: 'unpriced'; reason: string }
+  | { kind: 'grant_gone' };
+
+/**
+ * Sizes a reservation from what remains. Returns the amounts to reserve, or a refusal
+ * (nothing fits, or the request cannot be bounded). Runs inside the reservation's
+ * transaction, under the lock: it must be quick and must not touch the database.
+ */
+export type SizeReservation<S> = (
+  remaining: Remaining,
+  limits: GrantLimits,
+) => { ok: true; amounts: Amounts; sized: S } | { ok: false; refusal: Refusal };
+
+export interface Reservation {
+  id: string;
+  grantId: string;
+  period: string;
+  tokens: number;
+  microUsd: number;
+}
+
+/** What a reaped reservation's usage record says about the request (no prompt, no key). */
+export interface ReservationNote {
+  clientId: string;
+  accountId: string;
+  provider: string;
+  model: string | null;
+  capability: string;
+}
+
+/** A reaped reservation: the note plus the tokens it reserved. */
+export interface ReapedReservation extends Reservation {
+  note: (ReservationNote & { inputTokens: number; outputTokens: number }) | null;
+  createdAt: number;
+}
+
+const MINUTE = 60_000;
+
+/** The period a grant's caps count in at `now`: its whole life, or the UTC calendar month. */
+export function periodOf(limits: Pick<GrantLimits, 'limitPeriod'>, now: number): string {
+  if (limits.limitPeriod !== 'month') return 'lifetime';
+  const d = new Date(now);
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/** When a period's counters start again from zero: the next UTC month, or never. */
+export function periodResetsAt(period: string): number | null {
+  if (period === 'lifetime') return null;
+  const [year, month] = period.split('-').map(Number) as [number, number];
+  return Date.UTC(year, month, 1);
+}
+
+export const hasCaps = (limits: GrantLimits): boolean =>
+  limits.maxRequests !== null ||
+  limits.maxTokens !== null ||
+  limits.maxSpendMicroUsd !== null ||
+  limits.requestsPerMinute !== null;
+
+const limitsOf = (row: Record<string, unknown>): GrantLimits => {
+  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    maxRequests: n(row.max_requests),
+    maxTokens: n(row.max_tokens),
+    maxSpendMicroUsd: n(row.max_spend_micro_usd),
+    limitPeriod: row.limit_period === 'month' ? 'month' : 'lifetime',
+    requestsPerMinute: n(row.requests_per_minute),
+  };
+};
+
+/**
+ * Caps that hold under any concurrency, across processes. Every request of a grant
+ * with caps reserves its worst case in one transaction that locks the grant's counter
+ * row (PostgreSQL `FOR UPDATE`; SQLite has one writer), reads the grant's current limits,
+ * and admits the reservation only if the counters plus it stay within every cap. The
+ * counters always include open reservations, so concurrent requests can never together
+ * exceed a cap; settling replaces the reserved amounts by the real ones.
+ */
+export function createBudgetStore(db: Database, clock: Clock) {
+  async function lockCounters(trx: Knex.Transaction, grantId: string, period: string) {
+    // Inserting first makes this a write transaction from its first statement, so two
+    // SQLite processes never deadlock upgrading a read lock, and PostgreSQL has a row to lock.
+    await trx('grant_counters')
+      .insert({ grant_id: grantId, period })
+      .onConflict(['grant_id', 'period'])
+      .ignore();
+    const query = trx('grant_counters').where({ grant_id: grantId, period });
+    if (db.engine === 'pg') query.forUpdate();
+    const row = await query.first();
+    return { requests: Number(row.requests), tokens: Number(row.tokens), microUsd: Number(row.micro_usd) };
+  }
+
+  /** Requests per minute, as a sliding window over the admissions of the last minute. */
+  async function rateRefusal(
+    trx: Knex.Transaction,
+    grantId: string,
+    perMinute: number,
+    now: number,
+  ): Promise<Refusal | undefined> {
+    const [row] = await trx('rate_admissions')
+      .where({ grant_id: grantId })
+      .where('admitted_at', '>', now - MINUTE)
+      .count({ n: '*' });
+    if (Number(row?.n ?? 0) < perMinute) return undefined;
+    // The window frees a place when the perMinute-th newest admission turns a minute old.
+    const nth = await trx('rate_admissions')
+      .where({ grant_id: grantId })
+      .where('admitted_at', '>', now - MINUTE)
+      .orderBy('admitted_at', 'desc')
+      .offset(perMinute - 1)
+      .first('admitted_at');
+    const freesAt = Number(nth?.admitted_at ?? now) + MINUTE;
+    return { kind: 'rate', retryAfterMs: Math.max(1, freesAt - now), limit: perMinute };
+  }
+
+  return {
+    /**
+     * Takes a reservation for request `id` of a grant, or says why not. `size` decides the
+     * amounts from what remains; the request count is always one.
+     */
+    async reserve<S>(args: {
+      id: string;
+      grantId: string;
+      proxyId: string;
+      note: ReservationNote;
+      size: SizeReservation<S>;
+    }): Promise<
+      | { ok: true; reservation: Reservation; sized: S; limits: GrantLimits }
+      | { ok: false; refusal: Refusal; limits: GrantLimits | undefined }
+    > {
+      return db.transaction(async (trx) => {
+        const now = clock();
+        const grant = await trx('grants').where({ id: args.grantId }).first();
+        if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now)
+          return { ok: false as const, refusal: { kind: 'grant_gone' as const }, limits: undefined };
+        const limits = limitsOf(grant);
+        const period = periodOf(limits, now);
+        const resetsAt = periodResetsAt(period);
+        const charged = await lockCounters(trx, args.grantId, period);
+        const left = (cap: number | null, used: number) => (cap === null ? null : Math.max(0, cap - used));
+        const remaining: Remaining = {
+          requests: left(limits.maxRequests, charged.requests),
+          tokens: left(limits.maxTokens, charged.tokens),
+          microUsd: left(limits.maxSpendMicroUsd, charged.microUsd),
+        };
+        const refuse = (refusal: Refusal) => ({ ok: false as const, refusal, limits });
+        if (remaining.requests !== null && remaining.requests < 1)
+          return refuse({ kind: 'cap', limit: 'max_requests', resetsAt });
+        const sized = args.size(remaining, limits);
+        if (!sized.ok)
+          return refuse(sized.refusal.kind === 'cap' ? { ...sized.refusal, resetsAt } : sized.refusal);
+        const { tokens, microUsd } = sized.amounts;
+        if (remaining.tokens !== null && tokens > remaining.tokens)
+          return refuse({ kind: 'cap', limit: 'max_tokens', resetsAt });
+        if (remaining.microUsd !== null && microUsd > remaining.microUsd)
+          return refuse({ kind: 'cap', limit: 'max_spend_usd', resetsAt });
+        if (limits.requestsPerMinute !== null) {
+          const rate = await rateRefusal(trx, args.grantId, limits.requestsPerMinute, now);
+          if (rate) return refuse(rate);
+          await trx('rate_admissions').insert({ id: args.id, grant_id: args.grantId, admitted_at: now });
+        }
+        await trx('grant_counters')
+          .where({ grant_id: args.grantId, period })
+          .update({
+            requests: charged.requests + 1,
+            tokens: charged.tokens + tokens,
+            micro_usd: charged.microUsd + microUsd,
+          });
+        await trx('reservations').insert({
+          id: args.id,
+          grant_id: args.grantId,
+          period,
+          requests: 1,
+          tokens,
+          micro_usd: microUsd,
+          proxy_id: args.proxyId,
+          created_at: now,
+          record: JSON.stringify({
+            ...args.note,
+            inputTokens: sized.amounts.inputTokens ?? 0,
+            outputTokens: tokens - (sized.amounts.inputTokens ?? 0),
+          }),
+        });
+        return {
+          ok: true as const,
+          reservation: { id: args.id, grantId: args.grantId, period, tokens, microUsd },
+          sized: sized.sized,
+          limits,
+        };
+      });
+    },
+
+    /**
+     * Replaces a reservation by what the request really used (`requests` 0 releases the
+     * request too). Returns false when there was no open reservation (the reaper took it).
+     */
+    async settle(
+      id: string,
+      actual: { requests: 0 | 1; tokens: number; microUsd: number },
+    ): Promise<boolean> {
+      return db.transaction(async (trx) => {
+        const reservation = await trx('reservations').where({ id }).first();
+        if (!reservation) return false;
+        // Deleting first claims it: a reaper that got there in between leaves nothing to delete.
+        if ((await trx('reservations').where({ id }).delete()) === 0) return false;
+        const { grant_id: grantId, period } = reservation;
+        await lockCounters(trx, grantId, period);
+        await trx('grant_counters')
+          .where({ grant_id: grantId, period })
+          .update({
+            requests: trx.raw('requests + ?', [actual.requests - Number(reservation.requests)]),
+            tokens: trx.raw('tokens + ?', [actual.tokens - Number(reservation.tokens)]),
+            micro_usd: trx.raw('micro_usd + ?', [actual.microUsd - Number(reservation.micro_usd)]),
+          });
+        return true;
+      });
+    },
+
+    /** What a grant has been charged in a period, open reservations included. */
+    async charged(grantId: string, period: string) {
+      const row = await db('grant_counters').where({ grant_id: grantId, period }).first();
+      const open = await db('reservations').where({ grant_id: grantId, period }).count({ n: '*' });
+      return {
+        requests: Number(row?.requests ?? 0),
+        tokens: Number(row?.tokens ?? 0),
+        microUsd: Number(row?.micro_usd ?? 0),
+        openReservations: Number(open[0]?.n ?? 0),
+      };
+    },
+
+    /** This proxy is alive. */
+    async beat(proxyId: string): Promise<void> {
+      await db('proxy_heartbeats')
+        .insert({ proxy_id: proxyId, seen_at: clock() })
+        .onConflict('proxy_id')
+        .merge(['seen_at']);
+    },
+
+    /** A proxy stopping cleanly; its reservations are all settled by then. */
+    async forget(proxyId: string): Promise<void> {
+      await db('proxy_heartbeats').where({ proxy_id: proxyId }).delete();
+    },
+
+    /**
+     * Reservations whose proxy has been silent longer than `silentMs` (or never beat):
+     * the upstream may have billed them in full and nobody will report what they used,
+     * so each stays charged at its reserved amount and is closed. Returns the closed
+     * reservations with their notes, for usage records. Old rate admissions go too.
+     */
+    async reap(silentMs: number): Promise<ReapedReservation[]> {
+      const now = clock();
+      const alive = db('proxy_heartbeats')
+        .where('seen_at', '>', now - silentMs)
+        .select('proxy_id');
+      const stale = await db('reservations').whereNotIn('proxy_id', alive).select();
+      const reaped: ReapedReservation[] = [];
+      for (const row of stale) {
+        const deleted = await db('reservations').where({ id: row.id }).delete();
+        if (deleted === 0) continue; // settled or reaped by someone else meanwhile
+        reaped.push({
+          id: row.id,
+          grantId: row.grant_id,
+          period: row.period,
+          tokens: Number(row.tokens),
+          microUsd: Number(row.micro_usd),
+          createdAt: Number(row.created_at),
+          note: row.record ? (JSON.parse(row.record) as ReapedReservation['note']) : null,
+        });
+      }
+      await db('rate_admissions')
+        .where('admitted_at', '<=', now - MINUTE)
+        .delete();
+      await db('proxy_heartbeats')
+        .where('seen_at', '<=', now - silentMs)
+        .whereNotExists(db('reservations').whereRaw('reservations.proxy_id = proxy_heartbeats.proxy_id'))
+        .delete();
+      return reaped;
+    },
+  };
+}
+
+export type BudgetStore = ReturnType<typeof createBudgetStore>;
