@@ -12,8 +12,8 @@ import type { Knex } from 'knex';
  *   when the answer ends, or by the reaper once their proxy stopped beating.
  * - rate_admissions: when each request of a grant with a per-minute limit was admitted,
  *   kept for a minute (sliding window).
- * - proxy_heartbeats: each proxy process says it is alive; reservations of a process
- *   that went silent are settled at their reserved amount (the upstream may have billed
+ * - proxy_heartbeats: each proxy process says it is alive, and until when; reservations
+ *   of a process past that are settled at their reserved amount (the upstream may have billed
  *   them in full: a cap is never overrun, and the budget is not held forever).
  * - usage_records.cost_micro_usd: what the request cost by the price table.
  */
@@ -51,6 +51,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('proxy_heartbeats', (t) => {
     t.string('proxy_id', 64).primary();
     t.bigInteger('seen_at').notNullable();
+    /** Until when the proxy counts as alive without beating again (its own reap delay). */
+    t.bigInteger('alive_until').notNullable();
   });
 
   await knex.schema.alterTable('usage_records', (t) => {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
+import { appendGrantEvent } from './grant-event-store.ts';
 import type { GrantLimits } from './grant-store.ts';
 
 /** What is left under each cap of a grant's current period; null where there is no cap. */
@@ -116,6 +117,30 @@ export function createBudgetStore(db: Database, clock: Clock) {
     return { requests: Number(row.requests), tokens: Number(row.tokens), microUsd: Number(row.micro_usd) };
   }
 
+  /**
+   * The audit trail says once per cap and period that a cap was reached (the first
+   * refusal; under the counter lock, so concurrent refusals write one event).
+   */
+  async function noteCapReached(
+    trx: Knex.Transaction,
+    grant: Record<string, unknown>,
+    limit: CapName,
+    period: string,
+  ): Promise<void> {
+    const detail = JSON.stringify({ limit, period });
+    const seen = await trx('grant_events')
+      .where({ grant_id: grant.id, kind: 'cap_reached', detail })
+      .first('seq');
+    if (seen) return;
+    await appendGrantEvent(trx, clock, {
+      grantId: String(grant.id),
+      accountId: String(grant.account_id),
+      clientId: String(grant.client_id),
+      kind: 'cap_reached',
+      detail: { limit, period },
+    });
+  }
+
   /** Requests per minute, as a sliding window over the admissions of the last minute. */
   async function rateRefusal(
     trx: Knex.Transaction,
@@ -169,20 +194,23 @@ export function createBudgetStore(db: Database, clock: Clock) {
           tokens: left(limits.maxTokens, charged.tokens),
           microUsd: left(limits.maxSpendMicroUsd, charged.microUsd),
         };
-        const refuse = (refusal: Refusal) => ({ ok: false as const, refusal, limits });
+        const refuse = async (refusal: Refusal) => {
+          if (refusal.kind === 'cap') await noteCapReached(trx, grant, refusal.limit, period);
+          return { ok: false as const, refusal, limits };
+        };
         if (remaining.requests !== null && remaining.requests < 1)
-          return refuse({ kind: 'cap', limit: 'max_requests', resetsAt });
+          return await refuse({ kind: 'cap', limit: 'max_requests', resetsAt });
         const sized = args.size(remaining, limits);
         if (!sized.ok)
-          return refuse(sized.refusal.kind === 'cap' ? { ...sized.refusal, resetsAt } : sized.refusal);
+          return await refuse(sized.refusal.kind === 'cap' ? { ...sized.refusal, resetsAt } : sized.refusal);
         const { tokens, microUsd } = sized.amounts;
         if (remaining.tokens !== null && tokens > remaining.tokens)
-          return refuse({ kind: 'cap', limit: 'max_tokens', resetsAt });
+          return await refuse({ kind: 'cap', limit: 'max_tokens', resetsAt });
         if (remaining.microUsd !== null && microUsd > remaining.microUsd)
-          return refuse({ kind: 'cap', limit: 'max_spend_usd', resetsAt });
+          return await refuse({ kind: 'cap', limit: 'max_spend_usd', resetsAt });
         if (limits.requestsPerMinute !== null) {
           const rate = await rateRefusal(trx, args.grantId, limits.requestsPerMinute, now);
-          if (rate) return refuse(rate);
+          if (rate) return await refuse(rate);
           await trx('rate_admissions').insert({ id: args.id, grant_id: args.grantId, admitted_at: now });
         }
         await trx('grant_counters')
@@ -254,12 +282,13 @@ export function createBudgetStore(db: Database, clock: Clock) {
       };
     },
 
-    /** This proxy is alive. */
-    async beat(proxyId: string): Promise<void> {
+    /** This proxy is alive, and counts as alive for `aliveForMs` more without beating again. */
+    async beat(proxyId: string, aliveForMs: number): Promise<void> {
+      const now = clock();
       await db('proxy_heartbeats')
-        .insert({ proxy_id: proxyId, seen_at: clock() })
+        .insert({ proxy_id: proxyId, seen_at: now, alive_until: now + aliveForMs })
         .onConflict('proxy_id')
-        .merge(['seen_at']);
+        .merge(['seen_at', 'alive_until']);
     },
 
     /** A proxy stopping cleanly; its reservations are all settled by then. */
@@ -268,16 +297,14 @@ export function createBudgetStore(db: Database, clock: Clock) {
     },
 
     /**
-     * Reservations whose proxy has been silent longer than `silentMs` (or never beat):
-     * the upstream may have billed them in full and nobody will report what they used,
-     * so each stays charged at its reserved amount and is closed. Returns the closed
-     * reservations with their notes, for usage records. Old rate admissions go too.
+     * Reservations whose proxy is past its `alive_until` (or never beat): the upstream
+     * may have billed them in full and nobody will report what they used, so each stays
+     * charged at its reserved amount and is closed. Returns the closed reservations with
+     * their notes, for usage records. Old rate admissions and dead proxies' beats go too.
      */
-    async reap(silentMs: number): Promise<ReapedReservation[]> {
+    async reap(): Promise<ReapedReservation[]> {
       const now = clock();
-      const alive = db('proxy_heartbeats')
-        .where('seen_at', '>', now - silentMs)
-        .select('proxy_id');
+      const alive = db('proxy_heartbeats').where('alive_until', '>', now).select('proxy_id');
       const stale = await db('reservations').whereNotIn('proxy_id', alive).select();
       const reaped: ReapedReservation[] = [];
       for (const row of stale) {
@@ -297,7 +324,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
         .where('admitted_at', '<=', now - MINUTE)
         .delete();
       await db('proxy_heartbeats')
-        .where('seen_at', '<=', now - silentMs)
+        .where('alive_until', '<=', now)
         .whereNotExists(db('reservations').whereRaw('reservations.proxy_id = proxy_heartbeats.proxy_id'))
         .delete();
       return reaped;

@@ -2,8 +2,8 @@ import type { BudgetStore, ReapedReservation } from '../../storage/budget-store.
 
 /**
  * Keeps this proxy's reservations honest across crashes: it beats (`proxy_heartbeats`)
- * every `heartbeatIntervalMs`, and on the same tick closes the reservations of proxies
- * silent for `reapAfterMs`. A reaped reservation stays charged at its reserved amount,
+ * every `heartbeatIntervalMs`, declaring itself alive for `reapAfterMs`, and on the same
+ * tick closes the reservations of proxies past their own declared time. A reaped reservation stays charged at its reserved amount,
  * its worst case: the upstream may have answered in full, and no one is left to say.
  * The first beat happens before the first reservation (`ready`).
  */
@@ -40,9 +40,9 @@ export function createReservationKeeper(deps: {
     if (ticking) return;
     ticking = true;
     try {
-      await deps.store.beat(deps.proxyId);
+      await deps.store.beat(deps.proxyId, deps.reapAfterMs);
       await retryUnsettled();
-      for (const reaped of await deps.store.reap(deps.reapAfterMs)) deps.onReaped(reaped);
+      for (const reaped of await deps.store.reap()) deps.onReaped(reaped);
     } catch (err) {
       deps.onError(err);
     } finally {
@@ -58,7 +58,7 @@ export function createReservationKeeper(deps: {
         timer = setInterval(() => void tick(), deps.heartbeatIntervalMs);
         timer.unref();
       }
-      beaten ??= deps.store.beat(deps.proxyId).catch((err) => {
+      beaten ??= deps.store.beat(deps.proxyId, deps.reapAfterMs).catch((err) => {
         beaten = undefined;
         throw err;
       });

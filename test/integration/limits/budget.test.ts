@@ -96,10 +96,26 @@ for (const engine of engines) {
       expect(reserve).to.be.at.most(cap);
       const { accessToken, grantId } = await limitedGrant({ maxSpendMicroUsd: cap });
       const client = openai(accessToken);
+      // Each answer is settled right after it ends; the next request waits for that.
       await client.chat.completions.create(body);
+      await charged(grantId);
       await client.chat.completions.create(body);
+      await charged(grantId);
       const before = fx.upstream.requests.length;
-      const err = await client.chat.completions.create(body).catch((e: unknown) => e);
+      // The SDKs may retry (maxRetries 2): count what they really send.
+      let sent = 0;
+      const counting = (input: string | URL | Request, init?: RequestInit) => {
+        sent++;
+        return fetch(input, init);
+      };
+      const retrying = new OpenAI({
+        apiKey: accessToken,
+        baseURL: fx.proxy.openaiBaseURL,
+        maxRetries: 2,
+        fetch: counting,
+      });
+      const err = await retrying.chat.completions.create(body).catch((e: unknown) => e);
+      expect(sent).to.equal(1);
       expect(err).to.be.instanceOf(OpenAI.PermissionDeniedError);
       const refused = err as InstanceType<typeof OpenAI.PermissionDeniedError>;
       expect(refused.status).to.equal(403);
@@ -114,6 +130,28 @@ for (const engine of engines) {
       expect(totals.openReservations).to.equal(0);
       const rows = await records(grantId);
       expect(rows.map((r) => r.costMicroUsd)).to.deep.equal([cost, cost]);
+
+      const anthropic = new Anthropic({
+        apiKey: accessToken,
+        baseURL: fx.proxy.anthropicBaseURL,
+        maxRetries: 2,
+        fetch: counting,
+      });
+      sent = 0;
+      const aErr = await anthropic.messages
+        .create({ model: 'claude-sonnet-5-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((e: unknown) => e);
+      expect(sent).to.equal(1);
+      expect(aErr).to.be.instanceOf(Anthropic.PermissionDeniedError);
+      expect((aErr as { error?: { error?: { type?: string } } }).error?.error?.type).to.equal(
+        'permission_error',
+      );
+      // Refused three times, reached once: the audit trail says so once.
+      const events = await fx.as.database
+        .db('grant_events')
+        .where({ grant_id: grantId, kind: 'cap_reached' });
+      expect(events).to.have.length(1);
+      expect(JSON.parse(events[0].detail)).to.deep.equal({ limit: 'max_spend_usd', period: 'lifetime' });
     });
 
     it('injects the output bound the remaining budget allows when the request sets none', async () => {
@@ -342,7 +380,12 @@ for (const engine of engines) {
       await fx.restartProxy({ reservations: { heartbeatIntervalMs: 50, reapAfterMs: 200 } });
       const totals = await charged(grantId);
       expect(totals).to.deep.include({ requests: 1, tokens: 120, microUsd: 777, openReservations: 0 });
-      const rows = await records(grantId);
+      // The reaper queues the record once its pass is over: wait for it.
+      let rows = await records(grantId);
+      for (let i = 0; i < 100 && rows.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        rows = await records(grantId);
+      }
       expect(rows).to.have.length(1);
       expect(rows[0]).to.deep.include({ status: 0, inputTokens: 20, outputTokens: 100, costMicroUsd: 777 });
     });
