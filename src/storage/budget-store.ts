@@ -3,6 +3,7 @@ import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 import { appendGrantEvent } from './grant-event-store.ts';
 import type { GrantLimits } from './grant-store.ts';
+import { usagePeriod } from './limit-period.ts';
 
 /** What is left under each cap of a grant's current period; null where there is no cap. */
 export interface Remaining {
@@ -63,20 +64,6 @@ export interface ReapedReservation extends Reservation {
 }
 
 const MINUTE = 60_000;
-
-/** The period a grant's caps count in at `now`: its whole life, or the UTC calendar month. */
-export function periodOf(limits: Pick<GrantLimits, 'limitPeriod'>, now: number): string {
-  if (limits.limitPeriod !== 'month') return 'lifetime';
-  const d = new Date(now);
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-}
-
-/** When a period's counters start again from zero: the next UTC month, or never. */
-export function periodResetsAt(period: string): number | null {
-  if (period === 'lifetime') return null;
-  const [year, month] = period.split('-').map(Number) as [number, number];
-  return Date.UTC(year, month, 1);
-}
 
 export const hasCaps = (limits: GrantLimits): boolean =>
   limits.maxRequests !== null ||
@@ -185,8 +172,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
         if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now)
           return { ok: false as const, refusal: { kind: 'grant_gone' as const }, limits: undefined };
         const limits = limitsOf(grant);
-        const period = periodOf(limits, now);
-        const resetsAt = periodResetsAt(period);
+        const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
         const charged = await lockCounters(trx, args.grantId, period);
         const left = (cap: number | null, used: number) => (cap === null ? null : Math.max(0, cap - used));
         const remaining: Remaining = {

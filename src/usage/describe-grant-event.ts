@@ -24,6 +24,7 @@ const REVOKED_BY: Readonly<Record<string, string>> = {
   refresh_token_revoked: 'by the app (it revoked its refresh token)',
   refresh_token_reuse: 'by Mandate: a refresh token was used twice, which suggests it was stolen',
   code_reuse: 'by Mandate: an authorization code was used twice',
+  reauthorized: 'because the app was allowed again: the new terms replace these',
 };
 
 const BY: Readonly<Record<string, string>> = { account_page: 'on the account page', cli: 'by the operator' };
@@ -48,18 +49,30 @@ function isLimits(v: unknown): v is GrantLimits {
   return isObject(v) && (v.limitPeriod === 'lifetime' || v.limitPeriod === 'month');
 }
 
+/** Scopes, limits and expiry of an event's detail in words ("access to …; at most …; until …"). */
+function describeTerms(d: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (Array.isArray(d.scopes)) parts.push(`access to ${d.scopes.join(' ')}`);
+  if (isLimits(d.limits)) parts.push(describeLimits(d.limits));
+  if (typeof d.expiresAt === 'number') parts.push(`until ${formatUtc(d.expiresAt)}`);
+  return parts.join('; ');
+}
+
 /** What a grant event says, in one sentence for the account page and the CLI (no secrets are ever in it). */
 export function describeGrantEvent(event: GrantEvent): string {
   const d = event.detail;
   switch (event.kind) {
     case 'approved':
     case 'reauthorized': {
-      const parts: string[] = [];
-      if (Array.isArray(d.scopes)) parts.push(`access to ${d.scopes.join(' ')}`);
-      if (isLimits(d.limits)) parts.push(describeLimits(d.limits));
-      if (typeof d.expiresAt === 'number') parts.push(`until ${formatUtc(d.expiresAt)}`);
+      const terms = describeTerms(d);
       const verb = event.kind === 'approved' ? 'Allowed' : 'Allowed again, replacing the earlier terms';
-      return parts.length > 0 ? `${verb}: ${parts.join('; ')}.` : `${verb}.`;
+      const now = terms ? `${verb}: ${terms}.` : `${verb}.`;
+      if (event.kind === 'approved' || !Array.isArray(d.replaced)) return now;
+      const before = d.replaced
+        .filter(isObject)
+        .map((r) => describeTerms(r))
+        .filter(Boolean);
+      return before.length > 0 ? `${now} Before: ${before.join('. And: ')}.` : now;
     }
     case 'narrowed': {
       const from = isObject(d.from) ? d.from : {};

@@ -1,6 +1,6 @@
 import type { GrantLimits } from '../storage/grant-store.ts';
+import type { UsagePeriod } from '../storage/limit-period.ts';
 import type { CapFigure } from './grant-usage.ts';
-import type { UsagePeriod } from './usage-period.ts';
 
 /*
  * Figures in words, shared by the account pages and the CLI so both say the same:

@@ -1,6 +1,7 @@
 import type { Database } from '../storage/create-database.ts';
 import type { GrantRecord } from '../storage/grant-store.ts';
-import { DAY_MS, type UsagePeriod, usagePeriod, utcDate, utcDayStart } from './usage-period.ts';
+import { type UsagePeriod, usagePeriod } from '../storage/limit-period.ts';
+import { DAY_MS, utcDate, utcDayStart } from './usage-period.ts';
 import { createUsageQueries, type RecentRequest } from './usage-queries.ts';
 
 /** Usage against one cap; `limit` null: no cap (and no remaining or percent). */

@@ -2,8 +2,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import OpenAI from 'openai';
-import { createBudgetStore, periodOf } from '../../../src/storage/budget-store.ts';
+import { createBudgetStore } from '../../../src/storage/budget-store.ts';
 import { createGrantStore, type GrantLimits } from '../../../src/storage/grant-store.ts';
+import { usagePeriod } from '../../../src/storage/limit-period.ts';
 import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
 import { createUsageStore } from '../../../src/storage/usage-store.ts';
 import { engines } from '../../support/databases.ts';
@@ -66,7 +67,7 @@ for (const engine of engines) {
     /** The grant's counters once every reservation is settled (the proxy settles after the answer ends). */
     const charged = async (grantId: string) => {
       const grant = await stores().grants.find(grantId);
-      const period = periodOf(grant?.limits ?? { limitPeriod: 'lifetime' }, Date.now());
+      const period = usagePeriod(grant?.limits.limitPeriod ?? 'lifetime', 0, Date.now()).key;
       let totals = await stores().budgets.charged(grantId, period);
       for (let i = 0; i < 100 && totals.openReservations > 0; i++) {
         await new Promise((r) => setTimeout(r, 20));
