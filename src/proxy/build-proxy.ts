@@ -78,6 +78,10 @@ export function buildProxy(
   const usage = createUsageWriter({
     insert: (records) => usageStore.insertMany(records),
     ...deps.usage,
+    onDropped: (dropped) => {
+      if (dropped === 1 || dropped % 1000 === 0)
+        deps.logger.error({ dropped }, 'usage queue full: the oldest usage records were dropped');
+    },
     onError: (err, pending) =>
       deps.logger.error(
         { err: { message: (err as Error).message }, pending },

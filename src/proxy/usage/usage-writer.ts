@@ -9,6 +9,14 @@ export interface UsageWriterOptions {
   batchSize?: number;
   /** Told when a batch could not be written (it will be retried). */
   onError?(err: unknown, pending: number): void;
+  /**
+   * Most records held while the database cannot be written (default 100,000, a few tens
+   * of MB): past it the oldest are dropped, and counted, rather than the process running
+   * out of memory. Budgets do not depend on these records (they settle on their own rows).
+   */
+  maxPending?: number;
+  /** Told how many records were dropped so far, each time some are. */
+  onDropped?(dropped: number): void;
 }
 
 /**
@@ -21,7 +29,11 @@ export interface UsageWriterOptions {
 export function createUsageWriter(options: UsageWriterOptions) {
   const intervalMs = options.flushIntervalMs ?? 250;
   const batchSize = options.batchSize ?? 200;
+  const maxPending = options.maxPending ?? 100_000;
   let queue: UsageRecord[] = [];
+  let dropped = 0;
+  /** Records at the head of the queue in the batch being written. */
+  let inFlight = 0;
   let writing: Promise<void> | undefined;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -39,11 +51,14 @@ export function createUsageWriter(options: UsageWriterOptions) {
   async function writeAll(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.slice(0, batchSize);
+      inFlight = batch.length;
       try {
         await options.insert(batch);
       } catch (err) {
         options.onError?.(err, queue.length);
         throw err;
+      } finally {
+        inFlight = 0;
       }
       queue = queue.slice(batch.length);
     }
@@ -62,12 +77,23 @@ export function createUsageWriter(options: UsageWriterOptions) {
   return {
     record(record: UsageRecord): void {
       queue.push(record);
+      if (queue.length > maxPending) {
+        // The oldest not in the batch being written (that batch is the head of the queue).
+        const over = queue.length - maxPending;
+        queue.splice(inFlight, over);
+        dropped += over;
+        options.onDropped?.(dropped);
+      }
       if (queue.length >= batchSize && !writing) void flush().catch(() => undefined);
       else schedule();
     },
     /** Records not yet written. */
     get pending(): number {
       return queue.length;
+    },
+    /** Records dropped because the queue was full. */
+    get dropped(): number {
+      return dropped;
     },
     /** Writes everything pending now (waits for a write in progress first). */
     async flush(): Promise<void> {

@@ -87,3 +87,40 @@ describe('usage writer', () => {
     expect(writer.pending).to.equal(1);
   });
 });
+
+describe('usage writer under a long outage', () => {
+  it('holds at most maxPending records, dropping the oldest but never the batch being written', async () => {
+    let release: () => void = () => {};
+    let fail = true;
+    const written: string[] = [];
+    const drops: number[] = [];
+    const writer = createUsageWriter({
+      insert: (records) =>
+        new Promise<void>((resolve, reject) => {
+          const settle = () => {
+            if (fail) reject(new Error('database down'));
+            else {
+              written.push(...records.map((r) => r.id));
+              resolve();
+            }
+          };
+          if (fail) release = settle;
+          else settle();
+        }),
+      flushIntervalMs: 5,
+      batchSize: 2,
+      maxPending: 4,
+      onDropped: (n) => drops.push(n),
+    });
+    for (const id of ['1', '2']) writer.record(record(id)); // a full batch: being written now
+    for (const id of ['3', '4', '5', '6']) writer.record(record(id));
+    expect(writer.pending).to.equal(4);
+    expect(writer.dropped).to.equal(2);
+    expect(drops).to.deep.equal([1, 2]);
+    fail = false;
+    release();
+    await writer.stop();
+    // 1 and 2 were in flight and kept; 3 and 4 were the oldest waiting.
+    expect(written).to.deep.equal(['1', '2', '5', '6']);
+  });
+});
