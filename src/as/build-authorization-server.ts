@@ -6,6 +6,7 @@ import type { Provider as AiProvider } from '../scopes/index.ts';
 import { checkProviderKeyJwks, type ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
 import { type Clock, createStores, type Database, type Stores } from '../storage/index.ts';
 import { createAsApp } from './create-as-app.ts';
+import { limitMaximumsFrom } from './interactions/operator-maximums.ts';
 import { createProvider } from './provider/create-provider.ts';
 
 export interface AuthorizationServer {
@@ -67,6 +68,7 @@ export function buildAuthorizationServer(
       loginThrottle: as.loginThrottle,
       providerKeyPublicJwks: publicJwks,
       operatorKeyProviders,
+      limitMaximums: limitMaximumsFrom(as.limitMaximums),
     },
     provider,
     stores,

@@ -10,6 +10,7 @@ import { createPasswordCheck } from './http/check-password.ts';
 import { createCsrf } from './http/csrf.ts';
 import { createLoginThrottle } from './http/login-throttle.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import type { LimitMaximums } from './interactions/operator-maximums.ts';
 import { createInteractionRoutes } from './interactions/routes.ts';
 import { stylesheet } from './views/index.ts';
 
@@ -25,6 +26,8 @@ export interface AsAppOptions {
   providerKeyPublicJwks: ProviderKeyJwks | undefined;
   /** Providers with an operator-configured key: names only. */
   operatorKeyProviders: readonly AiProvider[];
+  /** The operator's maximum for each limit: no grant allows more. */
+  limitMaximums: LimitMaximums;
 }
 
 /** The authorization server: hosted pages and account pages in front of oidc-provider. */
@@ -70,6 +73,7 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
     proxyUrl: options.proxyUrl,
     grantTtl: options.grantTtl,
     operatorKeyProviders: options.operatorKeyProviders,
+    limitMaximums: options.limitMaximums,
   });
   const account = createAccountRoutes({
     provider,

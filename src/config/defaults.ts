@@ -18,6 +18,8 @@ export const defaults = {
     grantTtl: { default: 30 * DAY, max: 90 * DAY },
     loginThrottle: { maxFailures: 5, windowSeconds: 15 * 60 },
     purgeIntervalSeconds: 600,
+    /** No operator maximum: a grant's limits are what the app asked and the person chose. */
+    limitMaximums: {},
   },
   proxy: {
     url: 'http://localhost:4000',

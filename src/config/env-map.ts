@@ -1,4 +1,4 @@
-type Kind = 'string' | 'int' | 'bool' | 'list';
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
 
 /** Environment variable → configuration path. `*_FILE` variants are derived for secrets. */
 export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secret?: boolean }> = [
@@ -15,6 +15,10 @@ export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secr
   { env: 'MANDATE_ACCESS_TOKEN_TTL', path: 'as.accessTokenTtl', kind: 'int' },
   { env: 'MANDATE_GRANT_DEFAULT_TTL', path: 'as.grantTtl.default', kind: 'int' },
   { env: 'MANDATE_GRANT_MAX_TTL', path: 'as.grantTtl.max', kind: 'int' },
+  { env: 'MANDATE_LIMIT_MAX_REQUESTS', path: 'as.limitMaximums.maxRequests', kind: 'int' },
+  { env: 'MANDATE_LIMIT_MAX_TOKENS', path: 'as.limitMaximums.maxTokens', kind: 'int' },
+  { env: 'MANDATE_LIMIT_MAX_SPEND_USD', path: 'as.limitMaximums.maxSpendUsd', kind: 'number' },
+  { env: 'MANDATE_LIMIT_MAX_REQUESTS_PER_MINUTE', path: 'as.limitMaximums.requestsPerMinute', kind: 'int' },
   { env: 'MANDATE_PROXY_URL', path: 'proxy.url', kind: 'string' },
   { env: 'MANDATE_PROXY_HOST', path: 'proxy.host', kind: 'string' },
   { env: 'MANDATE_PROXY_PORT', path: 'proxy.port', kind: 'int' },

@@ -36,6 +36,12 @@ export function configFromEnv(env: Env, readFile: (path: string) => string): Rec
         else setPath(out, path, n);
         break;
       }
+      case 'number': {
+        const n = Number(raw);
+        if (!/^-?\d+(\.\d+)?$/.test(raw)) problems.push(`${name} must be a number`);
+        else setPath(out, path, n);
+        break;
+      }
       case 'bool':
         if (raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false`);
         else setPath(out, path, raw === 'true');

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { checkLimitValue, MAX_SPEND_USD } from '../scopes/ai-access-details.ts';
 import { pricesSchema } from './prices-config.ts';
 
 const seconds = z.number().int().positive();
+const count = z.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
 
 /**
@@ -31,6 +33,21 @@ export const configSchema = z.strictObject({
     purgeIntervalSeconds: seconds,
     /** Public JWKS the AS encrypts people's provider keys to; it never sees the private half. */
     providerKeyPublicKeysFile: z.string().min(1),
+    /**
+     * The most any grant may allow, whatever the app asks (none by default). The consent
+     * page caps each limit at these and adds the ones the app did not ask for.
+     */
+    limitMaximums: z.strictObject({
+      maxRequests: count.optional(),
+      maxTokens: count.optional(),
+      maxSpendUsd: z
+        .number()
+        .positive()
+        .max(MAX_SPEND_USD)
+        .refine((v) => checkLimitValue('max_spend_usd', v) === undefined, 'at most 6 decimal places')
+        .optional(),
+      requestsPerMinute: count.optional(),
+    }),
   }),
   proxy: z.strictObject({
     url,
@@ -65,11 +82,16 @@ export const configSchema = z.strictObject({
       maxSilenceMs: z.number().int().min(100),
     }),
     /** Budget reservations: each proxy beats; a silent proxy's reservations are settled by the others. */
-    reservations: z.strictObject({
-      heartbeatIntervalMs: z.number().int().min(10),
-      /** Silence after which a proxy counts as dead (well above the heartbeat interval). */
-      reapAfterMs: z.number().int().min(50),
-    }),
+    reservations: z
+      .strictObject({
+        heartbeatIntervalMs: z.number().int().min(10),
+        /** Silence after which this proxy counts as dead (several heartbeat intervals). */
+        reapAfterMs: z.number().int().min(50),
+      })
+      .refine((r) => r.reapAfterMs >= 3 * r.heartbeatIntervalMs, {
+        message: 'reapAfterMs must be at least 3 heartbeat intervals',
+        path: ['reapAfterMs'],
+      }),
   }),
   /** What models cost, for spend limits: the shipped table with the operator's entries over it. */
   prices: pricesSchema,

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
-import { appendGrantEvent } from './grant-event-store.ts';
+import { appendGrantEvent, type GrantEventDetail } from './grant-event-store.ts';
 
 export const REVOCATION_CHANNEL = 'mandate_revocations';
 /** Advisory lock key that orders revocation log appends on PostgreSQL. */
@@ -15,6 +15,8 @@ export type RevocationReason =
   | 'cli'
   | 'expired'
   | 'access_token_revoked'
+  /** The person authorized the app again: a new grant replaces this one. */
+  | 'reauthorized'
   | 'other';
 
 /** Log entries that are not revocations: a grant's limits changed (proxies reload them). */
@@ -61,8 +63,16 @@ export function createRevocationStore(db: Database, clock: Clock) {
   }
 
   return {
-    /** Marks the grant revoked, deletes every stored token of it, logs it. Idempotent. */
-    async revokeGrant(grantId: string, reason: RevocationReason): Promise<boolean> {
+    /**
+     * Marks the grant revoked, deletes every stored token of it, logs it. Idempotent.
+     * `detail` adds to the 'revoked' event of the grant's audit trail (e.g. the grant
+     * that replaces it).
+     */
+    async revokeGrant(
+      grantId: string,
+      reason: RevocationReason,
+      detail?: GrantEventDetail,
+    ): Promise<boolean> {
       return db.transaction(async (trx) => {
         await serialize(trx);
         await trx('oidc_payloads').where({ grant_id: grantId }).delete();
@@ -82,7 +92,7 @@ export function createRevocationStore(db: Database, clock: Clock) {
             clientId: grant.client_id,
             ...(reason === 'expired'
               ? { kind: 'expired' as const, detail: { expiresAt: Number(grant.expires_at) } }
-              : { kind: 'revoked' as const, detail: { reason } }),
+              : { kind: 'revoked' as const, detail: { ...detail, reason } }),
           });
         } else {
           // Already revoked, or a grant Mandate never recorded: log the latter once.

@@ -37,6 +37,13 @@ export function limitInputsOf(page: string): Record<string, string> {
   return out;
 }
 
+/** The grants a consent page says Allow replaces (its hidden `replaces` fields): the form posts them back. */
+export function replacesOf(page: string): string[] {
+  return [...page.matchAll(/<input type="hidden" name="replaces" value="([^"]+)">/g)].map(
+    (m) => m[1] as string,
+  );
+}
+
 export interface Authorized {
   config: oidc.Configuration;
   callbackUrl: URL;
@@ -95,6 +102,7 @@ export async function consent(
   const res = await ua.request(formAction(page.body, page.url, '/consent'), {
     form: {
       csrf: csrfOf(page.body),
+      replaces: replacesOf(page.body),
       scope: scopes.filter((s) => !(opts.untick ?? []).includes(s)),
       duration: String(duration),
       ...limits,

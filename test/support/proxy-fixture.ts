@@ -36,8 +36,13 @@ export interface ProxyFixture {
   password: string;
   client: { clientId: string; redirectUri: string };
   oidc: oidc.Configuration;
-  /** A new grant through the whole code + PKCE flow (sign-in, consent, exchange). */
+  /**
+   * A new grant through the whole code + PKCE flow (sign-in, consent, exchange). Allowing
+   * the app again replaces its earlier grant (re-authorization): those tokens stop working.
+   */
   grant(scope: string): Promise<IssuedTokens>;
+  /** Registers another app like the first (same scopes and redirect URIs): its grants live beside the first app's. */
+  addApp(name: string): Promise<{ clientId: string; grant(scope: string): Promise<IssuedTokens> }>;
   /** Stops the proxy and starts a new one on the same URL with other `proxy.*` settings. */
   restartProxy(proxyOptions?: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
@@ -79,28 +84,20 @@ export async function startProxyFixture(
       return started;
     };
     proxy = await start(options.proxy);
-    const client = await as.addClient({
-      name: 'Writer',
-      allowedScopes: options.allowedScopes ?? [
-        'openai:*:chat',
-        'openai:*:embeddings',
-        'openai:*:models',
-        'anthropic:*:chat',
-        'anthropic:*:models',
-      ],
-      ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
-    });
-    const config = await discover(as, client.clientId);
-    const fixture: ProxyFixture = {
-      as,
-      upstream,
-      proxy,
-      accountId,
-      username,
-      password,
-      client: { clientId: client.clientId, redirectUri: client.redirectUri },
-      oidc: config,
-      async grant(scope) {
+    const registerApp = async (name: string) => {
+      const client = await as.addClient({
+        name,
+        allowedScopes: options.allowedScopes ?? [
+          'openai:*:chat',
+          'openai:*:embeddings',
+          'openai:*:models',
+          'anthropic:*:chat',
+          'anthropic:*:models',
+        ],
+        ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
+      });
+      const config = await discover(as, client.clientId);
+      const grant = async (scope: string): Promise<IssuedTokens> => {
         const tokens = await exchange(
           await authorize(config, as, createUserAgent(), {
             redirectUri: client.redirectUri,
@@ -111,6 +108,23 @@ export async function startProxyFixture(
         );
         if (!tokens.refresh_token) throw new Error('no refresh token was issued');
         return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token };
+      };
+      return { client, config, grant };
+    };
+    const { client, config, grant } = await registerApp('Writer');
+    const fixture: ProxyFixture = {
+      as,
+      upstream,
+      proxy,
+      accountId,
+      username,
+      password,
+      client: { clientId: client.clientId, redirectUri: client.redirectUri },
+      oidc: config,
+      grant,
+      async addApp(name) {
+        const app = await registerApp(name);
+        return { clientId: app.client.clientId, grant: app.grant };
       },
       async restartProxy(proxyOptions) {
         await fixture.proxy.close();

@@ -9,6 +9,7 @@ import {
   providerDisplayName,
   usdToMicro,
 } from '../../scopes/index.ts';
+import { type LimitMaximums, limitBound } from './operator-maximums.ts';
 
 /** Plain words for each limit, as the consent page and its errors say them. */
 export const LIMIT_LABELS: Readonly<Record<LimitKey, string>> = {
@@ -27,17 +28,27 @@ export const limitField = (provider: Provider, key: LimitKey): string => `limit-
 /**
  * The period the consent page offers first, and whether the person may choose `month`:
  * a lifetime cap is narrower than the same cap per month, so once the app asked for any
- * lifetime cap only `lifetime` may be granted.
+ * lifetime cap only `lifetime` may be granted. The operator's maximums for requests,
+ * tokens and spend count over the whole grant unless the app asked for monthly caps
+ * (and only monthly ones), so with such a maximum `month` also needs the app to have
+ * asked for it.
  */
-export function periodChoice(asked: readonly AiAccessDetail[]): {
+export function periodChoice(
+  asked: readonly AiAccessDetail[],
+  maximums: LimitMaximums = {},
+): {
   initial: LimitPeriod;
   monthAllowed: boolean;
 } {
   const periods = asked
     .filter((d) => PERIODIC.some((k) => d.limits?.[k] !== undefined))
     .map((d) => d.limits?.period ?? 'lifetime');
-  const monthAllowed = !periods.includes('lifetime');
-  return { initial: periods.length > 0 && monthAllowed ? 'month' : 'lifetime', monthAllowed };
+  const askedMonthly = periods.length > 0 && !periods.includes('lifetime');
+  const capped = PERIODIC.some((k) => maximums[k] !== undefined);
+  return {
+    initial: askedMonthly ? 'month' : 'lifetime',
+    monthAllowed: capped ? askedMonthly : !periods.includes('lifetime'),
+  };
 }
 
 export interface GrantLimitsRow {
@@ -52,21 +63,26 @@ export type GrantedLimits =
   | { ok: true; details: AiAccessDetail[]; row: GrantLimitsRow }
   | { ok: false; error: string };
 
+const SERVER_MOST = 'the most this server allows';
+
 function fmt(key: LimitKey, value: number): string {
   return key === 'max_spend_usd' ? `$${value}` : String(value);
 }
 
 /**
  * Reads the limits the person set on the consent form. Each may only narrow what the app
- * asked: a value above the app's, or an empty field where the app asked one, is refused.
- * `providers` are those the person kept at least one permission for.
+ * asked and stay within the operator's maximum: a value above either, or an empty field
+ * where the app asked one or the operator has a maximum, is refused. `providers` are
+ * those the person kept at least one permission for. Without details (plain scopes) the
+ * grant gets the operator's maximums, over its whole life.
  */
 export function readGrantedLimits(
   asked: readonly AiAccessDetail[],
   form: URLSearchParams,
   providers: readonly Provider[],
+  maximums: LimitMaximums = {},
 ): GrantedLimits {
-  const { monthAllowed } = periodChoice(asked);
+  const { monthAllowed } = periodChoice(asked, maximums);
   let period: LimitPeriod = 'lifetime';
   if (asked.length > 0) {
     const chosen = form.get('period') ?? 'lifetime';
@@ -75,7 +91,9 @@ export function readGrantedLimits(
     if (chosen === 'month' && !monthAllowed)
       return {
         ok: false,
-        error: 'The app asked for limits over the whole time access lasts; they cannot be made monthly.',
+        error: periodChoice(asked).monthAllowed
+          ? "This server's maximums count over the whole time access lasts; the limits cannot be made monthly."
+          : 'The app asked for limits over the whole time access lasts; they cannot be made monthly.',
       };
     period = chosen;
   }
@@ -87,12 +105,14 @@ export function readGrantedLimits(
     const limits: AiAccessLimits = {};
     for (const key of LIMIT_KEYS) {
       const wanted = detail.limits?.[key];
+      const most = maximums[key];
       const raw = (form.get(limitField(detail.provider, key)) ?? '').trim();
-      const label = `${name}: ${LIMIT_LABELS[key].toLowerCase()}`;
+      const label = `${name}: ${LIMIT_LABELS[key].charAt(0).toLowerCase()}${LIMIT_LABELS[key].slice(1)}`;
+      const bound = limitBound(wanted, most);
       if (raw === '') {
-        if (wanted !== undefined)
-          return { ok: false, error: `${label} must be set, at most ${fmt(key, wanted)} as the app asked.` };
-        continue;
+        if (bound === undefined) continue;
+        const why = bound === wanted ? 'as the app asked' : SERVER_MOST;
+        return { ok: false, error: `${label} must be set, at most ${fmt(key, bound)}, ${why}.` };
       }
       const value = Number(raw);
       if (!/^\d+(\.\d+)?$/.test(raw) || checkLimitValue(key, value)) {
@@ -101,10 +121,11 @@ export function readGrantedLimits(
           error: `${label} must be ${key === 'max_spend_usd' ? 'an amount above 0' : 'a whole number of at least 1'}.`,
         };
       }
-      if (wanted !== undefined && value > wanted) {
+      if (bound !== undefined && value > bound) {
+        const why = bound === wanted ? 'what the app asked for' : SERVER_MOST;
         return {
           ok: false,
-          error: `${label} can be at most ${fmt(key, wanted)}, what the app asked for. You can lower a limit, not raise it.`,
+          error: `${label} can be at most ${fmt(key, bound)}, ${why}. You can lower a limit, not raise it.`,
         };
       }
       limits[key] = value;
@@ -118,15 +139,22 @@ export function readGrantedLimits(
   }
 
   // Mandate's grants row holds the grant's total: the sum of the per-provider caps, or no
-  // cap when some granted provider has none.
-  const total = (key: LimitKey): number | null => {
+  // cap when some granted provider has none; then never above the operator's maximum.
+  const unit = (key: LimitKey, value: number) => (key === 'max_spend_usd' ? usdToMicro(value) : value);
+  const sum = (key: LimitKey): number | null => {
     let sum = 0;
     for (const provider of providers) {
       const value = details.find((d) => d.provider === provider)?.limits?.[key];
       if (value === undefined) return null;
-      sum += key === 'max_spend_usd' ? usdToMicro(value) : value;
+      sum += unit(key, value);
     }
     return providers.length > 0 ? sum : null;
+  };
+  const total = (key: LimitKey): number | null => {
+    const most = maximums[key];
+    const value = sum(key);
+    if (most === undefined) return value;
+    return value === null ? unit(key, most) : Math.min(value, unit(key, most));
   };
   return {
     ok: true,

@@ -10,6 +10,7 @@ import {
   providerDisplayName,
 } from '../../scopes/index.ts';
 import type { Stores } from '../../storage/index.ts';
+import { describeLimits } from '../../usage/format-usage.ts';
 import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { durationChoices } from '../http/durations.ts';
@@ -17,8 +18,11 @@ import { sendHtml } from '../http/html-response.ts';
 import { FormError, readForm } from '../http/read-form.ts';
 import { formActionSource } from '../http/security-headers.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
+import { currentAccessView, sameGrants } from './current-access.ts';
 import { LIMIT_LABELS, limitField, periodChoice, readGrantedLimits } from './granted-limits.ts';
+import { describeMaximums, type LimitMaximums, limitBound } from './operator-maximums.ts';
 import { providersWithoutKey } from './providers-without-key.ts';
+import { replaceGrants } from './replace-grants.ts';
 import { groupScopesForConsent } from './requested-scopes.ts';
 
 export interface InteractionDeps {
@@ -30,6 +34,8 @@ export interface InteractionDeps {
   grantTtl: { default: number; max: number };
   /** Providers with an operator-configured key (names only): they need no key of the person's. */
   operatorKeyProviders: readonly AiProvider[];
+  /** The operator's maximum for each limit (`as.limitMaximums`): no grant allows more. */
+  limitMaximums: LimitMaximums;
 }
 
 interface Details {
@@ -56,6 +62,7 @@ export function createInteractionRoutes({
   proxyUrl,
   grantTtl,
   operatorKeyProviders,
+  limitMaximums,
 }: InteractionDeps) {
   const router = new Router();
 
@@ -127,13 +134,17 @@ export function createInteractionRoutes({
   function limitsView(d: Details, form?: URLSearchParams) {
     const asked = askedDetails(d);
     if (asked.length === 0) return undefined;
-    const { initial, monthAllowed } = periodChoice(asked);
+    const { initial, monthAllowed } = periodChoice(asked, limitMaximums);
     const period = form?.get('period');
     return {
       groups: asked.map((detail) => ({
         provider: providerDisplayName(detail.provider),
         limits: LIMIT_KEYS.map((key) => {
           const asks = detail.limits?.[key];
+          const most = limitMaximums[key];
+          // Prefilled with the most the person may allow: what the app asked, within the
+          // operator's maximum, or that maximum where the app asked for none.
+          const bound = limitBound(asks, most);
           const name = limitField(detail.provider, key);
           const typed = form?.get(name);
           return {
@@ -141,7 +152,8 @@ export function createInteractionRoutes({
             label: LIMIT_LABELS[key],
             step: key === 'max_spend_usd' ? '0.01' : '1',
             ...(asks !== undefined ? { asked: asks } : {}),
-            ...(typed != null ? { value: typed } : asks !== undefined ? { value: String(asks) } : {}),
+            ...(most !== undefined ? { most } : {}),
+            ...(typed != null ? { value: typed } : bound !== undefined ? { value: String(bound) } : {}),
           };
         }),
       })),
@@ -175,11 +187,37 @@ export function createInteractionRoutes({
     return providersWithoutKey(scopes, stored, operatorKeyProviders);
   }
 
+  /** Providers of the given scopes. */
+  function providersOf(scopes: readonly string[]): AiProvider[] {
+    return [
+      ...new Set(
+        scopes.flatMap((s) => {
+          const parsed = parseScope(s);
+          return parsed.ok ? [parsed.scope.provider] : [];
+        }),
+      ),
+    ];
+  }
+
+  /** The person's live grants to the app of this interaction: allowing replaces them. */
+  async function currentGrants(d: Details) {
+    const accountId = d.session?.accountId;
+    if (!accountId) return [];
+    return stores.grants.list({ accountId, clientId: String(d.params.client_id) });
+  }
+
   async function showConsent(ctx: Context, d: Details, error?: string, status = 200, form?: URLSearchParams) {
     const limits = limitsView(d, form);
     const account = d.session?.accountId ? await stores.accounts.findById(d.session.accountId) : undefined;
     const requested = requestedAiScopes(d);
     const missing = await withoutKey(account?.id, requested);
+    const maximums = describeMaximums(limitMaximums);
+    // Without details the operator's maximums still bound the grant: the page says so.
+    const plain =
+      !limits && maximums !== undefined
+        ? readGrantedLimits([], new URLSearchParams(), providersOf(requested), limitMaximums)
+        : undefined;
+    const current = await currentGrants(d);
     sendHtml(
       ctx,
       renderConsent({
@@ -195,6 +233,17 @@ export function createInteractionRoutes({
         })),
         ...(missing.length > 0 ? { missingKeys: missing.map(providerDisplayName) } : {}),
         ...(limits ? { limits } : {}),
+        ...(maximums !== undefined ? { maximums } : {}),
+        ...(plain?.ok ? { grantLimits: describeLimits(plain.row) } : {}),
+        ...(current.length > 0
+          ? {
+              currentAccess: currentAccessView(current, {
+                scopes: requested,
+                details: askedDetails(d),
+                maximums,
+              }),
+            }
+          : {}),
         ...(error ? { error } : {}),
       }),
       status,
@@ -253,17 +302,24 @@ export function createInteractionRoutes({
     const unserved = (await withoutKey(accountId, chosen)).map(providerDisplayName);
     if (unserved.length > 0) return showConsent(ctx, d, noKeyMessage(unserved), 400);
 
-    // Limits may only narrow what the app asked; anything else is refused, with no grant.
-    const keptProviders = [
-      ...new Set(
-        chosen.flatMap((s) => {
-          const parsed = parseScope(s);
-          return parsed.ok ? [parsed.scope.provider] : [];
-        }),
-      ),
-    ];
-    const limits = readGrantedLimits(askedDetails(d), form, keptProviders);
+    // Limits may only narrow what the app asked, within the operator's maximums; anything
+    // else is refused, with no grant.
+    const limits = readGrantedLimits(askedDetails(d), form, providersOf(chosen), limitMaximums);
     if (!limits.ok) return showConsent(ctx, d, limits.error, 400, form);
+
+    // Allowing replaces exactly the grants the page showed: if the app's access changed
+    // since (another tab, another device), the person sees the new state first.
+    const replaced = await currentGrants(d);
+    if (!sameGrants(form.getAll('replaces'), replaced)) {
+      const client = await clientView(d);
+      return showConsent(
+        ctx,
+        d,
+        `What ${client.name} can use changed while this page was open (it was allowed or revoked elsewhere). Check this page again, then choose.`,
+        409,
+        form,
+      );
+    }
 
     const clientId = String(d.params.client_id);
     const grant = new provider.Grant({ accountId, clientId });
@@ -292,6 +348,14 @@ export function createInteractionRoutes({
       clientId,
       kind: 'approved',
       detail: { scopes: chosen, limits: limits.row, expiresAt: grant.exp * 1000 },
+    });
+    await replaceGrants(stores, replaced, {
+      grantId,
+      accountId,
+      clientId,
+      scopes: chosen,
+      limits: limits.row,
+      expiresAt: grant.exp * 1000,
     });
     await finish(ctx, { consent: { grantId } }, true);
   });

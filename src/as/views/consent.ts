@@ -1,16 +1,21 @@
 import { errorAlert } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
+import { type CurrentAccessView, currentAccessSection, REPLACE_WARNING_ID } from './current-access.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 
 export type ScopeView = { value: string; text: string };
 export type ScopeGroupView = { provider: string; scopes: ScopeView[] };
 export type DurationView = { seconds: number; label: string; selected: boolean };
-/** One limit input: `asked` is the app's value (the most the person may allow), `value` what the form shows. */
+/**
+ * One limit input: `asked` is the app's value, `most` the operator's maximum; the person
+ * may allow at most the lower of the two. `value` is what the form shows.
+ */
 export type LimitInputView = {
   name: string;
   label: string;
   asked?: number;
+  most?: number;
   value?: string;
   /** Step of the number input: `1` for counts, `0.01` for dollars. */
   step: string;
@@ -36,6 +41,12 @@ export type ConsentView = {
   missingKeys?: string[];
   /** Limits, when the app asked for them with authorization_details. */
   limits?: LimitsView;
+  /** The operator's maximums in words ("1,000 requests, $20.00, 60 requests per minute"), when set. */
+  maximums?: string;
+  /** Without details: the limits the grant gets from the operator's maximums, in words. */
+  grantLimits?: string;
+  /** The app's current access, when the person already allowed it: Allow replaces it. */
+  currentAccess?: CurrentAccessView;
   error?: string;
 };
 
@@ -66,13 +77,18 @@ function scopeGroup(group: ScopeGroupView, index: number, noKey: boolean, descri
 function limitGroup(group: LimitGroupView, index: number): SafeHtml {
   const fields = group.limits.map((limit, i) => {
     const id = `limit-${index}-${i}`;
-    const hint =
-      limit.asked === undefined
-        ? 'The app asked for no limit here. Leave empty for none, or set one.'
-        : `The app asked for at most ${limit.asked}. You can lower it, not raise it.`;
+    const { asked, most } = limit;
+    const bound = asked === undefined ? most : most === undefined ? asked : Math.min(asked, most);
+    let hint: string;
+    if (bound === undefined) hint = 'The app asked for no limit here. Leave empty for none, or set one.';
+    else if (asked === undefined)
+      hint = `The app asked for no limit here; this server allows at most ${most}. You can lower it.`;
+    else if (bound === asked) hint = `The app asked for at most ${asked}. You can lower it, not raise it.`;
+    else
+      hint = `The app asked for at most ${asked}; this server allows at most ${most}. You can lower it, not raise it.`;
     return html`<div class="field">
 <label for="${id}">${limit.label}</label>
-<input type="number" id="${id}" name="${limit.name}" inputmode="${limit.step === '1' ? 'numeric' : 'decimal'}" min="${limit.step}" step="${limit.step}"${limit.asked === undefined ? '' : html` max="${limit.asked}" required`} value="${limit.value ?? ''}" aria-describedby="${id}-hint">
+<input type="number" id="${id}" name="${limit.name}" inputmode="${limit.step === '1' ? 'numeric' : 'decimal'}" min="${limit.step}" step="${limit.step}"${bound === undefined ? '' : html` max="${bound}" required`} value="${limit.value ?? ''}" aria-describedby="${id}-hint">
 <p class="hint" id="${id}-hint">${hint}</p>
 </div>`;
   });
@@ -82,7 +98,14 @@ ${fields}
 </fieldset>`;
 }
 
-function limitsSection(limits: LimitsView): SafeHtml {
+function maximumsNote(maximums: string | undefined): SafeHtml | false {
+  return (
+    maximums !== undefined &&
+    html`<p class="hint" id="maximums-hint">This server allows no app more than ${maximums}, for all providers together.</p>`
+  );
+}
+
+function limitsSection(limits: LimitsView, maximums: string | undefined): SafeHtml {
   const periodOptions = [
     html`<option value="lifetime"${limits.period === 'lifetime' ? raw(' selected') : ''}>For as long as access lasts</option>`,
     limits.monthAllowed
@@ -91,11 +114,19 @@ function limitsSection(limits: LimitsView): SafeHtml {
   ];
   return html`<h2>Limits</h2>
 <p class="hint" id="limits-hint">Mandate stops the app when it reaches a limit. You can lower what the app asked for, or add a limit it did not ask for.</p>
+${maximumsNote(maximums)}
 ${limits.groups.map(limitGroup)}
 <div class="field">
 <label for="period">Count requests, tokens and spending</label>
-<select id="period" name="period" aria-describedby="limits-hint">${periodOptions}</select>
+<select id="period" name="period" aria-describedby="limits-hint${maximums === undefined ? '' : ' maximums-hint'}">${periodOptions}</select>
 </div>`;
+}
+
+/** Without details the grant still gets the operator's maximums: said, not asked. */
+function grantLimitsSection(grantLimits: string, maximums: string | undefined): SafeHtml {
+  return html`<h2>Limits</h2>
+${maximumsNote(maximums)}
+<p>So this app's limits are <strong>${grantLimits}</strong>; Mandate stops the app when it reaches one. You can lower them later on the app's page under Connected apps.</p>`;
 }
 
 function durationOptions(durations: DurationView[]): SafeHtml[] {
@@ -108,8 +139,9 @@ function durationOptions(durations: DurationView[]): SafeHtml[] {
 
 /**
  * Consent page. One form posts `csrf`, the ticked `scope` values, `duration` (seconds),
- * when limits were asked for one number field per limit and `period`, and
- * `decision` = `allow` | `deny` (from the button pressed).
+ * when limits were asked for (or the operator caps them) one number field per limit and
+ * `period`, one `replaces` per current grant the page showed, and `decision` = `allow`
+ * | `deny` (from the button pressed).
  */
 export function renderConsent(view: ConsentView): string {
   const { action, csrfToken, client, account, groups, durations, error } = view;
@@ -118,24 +150,32 @@ export function renderConsent(view: ConsentView): string {
   const fieldsets = groups
     .filter((g) => g.scopes.length > 0)
     .map((g, i) => scopeGroup(g, i, missing.includes(g.provider), describedBy));
+  const current = view.currentAccess;
+  const warned = current ? html` aria-describedby="${REPLACE_WARNING_ID}"` : '';
   const body = html`<h1>${client.name} wants to use your AI accounts</h1>
 <p class="lede">You are signed in as <strong>${account}</strong>. After you choose, you will be sent back to <strong>${client.redirectHost}</strong>.</p>
 ${error && errorAlert(errorId, error)}
 ${missing.length > 0 && missingKeysWarning(missing)}
+${current && currentAccessSection(client.name, current)}
 <form class="stack" method="post" action="${action}">
 ${csrfField(csrfToken)}
+${current?.current.map((g) => html`<input type="hidden" name="replaces" value="${g.id}">`)}
 <h2>What ${client.name} asks for</h2>
 <p class="hint" id="scope-hint">${client.name} never sees your API keys. Untick anything you do not want to allow: you can narrow what the app asked for, never widen it.</p>
 ${fieldsets.length > 0 ? fieldsets : html`<p>This app did not ask for access to any AI provider.</p>`}
-${view.limits && view.limits.groups.length > 0 && limitsSection(view.limits)}
+${
+  view.limits && view.limits.groups.length > 0
+    ? limitsSection(view.limits, view.maximums)
+    : view.grantLimits !== undefined && grantLimitsSection(view.grantLimits, view.maximums)
+}
 <div class="field">
 <label for="duration">Allow access for</label>
 <select id="duration" name="duration" aria-describedby="duration-hint${error ? ` ${errorId}` : ''}">${durationOptions(durations)}</select>
 <p class="hint" id="duration-hint">You can revoke access at any time from your Connected apps page.</p>
 </div>
 <div class="actions">
-<button type="submit" name="decision" value="allow" class="button button-primary">Allow</button>
-<button type="submit" name="decision" value="deny" class="button button-danger">Deny</button>
+<button type="submit" name="decision" value="allow" class="button button-primary"${warned}>${current ? 'Allow and replace current access' : 'Allow'}</button>
+<button type="submit" name="decision" value="deny" class="button button-danger"${warned}>${current ? 'Deny and keep current access' : 'Deny'}</button>
 </div>
 </form>`;
   // No account navigation here: the page stays on the one decision the app is waiting for.

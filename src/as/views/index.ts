@@ -13,6 +13,7 @@ export type {
   ScopeView,
 } from './consent.ts';
 export { renderConsent } from './consent.ts';
+export type { CurrentAccessView, CurrentGrantView, TermsView } from './current-access.ts';
 export type { HtmlValue, SafeHtml } from './html.ts';
 export { escapeHtml, html, raw } from './html.ts';
 export type { ProviderKeyRowView, ProviderKeysView } from './keys.ts';

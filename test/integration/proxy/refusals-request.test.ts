@@ -35,7 +35,8 @@ for (const engine of engines) {
       });
       await fx.as.addClient({ name: 'Another app', redirectUris: [`${OTHER_APP_ORIGIN}/callback`] });
       tokens = await fx.grant(SCOPE);
-      openaiOnly = await fx.grant(OPENAI_ONLY);
+      // Another app: allowing the same app again would replace the grant behind `tokens`.
+      openaiOnly = await (await fx.addApp('Reader')).grant(OPENAI_ONLY);
     });
     after(async () => {
       await fx?.close();

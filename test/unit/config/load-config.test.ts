@@ -92,4 +92,38 @@ describe('config/loadConfig', () => {
       loadConfig({ env: { ...env, MANDATE_TRUST_PROXY: 'true' }, readFile: noFiles }).as.trustProxy,
     ).to.equal(true);
   });
+
+  it('reads operator maximums for limits from the file or the environment; none by default', () => {
+    expect(loadConfig({ env: secrets, readFile: noFiles }).as.limitMaximums).to.deep.equal({});
+    const config = loadConfig({
+      env: {
+        ...secrets,
+        MANDATE_LIMIT_MAX_SPEND_USD: '2.5',
+        MANDATE_LIMIT_MAX_REQUESTS_PER_MINUTE: '30',
+      },
+      file: { as: { limitMaximums: { maxRequests: 500, maxSpendUsd: 10 } } },
+      readFile: noFiles,
+    });
+    expect(config.as.limitMaximums).to.deep.equal({
+      maxRequests: 500,
+      maxSpendUsd: 2.5,
+      requestsPerMinute: 30,
+    });
+    for (const [env, value, message] of [
+      ['MANDATE_LIMIT_MAX_REQUESTS', '1.5', 'MANDATE_LIMIT_MAX_REQUESTS must be a whole number'],
+      ['MANDATE_LIMIT_MAX_TOKENS', '0', 'as.limitMaximums.maxTokens (MANDATE_LIMIT_MAX_TOKENS)'],
+      ['MANDATE_LIMIT_MAX_SPEND_USD', 'five', 'MANDATE_LIMIT_MAX_SPEND_USD must be a number'],
+      ['MANDATE_LIMIT_MAX_SPEND_USD', '-1', 'as.limitMaximums.maxSpendUsd (MANDATE_LIMIT_MAX_SPEND_USD)'],
+      ['MANDATE_LIMIT_MAX_SPEND_USD', '0.0000001', 'at most 6 decimal places'],
+    ] as const) {
+      expect(errorOf(() => loadConfig({ env: { ...secrets, [env]: value }, readFile: noFiles }))).to.include(
+        message,
+      );
+    }
+    expect(
+      errorOf(() =>
+        loadConfig({ env: secrets, file: { as: { limitMaximums: { maxImages: 3 } } }, readFile: noFiles }),
+      ),
+    ).to.match(/maxImages/);
+  });
 });

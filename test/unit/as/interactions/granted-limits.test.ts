@@ -115,4 +115,100 @@ describe('as/interactions/granted-limits', () => {
       },
     });
   });
+
+  describe('operator maximums', () => {
+    const maximums = { max_requests: 50, max_spend_usd: 1, requests_per_minute: 20 } as const;
+
+    it('month needs monthly caps asked for once a total is capped', () => {
+      expect(periodChoice([openai], maximums)).to.deep.equal({ initial: 'month', monthAllowed: true });
+      expect(periodChoice([{ type: 'ai_access', provider: 'openai' }], maximums)).to.deep.equal({
+        initial: 'lifetime',
+        monthAllowed: false,
+      });
+      // A rate maximum alone bounds no total.
+      expect(
+        periodChoice([{ type: 'ai_access', provider: 'openai' }], { requests_per_minute: 5 }),
+      ).to.deep.equal({
+        initial: 'lifetime',
+        monthAllowed: true,
+      });
+    });
+
+    it('refuses values above the maximum and empty capped fields, naming the bound', () => {
+      const cases: Array<[Record<string, string>, string]> = [
+        [
+          {
+            'limit-openai-max_requests': '51',
+            'limit-openai-max_spend_usd': '1',
+            'limit-openai-requests_per_minute': '20',
+          },
+          'OpenAI: most requests can be at most 50, the most this server allows.',
+        ],
+        [
+          {
+            'limit-openai-max_requests': '50',
+            'limit-openai-max_spend_usd': '1.5',
+            'limit-openai-requests_per_minute': '20',
+          },
+          'OpenAI: most spending, in US dollars can be at most $1, the most this server allows.',
+        ],
+        [
+          { 'limit-openai-max_requests': '50', 'limit-openai-max_spend_usd': '1' },
+          'OpenAI: most requests per minute must be set, at most 20, the most this server allows.',
+        ],
+      ];
+      for (const [fields, error] of cases) {
+        const r = readGrantedLimits([openai], form({ ...fields, period: 'month' }), ['openai'], maximums);
+        expect(r.ok, JSON.stringify(fields)).to.equal(false);
+        expect((r as { error: string }).error).to.include(error);
+      }
+      // Below the maximum, the app's ask still binds.
+      const r = readGrantedLimits(
+        [openai],
+        form({ 'limit-openai-max_requests': '40', 'limit-openai-max_spend_usd': '2.5', period: 'month' }),
+        ['openai'],
+        { max_requests: 50, max_spend_usd: 5 },
+      );
+      expect((r as { error: string }).error).to.include('can be at most $2, what the app asked for');
+    });
+
+    it('caps the grant total at the maximum whatever the providers add up to', () => {
+      const r = readGrantedLimits(
+        [openai, anthropic],
+        form({
+          'limit-openai-max_requests': '40',
+          'limit-openai-max_spend_usd': '1',
+          'limit-openai-requests_per_minute': '20',
+          'limit-anthropic-max_requests': '30',
+          'limit-anthropic-max_spend_usd': '0.75',
+          'limit-anthropic-requests_per_minute': '5',
+          period: 'lifetime',
+        }),
+        ['openai', 'anthropic'],
+        maximums,
+      );
+      expect(r.ok && r.row).to.deep.equal({
+        maxRequests: 50,
+        maxTokens: null,
+        maxSpendMicroUsd: 1_000_000,
+        limitPeriod: 'lifetime',
+        requestsPerMinute: 20,
+      });
+    });
+
+    it('with no details, the grant gets the maximums over its whole life', () => {
+      const r = readGrantedLimits([], form({ period: 'month' }), ['openai', 'anthropic'], maximums);
+      expect(r).to.deep.equal({
+        ok: true,
+        details: [],
+        row: {
+          maxRequests: 50,
+          maxTokens: null,
+          maxSpendMicroUsd: 1_000_000,
+          limitPeriod: 'lifetime',
+          requestsPerMinute: 20,
+        },
+      });
+    });
+  });
 });

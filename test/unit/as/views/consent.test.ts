@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { type ConsentView, renderConsent } from '../../../../src/as/views/consent.ts';
+import { type ConsentView, type LimitInputView, renderConsent } from '../../../../src/as/views/consent.ts';
+import type { CurrentAccessView } from '../../../../src/as/views/current-access.ts';
 import { attrBreakout, csrfToken, escapedBreakout, escapedScript, scriptName } from './fixtures.ts';
 import { assertPage, find, type Tag, textOf } from './html-checks.ts';
 
@@ -216,6 +217,137 @@ describe('views/consent', () => {
       );
       expect(doc).to.include(escapedBreakout);
       expect(doc).to.not.include(attrBreakout);
+    });
+  });
+
+  describe('operator maximums', () => {
+    const field = (extra: Partial<LimitInputView>): LimitInputView => ({
+      name: 'limit-openai-max_requests',
+      label: 'Most requests',
+      step: '1',
+      ...extra,
+    });
+    const limitsWith = (input: LimitInputView): NonNullable<ConsentView['limits']> => ({
+      groups: [{ provider: 'OpenAI', limits: [input] }],
+      period: 'lifetime',
+      monthAllowed: false,
+    });
+    const inputOf = (doc: string) => find(doc, 'input', (t) => t.attrs.get('type') === 'number')[0] as Tag;
+
+    it('caps a field at the lower of the ask and the maximum, and says which binds', () => {
+      const below = renderConsent(
+        view({ limits: limitsWith(field({ asked: 1000, most: 500, value: '500' })) }),
+      );
+      expect(inputOf(below).attrs.get('max')).to.equal('500');
+      expect(below).to.include('The app asked for at most 1000; this server allows at most 500.');
+      const within = renderConsent(
+        view({ limits: limitsWith(field({ asked: 100, most: 500, value: '100' })) }),
+      );
+      expect(inputOf(within).attrs.get('max')).to.equal('100');
+      expect(within).to.include('The app asked for at most 100. You can lower it, not raise it.');
+    });
+
+    it('requires a capped limit the app did not ask for', () => {
+      const doc = renderConsent(view({ limits: limitsWith(field({ most: 500, value: '500' })) }));
+      expect(inputOf(doc).attrs.get('max')).to.equal('500');
+      expect(inputOf(doc).attrs.has('required')).to.equal(true);
+      expect(doc).to.include(
+        'The app asked for no limit here; this server allows at most 500. You can lower it.',
+      );
+    });
+
+    it('says the maximums next to the limits, and points the period at them', () => {
+      const doc = renderConsent(
+        view({ limits: limitsWith(field({ most: 500 })), maximums: '500 requests, $2.00 spending' }),
+      );
+      assertPage(doc, csrfToken);
+      expect(textOf(doc, /<p class="hint" id="maximums-hint">/)).to.equal(
+        'This server allows no app more than 500 requests, $2.00 spending, for all providers together.',
+      );
+      expect(
+        find(doc, 'select', (t) => t.attrs.get('id') === 'period')[0]?.attrs.get('aria-describedby'),
+      ).to.equal('limits-hint maximums-hint');
+    });
+
+    it('without details, states the limits the grant gets (no fields)', () => {
+      const doc = renderConsent(
+        view({ maximums: '500 requests', grantLimits: 'at most 500 requests in total' }),
+      );
+      assertPage(doc, csrfToken);
+      expect(find(doc, 'input', (t) => t.attrs.get('type') === 'number')).to.have.length(0);
+      expect(find(doc, 'h2').length).to.be.greaterThan(1);
+      expect(doc).to.include("So this app's limits are <strong>at most 500 requests in total</strong>");
+    });
+  });
+
+  describe('re-authorization', () => {
+    const currentAccess: CurrentAccessView = {
+      current: [
+        {
+          id: 'grant-old-1',
+          allowedAt: new Date('2026-01-02T03:04:05Z'),
+          terms: {
+            scopes: [{ value: 'openai:gpt-4o-mini:chat', text: 'Chat with GPT-4o mini' }],
+            limits: ['at most 800 requests each calendar month'],
+            until: new Date('2026-02-01T00:00:00Z'),
+          },
+        },
+      ],
+      asked: {
+        scopes: [{ value: 'anthropic:*:chat', text: 'Chat with any Anthropic model' }],
+        limits: ['None asked'],
+      },
+    };
+
+    it('puts the current terms beside the new ask in a captioned table with headers', () => {
+      const doc = renderConsent(view({ currentAccess }));
+      assertPage(doc, csrfToken);
+      expect(textOf(doc, /<h2 id="current-access-heading">/)).to.equal('You already allowed Acme Writer');
+      expect(find(doc, 'section')[0]?.attrs.get('aria-labelledby')).to.equal('current-access-heading');
+      expect(textOf(doc, /<caption>/)).to.equal(
+        'What Acme Writer can use now, and what it asks for this time',
+      );
+      expect(find(doc, 'th', (t) => t.attrs.get('scope') === 'col')).to.have.length(3);
+      expect(find(doc, 'th', (t) => t.attrs.get('scope') === 'row')).to.have.length(3);
+      expect(doc).to.include('<time datetime="2026-02-01T00:00:00.000Z">2026-02-01 00:00 UTC</time>');
+      expect(doc).to.include('at most 800 requests each calendar month');
+      expect(doc).to.include('You choose below');
+    });
+
+    it('warns that Allow replaces and Deny keeps, on the buttons too, and posts the replaced grants', () => {
+      const doc = renderConsent(view({ currentAccess }));
+      expect(textOf(doc, /<div class="alert alert-warning" id="replace-warning">/)).to.match(
+        /^Allow replaces the access Acme Writer has now\. .* Deny keeps the current access as it is\.$/,
+      );
+      const buttons = find(doc, 'button');
+      expect(buttons.map((b) => b.attrs.get('aria-describedby'))).to.deep.equal([
+        'replace-warning',
+        'replace-warning',
+      ]);
+      expect(textOf(doc, /<button [^>]*value="allow"/)).to.equal('Allow and replace current access');
+      expect(textOf(doc, /<button [^>]*value="deny"/)).to.equal('Deny and keep current access');
+      const hidden = find(doc, 'input', (t) => t.attrs.get('name') === 'replaces');
+      expect(hidden.map((h) => [h.attrs.get('type'), h.attrs.get('value')])).to.deep.equal([
+        ['hidden', 'grant-old-1'],
+      ]);
+    });
+
+    it('renders hostile scope text inert', () => {
+      const hostile: CurrentAccessView = {
+        ...currentAccess,
+        asked: { scopes: [{ value: attrBreakout, text: scriptName }], limits: [scriptName] },
+      };
+      const doc = renderConsent(view({ currentAccess: hostile }));
+      assertPage(doc, csrfToken);
+      expect(doc).to.not.include(scriptName);
+      expect(doc).to.not.include(attrBreakout);
+    });
+
+    it('a first authorization has no notice, no replaces and plain buttons', () => {
+      const doc = renderConsent(view());
+      expect(doc).to.not.include('replace-warning');
+      expect(find(doc, 'input', (t) => t.attrs.get('name') === 'replaces')).to.have.length(0);
+      expect(textOf(doc, /<button [^>]*value="allow"/)).to.equal('Allow');
     });
   });
 });
