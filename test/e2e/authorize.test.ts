@@ -2,12 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
+import OpenAI from 'openai';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumOrSkip, launchChromium } from '../support/chromium.ts';
 import type { Engine } from '../support/databases.ts';
+import { createFakeUpstream } from '../support/fake-upstream/index.ts';
 import { authorize, discover, exchange, oauthErrorOf, startAuthorization } from '../support/oauth-flow.ts';
 import { type RunningAs, startAuthorizationServer } from '../support/start-authorization-server.ts';
+import { startProxy } from '../support/start-proxy.ts';
 import { createUserAgent } from '../support/user-agent.ts';
 
 const ENGINE: Engine = 'sqlite';
@@ -94,12 +97,13 @@ describe(`hosted pages in headless Chromium (${ENGINE})`, () => {
   let browser: Browser | undefined;
   let as: RunningAs | undefined;
   let callbacks: CallbackServer | undefined;
+  let aliceId = '';
 
   before(async function () {
     executablePath = chromiumOrSkip(this);
     browser = await launchChromium(executablePath);
     as = await startAuthorizationServer(ENGINE);
-    await as.addUser('alice', PASSWORD);
+    aliceId = await as.addUser('alice', PASSWORD);
     callbacks = await startCallbackServer();
   });
   after(async () => {
@@ -210,7 +214,7 @@ describe(`hosted pages in headless Chromium (${ENGINE})`, () => {
     }
   });
 
-  it('the person lowers a limit the app asked for; token and introspection carry the lowered one', async () => {
+  it('the person lowers a limit the app asked for; token, introspection and the proxy hold the lowered one', async () => {
     const server = as as RunningAs;
     const cb = callbacks as CallbackServer;
     const app = await server.addClient({ name: 'Budgeted', redirectUris: [cb.redirectUri] });
@@ -234,7 +238,7 @@ describe(`hosted pages in headless Chromium (${ENGINE})`, () => {
       await signIn(page, url, 'Budgeted');
       const requests = page.getByLabel('Most requests', { exact: true });
       expect(await requests.inputValue()).to.equal('500');
-      await requests.fill('120');
+      await requests.fill('2');
       await page.getByRole('button', { name: 'Allow', exact: true }).click();
       const callbackUrl = await cb.next(
         5_000,
@@ -242,13 +246,39 @@ describe(`hosted pages in headless Chromium (${ENGINE})`, () => {
       );
       const tokens = await exchange({ config, callbackUrl, verifier, state });
       const granted = tokens.authorization_details as unknown as Array<{ limits: Record<string, unknown> }>;
-      expect(granted[0]?.limits).to.include({ max_requests: 120, max_spend_usd: 5 });
+      expect(granted[0]?.limits).to.include({ max_requests: 2, max_spend_usd: 5 });
       const proxy = await discover(server, server.proxyClient.id, server.proxyClient.secret);
       const introspected = await oidc.tokenIntrospection(proxy, tokens.access_token);
       expect((introspected.authorization_details as unknown as typeof granted)[0]?.limits).to.include({
-        max_requests: 120,
+        max_requests: 2,
       });
       expect(log.errors).to.deep.equal([]);
+
+      // The proxy enforces what the person granted: two requests, then the cap's 403.
+      const upstream = await createFakeUpstream();
+      const running = await startProxy(server, upstream);
+      try {
+        await running.setProviderKey(aliceId, 'openai', upstream.openaiKey);
+        const client = new OpenAI({
+          apiKey: tokens.access_token,
+          baseURL: running.openaiBaseURL,
+          maxRetries: 2,
+        });
+        const body = {
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user' as const, content: 'hi' }],
+          max_tokens: 5,
+        };
+        await client.chat.completions.create(body);
+        await client.chat.completions.create(body);
+        const refused = await client.chat.completions.create(body).catch((e: unknown) => e);
+        expect(refused).to.be.instanceOf(OpenAI.PermissionDeniedError);
+        expect((refused as Error).message).to.include('max_requests');
+        expect(upstream.requests).to.have.length(2);
+      } finally {
+        await running.close();
+        await upstream.close();
+      }
     } finally {
       await context.close();
     }
