@@ -119,6 +119,11 @@ export function buildProxy(
     cappedGrants,
     keeper,
     proxyId,
+    onLateSettle: (reservationId) =>
+      deps.logger.warn(
+        { reservationId },
+        'reservation was reaped before its request ended; it stays charged at its worst case',
+      ),
   });
   const handle = createRequestHandler({
     verifyToken: createTokenVerifier({

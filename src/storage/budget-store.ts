@@ -105,6 +105,34 @@ export function createBudgetStore(db: Database, clock: Clock) {
   }
 
   /**
+   * PostgreSQL: the grant and its counter row for the period, the row locked, in one
+   * round trip. Undefined when the counter row does not exist yet (or the grant does not):
+   * the caller then takes the general path, which creates it.
+   */
+  async function lockedGrantAndCounters(trx: Knex.Transaction, grantId: string, now: number) {
+    if (db.engine !== 'pg') return undefined;
+    const month = usagePeriod('month', 0, now).key;
+    const { rows } = await trx.raw(
+      `select g.*, c.requests as c_requests, c.tokens as c_tokens, c.micro_usd as c_micro_usd
+       from grants g join grant_counters c
+         on c.grant_id = g.id and c.period = case when g.limit_period = 'month' then ? else 'lifetime' end
+       where g.id = ?
+       for update of c`,
+      [month, grantId],
+    );
+    const row = rows[0] as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    return {
+      grant: row,
+      charged: {
+        requests: Number(row.c_requests),
+        tokens: Number(row.c_tokens),
+        microUsd: Number(row.c_micro_usd),
+      },
+    };
+  }
+
+  /**
    * The audit trail says once per cap and period that a cap was reached (the first
    * refusal; under the counter lock, so concurrent refusals write one event).
    */
@@ -168,12 +196,13 @@ export function createBudgetStore(db: Database, clock: Clock) {
     > {
       return db.transaction(async (trx) => {
         const now = clock();
-        const grant = await trx('grants').where({ id: args.grantId }).first();
+        const locked = await lockedGrantAndCounters(trx, args.grantId, now);
+        const grant = locked?.grant ?? (await trx('grants').where({ id: args.grantId }).first());
         if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now)
           return { ok: false as const, refusal: { kind: 'grant_gone' as const }, limits: undefined };
         const limits = limitsOf(grant);
         const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
-        const charged = await lockCounters(trx, args.grantId, period);
+        const charged = locked?.charged ?? (await lockCounters(trx, args.grantId, period));
         const left = (cap: number | null, used: number) => (cap === null ? null : Math.max(0, cap - used));
         const remaining: Remaining = {
           requests: left(limits.maxRequests, charged.requests),
@@ -199,14 +228,12 @@ export function createBudgetStore(db: Database, clock: Clock) {
           if (rate) return await refuse(rate);
           await trx('rate_admissions').insert({ id: args.id, grant_id: args.grantId, admitted_at: now });
         }
-        await trx('grant_counters')
-          .where({ grant_id: args.grantId, period })
-          .update({
-            requests: charged.requests + 1,
-            tokens: charged.tokens + tokens,
-            micro_usd: charged.microUsd + microUsd,
-          });
-        await trx('reservations').insert({
+        const counters = {
+          requests: charged.requests + 1,
+          tokens: charged.tokens + tokens,
+          micro_usd: charged.microUsd + microUsd,
+        };
+        const reservation = {
           id: args.id,
           grant_id: args.grantId,
           period,
@@ -220,7 +247,37 @@ export function createBudgetStore(db: Database, clock: Clock) {
             inputTokens: sized.amounts.inputTokens ?? 0,
             outputTokens: tokens - (sized.amounts.inputTokens ?? 0),
           }),
-        });
+        };
+        if (db.engine === 'pg') {
+          // One round trip for both writes.
+          await trx.raw(
+            `with counted as (
+               update grant_counters set requests = ?, tokens = ?, micro_usd = ?
+               where grant_id = ? and period = ?
+             )
+             insert into reservations (id, grant_id, period, requests, tokens, micro_usd, proxy_id, created_at, record)
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            [
+              counters.requests,
+              counters.tokens,
+              counters.micro_usd,
+              args.grantId,
+              period,
+              reservation.id,
+              reservation.grant_id,
+              reservation.period,
+              reservation.requests,
+              reservation.tokens,
+              reservation.micro_usd,
+              reservation.proxy_id,
+              reservation.created_at,
+              reservation.record,
+            ],
+          );
+        } else {
+          await trx('grant_counters').where({ grant_id: args.grantId, period }).update(counters);
+          await trx('reservations').insert(reservation);
+        }
         return {
           ok: true as const,
           reservation: { id: args.id, grantId: args.grantId, period, tokens, microUsd },
@@ -238,15 +295,27 @@ export function createBudgetStore(db: Database, clock: Clock) {
       id: string,
       actual: { requests: 0 | 1; tokens: number; microUsd: number },
     ): Promise<boolean> {
+      // Deleting the reservation claims it (a reaper that got there first leaves nothing to
+      // delete); the counters then move by the difference, relative, so no read is needed.
+      if (db.engine === 'pg') {
+        const { rows } = await db.raw(
+          `with claimed as (delete from reservations where id = ? returning grant_id, period, requests, tokens, micro_usd)
+           update grant_counters c
+           set requests = c.requests + ? - claimed.requests,
+               tokens = c.tokens + ? - claimed.tokens,
+               micro_usd = c.micro_usd + ? - claimed.micro_usd
+           from claimed where c.grant_id = claimed.grant_id and c.period = claimed.period
+           returning 1`,
+          [id, actual.requests, actual.tokens, actual.microUsd],
+        );
+        return rows.length > 0;
+      }
       return db.transaction(async (trx) => {
         const reservation = await trx('reservations').where({ id }).first();
         if (!reservation) return false;
-        // Deleting first claims it: a reaper that got there in between leaves nothing to delete.
-        if ((await trx('reservations').where({ id }).delete()) === 0) return false;
-        const { grant_id: grantId, period } = reservation;
-        await lockCounters(trx, grantId, period);
+        await trx('reservations').where({ id }).delete();
         await trx('grant_counters')
-          .where({ grant_id: grantId, period })
+          .where({ grant_id: reservation.grant_id, period: reservation.period })
           .update({
             requests: trx.raw('requests + ?', [actual.requests - Number(reservation.requests)]),
             tokens: trx.raw('tokens + ?', [actual.tokens - Number(reservation.tokens)]),
@@ -258,13 +327,21 @@ export function createBudgetStore(db: Database, clock: Clock) {
 
     /** What a grant has been charged in a period, open reservations included. */
     async charged(grantId: string, period: string) {
-      const row = await db('grant_counters').where({ grant_id: grantId, period }).first();
-      const open = await db('reservations').where({ grant_id: grantId, period }).count({ n: '*' });
+      // One statement, one snapshot: the counters and the open reservations agree.
+      const open = db('reservations').where({ grant_id: grantId, period }).count('*');
+      const row = await db
+        .select(
+          db('grant_counters').where({ grant_id: grantId, period }).select('requests').as('requests'),
+          db('grant_counters').where({ grant_id: grantId, period }).select('tokens').as('tokens'),
+          db('grant_counters').where({ grant_id: grantId, period }).select('micro_usd').as('micro_usd'),
+          open.as('open'),
+        )
+        .first();
       return {
         requests: Number(row?.requests ?? 0),
         tokens: Number(row?.tokens ?? 0),
         microUsd: Number(row?.micro_usd ?? 0),
-        openReservations: Number(open[0]?.n ?? 0),
+        openReservations: Number(row?.open ?? 0),
       };
     },
 

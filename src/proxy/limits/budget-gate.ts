@@ -89,8 +89,10 @@ export function createBudgetGate(deps: {
   cappedGrants: Pick<CappedGrants, 'isCapped'>;
   keeper: Pick<ReservationKeeper, 'ready' | 'retry'>;
   proxyId: string;
-  /** Told of each cap refusal (the audit trail). */
+  /** Told of each cap refusal. */
   onRefused?(grantId: string, refusal: Refusal): void;
+  /** Told when a reservation was already closed by a reaper when its request ended. */
+  onLateSettle?(reservationId: string): void;
 }) {
   const priceOf = (provider: Provider, model: string | undefined): ModelPrice | undefined =>
     model === undefined ? undefined : findPrice(deps.prices, provider, model);
@@ -172,7 +174,12 @@ export function createBudgetGate(deps: {
               // Unpriced only when the grant has no spend cap: nothing to count it against.
               microUsd: charge.microUsd ?? 0,
             });
-          await settle().catch(() => deps.keeper.retry(settle));
+          const settled = await settle().catch(() => {
+            deps.keeper.retry(settle);
+            return true;
+          });
+          // The reaper closed it first (this proxy was taken for dead): it stays at its worst case.
+          if (!settled) deps.onLateSettle?.(reservation.id);
           return charge;
         },
       };
