@@ -63,8 +63,10 @@ export interface RequestFacts {
 
 /**
  * One request through the proxy, as explicit stages: authenticate (token, liveness),
- * authorize (endpoint → capability, model → scope, stored-state policy), mutate
- * (inject the person's key, rebuild headers), forward (stream back).
+ * authorize (endpoint → capability, model → scope, stored-state policy), reserve (the
+ * worst case against the grant's caps, or refuse), mutate (the output bound, the
+ * person's key, rebuilt headers), forward (stream back), settle (the real usage, the
+ * usage record).
  */
 export function createRequestHandler(deps: RequestHandlerDeps) {
   return async function handle(ctx: Context, facts: RequestFacts): Promise<void> {

@@ -89,8 +89,6 @@ export function createBudgetGate(deps: {
   cappedGrants: Pick<CappedGrants, 'isCapped'>;
   keeper: Pick<ReservationKeeper, 'ready' | 'retry'>;
   proxyId: string;
-  /** Told of each cap refusal. */
-  onRefused?(grantId: string, refusal: Refusal): void;
   /** Told when a reservation was already closed by a reaper when its request ended. */
   onLateSettle?(reservationId: string): void;
 }) {
@@ -150,18 +148,17 @@ export function createBudgetGate(deps: {
       }
       const thinking = request.json?.thinking as { budget_tokens?: unknown } | undefined;
       const thinkingBudget = typeof thinking?.budget_tokens === 'number' ? thinking.budget_tokens : undefined;
+      // Bounded before the transaction: sizing runs under the grant's lock and must be quick.
+      const requestBound = bound();
       await deps.keeper.ready();
       const taken = await deps.store.reserve({
         id: request.requestId,
         grantId: request.grantId,
         proxyId: deps.proxyId,
         note: request.note,
-        size: (remaining) => sizeReservation(bound(), price, remaining, thinkingBudget),
+        size: (remaining) => sizeReservation(requestBound, price, remaining, thinkingBudget),
       });
-      if (!taken.ok) {
-        deps.onRefused?.(request.grantId, taken.refusal);
-        throw refusalError(taken.refusal);
-      }
+      if (!taken.ok) throw refusalError(taken.refusal);
       const { reservation, sized } = taken;
       return {
         inject: sized.inject,
