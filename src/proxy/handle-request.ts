@@ -135,9 +135,12 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       clientAborted: boolean,
       failed: boolean,
       answered = status !== 0,
+      sent = true,
     ) => {
       const usage = tap?.reported() ? tap.usage() : undefined;
-      const charge = await admission.settle({ answered, status, usage, clientAborted });
+      const charge = await admission.settle({ sent, answered, status, usage, clientAborted });
+      // Never sent: released, and no usage record (nothing reached the provider).
+      if (!sent) return;
       const counted = usage ?? zeroUsage();
       if (!usage && charge.tokens > 0) counted.inputTokens = charge.tokens;
       facts.inputTokens = counted.inputTokens;
@@ -187,6 +190,13 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       status = err instanceof ProxyError ? err.status : 500;
       await record(null, false, true, answered);
       throw err;
+    }
+    if (!outcome.sent) {
+      // 499: the client closed the request (as nginx logs it); nothing went upstream.
+      ctx.res.statusCode = 499;
+      facts.clientAborted = true;
+      await record(null, true, false, false, false);
+      return;
     }
     facts.upstreamMs = Math.round(outcome.upstreamMs * 10) / 10;
     facts.clientAborted = outcome.clientAborted;

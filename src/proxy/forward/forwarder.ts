@@ -46,6 +46,8 @@ export interface ForwardOutcome {
   bytesOut: number;
   /** Whether the upstream failed (dropped, went silent) after its answer had begun. */
   upstreamFailed: boolean;
+  /** False when the client had gone before anything was sent upstream. */
+  sent: boolean;
 }
 
 interface Pending {
@@ -136,6 +138,16 @@ export function createForwarder(timeouts: ForwardTimeouts) {
 
   return {
     forward({ req, res, target, headers, body, onResponse }: ForwardRequest): Promise<ForwardOutcome> {
+      // The client may have gone while the request waited (body, key, reservation): its
+      // 'close' has been and will not come again, so nothing is sent.
+      if (res.closed || res.destroyed)
+        return Promise.resolve({
+          upstreamMs: 0,
+          clientAborted: true,
+          bytesOut: 0,
+          upstreamFailed: false,
+          sent: false,
+        });
       return new Promise((resolve, reject) => {
         let done = false;
         let clientAborted = false;
@@ -162,6 +174,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
                 clientAborted,
                 bytesOut: p.bytesOut,
                 upstreamFailed: p.upstreamFailed,
+                sent: true,
               });
           },
         };

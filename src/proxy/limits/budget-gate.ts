@@ -22,6 +22,8 @@ export interface BudgetRequest {
 
 /** How the request ended, for settling and for its usage record. */
 export interface BudgetOutcome {
+  /** The request went upstream; false when the client had gone before it was sent. */
+  sent: boolean;
   /** The upstream answered (any status); false when it could not be reached. */
   answered: boolean;
   status: number;
@@ -103,6 +105,7 @@ export function createBudgetGate(deps: {
     inputEstimate: number,
     reserved: { tokens: number; microUsd: number } | undefined,
   ): Charge {
+    if (!outcome.sent) return { requests: 0, tokens: 0, microUsd: 0 };
     const ok = outcome.answered && outcome.status < 300;
     if (outcome.usage) {
       const tokens = outcome.usage.inputTokens + outcome.usage.outputTokens;

@@ -328,6 +328,50 @@ for (const engine of engines) {
       expect(row?.costMicroUsd).to.equal(totals.microUsd);
     });
 
+    it('releases the reservation of a client that left while waiting for it, and sends nothing', async () => {
+      const { accessToken, grantId } = await limitedGrant({ maxSpendMicroUsd: 1_000_000 });
+      const body = {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user' as const, content: 'hi' }],
+        max_tokens: 5,
+      };
+      await openai(accessToken).chat.completions.create(body);
+      await charged(grantId);
+      const before = await charged(grantId);
+      const sentBefore = fx.upstream.requests.length;
+      const db = fx.as.database.db;
+      // Hold the grant's counter row (PostgreSQL) or the database's write lock (SQLite):
+      // the proxy's reservation waits behind it while the client gives up.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let locked: () => void = () => {};
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const holder = db.transaction(async (trx) => {
+        if (fx.as.database.engine === 'pg')
+          await trx('grant_counters').where({ grant_id: grantId }).forUpdate().select();
+        else
+          await trx('grant_counters')
+            .where({ grant_id: grantId })
+            .update({ requests: trx.raw('requests') });
+        locked();
+        await held;
+      });
+      await isLocked;
+      const controller = new AbortController();
+      const gone = openai(accessToken)
+        .chat.completions.create(body, { signal: controller.signal })
+        .catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 200));
+      controller.abort();
+      expect(await gone).to.be.instanceOf(OpenAI.APIUserAbortError);
+      await new Promise((r) => setTimeout(r, 100));
+      release();
+      await holder;
+      const after = await charged(grantId);
+      expect(after).to.deep.equal(before);
+      expect(fx.upstream.requests.length).to.equal(sentBefore);
+    });
+
     it('enforces a limit lowered on the account side on the next request with the same token', async () => {
       const { accessToken, grantId } = await limitedGrant({ maxRequests: 100 });
       const client = openai(accessToken);
