@@ -10,7 +10,18 @@ import type { FixedRateResult } from './fixed-rate.ts';
 /** Messages the children send to the parent. */
 export type ChildMessage =
   | { type: 'upstream-ready'; url: string; openaiKey: string }
-  | { type: 'servers-ready'; targets: ServerTargets; token: string }
+  | {
+      type: 'servers-ready';
+      targets: ServerTargets;
+      /** The unbudgeted grant's access token. */
+      token: string;
+      /** The budgeted grant's access token. */
+      budgetedToken: string;
+      /** The database the AS and the proxy run on, in words. */
+      database: string;
+      budget: BudgetSetup;
+    }
+  | { type: 'budget-state'; state: BudgetState }
   | { type: 'profile-started' }
   | { type: 'profile-written'; path: string }
   | { type: 'gc-stats'; stats: GcStats }
@@ -23,6 +34,7 @@ export type ParentMessage =
   | { type: 'profile-stop'; path: string }
   | { type: 'gc-reset' }
   | { type: 'gc-report' }
+  | { type: 'budget-check' }
   | { type: 'stop' };
 
 /** Garbage-collection pauses of the server child since the last reset (perf_hooks 'gc' entries). */
@@ -32,6 +44,23 @@ export interface GcStats {
   maxMs: number;
   /** Pauses of 5 ms or more. */
   long: number;
+}
+
+/** The budgeted grant as the server child set it up and checked it. */
+export interface BudgetSetup {
+  grantId: string;
+  maxSpendMicroUsd: number;
+  maxRequests: number;
+  /** The output bound the proxy injected into the warm-up request (`x-mandate-output-bound`), if any. */
+  injectedOutputBound: string | null;
+}
+
+/** The budgeted grant's `grant_counters` row (lifetime period) and its open `reservations`. */
+export interface BudgetState {
+  requests: number;
+  tokens: number;
+  microUsd: number;
+  openReservations: number;
 }
 
 export interface ServerTargets {

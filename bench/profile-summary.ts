@@ -105,6 +105,21 @@ const STAGES: Array<{ name: string; match: (f: CallFrame) => boolean }> = [
     name: 'forwarder `Transform` (byte count, idle timer)',
     match: (f) => f.functionName === 'transform' && /forwarder\.ts$/.test(f.url),
   },
+  {
+    name: 'budget step (`admit`: the cached "no caps" flag, or the reservation)',
+    match: (f) => f.functionName === 'admit' && /budget-gate\.ts$/.test(f.url),
+  },
+  {
+    name: '… reservation transaction (`reserve`)',
+    match: (f) => f.functionName === 'reserve' && /budget-store\.ts$/.test(f.url),
+  },
+  {
+    name: 'settle transaction (`settle`)',
+    match: (f) => f.functionName === 'settle' && /budget-store\.ts$/.test(f.url),
+  },
+  { name: 'knex (all its frames and what they call)', match: (f) => /\/knex\//.test(f.url) },
+  { name: 'better-sqlite3', match: (f) => /\/better-sqlite3\//.test(f.url) },
+  { name: 'node-postgres (`pg`, `pg-protocol`)', match: (f) => /\/(pg|pg-protocol)\//.test(f.url) },
   { name: 'request log line (pino, sonic-boom)', match: (f) => /\/(pino|sonic-boom)\//.test(f.url) },
   { name: 'metrics (prom-client)', match: (f) => /\/prom-client\//.test(f.url) },
   { name: 'request id (`randomUUID`)', match: (f) => f.functionName === 'randomUUID' },
@@ -134,7 +149,14 @@ export function summarizeProfile(path: string, top = 20): ProfileSummary {
   for (const [id, us] of selfUs) {
     const node = byId.get(id) as ProfileNode;
     totalUs += us;
-    const area = areaOf(node.callFrame);
+    let area = areaOf(node.callFrame);
+    // Native code a package called (better-sqlite3's prepare and step, say) counts to that package.
+    const caller = parent.get(id);
+    if (area.startsWith('(native ') && caller !== undefined) {
+      const callerArea = areaOf((byId.get(caller) as ProfileNode).callFrame);
+      if (!callerArea.startsWith('(') && !callerArea.startsWith('node ') && !callerArea.startsWith('src/'))
+        area = `${callerArea} (native code it called)`;
+    }
     if (area === '(idle)') {
       idleUs += us;
       continue;

@@ -7,13 +7,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { GcStats } from './processes.ts';
 import type { ProfileSummary } from './profile-summary.ts';
 
-export const TARGETS = ['direct', 'httpProxy', 'httpProxy3', 'mandate'] as const;
+export const TARGETS = ['direct', 'httpProxy', 'httpProxy3', 'mandate', 'mandateBudgeted'] as const;
 export type TargetId = (typeof TARGETS)[number];
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct to the fake upstream',
   httpProxy: 'bare `http-proxy` 1.18.1',
   httpProxy3: 'bare `http-proxy-3` 2.0.1',
-  mandate: 'Mandate proxy, valid token',
+  mandate: 'Mandate proxy, unbudgeted grant',
+  mandateBudgeted: 'Mandate proxy, budgeted grant',
 };
 
 export interface SaturationRound {
@@ -26,6 +27,8 @@ export interface SaturationRound {
   serverUsPerRequest: number;
   /** Server-child CPU during the round, µs. */
   serverUs: number;
+  /** CPU of the database server's backends serving the bench database during the round, µs (0 on SQLite, which runs in the server child). */
+  databaseUs: number;
   /** CPU of core 0's processes (load generator + fake upstream), % of one core. */
   loadSideCpuPct: number;
   /** CPU the rest of the machine used meanwhile (other sessions, kernel softirq), % of one core. */
@@ -57,6 +60,8 @@ export interface WorkloadResult {
   name: string;
   description: string;
   cells: Record<TargetId, CellResult>;
+  /** Both Mandate targets at `RunInfo.budgetRate` (below the budgeted grant's saturation). */
+  budgetRate: Record<'mandate' | 'mandateBudgeted', FixedRateSummary>;
 }
 
 export interface RunInfo {
@@ -72,11 +77,28 @@ export interface RunInfo {
   saturationSeconds: number;
   rounds: number;
   rate: number;
+  budgetRate: number;
   fixedSeconds: number;
   warmupSeconds: number;
   durationSeconds: number;
   /** Other processes' CPU (% of a core) in the second before measuring, after waiting that long for it to drop. */
   quiet: { waitedSeconds: number; otherPct: number };
+  databaseEngine: 'sqlite' | 'pg';
+  /** The database in words. */
+  database: string;
+  budget: BudgetInfo;
+}
+
+/** The budgeted grant: its caps, and what its counters said at the end of the run. */
+export interface BudgetInfo {
+  maxSpendMicroUsd: number;
+  maxRequests: number;
+  injectedOutputBound: string | null;
+  /** `grant_counters.requests` of the budgeted grant after the run. */
+  chargedRequests: number;
+  /** Budgeted requests answered 2xx in the measurements (the counter must be at least this). */
+  measuredRequests: number;
+  openReservations: number;
 }
 
 export interface ProfileReport {
@@ -93,6 +115,13 @@ export const meanRps = (cell: CellResult) =>
   cell.saturation.reduce((s, r) => s + r.rps, 0) / cell.saturation.length;
 const meanOf = (cell: CellResult, f: (r: SaturationRound) => number) =>
   cell.saturation.reduce((s, r) => s + f(r), 0) / cell.saturation.length;
+/** Database-server CPU per answered request over all rounds, µs (0 on SQLite). */
+export const dbUsPerRequest = (cell: CellResult) =>
+  cell.saturation.reduce((s, r) => s + r.databaseUs, 0) /
+  Math.max(
+    1,
+    cell.saturation.reduce((s, r) => s + r.requests, 0),
+  );
 /** Server-child CPU per answered request over all rounds, µs. */
 export const usPerRequest = (cell: CellResult) =>
   cell.saturation.reduce((s, r) => s + r.serverUs, 0) /
@@ -146,6 +175,23 @@ export function ratios(workloads: WorkloadResult[]): Ratio[] {
   );
 }
 
+export interface BudgetRatio {
+  workload: string;
+  /** Budgeted requests/s over unbudgeted. */
+  rpsRatio: number;
+  /** Unbudgeted CPU per request over budgeted (proxy plus database server on PostgreSQL). */
+  cpuRatio: number;
+}
+
+export function budgetRatios(workloads: WorkloadResult[]): BudgetRatio[] {
+  const total = (c: CellResult) => usPerRequest(c) + dbUsPerRequest(c);
+  return workloads.map((w) => ({
+    workload: w.name,
+    rpsRatio: meanRps(w.cells.mandateBudgeted) / meanRps(w.cells.mandate),
+    cpuRatio: total(w.cells.mandate) / total(w.cells.mandateBudgeted),
+  }));
+}
+
 function otherCpu(workloads: WorkloadResult[]): { mean: number; max: number } {
   const all = workloads.flatMap((w) =>
     TARGETS.flatMap((t) => w.cells[t].saturation.map((r) => r.otherCpuPct)),
@@ -155,6 +201,8 @@ function otherCpu(workloads: WorkloadResult[]): { mean: number; max: number } {
 
 export function renderResults(info: RunInfo, workloads: WorkloadResult[], profiles: ProfileReport[]): string {
   const out: string[] = [];
+  const pg = info.databaseEngine === 'pg';
+  const letters = TARGETS.map((_, i) => String.fromCharCode(65 + i));
   out.push(
     `Run of ${info.date} · Node ${info.node} · ${info.cpu} (${info.cores} cores) · \`${info.command}\` · ${Math.round(info.durationSeconds)} s in all`,
     '',
@@ -162,13 +210,15 @@ export function renderResults(info: RunInfo, workloads: WorkloadResult[], profil
     '',
     `Placement: ${info.placement}`,
     '',
+    `Database: ${info.database}.`,
+    '',
     `The machine is shared: before measuring, other processes used ${Math.round(info.quiet.otherPct)} % of one core ` +
       `(after waiting ${info.quiet.waitedSeconds} s for under 30 %); during the saturation rounds they (other sessions, kernel network work) used ` +
       `${Math.round(otherCpu(workloads).mean)} % of one core on average, ${Math.round(otherCpu(workloads).max)} % at most ` +
       '(from /proc/stat). Compare within this run only.',
     '',
     `Saturation: autocannon, ${info.connections} connections, ${info.rounds} rounds of ${info.saturationSeconds / info.rounds} s per target ` +
-      `(round order A B C D, then D C B A), after ${info.warmupSeconds} s of warm-up per target; requests/s is the mean of the rounds ` +
+      `(round order ${letters.join(' ')}, then ${[...letters].reverse().join(' ')}), after ${info.warmupSeconds} s of warm-up per target; requests/s is the mean of the rounds ` +
       `(the rounds are shown). Fixed rate: ${info.rate} requests/s open loop for ${info.fixedSeconds} s per target (same two-round order), ` +
       'latency per request in µs resolution, from handing the request to the socket to its last byte.',
     '',
@@ -181,7 +231,16 @@ export function renderResults(info: RunInfo, workloads: WorkloadResult[], profil
       `Saturation (${info.connections} connections):`,
       '',
       table(
-        ['target', 'requests/s', 'rounds', 'server CPU', 'core 0 CPU', 'other CPU', 'proxy CPU / request'],
+        [
+          'target',
+          'requests/s',
+          'rounds',
+          'server CPU',
+          'core 0 CPU',
+          'other CPU',
+          'proxy CPU / request',
+          ...(pg ? ['database CPU / request'] : []),
+        ],
         TARGETS.map((t) => {
           const c = w.cells[t];
           const errors = c.saturation.reduce((s, r) => s + r.errors, 0);
@@ -193,6 +252,7 @@ export function renderResults(info: RunInfo, workloads: WorkloadResult[], profil
             `${Math.round(meanOf(c, (r) => r.loadSideCpuPct))} %`,
             `${Math.round(meanOf(c, (r) => r.otherCpuPct))} %`,
             t === 'direct' ? '–' : `${Math.round(usPerRequest(c))} µs`,
+            ...(pg ? [t === 'direct' ? '–' : `${Math.round(dbUsPerRequest(c))} µs`] : []),
           ];
         }),
       ),
@@ -233,7 +293,14 @@ export function renderResults(info: RunInfo, workloads: WorkloadResult[], profil
       '"other CPU" what the rest of the machine (other sessions, kernel) used meanwhile, in % of one core; a round ' +
       'during which that exceeded 50 % was measured again (at most twice more) and the quietest attempt kept. ' +
       '"proxy CPU / request" is the server child\'s CPU time (all threads) divided by the requests it answered, the ' +
-      'least noisy cost figure on a shared machine. "server GC pauses" counts the server child\'s garbage-collection ' +
+      'least noisy cost figure on a shared machine. ' +
+      (pg
+        ? '"database CPU / request" is the CPU time of the PostgreSQL backends connected to the bench database ' +
+          '(found in `pg_stat_activity`, read from `/proc`) divided by the same requests; those backends are not ' +
+          'pinned and are not counted in "other CPU". PostgreSQL\'s own background processes (WAL writer, ' +
+          'checkpointer) are not included. '
+        : '') +
+      '"server GC pauses counts the server child\'s garbage-collection ' +
       'pauses (perf_hooks) during the fixed-rate runs; they stop every request in flight. The latency client fell ' +
       `behind its schedule by at most ${ms(Math.max(...workloads.flatMap((w) => TARGETS.map((t) => w.cells[t].fixed.maxSendLagMs))))} ms.`,
     '',
@@ -269,6 +336,8 @@ export function renderResults(info: RunInfo, workloads: WorkloadResult[], profil
     '',
   );
 
+  out.push(...renderBudget(info, workloads));
+
   out.push('### http-proxy 1.18 against http-proxy-3', '');
   out.push(
     table(
@@ -291,6 +360,99 @@ export function renderResults(info: RunInfo, workloads: WorkloadResult[], profil
   return out.join('\n').trimEnd();
 }
 
+function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
+  const pg = info.databaseEngine === 'pg';
+  const b = info.budget;
+  const rs = budgetRatios(workloads);
+  const change = (a: number, z: number, digits: number) =>
+    `${z - a >= 0 ? '+' : '−'}${Math.abs(z - a).toFixed(digits)}`;
+  const arrow = (a: number, z: number, unit: string, digits = 0) =>
+    `${a.toFixed(digits)} → ${z.toFixed(digits)} ${unit} (${change(a, z, digits)})`;
+  const failed = (f: FixedRateSummary) => (f.failed > 0 ? `, ${f.failed} failed` : '');
+  const latencyRows = workloads.flatMap((w) => {
+    const pairs: Array<[number, FixedRateSummary, FixedRateSummary]> = [
+      [info.budgetRate, w.budgetRate.mandate, w.budgetRate.mandateBudgeted],
+      [info.rate, w.cells.mandate.fixed, w.cells.mandateBudgeted.fixed],
+    ];
+    const saturated = meanRps(w.cells.mandateBudgeted);
+    return pairs.map(([rate, u, z]) => [
+      w.name,
+      `${rate}/s (${Math.round((rate / saturated) * 100)} % of the budgeted saturation)`,
+      arrow(u.p50, z.p50, 'ms', 2),
+      arrow(u.p99, z.p99, 'ms', 2),
+      `${ms(u.p999)} → ${ms(z.p999)} ms${failed(z)}`,
+    ]);
+  });
+  // Within 20 % of saturation an open-loop load already queues for long stretches.
+  const overloaded = workloads.some((w) => info.rate >= 0.8 * meanRps(w.cells.mandateBudgeted));
+  return [
+    '### Budgeted grant against unbudgeted grant',
+    '',
+    'Both Mandate rows are the same proxy process; only the access token differs. The budgeted grant has caps ' +
+      `(max spend $${int(b.maxSpendMicroUsd / 1e6)}, max ${int(b.maxRequests)} requests, lifetime, no per-minute limit) ` +
+      'far too large to refuse anything here, so each of its requests reserves its worst case in one database ' +
+      'transaction before forwarding and settles to the reported usage in a second one after the answer; the ' +
+      'unbudgeted grant is known to have no caps (a cached flag) and touches no budget table. All 50 connections ' +
+      'use the one budgeted grant, so its reservations queue for one counter row.',
+    '',
+    table(
+      [
+        'workload',
+        'requests/s unbudgeted → budgeted',
+        'budgeted / unbudgeted',
+        'proxy CPU / request',
+        ...(pg ? ['database CPU / request'] : []),
+        `inverse CPU / request ratio${pg ? ' (proxy + database)' : ''}`,
+      ],
+      workloads.map((w, i) => {
+        const u = w.cells.mandate;
+        const z = w.cells.mandateBudgeted;
+        const r = rs[i] as BudgetRatio;
+        return [
+          w.name,
+          `${int(meanRps(u))} → ${int(meanRps(z))}`,
+          pct(r.rpsRatio),
+          arrow(usPerRequest(u), usPerRequest(z), 'µs'),
+          ...(pg ? [arrow(dbUsPerRequest(u), dbUsPerRequest(z), 'µs')] : []),
+          pct(r.cpuRatio),
+        ];
+      }),
+    ),
+    '',
+    `Latency, unbudgeted → budgeted, at ${info.budgetRate} requests/s (the budgeted grant well below its saturation; ` +
+      `${info.fixedSeconds} s per target in two rounds, as above) and at the ${info.rate} requests/s of the tables above:`,
+    '',
+    table(['workload', 'rate', 'p50', 'p99', 'p99.9'], latencyRows),
+    '',
+    ...(overloaded
+      ? [
+          `At ${info.rate} requests/s the budgeted grant runs near or beyond its saturation throughput: requests ` +
+            'queue for the database for much of the run, so those latencies measure the queue, not the cost of one request.',
+          '',
+        ]
+      : []),
+    'Checked: before measuring, one budgeted request left `grant_counters.requests` > 0 and no open row in ' +
+      '`reservations` for its grant, and one unbudgeted request left its grant without either. After the run the ' +
+      `budgeted grant's counter stood at ${int(b.chargedRequests)} requests (the measurements alone had ` +
+      `${int(b.measuredRequests)} budgeted 2xx answers; warm-ups, checks and profiling add the rest), with ` +
+      `${b.openReservations} reservations still open 5 s after its last request. ` +
+      (b.injectedOutputBound === null
+        ? 'The proxy injected no output bound.'
+        : "The workloads set no `max_tokens`, so the proxy reserves the model's maximum output and writes it " +
+          `into each budgeted request (\`max_completion_tokens\` ${b.injectedOutputBound}), which re-serialises the body.`),
+    '',
+    ...(b.openReservations > 0
+      ? [
+          `**${b.openReservations} reservations of the budgeted grant were still open** 5 s after its last request: ` +
+            'each holds its worst case against the caps for as long as the proxy runs (its heartbeat keeps the ' +
+            'reaper away). autocannon ends each saturation round with requests in flight, so some clients are gone ' +
+            'while their requests wait for a reservation.',
+          '',
+        ]
+      : []),
+  ];
+}
+
 const us = (n: number) => `${n.toFixed(1)} µs`;
 
 function renderProfiles(profiles: ProfileReport[]): string[] {
@@ -304,37 +466,37 @@ function renderProfiles(profiles: ProfileReport[]): string[] {
   ];
   const perRequest = (p: ProfileReport, msTotal: number) =>
     p.requests > 0 ? (msTotal * 1000) / p.requests : Number.NaN;
-  const [mandateJson, mandateSse, bareJson] = profiles;
+  const [mandateJson, mandateSse, bareJson, budgetedJson] = profiles;
 
-  if (mandateJson && bareJson) {
-    // Self time per area, Mandate against the bare pass-through on the same library.
-    const areas = new Map<string, { mandate: number; bare: number }>();
-    for (const a of mandateJson.summary.areas)
-      areas.set(a.name, { mandate: perRequest(mandateJson, a.ms), bare: 0 });
-    for (const a of bareJson.summary.areas) {
-      const entry = areas.get(a.name) ?? { mandate: 0, bare: 0 };
-      entry.bare = perRequest(bareJson, a.ms);
-      areas.set(a.name, entry);
+  /** Self time per area of `a` against `b`, per request, the largest differences first. */
+  const compareAreas = (a: ProfileReport, b: ProfileReport, aName: string, bName: string) => {
+    const areas = new Map<string, { a: number; b: number }>();
+    for (const x of a.summary.areas) areas.set(x.name, { a: perRequest(a, x.ms), b: 0 });
+    for (const x of b.summary.areas) {
+      const entry = areas.get(x.name) ?? { a: 0, b: 0 };
+      entry.b = perRequest(b, x.ms);
+      areas.set(x.name, entry);
     }
-    const rows = [...areas].sort((x, y) => y[1].mandate - y[1].bare - (x[1].mandate - x[1].bare));
-    const total = {
-      mandate: perRequest(mandateJson, mandateJson.summary.busyMs),
-      bare: perRequest(bareJson, bareJson.summary.busyMs),
-    };
+    const rows = [...areas].sort((x, y) => y[1].a - y[1].b - (x[1].a - x[1].b));
+    const total = { a: perRequest(a, a.summary.busyMs), b: perRequest(b, b.summary.busyMs) };
     out.push(
-      `#### ${mandateJson.label} against ${bareJson.label}: self time per request by area`,
+      `#### ${a.label} against ${b.label}: self time per request by area`,
       '',
       table(
-        ['area (self time)', 'Mandate', 'bare http-proxy-3', 'difference'],
+        ['area (self time)', aName, bName, 'difference'],
         [
-          ['**all busy time**', us(total.mandate), us(total.bare), us(total.mandate - total.bare)],
-          ...rows.slice(0, 16).map(([name, v]) => [name, us(v.mandate), us(v.bare), us(v.mandate - v.bare)]),
+          ['**all busy time**', us(total.a), us(total.b), us(total.a - total.b)],
+          ...rows.slice(0, 16).map(([name, v]) => [name, us(v.a), us(v.b), us(v.a - v.b)]),
         ],
       ),
       '',
     );
-  }
-  for (const p of [mandateJson, mandateSse].filter((x): x is ProfileReport => x !== undefined)) {
+  };
+  if (mandateJson && bareJson) compareAreas(mandateJson, bareJson, 'Mandate', 'bare http-proxy-3');
+  if (budgetedJson && mandateJson) compareAreas(budgetedJson, mandateJson, 'budgeted', 'unbudgeted');
+  for (const p of [mandateJson, mandateSse, budgetedJson].filter(
+    (x): x is ProfileReport => x !== undefined,
+  )) {
     const s = p.summary;
     out.push(
       `#### ${p.label}`,

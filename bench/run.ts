@@ -2,22 +2,34 @@
  * `npm run bench`: Mandate's proxy against direct-to-upstream and two bare pass-throughs
  * (http-proxy 1.18, http-proxy-3), one run, one machine, one fake upstream; a JSON chat
  * completion and a 20-chunk SSE stream; requests/s at saturation and latency at a fixed
- * rate. Prints Markdown and writes it into docs/performance.md between the markers.
+ * rate. Mandate is measured twice, on the same process: with the token of a grant without
+ * caps, and with that of a budgeted grant (every request reserves and settles in the
+ * database). Prints Markdown and writes it into docs/performance.md between the markers.
  *
  * Processes: this one (the load generator) and the fake upstream on core 0, the servers
  * under test (both pass-throughs, the authorization server and Mandate's proxy) in a child
  * on core 1, each pinned with taskset when there is one.
  *
- *   npm run bench [-- --saturation-seconds 10 --fixed-seconds 8 --rate 500 --connections 50
+ * The database is SQLite (a fresh file) unless `--database` names a PostgreSQL server on
+ * this machine (an admin URL): a fresh database is created on it for the run and dropped
+ * after, and the CPU of its backends is measured from /proc (hence: this machine only).
+ *
+ * Latency is measured at `--rate` for every target, and again at `--budget-rate` for both
+ * Mandate targets: a budgeted grant saturates far below the unbudgeted one.
+ *
+ *   npm run bench [-- --saturation-seconds 10 --fixed-seconds 8 --rate 500 --budget-rate 100 --connections 50
  *                     --warmup-seconds 1 --profile auto|always|never --profile-seconds 4
- *                     --server-flags=--max-semi-space-size=16 --no-write]
+ *                     --server-flags=--max-semi-space-size=16 --no-write
+ *                     --database sqlite|postgres://postgres@127.0.0.1:5432/postgres]
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { type FixedRateResult, percentile, type Workload } from './fixed-rate.ts';
 import {
   canPin,
@@ -35,6 +47,7 @@ import {
   type CellResult,
   type FixedRateSummary,
   type ProfileReport,
+  type RunInfo,
   ratios,
   renderResults,
   type SaturationRound,
@@ -52,12 +65,14 @@ const { values: opts } = parseArgs({
     'saturation-seconds': { type: 'string', default: '10' },
     'fixed-seconds': { type: 'string', default: '8' },
     rate: { type: 'string', default: '500' },
+    'budget-rate': { type: 'string', default: '100' },
     connections: { type: 'string', default: '50' },
     'warmup-seconds': { type: 'string', default: '1' },
     profile: { type: 'string', default: 'auto' },
     'profile-seconds': { type: 'string', default: '4' },
     'server-flags': { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
+    database: { type: 'string', default: 'sqlite' },
   },
 });
 const ROUNDS = 2;
@@ -66,6 +81,7 @@ const MAX_OTHER_PCT = 50;
 const SATURATION_SECONDS = Number(opts['saturation-seconds']);
 const FIXED_SECONDS = Number(opts['fixed-seconds']);
 const RATE = Number(opts.rate);
+const BUDGET_RATE = Number(opts['budget-rate']);
 const CONNECTIONS = Number(opts.connections);
 const WARMUP_SECONDS = Number(opts['warmup-seconds']);
 const PROFILE_SECONDS = Number(opts['profile-seconds']);
@@ -73,6 +89,7 @@ for (const [name, n] of Object.entries({
   SATURATION_SECONDS,
   FIXED_SECONDS,
   RATE,
+  BUDGET_RATE,
   CONNECTIONS,
   WARMUP_SECONDS,
   PROFILE_SECONDS,
@@ -81,6 +98,11 @@ for (const [name, n] of Object.entries({
 }
 if (!['auto', 'always', 'never'].includes(opts.profile as string))
   throw new Error('--profile auto|always|never');
+const DATABASE = opts.database as string;
+const ON_PG = /^postgres(ql)?:\/\//.test(DATABASE);
+if (!ON_PG && DATABASE !== 'sqlite') throw new Error('--database sqlite|postgres://…');
+if (ON_PG && !['127.0.0.1', 'localhost', '[::1]'].includes(new URL(DATABASE).hostname))
+  throw new Error('--database: PostgreSQL on this machine only (its CPU is read from /proc)');
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DOC = join(ROOT, 'docs/performance.md');
@@ -108,18 +130,80 @@ const WORKLOADS = [
 // Everything ends, whatever happens: a hard ceiling on the whole run.
 const ESTIMATE_S =
   WORKLOADS.length * TARGETS.length * (WARMUP_SECONDS + SATURATION_SECONDS + FIXED_SECONDS + 2) +
-  3 * PROFILE_SECONDS +
+  WORKLOADS.length * 2 * (FIXED_SECONDS + 2) +
+  4 * PROFILE_SECONDS +
   120;
 const children: Array<import('node:child_process').ChildProcess> = [];
+
+/**
+ * The fresh PostgreSQL database of this run (with `--database postgres://…`), created on
+ * the server the admin URL names and dropped at the end, whatever happens.
+ */
+let benchDb: { name: string; url: string; client: pg.Client } | undefined;
+
+async function createBenchDatabase(adminUrl: string) {
+  const name = `mandate_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  // A client of our own in it, to find the backends serving the bench database.
+  const client = new pg.Client({ connectionString: url.toString() });
+  benchDb = { name, url: url.toString(), client };
+  await client.connect();
+}
+
+async function dropBenchDatabase() {
+  const db = benchDb;
+  if (!db) return;
+  benchDb = undefined;
+  await db.client.end().catch(() => undefined);
+  const admin = new pg.Client({ connectionString: DATABASE });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${db.name} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** CPU time so far of each PostgreSQL backend connected to the bench database (not ours), µs. */
+async function databaseCpu(): Promise<Map<number, number>> {
+  const cpu = new Map<number, number>();
+  if (!benchDb) return cpu;
+  const { rows } = await benchDb.client.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+  );
+  for (const { pid } of rows) {
+    try {
+      cpu.set(pid, cpuMicros(pid));
+    } catch {} // gone meanwhile
+  }
+  return cpu;
+}
+
+/** Database CPU between two samples; a backend that started in between counts from zero. */
+const databaseCpuBetween = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, us]) => sum + Math.max(0, us - (before.get(pid) ?? 0)), 0);
+
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${Math.round(ESTIMATE_S * 3)} s, giving up`);
   for (const child of children) child.kill('SIGKILL');
-  process.exit(1);
+  void dropBenchDatabase()
+    .catch((err: Error) => console.error(`bench: could not drop the bench database: ${err.message}`))
+    .finally(() => process.exit(1));
 }, ESTIMATE_S * 3000);
 watchdog.unref();
 process.once('SIGINT', () => {
   for (const child of children) child.kill('SIGTERM');
-  process.exit(130);
+  void dropBenchDatabase()
+    .catch((err: Error) => console.error(`bench: could not drop the bench database: ${err.message}`))
+    .finally(() => process.exit(130));
 });
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -132,11 +216,21 @@ async function main() {
   children.push(upstream);
   const up = await nextMessage(upstream, 'upstream-ready', 20_000);
   const serverFlags = (opts['server-flags'] as string).split(' ').filter((f) => f.startsWith('--'));
-  const servers = startChild(join(ROOT, 'bench/servers.ts'), [up.url, up.openaiKey], 1, serverFlags);
+  if (ON_PG) {
+    await createBenchDatabase(DATABASE);
+    log(`bench: created PostgreSQL database ${benchDb?.name} for this run`);
+  }
+  const servers = startChild(
+    join(ROOT, 'bench/servers.ts'),
+    [up.url, up.openaiKey, benchDb?.url ?? 'sqlite'],
+    1,
+    serverFlags,
+  );
   children.push(servers);
   const ready = await nextMessage(servers, 'servers-ready', 60_000);
   log(
-    `bench: upstream ${up.url}, servers ${JSON.stringify(ready.targets)}; token obtained through the OAuth flow`,
+    `bench: upstream ${up.url}, servers ${JSON.stringify(ready.targets)}, ${ready.database}; ` +
+      'tokens obtained through the OAuth flow; the budgeted grant reserved and settled its check request',
   );
 
   const base: Record<TargetId, string> = {
@@ -144,11 +238,20 @@ async function main() {
     httpProxy: ready.targets.httpProxy,
     httpProxy3: ready.targets.httpProxy3,
     mandate: ready.targets.mandate,
+    // The same proxy; another grant.
+    mandateBudgeted: ready.targets.mandate,
+  };
+  const credentialOf: Record<TargetId, string> = {
+    // Only Mandate gets the apps' access tokens; everything else the real provider key.
+    direct: up.openaiKey,
+    httpProxy: up.openaiKey,
+    httpProxy3: up.openaiKey,
+    mandate: ready.token,
+    mandateBudgeted: ready.budgetedToken,
   };
   const headersOf = (t: TargetId): Record<string, string> => ({
     'content-type': 'application/json',
-    // Only Mandate gets the app's access token; everything else the real provider key.
-    authorization: `Bearer ${t === 'mandate' ? ready.token : up.openaiKey}`,
+    authorization: `Bearer ${credentialOf[t]}`,
   });
   for (const url of Object.values(base)) {
     if (!url.startsWith('http://127.0.0.1:')) throw new Error(`only 127.0.0.1 targets: ${url}`);
@@ -190,6 +293,7 @@ async function main() {
     w: (typeof WORKLOADS)[number],
     seconds: number,
   ): Promise<SaturationRound> {
+    const database0 = await databaseCpu();
     const before = {
       serving: cpuMicros(servingPid(t)),
       servers: cpuMicros(servers.pid as number),
@@ -211,14 +315,18 @@ async function main() {
     const ok = result['2xx'];
     const serversUs = cpuMicros(servers.pid as number) - before.servers;
     const loadUs = cpuMicros(upstream.pid as number) + cpuMicros(process.pid) - before.load;
-    const otherUs = machineBusyMicros() - before.machine - serversUs - loadUs;
+    const machineUs = machineBusyMicros() - before.machine;
+    const servingUs = cpuMicros(servingPid(t)) - before.serving;
+    const databaseUs = databaseCpuBetween(database0, await databaseCpu());
+    const otherUs = machineUs - serversUs - loadUs - databaseUs;
     return {
       rps: ok / result.duration,
       requests: ok,
       errors: result.errors + result.timeouts + result.non2xx,
-      serverCpuPct: ((cpuMicros(servingPid(t)) - before.serving) / wallUs) * 100,
+      serverCpuPct: (servingUs / wallUs) * 100,
       serverUsPerRequest: ok > 0 ? serversUs / ok : Number.NaN,
       serverUs: serversUs,
+      databaseUs,
       loadSideCpuPct: (loadUs / wallUs) * 100,
       otherCpuPct: Math.max(0, (otherUs / wallUs) * 100),
     };
@@ -245,14 +353,16 @@ async function main() {
   async function fixedRate(
     t: TargetId,
     work: Workload,
+    rate: number,
   ): Promise<{ result: FixedRateResult; otherPct: number }> {
     const seconds = FIXED_SECONDS / ROUNDS;
     const job = JSON.stringify({
       url: base[t],
       work: { ...work, headers: headersOf(t) },
-      rate: RATE,
+      rate,
       seconds,
     });
+    const database0 = await databaseCpu();
     const machine0 = machineBusyMicros();
     const ours0 = ourCpu();
     const wall0 = performance.now();
@@ -261,7 +371,10 @@ async function main() {
     try {
       const answer = await nextMessage(child, 'latency-result', (seconds + 30) * 1000);
       const wallUs = (performance.now() - wall0) * 1000;
-      const otherUs = machineBusyMicros() - machine0 - (ourCpu() - ours0) - answer.cpuUs;
+      const machineUs = machineBusyMicros() - machine0;
+      const oursUs = ourCpu() - ours0;
+      const databaseUs = databaseCpuBetween(database0, await databaseCpu());
+      const otherUs = machineUs - oursUs - answer.cpuUs - databaseUs;
       return { result: answer.result, otherPct: Math.max(0, (otherUs / wallUs) * 100) };
     } finally {
       await stopChild(child);
@@ -288,28 +401,18 @@ async function main() {
     return best as T;
   }
 
-  const results: WorkloadResult[] = [];
-  for (const w of WORKLOADS) {
-    const work: Workload = { name: w.name, path: PATH, headers: {}, body: w.body };
-    const saturation = Object.fromEntries(TARGETS.map((t) => [t, [] as SaturationRound[]])) as Record<
-      TargetId,
-      SaturationRound[]
-    >;
-    const fixed = Object.fromEntries(
-      TARGETS.map((t) => [
-        t,
-        {
-          lat: [] as number[],
-          fb: [] as number[],
-          sent: 0,
-          failed: 0,
-          lag: 0,
-          otherPct: 0,
-          gc: undefined as GcStats | undefined,
-        },
-      ]),
-    ) as Record<
-      TargetId,
+  /**
+   * Latency at a fixed rate for each of `targets`: two rounds (in order, then reversed) of
+   * half the fixed-rate time each, pooled.
+   */
+  async function measureFixed<T extends TargetId>(
+    workload: string,
+    work: Workload,
+    targets: readonly T[],
+    rate: number,
+  ): Promise<Record<T, FixedRateSummary>> {
+    const acc = new Map<
+      T,
       {
         lat: number[];
         fb: number[];
@@ -319,6 +422,69 @@ async function main() {
         otherPct: number;
         gc: GcStats | undefined;
       }
+    >(targets.map((t) => [t, { lat: [], fb: [], sent: 0, failed: 0, lag: 0, otherPct: 0, gc: undefined }]));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+        await pause(250);
+        const [{ result: r, otherPct }, gc] = await quietly(
+          `${workload} / ${TARGET_LABELS[t]} at ${rate}/s`,
+          () => withGcStats(t, () => fixedRate(t, work, rate)),
+          ([x]) => x.otherPct,
+        );
+        const f = acc.get(t) as NonNullable<ReturnType<typeof acc.get>>;
+        f.otherPct = Math.max(f.otherPct, otherPct);
+        if (gc) {
+          const sum = f.gc ?? { count: 0, totalMs: 0, maxMs: 0, long: 0 };
+          f.gc = {
+            count: sum.count + gc.count,
+            totalMs: sum.totalMs + gc.totalMs,
+            maxMs: Math.max(sum.maxMs, gc.maxMs),
+            long: sum.long + gc.long,
+          };
+        }
+        f.lat.push(...r.latencies);
+        f.fb.push(...r.firstByte);
+        f.sent += r.sent;
+        f.failed += r.failed;
+        f.lag = Math.max(f.lag, r.maxSendLagMs);
+        log(
+          `bench: ${workload}: ${TARGET_LABELS[t]} at ${rate}/s round ${round + 1}: p50 ${percentile(r.latencies, 0.5).toFixed(3)} ms, ` +
+            `p99 ${percentile(r.latencies, 0.99).toFixed(3)} ms, failed ${r.failed}, max send lag ${r.maxSendLagMs.toFixed(1)} ms, ` +
+            `other ${Math.round(otherPct)} %` +
+            (gc
+              ? `, server GC: ${gc.count} pauses, longest ${gc.maxMs.toFixed(1)} ms, ${gc.long} ≥ 5 ms`
+              : ''),
+        );
+      }
+    }
+    return Object.fromEntries(
+      [...acc].map(([t, f]) => {
+        f.lat.sort((a, b) => a - b);
+        f.fb.sort((a, b) => a - b);
+        const summary: FixedRateSummary = {
+          rate,
+          sent: f.sent,
+          failed: f.failed,
+          p50: percentile(f.lat, 0.5),
+          p99: percentile(f.lat, 0.99),
+          p999: percentile(f.lat, 0.999),
+          firstByteP50: percentile(f.fb, 0.5),
+          firstByteP99: percentile(f.fb, 0.99),
+          maxSendLagMs: f.lag,
+          otherPct: f.otherPct,
+          gc: f.gc,
+        };
+        return [t, summary];
+      }),
+    ) as Record<T, FixedRateSummary>;
+  }
+
+  const results: WorkloadResult[] = [];
+  for (const w of WORKLOADS) {
+    const work: Workload = { name: w.name, path: PATH, headers: {}, body: w.body };
+    const saturation = Object.fromEntries(TARGETS.map((t) => [t, [] as SaturationRound[]])) as Record<
+      TargetId,
+      SaturationRound[]
     >;
     for (const t of TARGETS) {
       log(`bench: ${w.name}: warming up ${TARGET_LABELS[t]}`);
@@ -340,62 +506,18 @@ async function main() {
         );
       }
     }
-    for (let round = 0; round < ROUNDS; round += 1) {
-      for (const t of round % 2 === 0 ? TARGETS : [...TARGETS].reverse()) {
-        await pause(250);
-        const [{ result: r, otherPct }, gc] = await quietly(
-          `${w.name} / ${TARGET_LABELS[t]} at ${RATE}/s`,
-          () => withGcStats(t, () => fixedRate(t, work)),
-          ([x]) => x.otherPct,
-        );
-        const f = fixed[t];
-        f.otherPct = Math.max(f.otherPct, otherPct);
-        if (gc) {
-          const sum = f.gc ?? { count: 0, totalMs: 0, maxMs: 0, long: 0 };
-          f.gc = {
-            count: sum.count + gc.count,
-            totalMs: sum.totalMs + gc.totalMs,
-            maxMs: Math.max(sum.maxMs, gc.maxMs),
-            long: sum.long + gc.long,
-          };
-        }
-        f.lat.push(...r.latencies);
-        f.fb.push(...r.firstByte);
-        f.sent += r.sent;
-        f.failed += r.failed;
-        f.lag = Math.max(f.lag, r.maxSendLagMs);
-        log(
-          `bench: ${w.name}: ${TARGET_LABELS[t]} at ${RATE}/s round ${round + 1}: p50 ${percentile(r.latencies, 0.5).toFixed(3)} ms, ` +
-            `p99 ${percentile(r.latencies, 0.99).toFixed(3)} ms, failed ${r.failed}, max send lag ${r.maxSendLagMs.toFixed(1)} ms, ` +
-            `other ${Math.round(otherPct)} %` +
-            (gc
-              ? `, server GC: ${gc.count} pauses, longest ${gc.maxMs.toFixed(1)} ms, ${gc.long} ≥ 5 ms`
-              : ''),
-        );
-      }
-    }
+    const fixed = await measureFixed(w.name, work, TARGETS, RATE);
+    // Both Mandate targets again at a rate the budgeted grant sustains, for its latency.
+    const budgetRate = await measureFixed(w.name, work, ['mandate', 'mandateBudgeted'], BUDGET_RATE);
     const cells = Object.fromEntries(
-      TARGETS.map((t) => {
-        const f = fixed[t];
-        f.lat.sort((a, b) => a - b);
-        f.fb.sort((a, b) => a - b);
-        const summary: FixedRateSummary = {
-          rate: RATE,
-          sent: f.sent,
-          failed: f.failed,
-          p50: percentile(f.lat, 0.5),
-          p99: percentile(f.lat, 0.99),
-          p999: percentile(f.lat, 0.999),
-          firstByteP50: percentile(f.fb, 0.5),
-          firstByteP99: percentile(f.fb, 0.99),
-          maxSendLagMs: f.lag,
-          otherPct: f.otherPct,
-          gc: f.gc,
-        };
-        return [t, { saturation: saturation[t], fixed: summary } satisfies CellResult];
-      }),
+      TARGETS.map((t) => [t, { saturation: saturation[t], fixed: fixed[t] } satisfies CellResult]),
     ) as Record<TargetId, CellResult>;
-    results.push({ name: w.name, description: w.description, cells });
+    results.push({
+      name: w.name,
+      description: w.description,
+      cells,
+      budgetRate: { mandate: budgetRate.mandate, mandateBudgeted: budgetRate.mandateBudgeted },
+    });
   }
 
   const missed = ratios(results).some((r) => !r.meets);
@@ -406,6 +528,7 @@ async function main() {
       ['mandate', WORKLOADS[0] as (typeof WORKLOADS)[number]],
       ['mandate', WORKLOADS[1] as (typeof WORKLOADS)[number]],
       ['httpProxy3', WORKLOADS[0] as (typeof WORKLOADS)[number]],
+      ['mandateBudgeted', WORKLOADS[0] as (typeof WORKLOADS)[number]],
     ];
     for (const [t, w] of runs) {
       const path = join(outDir, `${t}-${w.name.replace(/\W+/g, '-').toLowerCase()}.cpuprofile`);
@@ -423,8 +546,42 @@ async function main() {
     }
   }
 
+  // Every budgeted request the measurements counted must have been charged to the grant,
+  // and nothing may be left reserved.
+  servers.send({ type: 'budget-check' } satisfies ParentMessage);
+  const { state: budgetState } = await nextMessage(servers, 'budget-state', 15_000);
+  const measuredBudgeted = results.reduce((sum, w) => {
+    const c = w.cells.mandateBudgeted;
+    const slow = w.budgetRate.mandateBudgeted;
+    return (
+      sum +
+      c.saturation.reduce((s, r) => s + r.requests, 0) +
+      c.fixed.sent -
+      c.fixed.failed +
+      slow.sent -
+      slow.failed
+    );
+  }, 0);
+  log(
+    `bench: budgeted grant after the run: ${JSON.stringify(budgetState)}; ${measuredBudgeted} budgeted 2xx measured`,
+  );
+  if (budgetState.requests < measuredBudgeted) {
+    throw new Error(
+      `bench: the budgeted grant's counters do not account for its requests: ${JSON.stringify(budgetState)}, ` +
+        `${measuredBudgeted} answered 2xx in the measurements`,
+    );
+  }
+  if (budgetState.openReservations > 0) {
+    // Not the bench's doing to hide: the results say it too.
+    log(
+      `bench: WARNING: ${budgetState.openReservations} reservations of the budgeted grant are still open ` +
+        '5 s after its last request (each holds its worst case against the caps while the proxy lives)',
+    );
+  }
+
   await stopChild(servers);
   await stopChild(upstream);
+  await dropBenchDatabase();
 
   let source = 'unknown (no git)';
   try {
@@ -434,33 +591,44 @@ async function main() {
       .filter(Boolean);
     source = `commit ${git('rev-parse', '--short', 'HEAD')}${dirty.length > 0 ? ` plus ${dirty.length} uncommitted files under src/, bench/ or package.json` : ''}`;
   } catch {}
-  const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
-  const block = renderResults(
-    {
-      date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-      node: process.version,
-      cpu: cpus()[0]?.model ?? 'unknown CPU',
-      cores: cpus().length,
-      command,
-      source,
-      placement: canPin
-        ? 'load generator (autocannon and the fixed-rate client, this process) and the fake upstream (its own process) pinned to core 0; ' +
-          "the servers under test (both bare pass-throughs, the authorization server and Mandate's proxy over SQLite, one process, " +
-          'one event loop, only one of them loaded at a time) pinned to core 1, with `taskset`.'
-        : 'taskset or a second core missing: the load generator, the fake upstream and the servers run in three separate, unpinned processes.',
-      connections: CONNECTIONS,
-      saturationSeconds: SATURATION_SECONDS,
-      rounds: ROUNDS,
-      rate: RATE,
-      fixedSeconds: FIXED_SECONDS,
-      warmupSeconds: WARMUP_SECONDS,
-      durationSeconds: (performance.now() - began) / 1000,
-      quiet,
+  // A database password in the arguments is not written into the document.
+  const shown = argv.map((arg) => arg.replace(/(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/, '$1:***@'));
+  const command = `npm run bench${shown.length > 0 ? ` -- ${shown.join(' ')}` : ''}`;
+  const info: RunInfo = {
+    date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown CPU',
+    cores: cpus().length,
+    command,
+    source,
+    placement: canPin
+      ? 'load generator (autocannon and the fixed-rate client, this process) and the fake upstream (its own process) pinned to core 0; ' +
+        `the servers under test (both bare pass-throughs, the authorization server and Mandate's proxy over ${ON_PG ? 'PostgreSQL' : 'SQLite'}, one process, ` +
+        'one event loop, only one of them loaded at a time) pinned to core 1, with `taskset`.'
+      : 'taskset or a second core missing: the load generator, the fake upstream and the servers run in three separate, unpinned processes.',
+    connections: CONNECTIONS,
+    saturationSeconds: SATURATION_SECONDS,
+    rounds: ROUNDS,
+    rate: RATE,
+    budgetRate: BUDGET_RATE,
+    fixedSeconds: FIXED_SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    durationSeconds: (performance.now() - began) / 1000,
+    quiet,
+    databaseEngine: ON_PG ? 'pg' : 'sqlite',
+    database: ready.database,
+    budget: {
+      maxSpendMicroUsd: ready.budget.maxSpendMicroUsd,
+      maxRequests: ready.budget.maxRequests,
+      injectedOutputBound: ready.budget.injectedOutputBound,
+      chargedRequests: budgetState.requests,
+      measuredRequests: measuredBudgeted,
+      openReservations: budgetState.openReservations,
     },
-    results,
-    profiles,
-  );
-  writeFileSync(join(outDir, 'results.json'), JSON.stringify({ results, profiles }, null, 2));
+  };
+  const block = renderResults(info, results, profiles);
+  // Everything the block is made of, so that it can be rendered again.
+  writeFileSync(join(outDir, 'results.json'), JSON.stringify({ info, results, profiles }, null, 2));
   process.stdout.write(`${block}\n`);
   if (!opts['no-write']) {
     writeResults(DOC, block);
@@ -471,9 +639,12 @@ async function main() {
 
 main().then(
   () => process.exit(0),
-  (err: Error) => {
+  async (err: Error) => {
     console.error(err);
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await dropBenchDatabase().catch((e: Error) =>
+      console.error(`bench: could not drop the bench database: ${e.message}`),
+    );
     process.exit(1);
   },
 );

@@ -1,29 +1,48 @@
 /**
  * Child process: the servers under test, on one core of their own. Starts both bare
- * pass-throughs, a real authorization server over a fresh SQLite database and Mandate's
- * proxy, gets an access token through the real OAuth flow (sign-in, consent, code + PKCE)
- * and stores the person's OpenAI key. Answers the parent's profiling requests with a
- * V8 CPU profile of exactly the window between `profile-start` and `profile-stop`.
+ * pass-throughs, a real authorization server over a fresh database (SQLite, or a schema
+ * in the PostgreSQL database the parent created) and Mandate's proxy, gets two access
+ * tokens through the real OAuth flow (sign-in, consent, code + PKCE) and stores the
+ * person's OpenAI key. The first token's grant has no caps; the second's has caps far
+ * too large to refuse anything during the bench, so each of its requests reserves before
+ * forwarding and settles after: checked here once before the parent measures anything.
+ * Answers the parent's profiling requests with a V8 CPU profile of exactly the window
+ * between `profile-start` and `profile-stop`.
  *
- *   node bench/servers.ts <upstream url> <upstream openai key>
+ *   node bench/servers.ts <upstream url> <upstream openai key> [sqlite | postgres://…/<bench database>]
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { decodeJwt } from 'jose';
 import { pino } from 'pino';
 import { authorize, discover, exchange } from '../test/support/oauth-flow.ts';
-import { startAuthorizationServer } from '../test/support/start-authorization-server.ts';
+import { type RunningAs, startAuthorizationServer } from '../test/support/start-authorization-server.ts';
 import { startProxy } from '../test/support/start-proxy.ts';
 import { createUserAgent } from '../test/support/user-agent.ts';
 import { type BareProxy, startHttpProxy, startHttpProxy3 } from './bare-proxies.ts';
-import type { ChildMessage, GcStats, ParentMessage } from './processes.ts';
+import type { BudgetSetup, BudgetState, ChildMessage, GcStats, ParentMessage } from './processes.ts';
 
 const send = (message: ChildMessage) => process.send?.(message);
-const [upstreamUrl, upstreamKey] = process.argv.slice(2);
-if (!upstreamUrl?.startsWith('http://127.0.0.1:') || !upstreamKey) {
-  console.error('usage: node bench/servers.ts http://127.0.0.1:<port> <openai key>');
+const [upstreamUrl, upstreamKey, database = 'sqlite'] = process.argv.slice(2);
+if (
+  !upstreamUrl?.startsWith('http://127.0.0.1:') ||
+  !upstreamKey ||
+  !(database === 'sqlite' || /^postgres(ql)?:\/\//.test(database))
+) {
+  console.error(
+    'usage: node bench/servers.ts http://127.0.0.1:<port> <openai key> [sqlite | postgres://…/<database>]',
+  );
   process.exit(2);
 }
+
+/** Caps no bench run can reach: every budgeted request reserves, none is refused. */
+const BENCH_CAPS = { maxSpendMicroUsd: 1e12, maxRequests: 1e12 } as const;
+/** The warm-up request of the budget check (the workloads' model, priced in the shipped table). */
+const CHECK_BODY = JSON.stringify({
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Say hello to the world in one short sentence.' }],
+});
 
 const closers: Array<() => Promise<void>> = [];
 let session: Session | undefined;
@@ -33,13 +52,53 @@ async function stop(code: number): Promise<never> {
   process.exit(code);
 }
 
+let running: RunningAs | undefined;
+let budgetedGrantId: string | undefined;
+
+/** The budgeted grant's counters and open reservations, read from the tables themselves. */
+async function budgetState(as: RunningAs, grantId: string): Promise<BudgetState> {
+  const db = as.database.db;
+  const row = await db('grant_counters').where({ grant_id: grantId, period: 'lifetime' }).first();
+  const [open] = await db('reservations').where({ grant_id: grantId }).count({ n: '*' });
+  return {
+    requests: Number(row?.requests ?? 0),
+    tokens: Number(row?.tokens ?? 0),
+    microUsd: Number(row?.micro_usd ?? 0),
+    openReservations: Number(open?.n ?? 0),
+  };
+}
+
+/** The state once every reservation is settled (the proxy settles after the answer ends); at most `ms`. */
+async function settledBudgetState(as: RunningAs, grantId: string, ms = 5000): Promise<BudgetState> {
+  const until = Date.now() + ms;
+  let state = await budgetState(as, grantId);
+  while (state.openReservations > 0 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    state = await budgetState(as, grantId);
+  }
+  return state;
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`bench: ${what} within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 async function start() {
   const httpProxy: BareProxy = await startHttpProxy(upstreamUrl as string);
   closers.push(() => httpProxy.close());
   const httpProxy3: BareProxy = await startHttpProxy3(upstreamUrl as string);
   closers.push(() => httpProxy3.close());
 
-  const as = await startAuthorizationServer('sqlite');
+  // The test harness's PostgreSQL databases are schemas of the run database it is handed.
+  if (database !== 'sqlite') process.env.MANDATE_TEST_RUN_PG_URL = database;
+  const as = await startAuthorizationServer(database === 'sqlite' ? 'sqlite' : 'pg');
+  running = as;
   closers.push(() => as.close());
   const accountId = await as.addUser('alice', 'correct horse battery');
   // The request log goes through pino to /dev/null the way production logs to stdout,
@@ -52,18 +111,73 @@ async function start() {
   closers.unshift(() => mandate.close());
   await mandate.setProviderKey(accountId, 'openai', upstreamKey as string);
 
-  const app = await as.addClient({ name: 'Bench', allowedScopes: ['openai:*:chat'] });
-  const config = await discover(as, app.clientId);
-  const authorized = await authorize(config, as, createUserAgent(), {
-    redirectUri: app.redirectUri,
-    scope: 'openai:gpt-4o-mini:chat',
-  });
-  const tokens = await exchange(authorized);
+  const grantThroughFlow = async (name: string) => {
+    const app = await as.addClient({ name, allowedScopes: ['openai:*:chat'] });
+    const config = await discover(as, app.clientId);
+    const authorized = await authorize(config, as, createUserAgent(), {
+      redirectUri: app.redirectUri,
+      scope: 'openai:gpt-4o-mini:chat',
+    });
+    const tokens = await exchange(authorized);
+    return { token: tokens.access_token, grantId: String(decodeJwt(tokens.access_token).grant_id) };
+  };
+  const plain = await grantThroughFlow('Bench');
+  const budgeted = await grantThroughFlow('Bench, budgeted');
+  budgetedGrantId = budgeted.grantId;
 
+  // Caps the way the account page sets them (lowering from unlimited), then wait until the
+  // proxy's revocation feed has read the change.
+  const lowered = await as.stores.grants.lowerLimits(budgeted.grantId, BENCH_CAPS, 'bench');
+  if (!lowered.ok) throw new Error(`bench: could not set the budgeted grant's caps: ${lowered.reason}`);
+  await within(
+    mandate.revocationDelivered(budgeted.grantId),
+    10_000,
+    "the proxy's feed did not deliver the caps",
+  );
+
+  // One request each, then the tables must show that the budgeted one reserved and settled
+  // and that the unbudgeted one did neither: otherwise the comparison would be meaningless.
+  const ask = async (token: string) => {
+    const res = await fetch(`${mandate.url}/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: CHECK_BODY,
+    });
+    const text = await res.text();
+    if (res.status !== 200)
+      throw new Error(`bench: budget check request: ${res.status} ${text.slice(0, 300)}`);
+    return res.headers.get('x-mandate-output-bound');
+  };
+  const injectedOutputBound = await ask(budgeted.token);
+  await ask(plain.token);
+  const after = await settledBudgetState(as, budgeted.grantId);
+  if (!(after.requests > 0) || after.openReservations !== 0 || !(after.microUsd > 0)) {
+    throw new Error(
+      `bench: the budgeted grant's request did not reserve and settle: grant_counters ${JSON.stringify(after)} ` +
+        '(want requests > 0, micro_usd > 0, no open reservations)',
+    );
+  }
+  const plainState = await budgetState(as, plain.grantId);
+  if (plainState.requests !== 0 || plainState.openReservations !== 0) {
+    throw new Error(
+      `bench: the unbudgeted grant has counters or reservations: ${JSON.stringify(plainState)} (want none)`,
+    );
+  }
+
+  let description = 'SQLite (better-sqlite3, WAL, one connection per process)';
+  if (database !== 'sqlite') {
+    const { rows } = (await as.database.db.raw('select version() as v')) as { rows: Array<{ v: string }> };
+    const version = /^PostgreSQL [\d.]+/.exec(rows[0]?.v ?? '')?.[0] ?? 'PostgreSQL';
+    description = `${version} (node-postgres, the proxy's pool at most 10 connections; a fresh database on ${new URL(database).host})`;
+  }
+  const budget: BudgetSetup = { grantId: budgeted.grantId, ...BENCH_CAPS, injectedOutputBound };
   send({
     type: 'servers-ready',
     targets: { httpProxy: httpProxy.url, httpProxy3: httpProxy3.url, mandate: mandate.url },
-    token: tokens.access_token,
+    token: plain.token,
+    budgetedToken: budgeted.token,
+    database: description,
+    budget,
   });
 }
 
@@ -91,6 +205,9 @@ async function onMessage(message: ParentMessage) {
       if (entry.duration >= 5) gc.long += 1;
     }
     send({ type: 'gc-stats', stats: gc });
+  }
+  if (message.type === 'budget-check' && running && budgetedGrantId) {
+    send({ type: 'budget-state', state: await settledBudgetState(running, budgetedGrantId) });
   }
   if (message.type === 'profile-start') {
     session = new Session();
