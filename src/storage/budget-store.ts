@@ -65,6 +65,39 @@ export interface ReapedReservation extends Reservation {
 
 const MINUTE = 60_000;
 
+/**
+ * Whether one more request fits a grant's caps given what is charged, and how big it is:
+ * the request cap first, then the sizing (which lowers the output bound to fit, or
+ * refuses), then the token and spend caps against the sized amounts.
+ */
+function decide<S>(
+  limits: GrantLimits,
+  charged: { requests: number; tokens: number; microUsd: number },
+  size: SizeReservation<S>,
+  resetsAt: number | null,
+): { ok: true; amounts: Amounts; sized: S } | { ok: false; refusal: Refusal } {
+  const left = (cap: number | null, used: number) => (cap === null ? null : Math.max(0, cap - used));
+  const remaining: Remaining = {
+    requests: left(limits.maxRequests, charged.requests),
+    tokens: left(limits.maxTokens, charged.tokens),
+    microUsd: left(limits.maxSpendMicroUsd, charged.microUsd),
+  };
+  const cap = (limit: CapName) => ({
+    ok: false as const,
+    refusal: { kind: 'cap' as const, limit, resetsAt },
+  });
+  if (remaining.requests !== null && remaining.requests < 1) return cap('max_requests');
+  const sized = size(remaining, limits);
+  if (!sized.ok)
+    return {
+      ok: false,
+      refusal: sized.refusal.kind === 'cap' ? { ...sized.refusal, resetsAt } : sized.refusal,
+    };
+  if (remaining.tokens !== null && sized.amounts.tokens > remaining.tokens) return cap('max_tokens');
+  if (remaining.microUsd !== null && sized.amounts.microUsd > remaining.microUsd) return cap('max_spend_usd');
+  return sized;
+}
+
 export const hasCaps = (limits: GrantLimits): boolean =>
   limits.maxRequests !== null ||
   limits.maxTokens !== null ||
@@ -179,112 +212,198 @@ export function createBudgetStore(db: Database, clock: Clock) {
     return { kind: 'rate', retryAfterMs: Math.max(1, freesAt - now), limit: perMinute };
   }
 
+  type ReserveArgs<S> = {
+    id: string;
+    grantId: string;
+    proxyId: string;
+    note: ReservationNote;
+    size: SizeReservation<S>;
+  };
+  type ReserveResult<S> =
+    | { ok: true; reservation: Reservation; sized: S; limits: GrantLimits }
+    | { ok: false; refusal: Refusal; limits: GrantLimits | undefined };
+
+  const COLUMNS = [
+    'id',
+    'grant_id',
+    'period',
+    'requests',
+    'tokens',
+    'micro_usd',
+    'proxy_id',
+    'created_at',
+    'record',
+  ] as const;
+  const columnList = COLUMNS.join(', ');
+  const placeholders = COLUMNS.map(() => '?').join(', ');
+  /** Typed, for a SELECT list (PostgreSQL cannot infer a parameter's type there). */
+  const typedPlaceholders = COLUMNS.map((c) =>
+    ['requests', 'tokens', 'micro_usd', 'created_at'].includes(c) ? '?::bigint' : '?::text',
+  ).join(', ');
+  const valuesOf = (row: ReturnType<typeof reservationRow>) => COLUMNS.map((c) => row[c]);
+
+  /** The reservation row of an admitted request. */
+  const reservationRow = (args: ReserveArgs<unknown>, period: string, amounts: Amounts, now: number) => ({
+    id: args.id,
+    grant_id: args.grantId,
+    period,
+    requests: 1,
+    tokens: amounts.tokens,
+    micro_usd: amounts.microUsd,
+    proxy_id: args.proxyId,
+    created_at: now,
+    record: JSON.stringify({
+      ...args.note,
+      inputTokens: amounts.inputTokens ?? 0,
+      outputTokens: amounts.tokens - (amounts.inputTokens ?? 0),
+    }),
+  });
+
+  /**
+   * PostgreSQL, the common case: no lock held across round trips. Read the grant and its
+   * counters (one query), size the request, then one statement adds it to the counters
+   * only if every cap still holds (checked by the database against the row as it is then,
+   * with the grant's limits as they are then) and inserts the reservation if it did. If
+   * another request took the room meanwhile, read and try again. Anything else (no
+   * counter row yet, a per-minute limit, a refusal to confirm and record) goes the locked
+   * way. Undefined: take the locked way.
+   */
+  async function reserveOptimistically<S>(args: ReserveArgs<S>): Promise<ReserveResult<S> | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = clock();
+      const month = usagePeriod('month', 0, now).key;
+      const { rows } = await db.raw(
+        `select g.*, c.requests as c_requests, c.tokens as c_tokens, c.micro_usd as c_micro_usd
+         from grants g join grant_counters c
+           on c.grant_id = g.id and c.period = case when g.limit_period = 'month' then ? else 'lifetime' end
+         where g.id = ?`,
+        [month, args.grantId],
+      );
+      const grant = rows[0] as Record<string, unknown> | undefined;
+      if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now) return undefined;
+      const limits = limitsOf(grant);
+      if (limits.requestsPerMinute !== null) return undefined;
+      const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
+      const charged = {
+        requests: Number(grant.c_requests),
+        tokens: Number(grant.c_tokens),
+        microUsd: Number(grant.c_micro_usd),
+      };
+      const decided = decide(limits, charged, args.size, resetsAt);
+      if (!decided.ok) return undefined;
+      const row = reservationRow(args, period, decided.amounts, now);
+      const { rows: admitted } = await db.raw(
+        `with counted as (
+           update grant_counters c
+           set requests = c.requests + 1, tokens = c.tokens + ?, micro_usd = c.micro_usd + ?
+           from grants g
+           where c.grant_id = ? and c.period = ? and g.id = c.grant_id
+             and g.revoked_at is null and g.expires_at > ? and g.limit_period = ?
+             and g.requests_per_minute is null
+             and (g.max_requests is null or c.requests + 1 <= g.max_requests)
+             and (g.max_tokens is null or c.tokens + ? <= g.max_tokens)
+             and (g.max_spend_micro_usd is null or c.micro_usd + ? <= g.max_spend_micro_usd)
+           returning c.grant_id
+         )
+         insert into reservations (${columnList})
+         select ${typedPlaceholders} from counted
+         returning id`,
+        [
+          row.tokens,
+          row.micro_usd,
+          args.grantId,
+          period,
+          now,
+          limits.limitPeriod,
+          row.tokens,
+          row.micro_usd,
+          ...valuesOf(row),
+        ],
+      );
+      if (admitted.length === 1)
+        return {
+          ok: true,
+          reservation: {
+            id: args.id,
+            grantId: args.grantId,
+            period,
+            tokens: row.tokens,
+            microUsd: row.micro_usd,
+          },
+          sized: decided.sized,
+          limits,
+        };
+    }
+    return undefined;
+  }
+
+  /**
+   * Every other case, and the definitive answer: one transaction that locks the grant's
+   * counter row (PostgreSQL `FOR UPDATE`; SQLite's single writer), checks, records a
+   * refusal's `cap_reached`, and writes.
+   */
+  async function reserveLocked<S>(args: ReserveArgs<S>): Promise<ReserveResult<S>> {
+    return db.transaction(async (trx) => {
+      const now = clock();
+      const locked = await lockedGrantAndCounters(trx, args.grantId, now);
+      const grant = locked?.grant ?? (await trx('grants').where({ id: args.grantId }).first());
+      if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now)
+        return { ok: false as const, refusal: { kind: 'grant_gone' as const }, limits: undefined };
+      const limits = limitsOf(grant);
+      const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
+      const charged = locked?.charged ?? (await lockCounters(trx, args.grantId, period));
+      const refuse = async (refusal: Refusal) => {
+        if (refusal.kind === 'cap') await noteCapReached(trx, grant, refusal.limit, period);
+        return { ok: false as const, refusal, limits };
+      };
+      const decided = decide(limits, charged, args.size, resetsAt);
+      if (!decided.ok) return await refuse(decided.refusal);
+      if (limits.requestsPerMinute !== null) {
+        const rate = await rateRefusal(trx, args.grantId, limits.requestsPerMinute, now);
+        if (rate) return await refuse(rate);
+        await trx('rate_admissions').insert({ id: args.id, grant_id: args.grantId, admitted_at: now });
+      }
+      const { tokens, microUsd } = decided.amounts;
+      const counters = {
+        requests: charged.requests + 1,
+        tokens: charged.tokens + tokens,
+        micro_usd: charged.microUsd + microUsd,
+      };
+      const row = reservationRow(args, period, decided.amounts, now);
+      if (db.engine === 'pg') {
+        // One round trip for both writes.
+        await trx.raw(
+          `with counted as (
+             update grant_counters set requests = ?, tokens = ?, micro_usd = ?
+             where grant_id = ? and period = ?
+           )
+           insert into reservations (${columnList}) values (${placeholders})`,
+          [counters.requests, counters.tokens, counters.micro_usd, args.grantId, period, ...valuesOf(row)],
+        );
+      } else {
+        await trx('grant_counters').where({ grant_id: args.grantId, period }).update(counters);
+        await trx('reservations').insert(row);
+      }
+      return {
+        ok: true as const,
+        reservation: { id: args.id, grantId: args.grantId, period, tokens, microUsd },
+        sized: decided.sized,
+        limits,
+      };
+    });
+  }
+
   return {
     /**
      * Takes a reservation for request `id` of a grant, or says why not. `size` decides the
      * amounts from what remains; the request count is always one.
      */
-    async reserve<S>(args: {
-      id: string;
-      grantId: string;
-      proxyId: string;
-      note: ReservationNote;
-      size: SizeReservation<S>;
-    }): Promise<
-      | { ok: true; reservation: Reservation; sized: S; limits: GrantLimits }
-      | { ok: false; refusal: Refusal; limits: GrantLimits | undefined }
-    > {
-      return db.transaction(async (trx) => {
-        const now = clock();
-        const locked = await lockedGrantAndCounters(trx, args.grantId, now);
-        const grant = locked?.grant ?? (await trx('grants').where({ id: args.grantId }).first());
-        if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now)
-          return { ok: false as const, refusal: { kind: 'grant_gone' as const }, limits: undefined };
-        const limits = limitsOf(grant);
-        const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
-        const charged = locked?.charged ?? (await lockCounters(trx, args.grantId, period));
-        const left = (cap: number | null, used: number) => (cap === null ? null : Math.max(0, cap - used));
-        const remaining: Remaining = {
-          requests: left(limits.maxRequests, charged.requests),
-          tokens: left(limits.maxTokens, charged.tokens),
-          microUsd: left(limits.maxSpendMicroUsd, charged.microUsd),
-        };
-        const refuse = async (refusal: Refusal) => {
-          if (refusal.kind === 'cap') await noteCapReached(trx, grant, refusal.limit, period);
-          return { ok: false as const, refusal, limits };
-        };
-        if (remaining.requests !== null && remaining.requests < 1)
-          return await refuse({ kind: 'cap', limit: 'max_requests', resetsAt });
-        const sized = args.size(remaining, limits);
-        if (!sized.ok)
-          return await refuse(sized.refusal.kind === 'cap' ? { ...sized.refusal, resetsAt } : sized.refusal);
-        const { tokens, microUsd } = sized.amounts;
-        if (remaining.tokens !== null && tokens > remaining.tokens)
-          return await refuse({ kind: 'cap', limit: 'max_tokens', resetsAt });
-        if (remaining.microUsd !== null && microUsd > remaining.microUsd)
-          return await refuse({ kind: 'cap', limit: 'max_spend_usd', resetsAt });
-        if (limits.requestsPerMinute !== null) {
-          const rate = await rateRefusal(trx, args.grantId, limits.requestsPerMinute, now);
-          if (rate) return await refuse(rate);
-          await trx('rate_admissions').insert({ id: args.id, grant_id: args.grantId, admitted_at: now });
-        }
-        const counters = {
-          requests: charged.requests + 1,
-          tokens: charged.tokens + tokens,
-          micro_usd: charged.microUsd + microUsd,
-        };
-        const reservation = {
-          id: args.id,
-          grant_id: args.grantId,
-          period,
-          requests: 1,
-          tokens,
-          micro_usd: microUsd,
-          proxy_id: args.proxyId,
-          created_at: now,
-          record: JSON.stringify({
-            ...args.note,
-            inputTokens: sized.amounts.inputTokens ?? 0,
-            outputTokens: tokens - (sized.amounts.inputTokens ?? 0),
-          }),
-        };
-        if (db.engine === 'pg') {
-          // One round trip for both writes.
-          await trx.raw(
-            `with counted as (
-               update grant_counters set requests = ?, tokens = ?, micro_usd = ?
-               where grant_id = ? and period = ?
-             )
-             insert into reservations (id, grant_id, period, requests, tokens, micro_usd, proxy_id, created_at, record)
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            [
-              counters.requests,
-              counters.tokens,
-              counters.micro_usd,
-              args.grantId,
-              period,
-              reservation.id,
-              reservation.grant_id,
-              reservation.period,
-              reservation.requests,
-              reservation.tokens,
-              reservation.micro_usd,
-              reservation.proxy_id,
-              reservation.created_at,
-              reservation.record,
-            ],
-          );
-        } else {
-          await trx('grant_counters').where({ grant_id: args.grantId, period }).update(counters);
-          await trx('reservations').insert(reservation);
-        }
-        return {
-          ok: true as const,
-          reservation: { id: args.id, grantId: args.grantId, period, tokens, microUsd },
-          sized: sized.sized,
-          limits,
-        };
-      });
+    async reserve<S>(args: ReserveArgs<S>): Promise<ReserveResult<S>> {
+      if (db.engine === 'pg') {
+        const taken = await reserveOptimistically(args);
+        if (taken) return taken;
+      }
+      return reserveLocked(args);
     },
 
     /**
