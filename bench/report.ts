@@ -390,8 +390,8 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
     '',
     'Both Mandate rows are the same proxy process; only the access token differs. The budgeted grant has caps ' +
       `(max spend $${int(b.maxSpendMicroUsd / 1e6)}, max ${int(b.maxRequests)} requests, lifetime, no per-minute limit) ` +
-      'far too large to refuse anything here, so each of its requests reserves its worst case in one database ' +
-      'transaction before forwarding and settles to the reported usage in a second one after the answer; the ' +
+      'far too large to refuse anything here, so each of its requests reserves its worst case in the database ' +
+      'before forwarding and settles to the reported usage in a second write after the answer; the ' +
       'unbudgeted grant is known to have no caps (a cached flag) and touches no budget table. All 50 connections ' +
       'use the one budgeted grant, so its reservations queue for one counter row.',
     '',
