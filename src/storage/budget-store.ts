@@ -4,6 +4,7 @@ import type { Database } from './create-database.ts';
 import { appendGrantEvent } from './grant-event-store.ts';
 import type { GrantLimits } from './grant-store.ts';
 import { usagePeriod } from './limit-period.ts';
+import { inSqliteTransaction } from './sqlite-budget-statements.ts';
 
 /** What is left under each cap of a grant's current period; null where there is no cap. */
 export interface Remaining {
@@ -338,6 +339,51 @@ export function createBudgetStore(db: Database, clock: Clock) {
   }
 
   /**
+   * SQLite, the common case: the same decision as the locked path, in one synchronous
+   * `BEGIN IMMEDIATE` transaction of prepared statements (see `inSqliteTransaction`).
+   * Undefined (nothing written) for a refusal, a per-minute limit or a grant's first
+   * request: the locked path then answers, records `cap_reached` and creates the row.
+   */
+  function reserveOnSqlite<S>(args: ReserveArgs<S>): Promise<ReserveResult<S> | undefined> {
+    return inSqliteTransaction(db, COLUMNS, (statements) => {
+      const now = clock();
+      const grant = statements.grantAndCounters.get(usagePeriod('month', 0, now).key, args.grantId);
+      if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now) return undefined;
+      const limits = limitsOf(grant);
+      if (limits.requestsPerMinute !== null) return undefined;
+      const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
+      const charged = {
+        requests: Number(grant.c_requests),
+        tokens: Number(grant.c_tokens),
+        microUsd: Number(grant.c_micro_usd),
+      };
+      const decided = decide(limits, charged, args.size, resetsAt);
+      if (!decided.ok) return undefined;
+      const row = reservationRow(args, period, decided.amounts, now);
+      statements.writeCounters.run(
+        charged.requests + 1,
+        charged.tokens + row.tokens,
+        charged.microUsd + row.micro_usd,
+        args.grantId,
+        period,
+      );
+      statements.addReservation.run(...valuesOf(row));
+      return {
+        ok: true as const,
+        reservation: {
+          id: args.id,
+          grantId: args.grantId,
+          period,
+          tokens: row.tokens,
+          microUsd: row.micro_usd,
+        },
+        sized: decided.sized,
+        limits,
+      };
+    });
+  }
+
+  /**
    * Every other case, and the definitive answer: one transaction that locks the grant's
    * counter row (PostgreSQL `FOR UPDATE`; SQLite's single writer), checks, records a
    * refusal's `cap_reached`, and writes.
@@ -399,11 +445,8 @@ export function createBudgetStore(db: Database, clock: Clock) {
      * amounts from what remains; the request count is always one.
      */
     async reserve<S>(args: ReserveArgs<S>): Promise<ReserveResult<S>> {
-      if (db.engine === 'pg') {
-        const taken = await reserveOptimistically(args);
-        if (taken) return taken;
-      }
-      return reserveLocked(args);
+      const taken = db.engine === 'pg' ? await reserveOptimistically(args) : await reserveOnSqlite(args);
+      return taken ?? reserveLocked(args);
     },
 
     /**
@@ -429,17 +472,16 @@ export function createBudgetStore(db: Database, clock: Clock) {
         );
         return rows.length > 0;
       }
-      return db.transaction(async (trx) => {
-        const reservation = await trx('reservations').where({ id }).first();
-        if (!reservation) return false;
-        await trx('reservations').where({ id }).delete();
-        await trx('grant_counters')
-          .where({ grant_id: reservation.grant_id, period: reservation.period })
-          .update({
-            requests: trx.raw('requests + ?', [actual.requests - Number(reservation.requests)]),
-            tokens: trx.raw('tokens + ?', [actual.tokens - Number(reservation.tokens)]),
-            micro_usd: trx.raw('micro_usd + ?', [actual.microUsd - Number(reservation.micro_usd)]),
-          });
+      return inSqliteTransaction(db, COLUMNS, (statements) => {
+        const claimed = statements.claimReservation.get(id);
+        if (!claimed) return false;
+        statements.moveCounters.run(
+          actual.requests - Number(claimed.requests),
+          actual.tokens - Number(claimed.tokens),
+          actual.microUsd - Number(claimed.micro_usd),
+          claimed.grant_id,
+          claimed.period,
+        );
         return true;
       });
     },
