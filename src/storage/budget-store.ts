@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { countersOf, GRANT_AND_COUNTERS } from './budget-queries.ts';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 import { appendGrantEvent } from './grant-event-store.ts';
@@ -146,24 +147,10 @@ export function createBudgetStore(db: Database, clock: Clock) {
   async function lockedGrantAndCounters(trx: Knex.Transaction, grantId: string, now: number) {
     if (db.engine !== 'pg') return undefined;
     const month = usagePeriod('month', 0, now).key;
-    const { rows } = await trx.raw(
-      `select g.*, c.requests as c_requests, c.tokens as c_tokens, c.micro_usd as c_micro_usd
-       from grants g join grant_counters c
-         on c.grant_id = g.id and c.period = case when g.limit_period = 'month' then ? else 'lifetime' end
-       where g.id = ?
-       for update of c`,
-      [month, grantId],
-    );
+    const { rows } = await trx.raw(`${GRANT_AND_COUNTERS} for update of c`, [month, grantId]);
     const row = rows[0] as Record<string, unknown> | undefined;
     if (!row) return undefined;
-    return {
-      grant: row,
-      charged: {
-        requests: Number(row.c_requests),
-        tokens: Number(row.c_tokens),
-        microUsd: Number(row.c_micro_usd),
-      },
-    };
+    return { grant: row, charged: countersOf(row) };
   }
 
   /**
@@ -261,6 +248,22 @@ export function createBudgetStore(db: Database, clock: Clock) {
   });
 
   /**
+   * The common case, from a grant joined with its counter row (`GRANT_AND_COUNTERS`): the
+   * decision and the reservation row, or undefined for everything the locked path answers
+   * (no such row, a grant gone, a per-minute limit, a refusal).
+   */
+  function planFrom<S>(grant: Record<string, unknown> | undefined, args: ReserveArgs<S>, now: number) {
+    if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now) return undefined;
+    const limits = limitsOf(grant);
+    if (limits.requestsPerMinute !== null) return undefined;
+    const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
+    const charged = countersOf(grant);
+    const decided = decide(limits, charged, args.size, resetsAt);
+    if (!decided.ok) return undefined;
+    return { limits, period, charged, decided, row: reservationRow(args, period, decided.amounts, now) };
+  }
+
+  /**
    * PostgreSQL, the common case: no lock held across round trips. Read the grant and its
    * counters (one query), size the request, then one statement adds it to the counters
    * only if every cap still holds (checked by the database against the row as it is then,
@@ -273,26 +276,10 @@ export function createBudgetStore(db: Database, clock: Clock) {
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = clock();
       const month = usagePeriod('month', 0, now).key;
-      const { rows } = await db.raw(
-        `select g.*, c.requests as c_requests, c.tokens as c_tokens, c.micro_usd as c_micro_usd
-         from grants g join grant_counters c
-           on c.grant_id = g.id and c.period = case when g.limit_period = 'month' then ? else 'lifetime' end
-         where g.id = ?`,
-        [month, args.grantId],
-      );
-      const grant = rows[0] as Record<string, unknown> | undefined;
-      if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now) return undefined;
-      const limits = limitsOf(grant);
-      if (limits.requestsPerMinute !== null) return undefined;
-      const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
-      const charged = {
-        requests: Number(grant.c_requests),
-        tokens: Number(grant.c_tokens),
-        microUsd: Number(grant.c_micro_usd),
-      };
-      const decided = decide(limits, charged, args.size, resetsAt);
-      if (!decided.ok) return undefined;
-      const row = reservationRow(args, period, decided.amounts, now);
+      const { rows } = await db.raw(GRANT_AND_COUNTERS, [month, args.grantId]);
+      const plan = planFrom(rows[0] as Record<string, unknown> | undefined, args, now);
+      if (!plan) return undefined;
+      const { limits, period, decided, row } = plan;
       const { rows: admitted } = await db.raw(
         `with counted as (
            update grant_counters c
@@ -347,19 +334,13 @@ export function createBudgetStore(db: Database, clock: Clock) {
   function reserveOnSqlite<S>(args: ReserveArgs<S>): Promise<ReserveResult<S> | undefined> {
     return inSqliteTransaction(db, COLUMNS, (statements) => {
       const now = clock();
-      const grant = statements.grantAndCounters.get(usagePeriod('month', 0, now).key, args.grantId);
-      if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now) return undefined;
-      const limits = limitsOf(grant);
-      if (limits.requestsPerMinute !== null) return undefined;
-      const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
-      const charged = {
-        requests: Number(grant.c_requests),
-        tokens: Number(grant.c_tokens),
-        microUsd: Number(grant.c_micro_usd),
-      };
-      const decided = decide(limits, charged, args.size, resetsAt);
-      if (!decided.ok) return undefined;
-      const row = reservationRow(args, period, decided.amounts, now);
+      const plan = planFrom(
+        statements.grantAndCounters.get(usagePeriod('month', 0, now).key, args.grantId),
+        args,
+        now,
+      );
+      if (!plan) return undefined;
+      const { limits, period, charged, decided, row } = plan;
       statements.writeCounters.run(
         charged.requests + 1,
         charged.tokens + row.tokens,

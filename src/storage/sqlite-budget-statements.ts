@@ -1,3 +1,4 @@
+import { GRANT_AND_COUNTERS } from './budget-queries.ts';
 import type { Database } from './create-database.ts';
 
 /** The part of a better-sqlite3 connection used here. */
@@ -56,12 +57,7 @@ export async function inSqliteTransaction<T>(
 
 function prepare(connection: SqliteConnection, columns: readonly string[]): BudgetStatements {
   return {
-    grantAndCounters: connection.prepare(
-      `select g.*, c.requests as c_requests, c.tokens as c_tokens, c.micro_usd as c_micro_usd
-       from grants g join grant_counters c
-         on c.grant_id = g.id and c.period = case when g.limit_period = 'month' then ? else 'lifetime' end
-       where g.id = ?`,
-    ),
+    grantAndCounters: connection.prepare(GRANT_AND_COUNTERS),
     addReservation: connection.prepare(
       `insert into reservations (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
     ),
