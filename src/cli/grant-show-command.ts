@@ -55,7 +55,7 @@ export async function showGrant(stores: Stores, out: Writable, grantId: string |
       out,
       ['  TIME', 'MODEL', 'CAPABILITY', 'INPUT', 'OUTPUT', 'COST', 'STATUS'],
       usage.recent.map((r) => [
-        `  ${formatUtc(r.at)}`,
+        `  ${formatUtc(r.createdAt)}`,
         `${r.provider}:${r.model ?? '-'}`,
         r.capability,
         formatCount(r.inputTokens),

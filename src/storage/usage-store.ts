@@ -44,7 +44,8 @@ const toRow = (r: UsageRecord) => ({
   upstream_failed: r.upstreamFailed,
 });
 
-const fromRow = (row: Record<string, unknown>): UsageRecord => ({
+/** A `usage_records` row as a record. */
+export const usageRecordFromRow = (row: Record<string, unknown>): UsageRecord => ({
   id: String(row.id),
   grantId: String(row.grant_id),
   clientId: String(row.client_id),
@@ -78,7 +79,7 @@ export function createUsageStore(db: Database) {
     /** A grant's records, oldest first. */
     async forGrant(grantId: string): Promise<UsageRecord[]> {
       const rows = await db('usage_records').where({ grant_id: grantId }).orderBy('created_at').orderBy('id');
-      return rows.map(fromRow);
+      return rows.map(usageRecordFromRow);
     },
   };
 }

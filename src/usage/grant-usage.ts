@@ -1,8 +1,9 @@
 import type { Database } from '../storage/create-database.ts';
 import type { GrantRecord } from '../storage/grant-store.ts';
 import { type UsagePeriod, usagePeriod } from '../storage/limit-period.ts';
+import type { UsageRecord } from '../storage/usage-store.ts';
 import { DAY_MS, utcDate, utcDayStart } from './usage-period.ts';
-import { createUsageQueries, type RecentRequest } from './usage-queries.ts';
+import { createUsageQueries } from './usage-queries.ts';
 
 /** Usage against one cap; `limit` null: no cap (and no remaining or percent). */
 export interface CapFigure {
@@ -37,7 +38,7 @@ export interface GrantUsage {
   days: DayFigure[];
   last30Days: { requests: number; tokens: number; spendMicroUsd: number };
   /** Up to 20, newest first. */
-  recent: RecentRequest[];
+  recent: UsageRecord[];
 }
 
 export const CHART_DAYS = 30;

@@ -1,4 +1,5 @@
 import type { Database } from '../storage/create-database.ts';
+import { type UsageRecord, usageRecordFromRow } from '../storage/usage-store.ts';
 import { DAY_MS } from './usage-period.ts';
 
 /** Sums over a grant's usage records: requests are rows, tokens input + output, spend the priced cost. */
@@ -13,24 +14,6 @@ export interface UsageTotals {
 export interface DailyTotals extends UsageTotals {
   /** Midnight UTC of the day, epoch ms. */
   day: number;
-}
-
-/** One request as the person's pages and the CLI show it: counts and cost, never content. */
-export interface RecentRequest {
-  at: number;
-  provider: string;
-  model: string | null;
-  capability: string;
-  inputTokens: number;
-  cachedInputTokens: number;
-  cacheWriteTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
-  costMicroUsd: number | null;
-  status: number;
-  upstreamMs: number | null;
-  clientAborted: boolean;
-  upstreamFailed: boolean;
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -75,29 +58,13 @@ export function createUsageQueries(db: Database) {
     },
 
     /** The latest `limit` records, newest first. */
-    async recent(grantId: string, limit: number): Promise<RecentRequest[]> {
+    async recent(grantId: string, limit: number): Promise<UsageRecord[]> {
       const rows = await db('usage_records')
         .where({ grant_id: grantId })
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit);
-      return rows.map((r: Record<string, unknown>) => ({
-        at: num(r.created_at),
-        provider: String(r.provider),
-        model: r.model === null ? null : String(r.model),
-        capability: String(r.capability),
-        inputTokens: num(r.input_tokens),
-        cachedInputTokens: num(r.cached_input_tokens),
-        cacheWriteTokens: num(r.cache_write_tokens),
-        outputTokens: num(r.output_tokens),
-        reasoningTokens: num(r.reasoning_tokens),
-        costMicroUsd:
-          r.cost_micro_usd === null || r.cost_micro_usd === undefined ? null : num(r.cost_micro_usd),
-        status: num(r.status),
-        upstreamMs: r.upstream_ms === null || r.upstream_ms === undefined ? null : num(r.upstream_ms),
-        clientAborted: Boolean(r.client_aborted),
-        upstreamFailed: Boolean(r.upstream_failed),
-      }));
+      return rows.map(usageRecordFromRow);
     },
   };
 }

@@ -53,7 +53,7 @@ export function usageJson(grant: GrantRecord, appName: string, usage: GrantUsage
       })),
     },
     recent_requests: usage.recent.map((r) => ({
-      at: iso(r.at),
+      at: iso(r.createdAt),
       provider: r.provider,
       model: r.model,
       capability: r.capability,

@@ -1,9 +1,9 @@
+import type { UsageRecord } from '../../storage/usage-store.ts';
 import { formatCount, formatUsd } from '../../usage/format-usage.ts';
-import type { RecentRequest } from '../../usage/usage-queries.ts';
 import { html, type SafeHtml } from './html.ts';
 import { utcTime } from './utc-time.ts';
 
-function outcome(r: RecentRequest): string {
+function outcome(r: UsageRecord): string {
   const notes = [r.clientAborted && 'the app hung up', r.upstreamFailed && 'the provider failed'].filter(
     (n): n is string => typeof n === 'string',
   );
@@ -11,11 +11,11 @@ function outcome(r: RecentRequest): string {
 }
 
 /** The latest requests of a grant: when, which model and capability, tokens, cost and outcome. Never content. */
-export function recentRequests(requests: readonly RecentRequest[]): SafeHtml {
+export function recentRequests(requests: readonly UsageRecord[]): SafeHtml {
   if (requests.length === 0) return html`<p class="empty">No requests yet.</p>`;
   const rows = requests.map(
     (r) => html`<tr>
-<td>${utcTime(new Date(r.at))}</td>
+<td>${utcTime(new Date(r.createdAt))}</td>
 <td><code class="scope-token">${r.provider}:${r.model ?? '—'}</code></td>
 <td>${r.capability}</td>
 <td class="number">${formatCount(r.inputTokens)}</td>

@@ -108,7 +108,7 @@ for (const engine of engines) {
       });
       expect(usage.days.at(-2)).to.deep.include({ date: '2026-11-30', requests: 1, tokens: 900 });
       expect(usage.last30Days).to.deep.equal({ requests: 3, tokens: 1100, spendMicroUsd: 4_012_300 });
-      expect(usage.recent.map((r) => new Date(r.at).toISOString())).to.deep.equal([
+      expect(usage.recent.map((r) => new Date(r.createdAt).toISOString())).to.deep.equal([
         '2026-12-01T00:10:00.000Z',
         '2026-12-01T00:00:00.000Z',
         '2026-11-30T23:59:59.999Z',
