@@ -3,7 +3,7 @@ import { countersOf, GRANT_AND_COUNTERS } from './budget-queries.ts';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 import { appendGrantEvent } from './grant-event-store.ts';
-import type { GrantLimits } from './grant-store.ts';
+import { type GrantLimits, limitsOfRow } from './grant-store.ts';
 import { usagePeriod } from './limit-period.ts';
 import { inSqliteTransaction } from './sqlite-budget-statements.ts';
 
@@ -106,17 +106,6 @@ export const hasCaps = (limits: GrantLimits): boolean =>
   limits.maxSpendMicroUsd !== null ||
   limits.requestsPerMinute !== null;
 
-const limitsOf = (row: Record<string, unknown>): GrantLimits => {
-  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return {
-    maxRequests: n(row.max_requests),
-    maxTokens: n(row.max_tokens),
-    maxSpendMicroUsd: n(row.max_spend_micro_usd),
-    limitPeriod: row.limit_period === 'month' ? 'month' : 'lifetime',
-    requestsPerMinute: n(row.requests_per_minute),
-  };
-};
-
 /**
  * Caps that hold under any concurrency, across processes. Every request of a grant
  * with caps reserves its worst case in one transaction that locks the grant's counter
@@ -184,19 +173,16 @@ export function createBudgetStore(db: Database, clock: Clock) {
     perMinute: number,
     now: number,
   ): Promise<Refusal | undefined> {
-    const [row] = await trx('rate_admissions')
-      .where({ grant_id: grantId })
-      .where('admitted_at', '>', now - MINUTE)
-      .count({ n: '*' });
-    if (Number(row?.n ?? 0) < perMinute) return undefined;
-    // The window frees a place when the perMinute-th newest admission turns a minute old.
+    // Full when the perMinute-th newest admission is still inside the window; a place frees
+    // when it turns a minute old.
     const nth = await trx('rate_admissions')
       .where({ grant_id: grantId })
       .where('admitted_at', '>', now - MINUTE)
       .orderBy('admitted_at', 'desc')
       .offset(perMinute - 1)
       .first('admitted_at');
-    const freesAt = Number(nth?.admitted_at ?? now) + MINUTE;
+    if (!nth) return undefined;
+    const freesAt = Number(nth.admitted_at) + MINUTE;
     return { kind: 'rate', retryAfterMs: Math.max(1, freesAt - now), limit: perMinute };
   }
 
@@ -224,6 +210,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
   ] as const;
   const columnList = COLUMNS.join(', ');
   const placeholders = COLUMNS.map(() => '?').join(', ');
+  const INSERT_RESERVATION = `insert into reservations (${columnList}) values (${placeholders})`;
   /** Typed, for a SELECT list (PostgreSQL cannot infer a parameter's type there). */
   const typedPlaceholders = COLUMNS.map((c) =>
     ['requests', 'tokens', 'micro_usd', 'created_at'].includes(c) ? '?::bigint' : '?::text',
@@ -254,7 +241,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
    */
   function planFrom<S>(grant: Record<string, unknown> | undefined, args: ReserveArgs<S>, now: number) {
     if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now) return undefined;
-    const limits = limitsOf(grant);
+    const limits = limitsOfRow(grant);
     if (limits.requestsPerMinute !== null) return undefined;
     const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
     const charged = countersOf(grant);
@@ -332,7 +319,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
    * request: the locked path then answers, records `cap_reached` and creates the row.
    */
   function reserveOnSqlite<S>(args: ReserveArgs<S>): Promise<ReserveResult<S> | undefined> {
-    return inSqliteTransaction(db, COLUMNS, (statements) => {
+    return inSqliteTransaction(db, INSERT_RESERVATION, (statements) => {
       const now = clock();
       const plan = planFrom(
         statements.grantAndCounters.get(usagePeriod('month', 0, now).key, args.grantId),
@@ -376,7 +363,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
       const grant = locked?.grant ?? (await trx('grants').where({ id: args.grantId }).first());
       if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now)
         return { ok: false as const, refusal: { kind: 'grant_gone' as const }, limits: undefined };
-      const limits = limitsOf(grant);
+      const limits = limitsOfRow(grant);
       const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
       const charged = locked?.charged ?? (await lockCounters(trx, args.grantId, period));
       const refuse = async (refusal: Refusal) => {
@@ -404,7 +391,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
              update grant_counters set requests = ?, tokens = ?, micro_usd = ?
              where grant_id = ? and period = ?
            )
-           insert into reservations (${columnList}) values (${placeholders})`,
+           ${INSERT_RESERVATION}`,
           [counters.requests, counters.tokens, counters.micro_usd, args.grantId, period, ...valuesOf(row)],
         );
       } else {
@@ -453,7 +440,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
         );
         return rows.length > 0;
       }
-      return inSqliteTransaction(db, COLUMNS, (statements) => {
+      return inSqliteTransaction(db, INSERT_RESERVATION, (statements) => {
         const claimed = statements.claimReservation.get(id);
         if (!claimed) return false;
         statements.moveCounters.run(
@@ -509,22 +496,24 @@ export function createBudgetStore(db: Database, clock: Clock) {
      */
     async reap(): Promise<ReapedReservation[]> {
       const now = clock();
-      const alive = db('proxy_heartbeats').where('alive_until', '>', now).select('proxy_id');
-      const stale = await db('reservations').whereNotIn('proxy_id', alive).select();
-      const reaped: ReapedReservation[] = [];
-      for (const row of stale) {
-        const deleted = await db('reservations').where({ id: row.id }).delete();
-        if (deleted === 0) continue; // settled or reaped by someone else meanwhile
-        reaped.push({
-          id: row.id,
-          grantId: row.grant_id,
-          period: row.period,
-          tokens: Number(row.tokens),
-          microUsd: Number(row.micro_usd),
-          createdAt: Number(row.created_at),
-          note: row.record ? (JSON.parse(row.record) as ReapedReservation['note']) : null,
-        });
-      }
+      // One delete: a row settled or reaped by someone else meanwhile is simply not returned.
+      const result = await db.raw(
+        `delete from reservations
+         where proxy_id not in (select proxy_id from proxy_heartbeats where alive_until > ?)
+         returning id, grant_id, period, tokens, micro_usd, created_at, record`,
+        [now],
+      );
+      // PostgreSQL answers { rows }, better-sqlite3 the rows themselves.
+      const closed: Record<string, unknown>[] = Array.isArray(result) ? result : result.rows;
+      const reaped: ReapedReservation[] = closed.map((row: Record<string, unknown>) => ({
+        id: String(row.id),
+        grantId: String(row.grant_id),
+        period: String(row.period),
+        tokens: Number(row.tokens),
+        microUsd: Number(row.micro_usd),
+        createdAt: Number(row.created_at),
+        note: row.record ? (JSON.parse(String(row.record)) as ReapedReservation['note']) : null,
+      }));
       await db('rate_admissions')
         .where('admitted_at', '<=', now - MINUTE)
         .delete();

@@ -59,13 +59,23 @@ const toRecord = (r: GrantRow): GrantRecord => ({
   expiresAt: Number(r.expires_at),
   revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
   revokedReason: r.revoked_reason,
-  limits: {
-    maxRequests: numberOrNull(r.max_requests),
-    maxTokens: numberOrNull(r.max_tokens),
-    maxSpendMicroUsd: numberOrNull(r.max_spend_micro_usd),
-    limitPeriod: r.limit_period,
-    requestsPerMinute: numberOrNull(r.requests_per_minute),
-  },
+  limits: limitsOfRow(r),
+});
+
+/** The limit columns of a `grants` row. */
+export const limitsOfRow = (
+  r:
+    | Pick<
+        GrantRow,
+        'max_requests' | 'max_tokens' | 'max_spend_micro_usd' | 'limit_period' | 'requests_per_minute'
+      >
+    | Record<string, unknown>,
+): GrantLimits => ({
+  maxRequests: numberOrNull(r.max_requests),
+  maxTokens: numberOrNull(r.max_tokens),
+  maxSpendMicroUsd: numberOrNull(r.max_spend_micro_usd),
+  limitPeriod: r.limit_period === 'month' ? 'month' : 'lifetime',
+  requestsPerMinute: numberOrNull(r.requests_per_minute),
 });
 
 /** Mandate's own record of each grant: what the person allowed, until when, and its fate. */
@@ -186,8 +196,7 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
             detail: { from, to, ...(by ? { by } : {}) },
           });
         }
-        const updated = await trx('grants').where({ id }).first();
-        return { ok: true as const, grant: toRecord(updated) };
+        return { ok: true as const, grant: toRecord({ ...row, ...update }) };
       });
     },
 

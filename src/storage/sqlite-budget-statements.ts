@@ -37,7 +37,7 @@ const prepared = new WeakMap<SqliteConnection, BudgetStatements>();
  */
 export async function inSqliteTransaction<T>(
   db: Database,
-  reservationColumns: readonly string[],
+  insertReservation: string,
   fn: (statements: BudgetStatements) => T,
 ): Promise<T> {
   const client = (db as unknown as { client: KnexClient }).client;
@@ -45,7 +45,7 @@ export async function inSqliteTransaction<T>(
   try {
     let statements = prepared.get(connection);
     if (!statements) {
-      statements = prepare(connection, reservationColumns);
+      statements = prepare(connection, insertReservation);
       prepared.set(connection, statements);
     }
     const ready = statements;
@@ -55,12 +55,10 @@ export async function inSqliteTransaction<T>(
   }
 }
 
-function prepare(connection: SqliteConnection, columns: readonly string[]): BudgetStatements {
+function prepare(connection: SqliteConnection, insertReservation: string): BudgetStatements {
   return {
     grantAndCounters: connection.prepare(GRANT_AND_COUNTERS),
-    addReservation: connection.prepare(
-      `insert into reservations (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`,
-    ),
+    addReservation: connection.prepare(insertReservation),
     writeCounters: connection.prepare(
       'update grant_counters set requests = ?, tokens = ?, micro_usd = ? where grant_id = ? and period = ?',
     ),
