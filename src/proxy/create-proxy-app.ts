@@ -13,7 +13,8 @@ export interface ProxyAppDeps {
   proxyUrl: string;
   issuer: string;
   trustProxy: boolean;
-  handle(ctx: Context, facts: RequestFacts): Promise<void>;
+  /** `requestId`: the id the app answers with (`x-mandate-request-id`), also the usage record's. */
+  handle(ctx: Context, facts: RequestFacts, requestId: string): Promise<void>;
   /** Whether the proxy can serve: revocation feed healthy, database reachable. */
   ready(): Promise<boolean>;
   knownOrigins(): Promise<ReadonlySet<string>>;
@@ -66,7 +67,7 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
     let status: number;
     let code: string | undefined;
     try {
-      await deps.handle(ctx, facts);
+      await deps.handle(ctx, facts, requestId);
       status = ctx.res.statusCode;
     } catch (err) {
       const refusal =

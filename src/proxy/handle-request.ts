@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import type { UsageRecord } from '../storage/usage-store.ts';
 import { extractToken } from './auth/extract-token.ts';
@@ -69,7 +68,7 @@ export interface RequestFacts {
  * usage record).
  */
 export function createRequestHandler(deps: RequestHandlerDeps) {
-  return async function handle(ctx: Context, facts: RequestFacts): Promise<void> {
+  return async function handle(ctx: Context, facts: RequestFacts, requestId: string): Promise<void> {
     const claims = await deps.verifyToken(extractToken(ctx.req.headers));
     facts.clientId = claims.clientId;
     facts.grantId = claims.grantId;
@@ -97,7 +96,6 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     const format = usageFormatOf(routed.provider, routed.upstreamPath);
     const apiKey = await deps.resolveKey(claims.sub, routed.provider);
     const json = parsed.kind === 'json' ? parsed.json : undefined;
-    const requestId = String(ctx.res.getHeader('x-mandate-request-id') ?? randomUUID());
     const admission: Admission = await deps.budget.admit({
       requestId,
       grantId: claims.grantId,

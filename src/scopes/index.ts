@@ -35,7 +35,7 @@ export type { ResolvedCapability } from './resolve-capability.ts';
 export { resolveCapability } from './resolve-capability.ts';
 export type { ParseScopeResult, Scope } from './scope.ts';
 export { ANY_MODEL } from './scope.ts';
-export { scopeCovers } from './scope-covers.ts';
+export { modelCovers, scopeCovers } from './scope-covers.ts';
 export { isScopeToken } from './scope-token.ts';
 export { scopesAllow } from './scopes-allow.ts';
 export { splitScopeParam } from './split-scope-param.ts';

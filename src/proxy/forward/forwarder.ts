@@ -56,6 +56,8 @@ interface Pending {
   bytesOut: number;
   upstreamFailed: boolean;
   onResponse: ForwardRequest['onResponse'];
+  /** What the client sent, put back once http-proxy has copied the upstream headers. */
+  clientHeaders: IncomingMessage['headers'];
   fail(err: ProxyError): void;
   settle(err?: unknown): void;
 }
@@ -85,6 +87,9 @@ export function createForwarder(timeouts: ForwardTimeouts) {
   proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
     const p = pending.get(req);
     if (!p) return;
+    // The outgoing request holds its own copy now: the person's key leaves the client's
+    // request object, where a later log or error serialiser could find it.
+    req.headers = p.clientHeaders;
     const responseTimer = setTimeout(() => {
       proxyReq.destroy();
       p.fail(new ProxyError('upstream_timeout', 'the provider did not answer in time'));
@@ -157,15 +162,18 @@ export function createForwarder(timeouts: ForwardTimeouts) {
           bytesOut: 0,
           upstreamFailed: false,
           onResponse,
+          clientHeaders: req.headers,
           fail(err) {
             if (done) return;
             done = true;
+            req.headers = p.clientHeaders;
             pending.delete(req);
             reject(err);
           },
           settle(err) {
             if (done) return;
             done = true;
+            req.headers = p.clientHeaders;
             pending.delete(req);
             if (err && !clientAborted && !res.headersSent) reject(err);
             else
@@ -186,7 +194,8 @@ export function createForwarder(timeouts: ForwardTimeouts) {
             p.settle();
           }
         });
-        // The upstream sees exactly these headers: nothing the client sent is copied.
+        // The upstream sees exactly these headers: nothing the client sent is copied
+        // (http-proxy reads them from the request; 'proxyReq' puts the client's back).
         req.headers = headers;
         proxy.web(
           req,

@@ -1,4 +1,4 @@
-import type { Provider } from '../../scopes/index.ts';
+import { type Provider, providerDisplayName } from '../../scopes/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 
 export interface KeyResolverDeps {
@@ -36,7 +36,7 @@ export function createKeyResolver({ loadCiphertext, decrypt, operatorKeys, clock
     if (!key) {
       throw new ProxyError(
         'no_provider_key',
-        `the person has no ${provider === 'openai' ? 'OpenAI' : 'Anthropic'} key in Mandate`,
+        `the person has no ${providerDisplayName(provider)} key in Mandate`,
       );
     }
     return key;

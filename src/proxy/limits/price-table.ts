@@ -106,7 +106,8 @@ export function ratesFor(price: ModelPrice, inputTokens: number): TokenRates {
 }
 
 /** Rounds micro-USD up to an integer, ignoring float noise (0.1 + 0.2 must not become 1). */
-const ceilMicro = (microUsd: number): number => Math.max(0, Math.ceil(microUsd - 1e-9));
+/** Micro-USD rounded up to a whole number (float noise below 1e-9 ignored). */
+export const ceilMicro = (microUsd: number): number => Math.max(0, Math.ceil(microUsd - 1e-9));
 
 /**
  * Cost of real usage in micro-USD, rounded UP to an integer; undefined when the price

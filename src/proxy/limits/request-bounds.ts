@@ -32,7 +32,7 @@
  * server-side compaction and MCP servers.
  */
 import type { Provider } from '../../scopes/index.ts';
-import type { ModelPrice } from './price-table.ts';
+import { ceilMicro, type ModelPrice } from './price-table.ts';
 
 export type OutputField = 'max_completion_tokens' | 'max_tokens' | 'max_output_tokens';
 
@@ -97,7 +97,6 @@ type Json = Record<string, unknown>;
 const FREE: RequestBound = Object.freeze({ kind: 'fixed', microUsd: 0 });
 const unbounded = (reason: string): RequestBound => ({ kind: 'unbounded', reason });
 const fixed = (microUsd: number): RequestBound => ({ kind: 'fixed', microUsd: ceilMicro(microUsd) });
-const ceilMicro = (microUsd: number): number => Math.max(0, Math.ceil(microUsd - 1e-9));
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isSet = (value: unknown): boolean => value !== undefined && value !== null;

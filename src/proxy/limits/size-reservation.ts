@@ -1,5 +1,5 @@
 import type { Amounts, Refusal, Remaining } from '../../storage/budget-store.ts';
-import { type ModelPrice, outputMicroUsdPerToken, worstInputMicroUsdPerToken } from './price-table.ts';
+import { type ModelPrice, worstRatesFor } from './price-table.ts';
 import type { OutputField, RequestBound } from './request-bounds.ts';
 
 /** How a request was sized: what to reserve, and the output bound to send upstream, if any. */
@@ -38,8 +38,10 @@ export function sizeReservation(
   if (capsSpend && !price)
     return { ok: false, refusal: { kind: 'unpriced', reason: 'the model has no price' } };
 
-  const inPrice = price ? worstInputMicroUsdPerToken(price) : 0;
-  const outPrice = price ? outputMicroUsdPerToken(price) : 0;
+  // The dearest rates of every tier (the input bound may reach a long-context tier).
+  const worst = price ? worstRatesFor(price, Number.POSITIVE_INFINITY) : { input: 0, output: 0 };
+  const inPrice = worst.input;
+  const outPrice = worst.output;
   const input = bound.inputTokens;
   const inputCost = input * inPrice;
   // The store fills in when the period resets.

@@ -1,4 +1,4 @@
-import { findMissingScope, type Provider, type Scope } from '../../scopes/index.ts';
+import { findMissingScope, modelCovers, type Provider, type Scope } from '../../scopes/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import type { RoutedRequest } from './route-request.ts';
 
@@ -7,13 +7,6 @@ const MODEL_OPTIONAL = new Set(['moderations', 'images']);
 
 function modelsScopes(grants: readonly Scope[], provider: Provider): Scope[] {
   return grants.filter((s) => s.provider === provider && s.capability === 'models');
-}
-
-/** `provider:model:capability` is covered by a granted scope naming that model or `*`. */
-function covered(grants: readonly Scope[], provider: string, model: string, capability: string): boolean {
-  return grants.some(
-    (s) => s.provider === provider && s.capability === capability && (s.model === '*' || s.model === model),
-  );
 }
 
 /** A model listing (`GET /v1/models`): any `models` scope of the provider allows it. */
@@ -44,7 +37,7 @@ export function authorizeModel(
     throw new ProxyError('missing_model', 'the request names no model');
   }
   const checked = model ?? '*';
-  if (!covered(grants, routed.provider, checked, routed.capability)) {
+  if (!grants.some((s) => modelCovers(s, routed.provider, checked, routed.capability))) {
     const missing = findMissingScope(scopes, routed.provider, checked, routed.capability) ?? '';
     throw new ProxyError('insufficient_scope', `this app was not granted ${missing}`, { scope: missing });
   }

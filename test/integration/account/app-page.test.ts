@@ -177,6 +177,7 @@ for (const engine of engines) {
         page.body.indexOf('<h2>Recent requests</h2>'),
         page.body.indexOf('<h2>Lower limits</h2>'),
       );
+      expect(recent).to.include('gpt-4o-mini-2024-07-18').and.include('499 (the app hung up)');
       expect(recent.indexOf('gpt-4o-mini-2024-07-18')).to.be.lessThan(
         recent.indexOf('499 (the app hung up)'),
       );
@@ -411,7 +412,8 @@ for (const engine of engines) {
       expect(after.body).to.include('Access revoked on the account page.');
       expect(find(after.body, 'form').map((f) => f.attrs.get('action'))).to.deep.equal(['/account/logout']);
       const refused = await lower(alice, { max_requests: '1' }, csrfOf(after.body)).catch((e: Error) => e);
-      expect(refused).to.be.instanceOf(Error); // no form to post any more
+      // No form to post any more.
+      expect(refused).to.be.instanceOf(Error).with.property('message').that.includes('no form with action');
       const posted = await alice.request(`${as.issuer}${appPath}/limits`, {
         form: {
           csrf: csrfOf(after.body),

@@ -168,6 +168,7 @@ for (const engine of engines) {
       );
       // The app asked for a lifetime cap: only lifetime.
       expect(page.body).to.not.include('value="month"');
+      expect(page.body).to.include('<option value="lifetime" selected>');
 
       const tokens = await exchange(
         await authorize(
@@ -203,6 +204,7 @@ for (const engine of engines) {
       const asked = [{ type: 'ai_access', provider: 'openai', limits: { requests_per_minute: 10 } }];
       const { ua, page } = await consentPage(opts(asked));
       expect(page.body).to.not.include('value="month"');
+      expect(page.body).to.include('<option value="lifetime" selected>');
       const res = await ua.request(formAction(page.body, page.url, '/consent'), {
         form: {
           csrf: csrfOf(page.body),

@@ -75,9 +75,18 @@ for (const engine of engines) {
       }
       return totals;
     };
-    const records = async (grantId: string) => {
-      await fx.proxy.usage.flush();
-      return stores().usage.forGrant(grantId);
+    /**
+     * The grant's usage records, once `count` are written: a request queues its record
+     * right after settling, and the reaper after its pass.
+     */
+    const records = async (grantId: string, count: number) => {
+      let rows = await stores().usage.forGrant(grantId);
+      for (let i = 0; i < 100 && rows.length < count; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        await fx.proxy.usage.flush();
+        rows = await stores().usage.forGrant(grantId);
+      }
+      return rows;
     };
 
     it('refuses the request that would pass the spend cap with 403, which the SDK does not retry', async () => {
@@ -129,7 +138,7 @@ for (const engine of engines) {
       expect(totals.requests).to.equal(2);
       expect(totals.tokens).to.equal(2 * real.total_tokens);
       expect(totals.openReservations).to.equal(0);
-      const rows = await records(grantId);
+      const rows = await records(grantId, 2);
       expect(rows.map((r) => r.costMicroUsd)).to.deep.equal([cost, cost]);
 
       const anthropic = new Anthropic({
@@ -323,7 +332,7 @@ for (const engine of engines) {
       expect(totals.microUsd)
         .to.be.at.least(u.input_tokens * 3)
         .and.below(u.input_tokens * 3 + 50 * 15);
-      const [row] = await records(grantId);
+      const [row] = await records(grantId, 1);
       expect(row?.clientAborted).to.equal(true);
       expect(row?.costMicroUsd).to.equal(totals.microUsd);
     });
@@ -425,12 +434,7 @@ for (const engine of engines) {
       await fx.restartProxy({ reservations: { heartbeatIntervalMs: 50, reapAfterMs: 200 } });
       const totals = await charged(grantId);
       expect(totals).to.deep.include({ requests: 1, tokens: 120, microUsd: 777, openReservations: 0 });
-      // The reaper queues the record once its pass is over: wait for it.
-      let rows = await records(grantId);
-      for (let i = 0; i < 100 && rows.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        rows = await records(grantId);
-      }
+      const rows = await records(grantId, 1);
       expect(rows).to.have.length(1);
       expect(rows[0]).to.deep.include({ status: 0, inputTokens: 20, outputTokens: 100, costMicroUsd: 777 });
     });
