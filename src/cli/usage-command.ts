@@ -32,7 +32,7 @@ export async function printUsage(
   const now = stores.clock();
   const rows: string[][] = [];
   for (const g of grants) {
-    const usage = await figures(g, now);
+    const usage = await figures.caps(g, now);
     rows.push([
       g.id,
       await username(stores, g.accountId),

@@ -23,8 +23,8 @@ export interface DayFigure {
   spendMicroUsd: number;
 }
 
-/** A grant's figures at one moment, as the account pages, their JSON API and the CLI show them. */
-export interface GrantUsage {
+/** Usage so far in the grant's current period against each cap (the account home shows these). */
+export interface GrantCaps {
   grantId: string;
   now: number;
   period: UsagePeriod;
@@ -34,6 +34,10 @@ export interface GrantUsage {
   /** Requests in the period the price table had no price for. */
   unpricedRequests: number;
   requestsPerMinute: number | null;
+}
+
+/** A grant's figures at one moment, as the app page, its JSON API and the CLI show them. */
+export interface GrantUsage extends GrantCaps {
   /** The last 30 UTC days, today last, days without requests included. */
   days: DayFigure[];
   last30Days: { requests: number; tokens: number; spendMicroUsd: number };
@@ -52,17 +56,32 @@ function against(used: number, limit: number | null): CapFigure {
 /**
  * The one place a grant's figures are computed: the period its caps count over, usage
  * so far in that period (requests = usage records, tokens = input + output, spend = the
- * priced cost) against each cap, a 30-day daily series and the latest requests.
+ * priced cost) against each cap (`caps`: one query); with `full`, also a 30-day daily
+ * series and the latest requests.
  */
 export function createGrantUsage(db: Database) {
   const queries = createUsageQueries(db);
-  return async function grantUsage(grant: GrantRecord, now: number): Promise<GrantUsage> {
+
+  async function caps(grant: GrantRecord, now: number): Promise<GrantCaps> {
     const period = usagePeriod(grant.limits.limitPeriod, grant.createdAt, now);
     // A lifetime period counts every record of the grant, whatever its clock said.
     const totals =
       period.kind === 'lifetime'
         ? await queries.totals(grant.id, 0, null)
         : await queries.totals(grant.id, period.startsAt, period.resetsAt);
+    return {
+      grantId: grant.id,
+      now,
+      period,
+      requests: against(totals.requests, grant.limits.maxRequests),
+      tokens: against(totals.tokens, grant.limits.maxTokens),
+      spendMicroUsd: against(totals.spendMicroUsd, grant.limits.maxSpendMicroUsd),
+      unpricedRequests: totals.unpricedRequests,
+      requestsPerMinute: grant.limits.requestsPerMinute,
+    };
+  }
+
+  async function full(grant: GrantRecord, now: number): Promise<GrantUsage> {
     const today = utcDayStart(now);
     const first = today - (CHART_DAYS - 1) * DAY_MS;
     const byDay = new Map((await queries.daily(grant.id, first, today + DAY_MS)).map((d) => [d.day, d]));
@@ -79,19 +98,14 @@ export function createGrantUsage(db: Database) {
     }
     const sum = (key: 'requests' | 'tokens' | 'spendMicroUsd') => days.reduce((s, d) => s + d[key], 0);
     return {
-      grantId: grant.id,
-      now,
-      period,
-      requests: against(totals.requests, grant.limits.maxRequests),
-      tokens: against(totals.tokens, grant.limits.maxTokens),
-      spendMicroUsd: against(totals.spendMicroUsd, grant.limits.maxSpendMicroUsd),
-      unpricedRequests: totals.unpricedRequests,
-      requestsPerMinute: grant.limits.requestsPerMinute,
+      ...(await caps(grant, now)),
       days,
       last30Days: { requests: sum('requests'), tokens: sum('tokens'), spendMicroUsd: sum('spendMicroUsd') },
       recent: await queries.recent(grant.id, RECENT_REQUESTS),
     };
-  };
+  }
+
+  return Object.assign(full, { caps });
 }
 
 export type GrantUsageOf = ReturnType<typeof createGrantUsage>;

@@ -72,7 +72,7 @@ export function createAccountRoutes({
         grantedAt: new Date(g.createdAt),
         expiresAt: new Date(g.expiresAt),
         limitsText: describeLimits(g.limits),
-        usage: await grantUsage(g, now),
+        usage: await grantUsage.caps(g, now),
       });
     }
     sendHtml(

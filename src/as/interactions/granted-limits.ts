@@ -9,6 +9,7 @@ import {
   providerDisplayName,
   usdToMicro,
 } from '../../scopes/index.ts';
+import type { GrantLimits } from '../../storage/grant-store.ts';
 import { type LimitMaximums, limitBound } from './operator-maximums.ts';
 
 /** Plain words for each limit, as the consent page and its errors say them. */
@@ -51,16 +52,8 @@ export function periodChoice(
   };
 }
 
-export interface GrantLimitsRow {
-  maxRequests: number | null;
-  maxTokens: number | null;
-  maxSpendMicroUsd: number | null;
-  limitPeriod: LimitPeriod;
-  requestsPerMinute: number | null;
-}
-
 export type GrantedLimits =
-  | { ok: true; details: AiAccessDetail[]; row: GrantLimitsRow }
+  | { ok: true; details: AiAccessDetail[]; row: GrantLimits }
   | { ok: false; error: string };
 
 const SERVER_MOST = 'the most this server allows';

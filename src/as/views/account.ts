@@ -1,4 +1,4 @@
-import type { GrantUsage } from '../../usage/grant-usage.ts';
+import type { GrantCaps } from '../../usage/grant-usage.ts';
 import { notice } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
 import { html, type SafeHtml } from './html.ts';
@@ -15,7 +15,7 @@ export type ConnectedAppView = {
   /** The grant's limits in words; with `usage`, shown under the scopes. */
   limitsText?: string;
   /** Usage so far against each cap; the app's name then links to its page (/account/apps/<grantId>). */
-  usage?: GrantUsage;
+  usage?: GrantCaps;
 };
 
 export type AccountView = {

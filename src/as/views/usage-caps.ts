@@ -1,8 +1,8 @@
 import { formatAgainstCap, formatMeasure, formatPeriod, type Measure } from '../../usage/format-usage.ts';
-import type { CapFigure, GrantUsage } from '../../usage/grant-usage.ts';
+import type { CapFigure, GrantCaps } from '../../usage/grant-usage.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 
-const ROWS: ReadonlyArray<readonly [Measure, string, (u: GrantUsage) => CapFigure]> = [
+const ROWS: ReadonlyArray<readonly [Measure, string, (u: GrantCaps) => CapFigure]> = [
   ['requests', 'Requests', (u) => u.requests],
   ['tokens', 'Tokens', (u) => u.tokens],
   ['spend', 'Spending', (u) => u.spendMicroUsd],
@@ -19,7 +19,7 @@ function meter(id: string, measure: Measure, cap: CapFigure): SafeHtml | '' {
  * "12 of 200 (6%)", what remains, a meter). `idPrefix` keeps ids unique when several
  * apps are listed on one page.
  */
-export function usageCaps(usage: GrantUsage, idPrefix: string): SafeHtml {
+export function usageCaps(usage: GrantCaps, idPrefix: string): SafeHtml {
   const rows = ROWS.map(([measure, label, pick]) => {
     const cap = pick(usage);
     const id = `${idPrefix}-${measure}`;
