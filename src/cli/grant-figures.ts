@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { Account } from '../storage/account-store.ts';
 import type { GrantRecord } from '../storage/grant-store.ts';
 import type { Stores } from '../storage/index.ts';
 import { formatAgainstCap, formatMeasure, type Measure } from '../usage/format-usage.ts';
@@ -27,6 +28,13 @@ export function grantState(grant: GrantRecord, now: number): string {
   if (grant.revokedAt !== null)
     return grant.revokedReason === 'expired' ? 'expired' : `revoked (${grant.revokedReason})`;
   return grant.expiresAt <= now ? 'expired' : 'live';
+}
+
+/** The account with this username, or a usage error naming it. */
+export async function findAccount(stores: Stores, name: string): Promise<Account> {
+  const account = await stores.accounts.findByUsername(name);
+  if (!account) throw new UsageError(`no user named ${name}`);
+  return account;
 }
 
 export async function findGrant(stores: Stores, grantId: string): Promise<GrantRecord> {

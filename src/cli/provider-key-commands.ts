@@ -4,13 +4,12 @@ import { isProvider, PROVIDERS, type Provider } from '../scopes/index.ts';
 import type { ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
 import type { Account } from '../storage/account-store.ts';
 import type { Stores } from '../storage/index.ts';
+import { findAccount } from './grant-figures.ts';
 import { isoDate, printTable, UsageError } from './output.ts';
 
 async function findUser(stores: Stores, user: string | undefined, usage: string): Promise<Account> {
   if (!user) throw new UsageError(usage);
-  const account = await stores.accounts.findByUsername(user);
-  if (!account) throw new UsageError(`no user named ${user}`);
-  return account;
+  return findAccount(stores, user);
 }
 
 function checkProvider(provider: string | undefined, usage: string): Provider {

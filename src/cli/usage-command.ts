@@ -3,8 +3,8 @@ import type { GrantRecord } from '../storage/grant-store.ts';
 import type { Stores } from '../storage/index.ts';
 import { formatPeriod } from '../usage/format-usage.ts';
 import { createGrantUsage } from '../usage/grant-usage.ts';
-import { appName, capLine, findGrant, grantState, username } from './grant-figures.ts';
-import { printTable, UsageError } from './output.ts';
+import { appName, capLine, findAccount, findGrant, grantState, username } from './grant-figures.ts';
+import { printTable } from './output.ts';
 
 /**
  * `mandate usage [--account NAME] [--grant ID]`: each live grant (or the one named,
@@ -20,12 +20,7 @@ export async function printUsage(
   if (grantId) {
     grants = [await findGrant(stores, grantId)];
   } else {
-    let accountId: string | undefined;
-    if (account) {
-      const found = await stores.accounts.findByUsername(account);
-      if (!found) throw new UsageError(`no user named ${account}`);
-      accountId = found.id;
-    }
+    const accountId = account ? (await findAccount(stores, account)).id : undefined;
     grants = await stores.grants.list(accountId ? { accountId } : {});
   }
   const figures = createGrantUsage(stores.db);
