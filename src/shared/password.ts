@@ -28,5 +28,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-/** A hash to compare against when the account does not exist, so timing does not tell. */
-export const decoyPasswordHash = await hashPassword(randomBytes(16).toString('hex'));
+let decoy: Promise<string> | undefined;
+/**
+ * A hash to compare against when the account does not exist, so timing does not tell.
+ * Made on first use, not when the module loads (every CLI command imports this file).
+ */
+export function decoyPasswordHash(): Promise<string> {
+  decoy ??= hashPassword(randomBytes(16).toString('hex'));
+  return decoy;
+}

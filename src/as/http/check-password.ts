@@ -13,6 +13,9 @@ export type PasswordCheck =
  * account as for a known one.
  */
 export function createPasswordCheck(accounts: AccountStore, throttle: LoginThrottle) {
+  // Made now, so the first unknown account is not slower than the rest.
+  const decoy = decoyPasswordHash();
+  decoy.catch(() => undefined);
   return async function checkPassword(
     username: string,
     password: string,
@@ -21,7 +24,7 @@ export function createPasswordCheck(accounts: AccountStore, throttle: LoginThrot
     const attempt = await throttle.attempt(username, ip);
     if (!attempt.allowed) return { ok: false, throttled: true, retryAfterSeconds: attempt.retryAfterSeconds };
     const account = username ? await accounts.findByUsername(username) : undefined;
-    const ok = await verifyPassword(password, account?.passwordHash ?? decoyPasswordHash);
+    const ok = await verifyPassword(password, account?.passwordHash ?? (await decoy));
     await attempt.done(Boolean(account && ok));
     return account && ok ? { ok: true, account } : { ok: false, throttled: false };
   };
