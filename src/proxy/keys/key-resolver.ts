@@ -19,20 +19,26 @@ export interface KeyResolverDeps {
  * process's memory, briefly, so the hot path needs no database trip.
  */
 export function createKeyResolver({ loadCiphertext, decrypt, operatorKeys, clock, ttlMs }: KeyResolverDeps) {
-  const cache = new Map<string, { key: string | undefined; until: number }>();
+  // The entry holds the read in flight too, so concurrent first requests share one
+  // database read and one decryption; a failed read is not kept.
+  const cache = new Map<string, { key: Promise<string | undefined>; until: number }>();
   return async function resolveKey(accountId: string, provider: Provider): Promise<string> {
     const id = `${provider}\u0000${accountId}`;
     const now = clock();
     let entry = cache.get(id);
     if (!entry || entry.until <= now) {
-      const ciphertext = await loadCiphertext(accountId, provider);
-      entry = {
-        key: ciphertext ? await decrypt(ciphertext, { accountId, provider }) : undefined,
-        until: now + ttlMs,
-      };
-      cache.set(id, entry);
+      const read = loadCiphertext(accountId, provider).then((ciphertext) =>
+        ciphertext ? decrypt(ciphertext, { accountId, provider }) : undefined,
+      );
+      const created = { key: read, until: now + ttlMs };
+      cache.set(id, created);
+      read.catch(() => {
+        if (cache.get(id) === created) cache.delete(id);
+      });
+      entry = created;
     }
-    const key = entry.key ?? operatorKeys[provider];
+    const stored = await entry.key;
+    const key = stored ?? operatorKeys[provider];
     if (!key) {
       throw new ProxyError(
         'no_provider_key',
