@@ -23,11 +23,3 @@ export function setPath(obj: Plain, path: string, value: unknown): void {
   }
   cur[keys[keys.length - 1] as string] = value;
 }
-
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}

@@ -19,7 +19,7 @@
  * - Long-context tiers are listed where the provider bills a long prompt at higher rates.
  */
 import type { PriceTable } from '../proxy/limits/price-table.ts';
-import { deepFreeze } from './deep-merge.ts';
+import { deepFreeze } from '../shared/deep-freeze.ts';
 
 /** OpenAI's long-context rates (GPT-5.4 and later): above 272K input, 2 × input and 1.5 × output. */
 const openaiLong = (input: number, cachedInput: number | undefined, output: number) => ({

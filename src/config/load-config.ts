@@ -1,6 +1,7 @@
+import { deepFreeze } from '../shared/deep-freeze.ts';
 import { ConfigError } from './config-error.ts';
 import { withDataDirDefaults } from './data-dir-defaults.ts';
-import { deepFreeze, deepMerge } from './deep-merge.ts';
+import { deepMerge } from './deep-merge.ts';
 import { defaults } from './defaults.ts';
 import { envMap } from './env-map.ts';
 import { configFromEnv } from './from-env.ts';

@@ -1,3 +1,4 @@
+import { deepFreeze } from '../shared/deep-freeze.ts';
 import type { Provider } from './providers.ts';
 
 /**
@@ -69,12 +70,4 @@ export function capabilitiesFor(provider: Provider): readonly Capability[] {
 
 export function isCapabilityOffered(provider: Provider, capability: string): capability is Capability {
   return Object.hasOwn(CAPABILITY_TABLE[provider], capability);
-}
-
-/** Frozen all the way down, so no caller can widen the table at run time. */
-function deepFreeze<T extends object>(value: T): T {
-  for (const child of Object.values(value)) {
-    if (typeof child === 'object' && child !== null) deepFreeze(child);
-  }
-  return Object.freeze(value);
 }
