@@ -3,7 +3,8 @@ import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
 import { ProxyError } from './errors/proxy-error.ts';
 import { renderError } from './errors/render-error.ts';
-import { EXPOSED_HEADERS, type RequestFacts } from './handle-request.ts';
+import type { RequestFacts } from './handle-request.ts';
+import { corsHeaders } from './http/cors-headers.ts';
 import { answerPreflight } from './http/cors-preflight.ts';
 import type { ProxyMetrics } from './http/metrics.ts';
 import { protectedResourceMetadata } from './http/well-known.ts';
@@ -94,9 +95,7 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
           !ctx.res.hasHeader('access-control-allow-origin') &&
           (await deps.knownOrigins()).has(origin)
         ) {
-          rendered.headers['access-control-allow-origin'] = origin;
-          rendered.headers['access-control-expose-headers'] = EXPOSED_HEADERS;
-          rendered.headers.vary = 'Origin';
+          Object.assign(rendered.headers, corsHeaders(origin));
         }
         ctx.res.writeHead(rendered.status, rendered.headers);
         ctx.res.end(rendered.body);

@@ -6,6 +6,7 @@ import { ProxyError } from './errors/proxy-error.ts';
 import type { Forwarder } from './forward/forwarder.ts';
 import { filterModelListing, pipeResponse, refuseRejectedKey } from './forward/respond.ts';
 import type { Upstreams } from './forward/upstreams.ts';
+import { corsHeaders } from './http/cors-headers.ts';
 import type { ResolveKey } from './keys/key-resolver.ts';
 import type { Admission, BudgetGate } from './limits/budget-gate.ts';
 import { setOutputBound } from './limits/request-bounds.ts';
@@ -22,10 +23,6 @@ import {
   usageFormatOf,
   zeroUsage,
 } from './usage/usage-tap.ts';
-
-/** Response headers a browser app may read (SDK retry hints, request ids, challenges). */
-export const EXPOSED_HEADERS =
-  'www-authenticate, retry-after, retry-after-ms, x-should-retry, x-mandate-request-id, x-mandate-output-bound, x-request-id, request-id, openai-processing-ms';
 
 export interface RequestHandlerDeps {
   verifyToken: VerifyToken;
@@ -79,9 +76,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       throw new ProxyError('origin_not_allowed', `this app may not be called from ${origin}`);
     }
     if (origin) {
-      ctx.res.setHeader('access-control-allow-origin', origin);
-      ctx.res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
-      ctx.res.setHeader('vary', 'Origin');
+      for (const [name, value] of Object.entries(corsHeaders(origin))) ctx.res.setHeader(name, value);
     }
 
     const routed: RoutedRequest = routeRequest(ctx.method, ctx.url);
