@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
+import { ImmediateSqliteClient } from './sqlite-client.ts';
 
 export interface DatabaseOptions {
   url: string;
@@ -9,6 +10,9 @@ export interface DatabaseOptions {
 
 export type Database = Knex & { readonly engine: 'sqlite' | 'pg' };
 
+/** How long a SQLite connection waits for another connection's write lock before failing. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
 /** bigint columns hold epoch milliseconds and sequence numbers: safe as JS numbers. */
 const pgTypes = {
   getTypeParser(oid: number, format: string) {
@@ -17,12 +21,17 @@ const pgTypes = {
   },
 };
 
-/** A knex instance on SQLite (WAL, shared by the AS and proxy processes) or PostgreSQL. */
+/**
+ * A knex instance on SQLite (WAL, shared by the AS and proxy processes) or PostgreSQL.
+ * On SQLite every transaction begins `IMMEDIATE` (sqlite-client.ts) and every connection
+ * waits up to `SQLITE_BUSY_TIMEOUT_MS` for another process's write lock, so concurrent
+ * writers from several processes queue rather than fail with "database is locked".
+ */
 export function createDatabase({ url, password, poolMax }: DatabaseOptions): Database {
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length) || ':memory:';
     const db = knex({
-      client: 'better-sqlite3',
+      client: ImmediateSqliteClient,
       connection: { filename },
       useNullAsDefault: true,
       pool: {
@@ -31,7 +40,7 @@ export function createDatabase({ url, password, poolMax }: DatabaseOptions): Dat
         afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
           conn.pragma('journal_mode = WAL');
           conn.pragma('synchronous = NORMAL');
-          conn.pragma('busy_timeout = 5000');
+          conn.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
           conn.pragma('foreign_keys = ON');
           done(null, conn);
         },
