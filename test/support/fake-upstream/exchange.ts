@@ -87,6 +87,7 @@ export async function openExchange(
     finished: false,
     aborted: clientLeft,
     dropped: false,
+    generation: undefined,
   });
   if (controller.signal.aborted) return undefined;
   control.register(record);

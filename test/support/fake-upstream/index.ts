@@ -8,14 +8,22 @@ import { createControl } from './control.ts';
 import { createHandler } from './handler.ts';
 import { createRecorder } from './recorder.ts';
 import { listen } from './server.ts';
-import type { Control, FakeUpstream, FakeUpstreamOptions } from './types.ts';
+import { fakeId } from './text.ts';
+import type {
+  Control,
+  FakeUpstream,
+  FakeUpstreamOptions,
+  Generated,
+  RecordedRequest,
+  RequestPredicate,
+} from './types.ts';
 
 export { maskKey } from './auth.ts';
 export { fakeEmbedding } from './openai/embeddings.ts';
 export { TINY_PNG_BASE64 } from './openai/images.ts';
 export { fakeSpeech } from './openai/speech.ts';
 export { DEFAULT_SETTINGS } from './settings.ts';
-export { fakeId, replyChunks, replyText } from './text.ts';
+export { contentDeltas, fakeId, replyChunks, replyText } from './text.ts';
 export type * from './types.ts';
 export * from './usage.ts';
 
@@ -28,6 +36,24 @@ export const DEFAULT_OPENAI_MODELS = [
   'omni-moderation-latest',
 ];
 export const DEFAULT_ANTHROPIC_MODELS = ['claude-sonnet-5-5', 'claude-haiku-5-5', 'claude-opus-5-5'];
+
+/** The text generations among `requests`, each with the request it answered. */
+function generationsOf(requests: RecordedRequest[], match: RequestPredicate = () => true): Generated[] {
+  const found: Generated[] = [];
+  for (const request of requests) {
+    const { generation, provider } = request;
+    if (!generation || !provider || !match(request)) continue;
+    found.push({
+      ...generation,
+      seq: request.seq,
+      requestId: fakeId('req_', request.seq),
+      provider,
+      route: request.route,
+      request,
+    });
+  }
+  return found;
+}
 
 export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const openaiKey = options.openaiKey ?? DEFAULT_OPENAI_KEY;
@@ -56,6 +82,15 @@ export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Pro
     anthropicKey,
     requests: recorder.requests,
     control: publicControl,
+    generated: (match) => generationsOf(recorder.requests, match),
+    generatedTotal(match) {
+      const all = generationsOf(recorder.requests, match);
+      return {
+        requests: all.length,
+        inputTokens: all.reduce((sum, g) => sum + g.inputTokens, 0),
+        outputTokens: all.reduce((sum, g) => sum + g.outputTokens, 0),
+      };
+    },
     async close() {
       if (closing) return;
       closing = true;

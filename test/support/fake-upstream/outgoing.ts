@@ -1,7 +1,16 @@
 /** What a route answers, before faults and pacing are applied by `write.ts`. */
+import type { PlannedGeneration } from './generation.ts';
+
 export type Headers = Record<string, string>;
 
-export type BodyReply = { kind: 'body'; status: number; headers: Headers; body: string | Uint8Array };
+export type BodyReply = {
+  kind: 'body';
+  status: number;
+  headers: Headers;
+  body: string | Uint8Array;
+  /** Set on a text generation: what it generates (all at once, when the body is written). */
+  generation?: PlannedGeneration;
+};
 
 export type SseReply = {
   kind: 'sse';
@@ -10,6 +19,10 @@ export type SseReply = {
   events: string[];
   /** The provider's in-stream error event, for the `stream-error` fault. */
   errorEvent: (status: number, sent: number) => string;
+  /** Set on a text generation: what the whole stream generates. */
+  generation?: PlannedGeneration;
+  /** With `generation`: output tokens generated once `events[i]` is sent (non-decreasing). */
+  progress?: number[];
 };
 
 export type Reply = BodyReply | SseReply;
@@ -28,9 +41,14 @@ export const bytesReply = (contentType: string, body: string | Uint8Array): Body
   body,
 });
 
-export const sseReply = (events: string[], errorEvent: SseReply['errorEvent']): SseReply => ({
+export const sseReply = (
+  events: string[],
+  errorEvent: SseReply['errorEvent'],
+  generated?: { generation: PlannedGeneration; progress: number[] },
+): SseReply => ({
   kind: 'sse',
   headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' },
   events,
   errorEvent,
+  ...generated,
 });

@@ -2,6 +2,7 @@ import type { Settings } from './types.ts';
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   chunkCount: 20,
+  chunkTokens: 1,
   chunkDelayMs: 0,
   cachedTokens: 0,
   cacheWriteTokens: 0,

@@ -4,9 +4,14 @@ export type Provider = 'openai' | 'anthropic';
 
 /** Knobs that shape normal answers. Persistent via `control.set`, per request via a plan. */
 export type Settings = {
-  /** Content chunks per reply (per choice for chat `n`). Also the output token count. Default 20. */
+  /** Content chunks (stream deltas) per reply, per choice for chat `n`. Default 20. */
   chunkCount: number;
-  /** Delay before every SSE event after the first. Default 0: no timers at all. */
+  /**
+   * Tokens (words) of text in each content chunk. Default 1. The output token count of a
+   * text reply (chat, responses, messages) is `chunkCount × chunkTokens` (per choice), capped by the request's max-token field.
+   */
+  chunkTokens: number;
+  /** Delay before every SSE event after the first (so between deltas). Default 0: no timers at all. */
   chunkDelayMs: number;
   /** OpenAI cached prompt tokens (clamped to the prompt) / Anthropic `cache_read_input_tokens`. */
   cachedTokens: number;
@@ -71,7 +76,43 @@ export type RecordedRequest = {
   aborted: boolean;
   /** The fake closed the connection on purpose (`drop` fault). */
   dropped: boolean;
+  /**
+   * What the fake generated for this request, and so what the provider would bill: set when
+   * a text generation (chat completion, response, Anthropic message) starts being written,
+   * updated as it goes. Undefined for refusals, errors and other endpoints.
+   */
+  generation: Generation | undefined;
 };
+
+/** One text generation of the fake, as it stands. */
+export type Generation = {
+  model: string | null;
+  /** The input tokens the reply's usage reports (OpenAI: prompt/input tokens; Anthropic: `input_tokens`). */
+  inputTokens: number;
+  /**
+   * Output tokens generated so far (reasoning included, every chat choice included). A
+   * stream counts a delta's tokens once it is handed to the socket, and stops counting
+   * when the client closes the connection (or a fault ends the stream).
+   */
+  outputTokens: number;
+  /** The output tokens the whole reply has (what its final usage reports). */
+  plannedOutputTokens: number;
+  /** The whole reply was generated; false when the client left, or a fault cut it, first. */
+  completed: boolean;
+};
+
+/** A generation with the request it answered: what the proxy forwarded, as recorded. */
+export type Generated = Generation & {
+  /** The recorded request's `seq`, its index in `fake.requests`. */
+  seq: number;
+  /** The provider request id the fake answered with (`req_fake000042`). */
+  requestId: string;
+  provider: Provider;
+  route: string;
+  request: RecordedRequest;
+};
+
+export type GeneratedTotal = { requests: number; inputTokens: number; outputTokens: number };
 
 export type RequestPredicate = (request: RecordedRequest) => boolean;
 
@@ -124,5 +165,12 @@ export type FakeUpstream = {
   anthropicKey: string;
   requests: RecordedRequest[];
   control: Control;
+  /**
+   * Every text generation so far (matching `match`), in arrival order: how many tokens
+   * the fake generated per request, up to the moment the client left.
+   */
+  generated(match?: RequestPredicate): Generated[];
+  /** The sums of `generated(match)`: what the provider would bill for them. */
+  generatedTotal(match?: RequestPredicate): GeneratedTotal;
   close(): Promise<void>;
 };

@@ -7,9 +7,10 @@
  *   recursively: a string counts its words, a number counts 1 (token arrays), an array
  *   sums its items, an object sums its `content` and `text` members (so roles, types,
  *   names and ids do not count).
- * - Output: `chunkCount` content chunks, one token each, plus `reasoningTokens` (OpenAI),
- *   all capped by the request's max-token field: reasoning first, then content. Capped
- *   replies end with `length` / `max_output_tokens` / `max_tokens`.
+ * - Output: `chunkCount` content chunks of `chunkTokens` tokens (words) each, plus
+ *   `reasoningTokens` (OpenAI), all capped by the request's max-token field (per chat
+ *   choice): reasoning first, then content. Capped replies end with `length` /
+ *   `max_output_tokens` / `max_tokens`.
  * - OpenAI cached tokens: `min(cachedTokens, prompt)`. Anthropic input_tokens excludes
  *   the cache counters, which are reported as configured.
  */
@@ -17,7 +18,8 @@ import type { Settings } from './types.ts';
 
 type Body = Record<string, unknown>;
 
-export type OutputPlan = { contentChunks: number; reasoningTokens: number; truncated: boolean };
+/** `contentTokens` words of text (in deltas of `chunkTokens`), after `reasoningTokens`. */
+export type OutputPlan = { contentTokens: number; reasoningTokens: number; truncated: boolean };
 
 export type ChatUsage = {
   prompt_tokens: number;
@@ -78,8 +80,9 @@ export function outputPlan(cap: unknown, settings: Settings, withReasoning: bool
   const wantedReasoning = withReasoning ? settings.reasoningTokens : 0;
   const limit = typeof cap === 'number' ? cap : Number.POSITIVE_INFINITY;
   const reasoningTokens = Math.max(0, Math.min(wantedReasoning, limit));
-  const contentChunks = Math.max(0, Math.min(settings.chunkCount, limit - reasoningTokens));
-  return { contentChunks, reasoningTokens, truncated: settings.chunkCount + wantedReasoning > limit };
+  const wantedContent = settings.chunkCount * settings.chunkTokens;
+  const contentTokens = Math.max(0, Math.min(wantedContent, limit - reasoningTokens));
+  return { contentTokens, reasoningTokens, truncated: wantedContent + wantedReasoning > limit };
 }
 
 export const chatOutputPlan = (body: Body, settings: Settings): OutputPlan =>
@@ -94,7 +97,7 @@ export function chatUsage(body: Body, settings: Settings): ChatUsage {
   const prompt = chatPromptTokens(body);
   const plan = chatOutputPlan(body, settings);
   const n = choiceCount(body);
-  const completion = n * (plan.contentChunks + plan.reasoningTokens);
+  const completion = n * (plan.contentTokens + plan.reasoningTokens);
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
@@ -113,7 +116,7 @@ export function chatUsage(body: Body, settings: Settings): ChatUsage {
 export function responsesUsage(body: Body, settings: Settings): ResponsesUsage {
   const input = responsesInputTokens(body);
   const plan = responsesOutputPlan(body, settings);
-  const output = plan.contentChunks + plan.reasoningTokens;
+  const output = plan.contentTokens + plan.reasoningTokens;
   return {
     input_tokens: input,
     input_tokens_details: { cached_tokens: Math.min(settings.cachedTokens, input), cache_write_tokens: 0 },
@@ -133,7 +136,7 @@ export function embeddingsUsage(body: Body): { prompt_tokens: number; total_toke
 export function anthropicUsage(body: Body, settings: Settings): AnthropicUsage {
   return {
     input_tokens: anthropicInputTokens(body),
-    output_tokens: anthropicOutputPlan(body, settings).contentChunks,
+    output_tokens: anthropicOutputPlan(body, settings).contentTokens,
     cache_creation_input_tokens: settings.cacheWriteTokens,
     cache_read_input_tokens: settings.cachedTokens,
   };

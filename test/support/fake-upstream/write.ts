@@ -6,6 +6,10 @@
  * - `chunkDelayMs` > 0 waits before each event after the first; 0 uses no timers.
  * Unpaced, uninterrupted streams go out in one write; paced ones event by event, honouring
  * backpressure. A drop flushes what was written, then closes the socket.
+ * A text generation's `record.generation` starts at zero output tokens and grows as the
+ * events carrying them are written; a body generates all at once when it is written. The
+ * count stops where the writing stops (client gone, drop, stream error): `completed` only
+ * once the whole reply is out.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ControlState } from './control.ts';
@@ -51,6 +55,20 @@ function sendHead(exchange: Exchange, status: number, headers: Headers, changed:
   changed();
 }
 
+/** Output tokens generated once the first `events` SSE events are out. */
+function generated(exchange: Exchange, progress: number[] | undefined, events: number): void {
+  const generation = exchange.record.generation;
+  if (generation && progress) generation.outputTokens = progress[events - 1] ?? 0;
+}
+
+function completed(exchange: Exchange, changed: () => void): void {
+  const generation = exchange.record.generation;
+  if (!generation) return;
+  generation.outputTokens = generation.plannedOutputTokens;
+  generation.completed = true;
+  changed();
+}
+
 type TimedFault = Extract<Fault, { afterEvents?: number }>;
 
 const timed = (fault: Fault | undefined): TimedFault | undefined =>
@@ -64,6 +82,16 @@ export async function writeReply(
   deps: WriteDeps,
 ): Promise<void> {
   const fault = timed(anyFault);
+  if (reply.generation) {
+    const { model, inputTokens, outputTokens } = reply.generation;
+    exchange.record.generation = {
+      model,
+      inputTokens,
+      outputTokens: 0,
+      plannedOutputTokens: outputTokens,
+      completed: false,
+    };
+  }
   const early = fault && (reply.kind === 'body' || fault.afterEvents === undefined);
   if (early && fault.kind === 'stall') await stall(exchange, deps);
   if (gone(exchange)) return;
@@ -72,6 +100,7 @@ export async function writeReply(
   if (reply.kind === 'body') {
     sendHead(exchange, reply.status, reply.headers, deps.changed);
     exchange.res.end(reply.body);
+    completed(exchange, deps.changed);
     return;
   }
 
@@ -82,6 +111,7 @@ export async function writeReply(
     // Nothing to pace or interrupt: one write (same bytes; the events would share a segment anyway).
     exchange.record.eventsSent = reply.events.length;
     exchange.res.end(reply.events.join(''));
+    completed(exchange, deps.changed);
     return;
   }
   for (let i = 0; i <= reply.events.length; i += 1) {
@@ -100,7 +130,9 @@ export async function writeReply(
     if (gone(exchange)) return;
     const pending = write(exchange, event);
     exchange.record.eventsSent += 1;
+    generated(exchange, reply.progress, exchange.record.eventsSent);
     if (pending) await pending;
   }
   exchange.res.end();
+  completed(exchange, deps.changed);
 }

@@ -32,22 +32,22 @@ describe('fake upstream: usage formula', () => {
   it('caps reasoning first, then content, at the max-token field', () => {
     const settings = { ...DEFAULT_SETTINGS, chunkCount: 10, reasoningTokens: 4 };
     expect(outputPlan(undefined, settings, true)).to.deep.equal({
-      contentChunks: 10,
+      contentTokens: 10,
       reasoningTokens: 4,
       truncated: false,
     });
     expect(outputPlan(6, settings, true)).to.deep.equal({
-      contentChunks: 2,
+      contentTokens: 2,
       reasoningTokens: 4,
       truncated: true,
     });
     expect(outputPlan(3, settings, true)).to.deep.equal({
-      contentChunks: 0,
+      contentTokens: 0,
       reasoningTokens: 3,
       truncated: true,
     });
     expect(outputPlan(10, settings, false)).to.deep.equal({
-      contentChunks: 10,
+      contentTokens: 10,
       reasoningTokens: 0,
       truncated: false,
     });

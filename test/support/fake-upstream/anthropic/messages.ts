@@ -1,5 +1,6 @@
 /** `POST /v1/messages`, plain JSON; `stream: true` goes to messages-stream.ts. */
 import type { RouteContext } from '../context.ts';
+import { plannedGeneration, withGeneration } from '../generation.ts';
 import { jsonReply, type Reply } from '../outgoing.ts';
 import { fakeId, replyText } from '../text.ts';
 import { anthropicOutputPlan, anthropicUsage } from '../usage.ts';
@@ -12,14 +13,16 @@ export function createMessage(context: RouteContext): Reply {
   if (invalid) return invalid;
   if (body.stream === true) return messagesStream(context);
   const plan = anthropicOutputPlan(body, settings);
-  return jsonReply(200, {
+  const usage = anthropicUsage(body, settings);
+  const reply = jsonReply(200, {
     id: fakeId('msg_', record.seq),
     type: 'message',
     role: 'assistant',
-    content: [{ type: 'text', text: replyText(plan.contentChunks) }],
+    content: [{ type: 'text', text: replyText(plan.contentTokens) }],
     model: body.model,
     stop_reason: stopReason(plan.truncated),
     stop_sequence: null,
-    usage: anthropicUsage(body, settings),
+    usage,
   });
+  return withGeneration(reply, plannedGeneration(body, usage.input_tokens, usage.output_tokens));
 }

@@ -3,14 +3,17 @@
  * interleaved), a `finish_reason` chunk per choice, then, only with
  * `stream_options.include_usage`, a `choices: []` chunk carrying `usage` (every other chunk
  * then has `usage: null`), then `data: [DONE]`.
+ * Each content delta carries `chunkTokens` words; reasoning tokens count as generated with
+ * the first event.
  */
 import type { RouteContext } from '../context.ts';
 import { isObject } from '../context.ts';
 import { openaiError } from '../errors.ts';
+import { createStreamEvents, plannedGeneration } from '../generation.ts';
 import { type SseReply, sseReply } from '../outgoing.ts';
 import { DONE_EVENT, dataEvent } from '../sse.ts';
-import { fakeId, replyChunks } from '../text.ts';
-import { chatOutputPlan, chatUsage, choiceCount } from '../usage.ts';
+import { contentDeltas, fakeId } from '../text.ts';
+import { chatOutputPlan, chatPromptTokens, chatUsage, choiceCount, countWords } from '../usage.ts';
 
 export function chatCompletionStream({ body, settings, record, created }: RouteContext): SseReply {
   const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
@@ -33,12 +36,20 @@ export function chatCompletionStream({ body, settings, record, created }: RouteC
     finish_reason: finishReason,
   });
 
-  const events = indexes.map((i) => chunk([choice(i, { role: 'assistant', content: '', refusal: null })]));
-  for (const text of replyChunks(plan.contentChunks)) {
-    for (const i of indexes) events.push(chunk([choice(i, { content: text })]));
+  const usage = chatUsage(body, settings);
+  const stream = createStreamEvents();
+  for (const i of indexes) {
+    const reasoning = i === 0 ? usage.completion_tokens_details.reasoning_tokens : 0;
+    stream.push(chunk([choice(i, { role: 'assistant', content: '', refusal: null })]), reasoning);
   }
-  for (const i of indexes) events.push(chunk([choice(i, {}, plan.truncated ? 'length' : 'stop')]));
-  if (includeUsage) events.push(dataEvent({ ...base, choices: [], usage: chatUsage(body, settings) }));
-  events.push(DONE_EVENT);
-  return sseReply(events, (status) => dataEvent(openaiError(status)));
+  for (const text of contentDeltas(plan.contentTokens, settings.chunkTokens)) {
+    for (const i of indexes) stream.push(chunk([choice(i, { content: text })]), countWords(text));
+  }
+  for (const i of indexes) stream.push(chunk([choice(i, {}, plan.truncated ? 'length' : 'stop')]));
+  if (includeUsage) stream.push(dataEvent({ ...base, choices: [], usage }));
+  stream.push(DONE_EVENT);
+  return sseReply(stream.events, (status) => dataEvent(openaiError(status)), {
+    generation: plannedGeneration(body, chatPromptTokens(body), usage.completion_tokens),
+    progress: stream.progress,
+  });
 }

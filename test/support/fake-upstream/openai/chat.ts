@@ -1,5 +1,6 @@
 /** `POST /v1/chat/completions`, plain JSON; `stream: true` goes to chat-stream.ts. */
 import type { RouteContext } from '../context.ts';
+import { plannedGeneration, withGeneration } from '../generation.ts';
 import type { Reply } from '../outgoing.ts';
 import { jsonReply } from '../outgoing.ts';
 import { fakeId, replyText } from '../text.ts';
@@ -13,8 +14,9 @@ export function chatCompletion(context: RouteContext): Reply {
   if (invalid) return invalid;
   if (body.stream === true) return chatCompletionStream(context);
   const plan = chatOutputPlan(body, settings);
-  const content = replyText(plan.contentChunks);
-  return jsonReply(200, {
+  const content = replyText(plan.contentTokens);
+  const usage = chatUsage(body, settings);
+  const reply = jsonReply(200, {
     id: fakeId('chatcmpl-', record.seq),
     object: 'chat.completion',
     created,
@@ -25,8 +27,9 @@ export function chatCompletion(context: RouteContext): Reply {
       logprobs: null,
       finish_reason: plan.truncated ? 'length' : 'stop',
     })),
-    usage: chatUsage(body, settings),
+    usage,
     service_tier: 'default',
     system_fingerprint: 'fp_fake',
   });
+  return withGeneration(reply, plannedGeneration(body, usage.prompt_tokens, usage.completion_tokens));
 }

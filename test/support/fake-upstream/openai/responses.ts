@@ -1,5 +1,6 @@
 /** `POST /v1/responses`, plain JSON; `stream: true` goes to responses-stream.ts. */
 import type { RouteContext } from '../context.ts';
+import { plannedGeneration, withGeneration } from '../generation.ts';
 import { jsonReply, type Reply } from '../outgoing.ts';
 import { replyText } from '../text.ts';
 import { responsesOutputPlan, responsesUsage } from '../usage.ts';
@@ -14,6 +15,10 @@ export function createResponse(context: RouteContext): Reply {
   if (body.stream === true) return responsesStream(context);
   const plan = responsesOutputPlan(body, settings);
   const status = plan.truncated ? 'incomplete' : 'completed';
-  const item = messageItem(record.seq, status, [outputTextPart(replyText(plan.contentChunks))]);
-  return jsonReply(200, responseObject(context, status, [item], responsesUsage(body, settings)));
+  const item = messageItem(record.seq, status, [outputTextPart(replyText(plan.contentTokens))]);
+  const usage = responsesUsage(body, settings);
+  return withGeneration(
+    jsonReply(200, responseObject(context, status, [item], usage)),
+    plannedGeneration(body, usage.input_tokens, usage.output_tokens),
+  );
 }
