@@ -14,7 +14,8 @@ import { type ProxyProcess, type SpawnedProxies, spawnProxies } from '../../supp
 const MODEL = 'gpt-4o-mini';
 const REQUESTS = 200;
 const MESSAGES = [{ role: 'user' as const, content: 'count the ways' }];
-const MAX_TOKENS = 40;
+/** The fake's whole reply (20 tokens): what each request reserves for output is what it uses. */
+const MAX_TOKENS = 20;
 
 type Outcome = { ok: true } | { ok: false; status: number; code: string | undefined };
 
@@ -74,7 +75,9 @@ describe('SQLite: three proxy processes on one file under 200 concurrent capped 
       const one = cost(
         chatUsage({ messages: MESSAGES, max_tokens: MAX_TOKENS }, fx.upstream.control.settings),
       );
-      const capMicroUsd = Math.floor((REQUESTS / 2) * one);
+      // A request reserves about twice what it uses (the proxy's input estimate is generous):
+      // a cap of REQUESTS × what one uses fits about half of them.
+      const capMicroUsd = Math.floor(REQUESTS * one);
       const { accessToken } = await fx.grant('openai:*:chat');
       const grantId = String(decodeJwt(accessToken).grant_id);
       const db = fx.as.database.db;
@@ -121,6 +124,12 @@ describe('SQLite: three proxy processes on one file under 200 concurrent capped 
       expect(charged.microUsd, 'exactly the reported usage, priced').to.equal(
         usages.reduce((sum, u) => sum + cost(u), 0),
       );
+      // What the fake generated (what the provider would bill): every forwarded request, whole.
+      const mine = (r: { seq: number }) => r.seq >= since;
+      expect(fx.upstream.generated(mine).every((g) => g.completed)).to.equal(true);
+      const total = fx.upstream.generatedTotal(mine);
+      expect(total.requests).to.equal(served);
+      expect(charged.tokens).to.equal(total.inputTokens + total.outputTokens);
     });
   }
 });
