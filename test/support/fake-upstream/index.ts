@@ -3,6 +3,8 @@
  * wire formats so the official SDKs (and the proxy) can be tested without the network.
  * OpenAI lives under `/openai` (SDK baseURL `${url}/openai/v1`), Anthropic under
  * `/anthropic` (SDK baseURL `${url}/anthropic`).
+ * `generated()` says, per recorded request, how many tokens each text generation produced
+ * before it ended or the client left: what the provider would bill.
  */
 import { createControl } from './control.ts';
 import { createHandler } from './handler.ts';
