@@ -49,7 +49,7 @@ export function loggerOptions({ level = 'info', service }: LoggerSettings): Logg
   return {
     level,
     base: { service },
-    serializers: { err: serializeError, error: serializeError },
+    serializers: { err: serializeError },
     redact: { paths: [...REDACT_PATHS], censor: CENSOR },
     hooks: {
       // The message text too: a caller interpolating a value must not leak a secret.
