@@ -7,6 +7,7 @@ import { type Config, ConfigError } from '../../src/config/index.ts';
 import { PROVIDERS } from '../../src/scopes/index.ts';
 import { type ProviderKeyJwks, parseProviderKeyJwks } from '../../src/shared/provider-key-crypto.ts';
 import { type Database, systemClock } from '../../src/storage/index.ts';
+import { processLogger } from './logger.ts';
 import { readText } from './resolve-config.ts';
 
 function readSigningKeys(config: Config) {
@@ -57,18 +58,18 @@ function splitOperatorKeys(config: Config) {
 /** Starts the authorization server and its purge job; returns how to stop them. */
 export async function startAs(config: Config, db: Database): Promise<{ server: Server; stop(): void }> {
   const { asConfig, operatorKeyProviders } = splitOperatorKeys(config);
+  const logger = processLogger('mandate-as');
   const as = buildAuthorizationServer(asConfig, {
+    logger,
     db,
     signingKeys: readSigningKeys(config),
     clock: systemClock,
     providerKeyPublicJwks: readProviderKeyPublicJwks(config),
     operatorKeyProviders,
   });
-  as.provider.on('server_error', (_ctx: unknown, err: Error) =>
-    console.error(`authorization server error: ${err.message}`),
-  );
+  // oidc-provider's server errors are logged with its other events (src/as/log).
   const stopPurge = startPurgeJob(as.stores, config.as.purgeIntervalSeconds * 1000, (err) =>
-    console.error(`purge failed: ${(err as Error).message}`),
+    logger.error({ event: 'purge.error', err }, 'purge failed'),
   );
   const server = as.app.listen(config.as.port, config.as.host);
   await new Promise((ok) => server.once('listening', ok));

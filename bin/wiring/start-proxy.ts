@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { pino } from 'pino';
 import type { Config } from '../../src/config/index.ts';
 import { buildProxy } from '../../src/proxy/build-proxy.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
@@ -12,6 +11,7 @@ import {
   parseProviderKeyJwks,
 } from '../../src/shared/provider-key-crypto.ts';
 import { type Database, systemClock } from '../../src/storage/index.ts';
+import { processLogger } from './logger.ts';
 import { readText } from './resolve-config.ts';
 
 /** Without the private key file the proxy can only use operator keys. */
@@ -35,7 +35,7 @@ export async function startProxy(
   config: Config,
   db: Database,
 ): Promise<{ server: Server; stop(): Promise<void> }> {
-  const logger = pino({ base: { service: 'mandate-proxy' } });
+  const logger = processLogger('mandate-proxy');
   let failing = false;
   const liveness = await startLiveness({
     db,
@@ -45,7 +45,7 @@ export async function startProxy(
     maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
     maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
     clock: systemClock,
-    onError: (err) => logger.error({ err: { message: (err as Error).message } }, 'revocation feed'),
+    onError: (err) => logger.error({ err }, 'revocation feed'),
     // Log changes of state, not every poll of an outage.
     onEvent: (event) => {
       if (event.type === 'read' && failing) {
@@ -80,12 +80,7 @@ export async function startProxy(
       // Requests that were answered are settled and recorded: write what is still queued.
       await proxy
         .stop()
-        .catch((err) =>
-          logger.error(
-            { err: { message: (err as Error).message }, pending: proxy.usage.pending },
-            'usage records lost',
-          ),
-        );
+        .catch((err) => logger.error({ err, pending: proxy.usage.pending }, 'usage records lost'));
       await liveness.stop();
     },
   };

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Provider as AiProvider } from '../scopes/index.ts';
 import { checkProviderKeyJwks, type ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
@@ -29,12 +30,21 @@ export interface AuthorizationServerDeps {
    * This code never reads `config.proxy.operatorKeys`.
    */
   operatorKeyProviders?: readonly AiProvider[];
+  /** Where the AS logs what happens (`createLogger` in src/shared/log). */
+  logger: Logger;
 }
 
 /** Builds the authorization server from checked configuration, a database and keys. */
 export function buildAuthorizationServer(
   config: Config,
-  { db, signingKeys, clock, providerKeyPublicJwks, operatorKeyProviders = [] }: AuthorizationServerDeps,
+  {
+    db,
+    signingKeys,
+    clock,
+    providerKeyPublicJwks,
+    operatorKeyProviders = [],
+    logger,
+  }: AuthorizationServerDeps,
 ): AuthorizationServer {
   const { as } = config;
   // Refuses a key set holding a private key: the AS must be able to encrypt, never decrypt.
@@ -56,6 +66,7 @@ export function buildAuthorizationServer(
       defaultGrantTtl: as.grantTtl.default,
     },
     stores,
+    logger,
   );
   const app = createAsApp(
     {
@@ -72,6 +83,7 @@ export function buildAuthorizationServer(
     },
     provider,
     stores,
+    logger,
   );
   return { app, provider, stores };
 }

@@ -1,13 +1,16 @@
 import Koa from 'koa';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
 import type { Provider as AiProvider } from '../scopes/index.ts';
 import type { ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
 import type { Stores } from '../storage/index.ts';
 import { createAccountRoutes } from './account/routes.ts';
 import { createBrowserSession } from './http/browser-session.ts';
 import { createPasswordCheck } from './http/check-password.ts';
+import { cookieNames, isSecureIssuer } from './http/cookie-names.ts';
 import { createCsrf } from './http/csrf.ts';
+import { createErrorHandler } from './http/error-handler.ts';
 import { createLoginThrottle } from './http/login-throttle.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { LimitMaximums } from './interactions/operator-maximums.ts';
@@ -31,22 +34,26 @@ export interface AsAppOptions {
 }
 
 /** The authorization server: hosted pages and account pages in front of oidc-provider. */
-export function createAsApp(options: AsAppOptions, provider: Provider, stores: Stores): Koa {
+export function createAsApp(options: AsAppOptions, provider: Provider, stores: Stores, logger: Logger): Koa {
   const app = new Koa();
   app.keys = [...options.cookieKeys];
   app.proxy = options.trustProxy;
   // Behind a proxy, the client address is the entry the nearest proxy appended, not
   // the leftmost one, which the client controls.
   app.maxIpsCount = 1;
-  const secure = new URL(options.issuer).protocol === 'https:';
-  const csrf = createCsrf({ key: options.cookieKeys[0] as string, secure });
+  const secure = isSecureIssuer(options.issuer);
+  const names = cookieNames(secure);
+  const csrf = createCsrf({ key: options.cookieKeys[0] as string, secure, names });
   const checkPassword = createPasswordCheck(
     stores.accounts,
     createLoginThrottle(stores.loginFailures, options.loginThrottle.maxFailures),
   );
-  const session = createBrowserSession(provider, stores.accounts, { ttl: options.sessionTtl, secure });
+  const session = createBrowserSession(provider, stores.accounts, { ttl: options.sessionTtl, secure, names });
 
+  // What escapes every handler (Koa would print it raw to stderr) goes through the serializer.
+  app.on('error', (err: unknown) => logger.error({ event: 'error', err }, 'unhandled error'));
   app.use(securityHeaders);
+  app.use(createErrorHandler(logger));
 
   const css = stylesheet();
   app.use(async (ctx, next) => {
@@ -74,6 +81,7 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
     grantTtl: options.grantTtl,
     operatorKeyProviders: options.operatorKeyProviders,
     limitMaximums: options.limitMaximums,
+    logger,
   });
   const account = createAccountRoutes({
     provider,
@@ -85,6 +93,7 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
       publicJwks: options.providerKeyPublicJwks,
       operatorKeyProviders: options.operatorKeyProviders,
     },
+    logger,
   });
   app.use(interactions.routes());
   app.use(account.routes());

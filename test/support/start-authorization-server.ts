@@ -10,6 +10,7 @@ import { generateSigningKey } from '../../src/as/keys/signing-keys.ts';
 import { type NewClient, registerClient } from '../../src/as/register-client.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { PROVIDERS } from '../../src/scopes/index.ts';
+import { createLogger } from '../../src/shared/log/index.ts';
 import { hashPassword } from '../../src/shared/password.ts';
 import {
   generateProviderKeyPair,
@@ -19,6 +20,7 @@ import {
 import { type Clock, systemClock } from '../../src/storage/index.ts';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
 import { freePort } from './free-port.ts';
+import { captureLogs, type LogCapture } from './log-capture.ts';
 
 export interface RunningAs extends AuthorizationServer {
   issuer: string;
@@ -33,6 +35,8 @@ export interface RunningAs extends AuthorizationServer {
   operatorKeyProviders: readonly string[];
   /** The private ES256 JWK the server signs with: tests may mint tokens with it. */
   signingKey: JWK;
+  /** Every line the server logged (through the one redacting logger). */
+  logs: LogCapture;
   addUser(username: string, password: string): Promise<string>;
   addClient(
     input: Partial<NewClient>,
@@ -54,6 +58,11 @@ export interface StartOptions {
   providerKeys?: 'generate' | 'none';
   /** Sign with this key instead of a fresh one. */
   signingKey?: JWK;
+  /**
+   * An https issuer behind a trusted TLS-terminating proxy: requests must say
+   * `X-Forwarded-Proto: https` (the server itself still listens on plain http).
+   */
+  https?: boolean;
 }
 
 /**
@@ -77,8 +86,9 @@ export async function startAuthorizationServer(
     overrides: {
       database: { url: database.url },
       as: {
-        issuer: `http://127.0.0.1:${port}`,
+        issuer: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`,
         port,
+        ...(options.https ? { trustProxy: true } : {}),
         cookieKeys: [randomBytes(32).toString('base64url')],
         ...((overrides.as as object) ?? {}),
       },
@@ -99,9 +109,11 @@ export async function startAuthorizationServer(
     options.providerKeys === 'none' ? undefined : { keys: [await generateProviderKeyPair()] };
   const providerKeyPublicJwks = providerKeyPrivateJwks && publicJwksOf(providerKeyPrivateJwks);
   const operatorKeyProviders = PROVIDERS.filter((p) => config.proxy.operatorKeys[p] !== undefined);
+  const logs = captureLogs();
+  const logger = createLogger({ service: 'mandate-as', destination: logs.destination });
   const built = buildAuthorizationServer(
     { ...config, proxy: { ...config.proxy, operatorKeys: {} } },
-    { db: database.db, signingKeys, clock, providerKeyPublicJwks, operatorKeyProviders },
+    { db: database.db, signingKeys, clock, providerKeyPublicJwks, operatorKeyProviders, logger },
   );
   const server = built.app.listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -119,6 +131,7 @@ export async function startAuthorizationServer(
     providerKeyPublicJwks,
     operatorKeyProviders,
     signingKey,
+    logs,
     async addUser(username, password) {
       const account = await built.stores.accounts.create(username, await hashPassword(password));
       return account.id;

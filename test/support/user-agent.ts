@@ -10,11 +10,22 @@ export interface Hop {
   headers: Headers;
 }
 
-export function createUserAgent() {
+export interface UserAgentOptions {
+  /**
+   * Behind a TLS-terminating proxy: https URLs are fetched over plain http with
+   * `X-Forwarded-Proto: https`, as the proxy would forward them.
+   */
+  behindTlsProxy?: boolean;
+}
+
+export function createUserAgent(options: UserAgentOptions = {}) {
   const jar = new Map<string, string>();
+  /** Every Set-Cookie line received, attributes included. */
+  const setCookies: string[] = [];
 
   function remember(res: Response) {
     for (const line of res.headers.getSetCookie()) {
+      setCookies.push(line);
       const [pair, ...attrs] = line.split(';');
       const eq = (pair as string).indexOf('=');
       const name = (pair as string).slice(0, eq).trim();
@@ -43,7 +54,9 @@ export function createUserAgent() {
       body = params.toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    const res = await fetch(url, {
+    if (options.behindTlsProxy) headers['x-forwarded-proto'] = 'https';
+    const target = options.behindTlsProxy ? url.replace(/^https:/, 'http:') : url;
+    const res = await fetch(target, {
       method: init.method ?? (body ? 'POST' : 'GET'),
       headers,
       body,
@@ -70,7 +83,7 @@ export function createUserAgent() {
     return hop;
   }
 
-  return { request, follow, jar };
+  return { request, follow, jar, setCookies };
 }
 
 export type UserAgent = ReturnType<typeof createUserAgent>;

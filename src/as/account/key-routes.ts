@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import type { Logger } from 'pino';
 import { isProvider, PROVIDERS, type Provider, providerDisplayName } from '../../scopes/index.ts';
 import type { ProviderKeyJwks } from '../../shared/provider-key-crypto.ts';
 import { providerKeyPrefix } from '../../shared/provider-key-format.ts';
@@ -22,6 +23,7 @@ interface Deps extends ProviderKeyPagesDeps {
   stores: Stores;
   csrf: Csrf;
   signedIn: ReturnType<typeof createSignedIn>;
+  log: Logger;
 }
 
 type Shown = { notice?: string; error?: { provider: Provider; message: string } };
@@ -32,7 +34,7 @@ type Shown = { notice?: string; error?: { provider: Provider; message: string } 
  */
 export function addProviderKeyRoutes(
   router: Router<AccountState>,
-  { stores, csrf, signedIn, publicJwks, operatorKeyProviders }: Deps,
+  { stores, csrf, signedIn, log, publicJwks, operatorKeyProviders }: Deps,
 ) {
   async function show(ctx: Context, account: Account, shown: Shown = {}, status = 200) {
     const stored = new Map(
@@ -87,6 +89,11 @@ export function addProviderKeyRoutes(
       key: form.get('key') ?? '',
     });
     if (!saved.ok) return show(ctx, account, { error: { provider, message: saved.error } }, 400);
+    // The provider and the outcome only: not even the last four characters.
+    log.info(
+      { event: 'provider_key.saved', accountId: account.id, provider, outcome: saved.outcome },
+      'provider key saved',
+    );
     const verb = saved.outcome === 'added' ? 'saved' : 'replaced';
     await show(ctx, account, { notice: `Your ${name} key ending in …${saved.last4} was ${verb}.` });
   });
@@ -99,6 +106,7 @@ export function addProviderKeyRoutes(
     if (!(await stores.providerKeys.delete(account.id, provider))) {
       return show(ctx, account, { notice: `There was no ${name} key to delete.` }, 404);
     }
+    log.info({ event: 'provider_key.deleted', accountId: account.id, provider }, 'provider key deleted');
     const after = operatorKeyProviders.includes(provider)
       ? ''
       : ` Apps you allowed to use ${name} cannot make requests there until you add a key again.`;

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { default as Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
 import { hashPassword } from '../../shared/password.ts';
 import type { Account } from '../../storage/account-store.ts';
 import type { Stores } from '../../storage/index.ts';
@@ -10,7 +11,7 @@ import type { BrowserSession } from '../http/browser-session.ts';
 import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { sendHtml } from '../http/html-response.ts';
-import { FormError, readForm } from '../http/read-form.ts';
+import { readForm } from '../http/read-form.ts';
 import { renderAccount, renderChangePassword, renderLogin, renderMessage } from '../views/index.ts';
 import { addConnectedAppRoutes } from './app-routes.ts';
 import { createClientNames, scopeViews } from './app-views.ts';
@@ -25,6 +26,7 @@ export interface AccountDeps {
   session: BrowserSession;
   checkPassword: CheckPassword;
   providerKeys: ProviderKeyPagesDeps;
+  logger: Logger;
 }
 
 const MIN_PASSWORD = 10;
@@ -40,22 +42,12 @@ export function createAccountRoutes({
   session,
   checkPassword,
   providerKeys,
+  logger,
 }: AccountDeps) {
   const router = new Router<AccountState>();
 
-  router.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      if (!(err instanceof FormError)) throw err;
-      sendHtml(
-        ctx,
-        renderMessage({ title: 'Bad request', message: err.message, status: 'error' }),
-        err.status,
-      );
-    }
-  });
-
+  // Errors (a bad form, anything unexpected) are answered by http/error-handler.ts.
+  const log = logger.child({ component: 'account' });
   const signedIn = createSignedIn({ session, csrf });
   const grantUsage = createGrantUsage(stores.db);
 
@@ -103,11 +95,17 @@ export function createAccountRoutes({
     if (!csrf.verify(ctx, form.get('csrf')))
       return again(403, { error: 'Your form expired. Please try again.' });
     const checked = await checkPassword(username, form.get('password') ?? '', ctx.ip);
+    const signIn = { event: 'sign_in', via: 'account', username };
     if (!checked.ok && checked.throttled) {
+      log.warn({ ...signIn, outcome: 'throttled' }, 'sign-in throttled');
       ctx.set('Retry-After', String(checked.retryAfterSeconds));
       return again(429, { throttled: true });
     }
-    if (!checked.ok) return again(401, { error: 'Wrong username or password.' });
+    if (!checked.ok) {
+      log.info({ ...signIn, outcome: 'failure' }, 'sign-in failed');
+      return again(401, { error: 'Wrong username or password.' });
+    }
+    log.info({ ...signIn, outcome: 'success', accountId: checked.account.id }, 'signed in');
     await session.signIn(ctx, checked.account.id);
     ctx.status = 303;
     ctx.redirect('/account');
@@ -126,13 +124,23 @@ export function createAccountRoutes({
       );
     }
     await stores.revocations.revokeGrant(grant.id, 'account_page');
+    log.info(
+      {
+        event: 'grant.revoked',
+        grantId: grant.id,
+        clientId: grant.clientId,
+        accountId: account.id,
+        by: 'account_page',
+      },
+      'grant revoked',
+    );
     const name = await createClientNames(provider)(grant.clientId);
     await showApps(ctx, account, `${name} can no longer use your accounts.`);
   });
 
   addConnectedAppRoutes(router, { stores, csrf, signedIn, provider, grantUsage });
   addUsageApiRoutes(router, { provider, stores, session, grantUsage });
-  addProviderKeyRoutes(router, { stores, csrf, signedIn, ...providerKeys });
+  addProviderKeyRoutes(router, { stores, csrf, signedIn, log, ...providerKeys });
 
   router.get('/account/password', signedIn, (ctx) => {
     sendHtml(ctx, renderChangePassword({ csrfToken: csrf.token(ctx), username: ctx.state.account.username }));
@@ -157,11 +165,13 @@ export function createAccountRoutes({
       return again(400, { error: `Choose a new password of at least ${MIN_PASSWORD} characters.` });
     if (next !== form.get('confirm_password')) return again(400, { error: 'The two new passwords differ.' });
     await stores.accounts.setPasswordHash(account.id, await hashPassword(next));
+    log.info({ event: 'password.changed', accountId: account.id }, 'password changed');
     again(200, { notice: 'Your password was changed.' });
   });
 
   router.post('/account/logout', signedIn, async (ctx) => {
     await session.signOut(ctx);
+    log.info({ event: 'sign_out', accountId: ctx.state.account.id }, 'signed out');
     sendHtml(
       ctx,
       renderMessage({

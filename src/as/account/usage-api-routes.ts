@@ -1,8 +1,8 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 import type { default as Provider } from 'oidc-provider';
 import type { Stores } from '../../storage/index.ts';
 import type { GrantUsageOf } from '../../usage/grant-usage.ts';
+import { AsError } from '../http/as-error.ts';
 import type { BrowserSession } from '../http/browser-session.ts';
 import { createClientNames } from './app-views.ts';
 import type { AccountState } from './signed-in.ts';
@@ -13,12 +13,6 @@ interface Deps {
   stores: Stores;
   session: BrowserSession;
   grantUsage: GrantUsageOf;
-}
-
-function sendJson(ctx: Context, status: number, body: unknown) {
-  ctx.status = status;
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = body;
 }
 
 /**
@@ -32,14 +26,16 @@ export function addUsageApiRoutes(
 ) {
   router.get('/account/api/grants/:grantId/usage', async (ctx) => {
     const site = ctx.get('sec-fetch-site');
+    // Refusals are thrown: the error handler answers them as `{ error, error_description }`.
     if (site && site !== 'same-origin' && site !== 'none')
-      return sendJson(ctx, 403, { error: 'forbidden', error_description: 'same-origin requests only' });
+      throw new AsError('forbidden', 403, 'same-origin requests only');
     const account = await session.account(ctx);
-    if (!account) return sendJson(ctx, 401, { error: 'unauthorized', error_description: 'sign in first' });
+    if (!account) throw new AsError('unauthorized', 401, 'sign in first');
     const grant = await stores.grants.find(ctx.params.grantId as string);
     if (!grant || grant.accountId !== account.id)
-      return sendJson(ctx, 404, { error: 'not_found', error_description: 'no such connected app' });
+      throw new AsError('not_found', 404, 'no such connected app');
     const usage = await grantUsage(grant, stores.clock());
-    sendJson(ctx, 200, usageJson(grant, await createClientNames(provider)(grant.clientId), usage));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = usageJson(grant, await createClientNames(provider)(grant.clientId), usage);
   });
 }

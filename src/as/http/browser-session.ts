@@ -1,8 +1,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Account, AccountStore } from '../../storage/account-store.ts';
-
-const SESSION_COOKIE = '_session';
+import type { CookieNames } from './cookie-names.ts';
 
 /**
  * The person's Mandate sign-in is oidc-provider's own session, read from its signed
@@ -13,10 +12,10 @@ const SESSION_COOKIE = '_session';
 export function createBrowserSession(
   provider: Provider,
   accounts: AccountStore,
-  { ttl, secure }: { ttl: number; secure: boolean },
+  { ttl, secure, names }: { ttl: number; secure: boolean; names: CookieNames },
 ) {
   async function findSession(ctx: Context) {
-    const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+    const id = ctx.cookies.get(names.session, { signed: true });
     return id ? provider.Session.find(id) : undefined;
   }
 
@@ -31,7 +30,7 @@ export function createBrowserSession(
       const session = new provider.Session();
       session.loginAccount({ accountId });
       await session.save(ttl);
-      ctx.cookies.set(SESSION_COOKIE, session.jti, {
+      ctx.cookies.set(names.session, session.jti, {
         signed: true,
         httpOnly: true,
         sameSite: 'lax',
@@ -42,7 +41,7 @@ export function createBrowserSession(
     async signOut(ctx: Context): Promise<void> {
       const session = await findSession(ctx);
       if (session) await session.destroy();
-      ctx.cookies.set(SESSION_COOKIE, null, { signed: true, secure });
+      ctx.cookies.set(names.session, null, { signed: true, secure });
     },
   };
 }

@@ -1,12 +1,12 @@
 import type { Context } from 'koa';
+import { AsError } from './as-error.ts';
 
 const LIMIT = 16 * 1024;
 
-export class FormError extends Error {
-  readonly status: number;
-  constructor(message: string, status: number) {
-    super(message);
-    this.status = status;
+/** What a bad form body is refused with (415, 413). */
+export class FormError extends AsError {
+  constructor(message: string, status: 413 | 415) {
+    super(status === 413 ? 'form_too_large' : 'unsupported_media_type', status, message);
   }
 }
 

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { errors, type default as Provider } from 'oidc-provider';
+import type { default as Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
 import {
   type AiAccessDetail,
   type Provider as AiProvider,
@@ -15,7 +16,7 @@ import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { durationChoices } from '../http/durations.ts';
 import { sendHtml } from '../http/html-response.ts';
-import { FormError, readForm } from '../http/read-form.ts';
+import { readForm } from '../http/read-form.ts';
 import { formActionSource } from '../http/security-headers.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
 import { currentAccessView, sameGrants } from './current-access.ts';
@@ -36,6 +37,7 @@ export interface InteractionDeps {
   operatorKeyProviders: readonly AiProvider[];
   /** The operator's maximum for each limit (`as.limitMaximums`): no grant allows more. */
   limitMaximums: LimitMaximums;
+  logger: Logger;
 }
 
 interface Details {
@@ -63,34 +65,11 @@ export function createInteractionRoutes({
   grantTtl,
   operatorKeyProviders,
   limitMaximums,
+  logger,
 }: InteractionDeps) {
   const router = new Router();
-
-  router.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      if (err instanceof errors.SessionNotFound) {
-        sendHtml(
-          ctx,
-          renderMessage({
-            title: 'This sign-in link has expired',
-            message: 'Go back to the app and start again.',
-            status: 'error',
-          }),
-          400,
-        );
-      } else if (err instanceof FormError) {
-        sendHtml(
-          ctx,
-          renderMessage({ title: 'Bad request', message: err.message, status: 'error' }),
-          err.status,
-        );
-      } else {
-        throw err;
-      }
-    }
-  });
+  // Errors (an expired interaction, a bad form) are answered by http/error-handler.ts.
+  const log = logger.child({ component: 'interaction' });
 
   /** The interaction in flight; its pages may post forms that end at the app's redirect URI. */
   async function details(ctx: Context): Promise<Details> {
@@ -270,11 +249,17 @@ export function createInteractionRoutes({
     const username = (form.get('username') ?? '').trim();
     const password = form.get('password') ?? '';
     const checked = await checkPassword(username, password, ctx.ip);
+    const signIn = { event: 'sign_in', via: 'interaction', clientId: String(d.params.client_id), username };
     if (!checked.ok && checked.throttled) {
+      log.warn({ ...signIn, outcome: 'throttled' }, 'sign-in throttled');
       ctx.set('Retry-After', String(checked.retryAfterSeconds));
       return showLogin(ctx, d, { username, throttled: true }, 429);
     }
-    if (!checked.ok) return showLogin(ctx, d, { username, error: 'Wrong username or password.' }, 401);
+    if (!checked.ok) {
+      log.info({ ...signIn, outcome: 'failure' }, 'sign-in failed');
+      return showLogin(ctx, d, { username, error: 'Wrong username or password.' }, 401);
+    }
+    log.info({ ...signIn, outcome: 'success', accountId: checked.account.id }, 'signed in');
     await finish(ctx, { login: { accountId: checked.account.id } }, false);
   });
 
@@ -286,6 +271,15 @@ export function createInteractionRoutes({
       return showConsent(ctx, d, 'Your form expired. Please try again.', 403);
 
     if (form.get('decision') !== 'allow') {
+      log.info(
+        {
+          event: 'consent',
+          outcome: 'denied',
+          clientId: String(d.params.client_id),
+          accountId: d.session?.accountId,
+        },
+        'consent denied',
+      );
       return finish(ctx, { error: 'access_denied', error_description: 'the person denied access' }, false);
     }
 
@@ -357,6 +351,19 @@ export function createInteractionRoutes({
       limits: limits.row,
       expiresAt: grant.exp * 1000,
     });
+    log.info(
+      {
+        event: 'consent',
+        outcome: 'granted',
+        clientId,
+        accountId,
+        grantId,
+        scopes: chosen,
+        expiresAt: new Date(grant.exp * 1000).toISOString(),
+        replaced: replaced.map((g) => g.id),
+      },
+      'consent granted',
+    );
     await finish(ctx, { consent: { grantId } }, true);
   });
 

@@ -1,9 +1,12 @@
 import type { JWK } from 'jose';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from 'pino';
 import { AI_ACCESS_TYPE, isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
 import { hashClientSecret } from '../../shared/client-secret.ts';
 import type { Stores } from '../../storage/index.ts';
 import { createOidcAdapterFactory } from '../../storage/oidc-adapter.ts';
+import { cookieNames, isSecureIssuer } from '../http/cookie-names.ts';
+import { logProviderEvents } from '../log/log-provider-events.ts';
 import { renderMessage } from '../views/index.ts';
 import { grantRevocationReasonFromRequest, useHashedClientSecrets } from './internals.ts';
 import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
@@ -28,13 +31,15 @@ export interface ProviderOptions {
 const publicJwk = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }: JWK): JWK => pub;
 
 /** oidc-provider configured for Mandate: code + PKCE only, JWT access tokens for the proxy. */
-export function createProvider(options: ProviderOptions, stores: Stores): Provider {
+export function createProvider(options: ProviderOptions, stores: Stores, logger: Logger): Provider {
   const { issuer, proxyUrl } = options;
   const getResourceServerInfo = createGetResourceServerInfo({
     proxyUrl,
     accessTokenTtl: options.accessTokenTtl,
   });
 
+  const secure = isSecureIssuer(issuer);
+  const names = cookieNames(secure);
   const configuration: Configuration = {
     adapter: createOidcAdapterFactory({
       db: stores.db,
@@ -61,8 +66,11 @@ export function createProvider(options: ProviderOptions, stores: Stores): Provid
     jwks: { keys: options.signingKeys as JWK[] } as Configuration['jwks'],
     cookies: {
       keys: [...options.cookieKeys],
-      long: { signed: true, httpOnly: true, sameSite: 'lax' },
-      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+      // `__Host-`/`__Secure-` names on an https issuer (http/cookie-names.ts); Secure
+      // there explicitly, since a prefixed cookie without it is dropped by the browser.
+      names: { session: names.session, interaction: names.interaction, resume: names.resume },
+      long: { signed: true, httpOnly: true, sameSite: 'lax', ...(secure ? { secure: true } : {}) },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', ...(secure ? { secure: true } : {}) },
     },
     scopes: ['openid'],
     claims: { openid: ['sub'] },
@@ -158,6 +166,7 @@ export function createProvider(options: ProviderOptions, stores: Stores): Provid
   provider.proxy = options.trustProxy;
   provider.maxIpsCount = 1;
   useHashedClientSecrets(provider);
+  logProviderEvents(provider, logger);
 
   const verifyAccessToken = createAccessTokenVerifier({
     publicJwks: { keys: options.signingKeys.map(publicJwk) },

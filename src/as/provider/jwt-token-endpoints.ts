@@ -36,6 +36,8 @@ export function createJwtTokenEndpoints({
     const client = ctx.oidc.client;
     if (!client) return;
     const claims = await verifyAccessToken(ctx.oidc.params?.token);
+    // For the log line of this call (log-provider-events.ts): ids only, never the token.
+    if (claims) ctx.state.jwtAccessToken = { grantId: claims.grant_id, clientId: claims.client_id };
 
     if (route === 'introspection') {
       ctx.status = 200;
