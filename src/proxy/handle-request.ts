@@ -11,6 +11,7 @@ import type { ResolveKey } from './keys/key-resolver.ts';
 import type { Admission, BudgetGate } from './limits/budget-gate.ts';
 import { setOutputBound } from './limits/request-bounds.ts';
 import { checkClientHeaders } from './request/check-client-headers.ts';
+import { checkDecidedFields } from './request/check-decided-fields.ts';
 import { parseRequestBody } from './request/parse-request-body.ts';
 import { readBody } from './request/read-body.ts';
 import { applyStoredStatePolicy } from './request/stored-state-policy.ts';
@@ -87,6 +88,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     let body = await readBody(ctx.req, deps.bodyLimit);
     facts.bytesIn = body.length;
     const parsed = await parseRequestBody(ctx.get('content-type') || undefined, body);
+    checkDecidedFields(routed.provider, routed.upstreamPath, parsed.json);
     facts.model = authorizeModel(claims.scopes, claims.grants, routed, parsed.model);
     const format = usageFormatOf(routed.provider, routed.upstreamPath);
     const apiKey = await deps.resolveKey(claims.sub, routed.provider);

@@ -3,8 +3,8 @@ import { findJsonShapeProblem } from './strict-json.ts';
 
 export type ParsedBody =
   | { kind: 'json'; json: Record<string, unknown>; model: string | undefined }
-  | { kind: 'multipart'; model: string | undefined }
-  | { kind: 'none'; model: undefined };
+  | { kind: 'multipart'; json: undefined; model: string | undefined }
+  | { kind: 'none'; json: undefined; model: undefined };
 
 /**
  * Multipart fields the proxy decides on (the model for the scope; the rest are what an
@@ -33,7 +33,7 @@ const twice = (field: string) =>
  * refused (JSON.parse keeps the last value, the provider's parser may keep the first).
  */
 export async function parseRequestBody(contentType: string | undefined, body: Buffer): Promise<ParsedBody> {
-  if (body.length === 0) return { kind: 'none', model: undefined };
+  if (body.length === 0) return { kind: 'none', json: undefined, model: undefined };
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
   if (type === 'multipart/form-data') {
     let form: FormData;
@@ -50,7 +50,7 @@ export async function parseRequestBody(contentType: string | undefined, body: Bu
       }
     }
     const model = form.get('model');
-    return { kind: 'multipart', model: typeof model === 'string' ? model : undefined };
+    return { kind: 'multipart', json: undefined, model: typeof model === 'string' ? model : undefined };
   }
   if (type !== 'application/json' && type !== '') {
     throw new ProxyError('invalid_request', `expected application/json, not ${type}`);
