@@ -167,15 +167,20 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
         body,
         async onResponse(upstream) {
           status = upstream.statusCode;
-          if (await refuseRejectedKey(routed.provider, upstream, ctx.res)) return;
+          if (await refuseRejectedKey(routed.provider, upstream, ctx.res, apiKey)) return;
           if (listing)
-            await filterModelListing(upstream, ctx.res, listableModels(claims.grants, routed.provider));
+            await filterModelListing(
+              upstream,
+              ctx.res,
+              listableModels(claims.grants, routed.provider),
+              apiKey,
+            );
           else {
             if (format && upstream.statusCode < 300) {
               const sse = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
               tap = createUsageTap(format, sse, sse && stripUsageChunk);
             }
-            await pipeResponse(upstream, ctx.res, tap);
+            await pipeResponse(upstream, ctx.res, tap, apiKey);
           }
         },
       });
