@@ -17,11 +17,11 @@ export interface KeyMasker {
 
 /** The longest tail of `data` from `from` on that is a proper prefix of `key`: its start. */
 function heldFrom(data: Buffer, key: Buffer, from: number): number {
-  const first = key[0];
+  // Compared byte by byte here: a mismatch mostly comes at the first or second byte.
   for (let start = Math.max(from, data.length - key.length + 1); start < data.length; start += 1) {
-    if (data[start] === first && key.compare(data, start, data.length, 0, data.length - start) === 0) {
-      return start;
-    }
+    let i = 0;
+    while (start + i < data.length && data[start + i] === key[i]) i += 1;
+    if (start + i === data.length) return start;
   }
   return data.length;
 }
