@@ -11,6 +11,7 @@ import type { ResolveKey } from './keys/key-resolver.ts';
 import type { Admission, BudgetGate } from './limits/budget-gate.ts';
 import { setOutputBound } from './limits/request-bounds.ts';
 import { checkClientHeaders } from './request/check-client-headers.ts';
+import { checkDecidedFields } from './request/check-decided-fields.ts';
 import { parseRequestBody } from './request/parse-request-body.ts';
 import { readBody } from './request/read-body.ts';
 import { applyStoredStatePolicy } from './request/stored-state-policy.ts';
@@ -87,6 +88,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
     let body = await readBody(ctx.req, deps.bodyLimit);
     facts.bytesIn = body.length;
     const parsed = await parseRequestBody(ctx.get('content-type') || undefined, body);
+    checkDecidedFields(routed.provider, routed.upstreamPath, parsed.json);
     facts.model = authorizeModel(claims.scopes, claims.grants, routed, parsed.model);
     const format = usageFormatOf(routed.provider, routed.upstreamPath);
     const apiKey = await deps.resolveKey(claims.sub, routed.provider);
@@ -165,15 +167,20 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
         body,
         async onResponse(upstream) {
           status = upstream.statusCode;
-          if (await refuseRejectedKey(routed.provider, upstream, ctx.res)) return;
+          if (await refuseRejectedKey(routed.provider, upstream, ctx.res, apiKey)) return;
           if (listing)
-            await filterModelListing(upstream, ctx.res, listableModels(claims.grants, routed.provider));
+            await filterModelListing(
+              upstream,
+              ctx.res,
+              listableModels(claims.grants, routed.provider),
+              apiKey,
+            );
           else {
             if (format && upstream.statusCode < 300) {
               const sse = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
               tap = createUsageTap(format, sse, sse && stripUsageChunk);
             }
-            await pipeResponse(upstream, ctx.res, tap);
+            await pipeResponse(upstream, ctx.res, tap, apiKey);
           }
         },
       });

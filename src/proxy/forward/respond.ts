@@ -3,14 +3,17 @@ import { type Provider, providerDisplayName } from '../../scopes/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import type { UsageTap } from '../usage/usage-tap.ts';
 import type { UpstreamResponse } from './forwarder.ts';
+import { createKeyMasker, maskKeyIn } from './key-masker.ts';
 import { DROPPED_RESPONSE_HEADERS } from './upstreams.ts';
 
 const LISTING_LIMIT = 8 * 1024 * 1024;
 
-function responseHeaders(upstream: UpstreamResponse): Record<string, string | string[]> {
+/** The upstream's headers the app may see, any occurrence of the person's key masked. */
+function responseHeaders(upstream: UpstreamResponse, key: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(upstream.headers)) {
-    if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) out[name] = value;
+    if (value === undefined || DROPPED_RESPONSE_HEADERS.has(name)) continue;
+    out[name] = Array.isArray(value) ? value.map((one) => maskKeyIn(one, key)) : maskKeyIn(value, key);
   }
   return out;
 }
@@ -24,16 +27,18 @@ export async function refuseRejectedKey(
   provider: Provider,
   upstream: UpstreamResponse,
   res: ServerResponse,
+  key: string,
 ): Promise<boolean> {
   if (upstream.statusCode !== 401 && upstream.statusCode !== 403) return false;
   const body = await readSmall(upstream);
   // A 403 that is not about the key (a model the account may not use, a region) passes
   // through, unless it quotes a key.
   if (upstream.statusCode === 403 && !/api[ _-]?key|sk-[A-Za-z0-9]/i.test(body)) {
-    const headers = responseHeaders(upstream);
-    headers['content-length'] = String(Buffer.byteLength(body));
+    const headers = responseHeaders(upstream, key);
+    const masked = maskKeyIn(body, key);
+    headers['content-length'] = String(Buffer.byteLength(masked));
     res.writeHead(403, headers);
-    res.end(body);
+    res.end(masked);
     return true;
   }
   const name = providerDisplayName(provider);
@@ -56,19 +61,26 @@ async function readSmall(upstream: UpstreamResponse): Promise<string> {
 }
 
 /**
- * Streams the upstream answer to the client unchanged, chunk by chunk as it arrives.
- * Resolves when the client response ends;
+ * Streams the upstream answer to the client chunk by chunk as it arrives, the person's
+ * key masked wherever it appears (`key-masker.ts`: only a tail that starts the key waits
+ * for the next chunk). Resolves when the client response ends;
  * if the upstream fails mid-answer the status is already sent, so the connection is
  * ended instead (the forwarder records why). A usage tap sees every chunk from the same
- * `'data'` listener; only a tap that strips (the extra chat usage chunk) changes what is
- * written, and then the body is written by hand instead of piped (same backpressure).
+ * `'data'` listener; a tap that strips (the extra chat usage chunk) also changes what is
+ * written. The body is written by hand rather than piped, with the same backpressure.
  */
-export function pipeResponse(upstream: UpstreamResponse, res: ServerResponse, tap?: UsageTap): Promise<void> {
+export function pipeResponse(
+  upstream: UpstreamResponse,
+  res: ServerResponse,
+  tap: UsageTap | undefined,
+  key: string,
+): Promise<void> {
   const { body } = upstream;
-  res.writeHead(upstream.statusCode, responseHeaders(upstream));
+  res.writeHead(upstream.statusCode, responseHeaders(upstream, key));
   // The head goes out now unless body bytes are already here to carry it (one write
   // instead of two): a stream whose first event is slow still gets its head at once.
   if (body.readableLength === 0) res.flushHeaders();
+  const masker = createKeyMasker(key);
   return new Promise((resolve) => {
     const end = () => {
       if (!res.writableFinished && !res.destroyed) res.destroy();
@@ -78,31 +90,24 @@ export function pipeResponse(upstream: UpstreamResponse, res: ServerResponse, ta
     res.once('close', end);
     body.once('error', end);
     body.once('aborted', end);
-    if (!tap) {
-      body.on('data', (chunk: Buffer) => upstream.received(chunk.length));
-      body.pipe(res);
-    } else if (!tap.strips) {
-      body.on('data', (chunk: Buffer) => {
-        upstream.received(chunk.length);
-        tap.push(chunk);
-      });
-      body.pipe(res);
-    } else {
-      body.on('data', (chunk: Buffer) => {
-        upstream.received(chunk.length);
-        const out = tap.push(chunk);
-        if (out && !res.destroyed && !res.write(out)) body.pause();
-      });
-      res.on('drain', () => body.resume());
-      // A client gone mid-answer: keep reading (and counting) what the upstream sends.
-      res.once('close', () => body.resume());
-      body.once('end', () => {
-        if (res.destroyed) return;
-        const rest = tap.end();
-        if (rest) res.end(rest);
-        else res.end();
-      });
-    }
+    body.on('data', (chunk: Buffer) => {
+      upstream.received(chunk.length);
+      let passed: Buffer | undefined = chunk;
+      if (tap?.strips) passed = tap.push(chunk);
+      else tap?.push(chunk);
+      const out = passed ? masker.push(passed) : undefined;
+      if (out && out.length > 0 && !res.destroyed && !res.write(out)) body.pause();
+    });
+    res.on('drain', () => body.resume());
+    // A client gone mid-answer: keep reading (and counting) what the upstream sends.
+    res.once('close', () => body.resume());
+    body.once('end', () => {
+      if (res.destroyed) return;
+      const rest = tap?.strips ? tap.end() : undefined;
+      const last = rest ? Buffer.concat([masker.push(rest), masker.end()]) : masker.end();
+      if (last.length > 0) res.end(last);
+      else res.end();
+    });
   });
 }
 
@@ -111,8 +116,9 @@ export async function filterModelListing(
   upstream: UpstreamResponse,
   res: ServerResponse,
   allowed: (modelId: string) => boolean,
+  key: string,
 ): Promise<void> {
-  if (upstream.statusCode !== 200) return pipeResponse(upstream, res);
+  if (upstream.statusCode !== 200) return pipeResponse(upstream, res, undefined, key);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of upstream.body) {
@@ -134,8 +140,8 @@ export async function filterModelListing(
   const filtered = { ...listing, data };
   if ('first_id' in listing)
     Object.assign(filtered, { first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
-  const body = JSON.stringify(filtered);
-  const headers = responseHeaders(upstream);
+  const body = maskKeyIn(JSON.stringify(filtered), key);
+  const headers = responseHeaders(upstream, key);
   headers['content-length'] = String(Buffer.byteLength(body));
   res.writeHead(200, headers);
   res.end(body);

@@ -33,6 +33,8 @@ export function createUpstreams(settings: UpstreamSettings) {
       }
       if (contentLength > 0 || incoming['content-length'] !== undefined)
         out['content-length'] = String(contentLength);
+      // Answers come back uncompressed, so the key masker (key-masker.ts) reads what the app gets.
+      out['accept-encoding'] = 'identity';
       if (provider === 'openai') {
         out.authorization = `Bearer ${apiKey}`;
         if (settings.openai.organization) out['openai-organization'] = settings.openai.organization;

@@ -4,6 +4,7 @@ import { routeAnthropic } from './anthropic/routes.ts';
 import { checkAnthropicKey, checkOpenAIKey } from './auth.ts';
 import { isObject, type RouteContext } from './context.ts';
 import type { ControlState } from './control.ts';
+import { echoKey, sentKey } from './echo-key.ts';
 import { errorReply } from './errors.ts';
 import { type ExchangeDeps, openExchange } from './exchange.ts';
 import { routeOpenAI } from './openai/routes.ts';
@@ -59,7 +60,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HandlerDe
   if (!exchange) return;
   const plan = deps.control.planFor(exchange.record);
   const settings = { ...deps.control.settings, ...plan.settings };
-  const reply = await answer(exchange.record, plan.fault, settings, deps);
+  let reply = await answer(exchange.record, plan.fault, settings, deps);
+  const key = plan.echoKey ? sentKey(exchange.record.headers) : undefined;
+  if (key) reply = echoKey(reply, key);
   await writeReply(exchange, reply, plan.fault, settings.chunkDelayMs, {
     control: deps.control,
     changed: deps.recorder.changed,

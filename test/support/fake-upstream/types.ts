@@ -45,7 +45,12 @@ export type Fault =
   /** Send the provider's in-stream error event and end the stream (non-SSE: as `status`). */
   | { kind: 'stream-error'; afterEvents?: number; status?: number };
 
-export type Plan = { fault?: Fault; settings?: Partial<Settings> };
+export type Plan = {
+  fault?: Fault;
+  settings?: Partial<Settings>;
+  /** Quote the key the request was sent with in a header and the body (`echo-key.ts`). */
+  echoKey?: boolean;
+};
 
 export type RecordedRequest = {
   /** 0-based arrival order; also the index in `fake.requests`. */
