@@ -82,11 +82,7 @@ export function buildProxy(
       if (dropped === 1 || dropped % 1000 === 0)
         deps.logger.error({ dropped }, 'usage queue full: the oldest usage records were dropped');
     },
-    onError: (err, pending) =>
-      deps.logger.error(
-        { err: { message: (err as Error).message }, pending },
-        'usage records not written; retrying',
-      ),
+    onError: (err, pending) => deps.logger.error({ err, pending }, 'usage records not written; retrying'),
   });
   const proxyId = deps.proxyId ?? randomUUID();
   const budgets = createBudgetStore(deps.db, deps.clock);
@@ -105,11 +101,7 @@ export function buildProxy(
     heartbeatIntervalMs: proxy.reservations.heartbeatIntervalMs,
     reapAfterMs: proxy.reservations.reapAfterMs,
     onReaped: (reaped) => usage.record(reapedUsageRecord(reaped)),
-    onError: (err) =>
-      deps.logger.error(
-        { err: { message: (err as Error).message } },
-        'reservation keeper could not reach the database',
-      ),
+    onError: (err) => deps.logger.error({ err }, 'reservation keeper could not reach the database'),
   });
   // Beat from the start: this proxy's reaper runs even before its first capped request.
   keeper.ready().catch(() => undefined);

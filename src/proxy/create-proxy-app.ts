@@ -28,7 +28,7 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
   const app = new Koa();
   // Errors are logged here, once, without request bodies or headers.
   app.silent = true;
-  app.on('error', (err: Error) => deps.logger.warn({ err: { message: err.message } }, 'connection error'));
+  app.on('error', (err: Error) => deps.logger.warn({ err }, 'connection error'));
   app.proxy = deps.trustProxy;
   app.maxIpsCount = 1;
   const metadataUrl = `${deps.proxyUrl}/.well-known/oauth-protected-resource`;
@@ -75,8 +75,7 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
         err instanceof ProxyError
           ? err
           : new ProxyError('internal', 'the proxy failed to handle the request');
-      if (!(err instanceof ProxyError))
-        deps.logger.error({ requestId, err: { message: (err as Error).message } }, 'proxy error');
+      if (!(err instanceof ProxyError)) deps.logger.error({ requestId, err }, 'proxy error');
       code = refusal.code;
       status = refusal.status;
       deps.metrics.refusals.inc({ code });

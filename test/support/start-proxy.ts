@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/index.ts';
 import { type BuiltProxy, buildProxy } from '../../src/proxy/build-proxy.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
 import type { FeedEvent } from '../../src/proxy/liveness/revocation-feed.ts';
 import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
 import type { Provider } from '../../src/scopes/index.ts';
+import { createLogger } from '../../src/shared/log/index.ts';
 import {
   createProviderKeyDecrypter,
   encryptProviderKey,
@@ -101,7 +102,7 @@ export async function startProxy(
   const built = buildProxy(config, {
     db,
     clock: systemClock,
-    logger: options.logger ?? pino(sink),
+    logger: options.logger ?? createLogger({ service: 'mandate-proxy', destination: sink }),
     decrypter,
     liveness: toProxyLiveness(running),
     ...(options.usage ? { usage: options.usage } : {}),
