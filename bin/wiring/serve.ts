@@ -25,8 +25,12 @@ function drain(server: Server): Promise<void> {
  * (at most 10 s), then the process leaves.
  */
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
-  const running: Array<{ server: Server; stop(): void | Promise<void>; db: { destroy(): Promise<void> } }> =
-    [];
+  const running: Array<{
+    server: Server;
+    banner: string[];
+    stop(): void | Promise<void>;
+    db: { destroy(): Promise<void> };
+  }> = [];
   if (options.as) {
     const db = openDatabase(config);
     if (options.migrate) await migrateLatest(db);
@@ -38,6 +42,8 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     await assertMigrated(db);
     running.push({ ...(await startProxy(config, db)), db });
   }
+  // Ready only once every server listens: a port in use stops the process before this.
+  for (const line of running.flatMap((r) => r.banner)) console.log(line);
   const stop = async () => {
     await Promise.all(running.map((r) => drain(r.server)));
     for (const r of running) {
