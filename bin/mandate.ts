@@ -17,6 +17,7 @@ import { printUsage } from '../src/cli/usage-command.ts';
 import { addUser } from '../src/cli/user-commands.ts';
 import { type Config, ConfigError } from '../src/config/index.ts';
 import { migrateLatest, NotMigratedError } from '../src/storage/index.ts';
+import { logFormat } from './wiring/logger.ts';
 import { openDatabase, resolveConfig, withStores } from './wiring/resolve-config.ts';
 import { serve } from './wiring/serve.ts';
 
@@ -88,11 +89,16 @@ async function main(argv: string[]): Promise<void> {
   const config = await resolveConfig();
   switch (`${command}${sub && !['start', 'serve', 'migrate', 'usage'].includes(command) ? ` ${sub}` : ''}`) {
     case 'start':
-      return serve(config, { migrate: true, as: true, proxy: true });
+      return serve(config, { migrate: true, as: true, proxy: true, logs: logFormat('start') });
     case 'serve': {
       if (sub !== undefined && sub !== 'as' && sub !== 'proxy')
         throw new UsageError('usage: mandate serve [as|proxy]');
-      return serve(config, { migrate: false, as: sub !== 'proxy', proxy: sub !== 'as' });
+      return serve(config, {
+        migrate: false,
+        as: sub !== 'proxy',
+        proxy: sub !== 'as',
+        logs: logFormat('serve'),
+      });
     }
     case 'migrate': {
       const db = openDatabase(config);

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Config } from '../../src/config/index.ts';
 import { assertMigrated, migrateLatest } from '../../src/storage/index.ts';
+import type { LogFormat } from './logger.ts';
 import { openDatabase } from './resolve-config.ts';
 import { startAs } from './start-as.ts';
 import { startProxy } from './start-proxy.ts';
@@ -10,6 +11,8 @@ export interface ServeOptions {
   migrate: boolean;
   as: boolean;
   proxy: boolean;
+  /** JSON lines unless `pretty` (readable on a terminal). */
+  logs?: LogFormat;
 }
 
 function drain(server: Server): Promise<void> {
@@ -35,12 +38,12 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     const db = openDatabase(config);
     if (options.migrate) await migrateLatest(db);
     await assertMigrated(db);
-    running.push({ ...(await startAs(config, db)), db });
+    running.push({ ...(await startAs(config, db, options.logs)), db });
   }
   if (options.proxy) {
     const db = openDatabase(config);
     await assertMigrated(db);
-    running.push({ ...(await startProxy(config, db)), db });
+    running.push({ ...(await startProxy(config, db, options.logs)), db });
   }
   // Ready only once every server listens: a port in use stops the process before this.
   for (const line of running.flatMap((r) => r.banner)) console.log(line);

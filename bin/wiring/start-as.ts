@@ -9,7 +9,7 @@ import { PROVIDERS } from '../../src/scopes/index.ts';
 import { type ProviderKeyJwks, parseProviderKeyJwks } from '../../src/shared/provider-key-crypto.ts';
 import { type Database, systemClock } from '../../src/storage/index.ts';
 import { listen, listeningAt } from './listen.ts';
-import { processLogger } from './logger.ts';
+import { type LogFormat, processLogger } from './logger.ts';
 import { readText } from './resolve-config.ts';
 
 function readSigningKeys(config: Config) {
@@ -64,9 +64,10 @@ function splitOperatorKeys(config: Config) {
 export async function startAs(
   config: Config,
   db: Database,
+  logs: LogFormat = 'json',
 ): Promise<{ server: Server; banner: string[]; stop(): void }> {
   const { asConfig, operatorKeyProviders } = splitOperatorKeys(config);
-  const logger = processLogger('mandate-as');
+  const logger = processLogger('mandate-as', logs);
   const as = buildAuthorizationServer(asConfig, {
     logger,
     db,

@@ -13,7 +13,7 @@ import {
 } from '../../src/shared/provider-key-crypto.ts';
 import { type Database, systemClock } from '../../src/storage/index.ts';
 import { listen, listeningAt } from './listen.ts';
-import { processLogger } from './logger.ts';
+import { type LogFormat, processLogger } from './logger.ts';
 import { readText } from './resolve-config.ts';
 
 /** Without the private key file the proxy can only use operator keys. */
@@ -36,8 +36,9 @@ async function readDecrypter(config: Config): Promise<ProviderKeyDecrypter> {
 export async function startProxy(
   config: Config,
   db: Database,
+  logs: LogFormat = 'json',
 ): Promise<{ server: Server; banner: string[]; stop(): Promise<void> }> {
-  const logger = processLogger('mandate-proxy');
+  const logger = processLogger('mandate-proxy', logs);
   let failing = false;
   const liveness = await startLiveness({
     db,

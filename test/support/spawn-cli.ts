@@ -22,12 +22,28 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+export interface SpawnCliOptions {
+  cwd?: string;
+  /** Run on a pseudo-terminal (util-linux `script`), as a person's shell would: stdout is a TTY. */
+  tty?: boolean;
+}
+
+const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+
 /** Spawns `mandate ARGS` with only PATH and `env`, from `cwd` (the repository by default). */
-export function spawnCli(args: string[], env: Record<string, string>, cwd?: string): CliProcess {
-  const child = spawn(process.execPath, [MANDATE, ...args], {
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  options: SpawnCliOptions = {},
+): CliProcess {
+  const argv = [process.execPath, MANDATE, ...args];
+  const [command, ...rest] = options.tty
+    ? ['script', '--quiet', '--flush', '--return', '--command', argv.map(quote).join(' '), '/dev/null']
+    : argv;
+  const child = spawn(command as string, rest, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
-    ...(cwd ? { cwd } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   live.add(child);
   let out = '';
