@@ -100,7 +100,9 @@ export async function startAs(
       'Next: add yourself with   ./scripts/mandate.sh user add YOUR_NAME   (it asks for a password),',
       "then register an app with ./scripts/mandate.sh client add --name App --redirect-uri URI --scope 'openai:*:chat'",
       `and store your provider key at ${issuer}/account/keys (or ./scripts/mandate.sh key set --user YOUR_NAME --provider openai),`,
-      'or try the demo app: ./scripts/mandate.sh demo --fake-upstream (README, "Try it").',
+      config.proxy.upstreams.openai.startsWith('http://127.0.0.1:')
+        ? `or try the demo app: ./scripts/mandate.sh demo --fake-upstream --user YOUR_NAME (OpenAI requests go to ${config.proxy.upstreams.openai}).`
+        : 'or try the demo app with no API key (README, "Try it"): restart with MANDATE_OPENAI_BASE_URL=http://127.0.0.1:4100, then ./scripts/mandate.sh demo --fake-upstream --user YOUR_NAME.',
     );
   }
   const warning = listenUrlWarning({

@@ -8,7 +8,8 @@ import { freePort } from '../../support/free-port.ts';
 import { type CliProcess, spawnCli } from '../../support/spawn-cli.ts';
 
 const TOKEN = 'sk-proj-not-a-real-key-but-shaped-like-one-1234567890';
-const READY = /Mandate proxy on/;
+// The banner's last line: the whole banner has arrived.
+const READY = /Anthropic SDK: +baseURL \S+\r?\n/;
 
 /*
  * The log format is the process's, not the database's: these run on the embedded

@@ -8,7 +8,8 @@ import { createTestDatabase, engines, type TestDatabase } from '../../support/da
 import { freePort } from '../../support/free-port.ts';
 import { spawnCli } from '../../support/spawn-cli.ts';
 
-const READY = /Mandate proxy on/;
+// The banner's last line: the whole banner has arrived.
+const READY = /Anthropic SDK: +baseURL \S+\r?\n/;
 
 /** Holds `port` on all of this machine's loopback addresses `localhost` may resolve to. */
 async function occupy(port: number): Promise<Server> {
