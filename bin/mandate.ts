@@ -191,6 +191,10 @@ async function main(argv: string[]): Promise<void> {
       const fakePort = Number(values['fake-port'] ?? DEMO_FAKE_PORT);
       if (!Number.isInteger(fakePort) || fakePort < 0 || fakePort > 65535)
         throw new UsageError('--fake-port must be a port number');
+      // Ctrl-C while it waits for the browser: clean up (the placeholder key), then leave.
+      const interrupted = new AbortController();
+      process.once('SIGINT', () => interrupted.abort());
+      process.once('SIGTERM', () => interrupted.abort());
       return withStores(config, (s) =>
         runDemo({
           issuer: config.as.issuer,
@@ -203,6 +207,7 @@ async function main(argv: string[]): Promise<void> {
           ...(values.user ? { user: values.user } : {}),
           ...(values['fake-upstream'] ? { fakeUpstream: { port: fakePort } } : {}),
           ...(values.open ? { openBrowser } : {}),
+          signal: interrupted.signal,
         }),
       );
     }

@@ -28,16 +28,25 @@ export interface DemoOptions {
   openBrowser?: (url: string) => void;
   /** How long to wait for the person in the browser. */
   callbackTimeoutMs?: number;
+  /** Aborted on Ctrl-C: the wait ends and the placeholder key is removed before the exit. */
+  signal?: AbortSignal;
 }
 
 const TEN_MINUTES = 10 * 60 * 1000;
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+function within<T>(promise: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
+  let onAbort: () => void = () => undefined;
+  const stopped = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DemoError(what)), ms);
+    onAbort = () => reject(new DemoError('interrupted'));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, stopped]).finally(() => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  });
 }
 
 /** Checks the proxy answers at its URL and names this issuer as its authorization server. */
@@ -175,6 +184,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       callback.received,
       options.callbackTimeoutMs ?? TEN_MINUTES,
       'nobody came back from the browser in time; run the demo again',
+      options.signal,
     );
 
     const code = codeFromCallback(callbackUrl, { state, issuer });

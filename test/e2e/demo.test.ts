@@ -150,6 +150,20 @@ describe('mandate demo --fake-upstream, signed in and consented in headless Chro
     expect(await keysOfAlice()).to.include('no provider keys stored');
   });
 
+  it('interrupted while it waits for the browser, it removes the placeholder key before it exits', async () => {
+    const demo = spawnCli(
+      ['demo', '--user', 'alice', '--fake-upstream', '--fake-port', String(fakePort)],
+      env,
+    );
+    await demo.waitFor(/waiting for the browser/);
+    expect(await keysOfAlice()).to.match(/openai +…\w{4}/);
+    demo.child.kill('SIGINT');
+    expect((await demo.exited).code).to.equal(1);
+    expect(demo.stdout()).to.match(/removed the placeholder OpenAI key \(…\w{4}\) of alice again/);
+    expect(demo.stderr()).to.include('[demo] stopped: interrupted');
+    expect(await keysOfAlice()).to.include('no provider keys stored');
+  });
+
   it('when Mandate does not forward to the fake, it says which setting to change, and removes the placeholder', async () => {
     // The fake on another port than the one Mandate forwards to: nothing answers the proxy.
     const elsewhere = await freePort();
