@@ -191,10 +191,11 @@ async function main(argv: string[]): Promise<void> {
       const fakePort = Number(values['fake-port'] ?? DEMO_FAKE_PORT);
       if (!Number.isInteger(fakePort) || fakePort < 0 || fakePort > 65535)
         throw new UsageError('--fake-port must be a port number');
-      // Ctrl-C while it waits for the browser: clean up (the placeholder key), then leave.
+      // Ctrl-C: stop waiting, clean up (the placeholder key), then leave; a second one leaves at once.
       const interrupted = new AbortController();
-      process.once('SIGINT', () => interrupted.abort());
-      process.once('SIGTERM', () => interrupted.abort());
+      const interrupt = () => (interrupted.signal.aborted ? process.exit(130) : interrupted.abort());
+      process.on('SIGINT', interrupt);
+      process.on('SIGTERM', interrupt);
       return withStores(config, (s) =>
         runDemo({
           issuer: config.as.issuer,

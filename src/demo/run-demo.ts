@@ -220,12 +220,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     });
     let answer: string;
     try {
-      const completion = await openai.chat.completions.create({
-        model: options.model,
-        messages: [{ role: 'user', content: options.prompt }],
-      });
+      const completion = await openai.chat.completions.create(
+        { model: options.model, messages: [{ role: 'user', content: options.prompt }] },
+        options.signal ? { signal: options.signal } : {},
+      );
       answer = completion.choices[0]?.message.content ?? '';
     } catch (err) {
+      if (options.signal?.aborted) throw new DemoError('interrupted');
       if (err instanceof OpenAI.APIError) {
         throw new DemoError(
           `the proxy answered ${err.status}: ${err.message}\n  ${hintFor(err, issuer, fake)}`,
