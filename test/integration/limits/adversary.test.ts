@@ -191,7 +191,6 @@ for (const engine of engines) {
         // The fake saw the connection end; the proxy settles right after.
         await fx.upstream.control.waitForEnd((r) => r.seq === fx.upstream.requests.length - 1);
       }
-      expect(endings.at(-1), 'the cap refuses in the end').to.equal('refused');
       return endings;
     }
 
@@ -227,6 +226,7 @@ for (const engine of engines) {
         charged: totals.tokens,
         cap,
       });
+      expect(endings.at(-1), 'the cap refuses in the end').to.equal('refused');
       expect(endings.filter((e) => e === 'aborted').length, 'some were aborted late').to.be.at.least(2);
       expect(generated.requests).to.equal(served);
       expect(tokensOf(generated), 'generated within the cap').to.be.at.most(cap);
@@ -284,6 +284,7 @@ for (const engine of engines) {
         charged: totals.tokens,
         cap,
       });
+      expect(endings.at(-1), 'the cap refuses in the end').to.equal('refused');
       expect(endings.filter((e) => e === 'aborted').length, 'some were aborted late').to.be.at.least(2);
       expect(tokensOf(generated), 'generated within the cap').to.be.at.most(cap);
       expect(totals.tokens, 'charged at least what was generated').to.be.at.least(tokensOf(generated));
@@ -309,11 +310,39 @@ for (const engine of engines) {
         charged: totals.microUsd,
         cap,
       });
+      expect(endings.at(-1), 'the cap refuses in the end').to.equal('refused');
       expect(endings.filter((e) => e === 'aborted').length, 'some were aborted late').to.be.at.least(2);
       expect(billable, 'billable within the cap').to.be.at.most(cap);
       expect(totals.microUsd, 'charged at least what is billable').to.be.at.least(billable);
       expect(totals.microUsd, 'charged within the cap').to.be.at.most(cap);
       await expectRecordsMatch(grantId, served, totals);
+    });
+
+    it('(e) an upstream that drops the stream before its final usage: charged the worst case, upstream_failed', async () => {
+      const cap = 1_000;
+      const { token, grantId } = await limitedGrant({ maxTokens: cap }, 'anthropic:*:chat');
+      const since = fx.upstream.requests.length;
+      fx.upstream.control.next({ fault: { kind: 'drop', afterEvents: ABORT_AFTER } });
+      const client = anthropicClient(fx.proxy.anthropicBaseURL, token);
+      const stream = client.messages.stream({
+        model: 'claude-sonnet-5-5',
+        max_tokens: CHUNKS * CHUNK_TOKENS,
+        messages: [{ role: 'user', content: 'tell me a long story' }],
+      });
+      const err = await stream.finalMessage().catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(Error);
+      expect((await fx.upstream.control.waitForEnd((r) => r.seq >= since)).dropped).to.equal(true);
+      const totals = await charged(grantId);
+      const generated = fx.upstream.generatedTotal((r) => r.seq >= since);
+      report('(e) anthropic, upstream drop', { generated: tokensOf(generated), charged: totals.tokens, cap });
+      expect(generated.outputTokens, 'the fake generated most of it').to.be.above(0);
+      expect(totals.tokens).to.be.at.least(tokensOf(generated));
+      const [row] = await expectRecordsMatch(grantId, 1, totals);
+      expect(row).to.include({
+        upstreamFailed: true,
+        clientAborted: false,
+        outputTokens: CHUNKS * CHUNK_TOKENS,
+      });
     });
   });
 }
