@@ -8,6 +8,7 @@ import { createRevocationStore } from '../../../src/storage/revocation-store.ts'
 import { createUsageStore, type UsageRecord } from '../../../src/storage/usage-store.ts';
 import { engines } from '../../support/databases.ts';
 import type { GeneratedTotal } from '../../support/fake-upstream/index.ts';
+import { freePort } from '../../support/free-port.ts';
 import { anthropicClient, openaiClient } from '../../support/proxy-clients.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
 
@@ -292,7 +293,8 @@ for (const engine of engines) {
     });
 
     it('(d) Anthropic streams aborted late under a spend cap: never more billable than charged', async () => {
-      // One stream's worst case: ~60 input bytes × 3 µ$ + 300 output × 15 µ$ ≈ 4,700 µ$.
+      // One stream's worst case: ~115 body bytes × 6 µ$ (the dearest input rate, cache writes)
+      // + 300 output × 15 µ$ ≈ 5,200 µ$: two fit whole, the third gets a lower bound.
       const cap = 15_000;
       const { token, grantId } = await limitedGrant({ maxSpendMicroUsd: cap }, 'anthropic:*:chat');
       const since = fx.upstream.requests.length;
@@ -342,6 +344,32 @@ for (const engine of engines) {
         upstreamFailed: true,
         clientAborted: false,
         outputTokens: CHUNKS * CHUNK_TOKENS,
+      });
+    });
+
+    // Last: it points the proxy at a closed port.
+    describe('with an upstream that refuses connections', () => {
+      before(async () => {
+        const closed = await freePort();
+        await fx.restartProxy({
+          upstreams: {
+            openai: `http://127.0.0.1:${closed}/openai`,
+            anthropic: `http://127.0.0.1:${closed}/anthropic`,
+          },
+        });
+      });
+
+      it('(f) nothing reached the upstream: released, nothing charged', async () => {
+        const { token, grantId } = await limitedGrant({ maxTokens: 1_000 }, 'anthropic:*:chat');
+        const err = await anthropicClient(fx.proxy.anthropicBaseURL, token)
+          .messages.create({
+            model: 'claude-sonnet-5-5',
+            max_tokens: CHUNKS * CHUNK_TOKENS,
+            messages: [{ role: 'user', content: 'tell me a long story' }],
+          })
+          .catch((e: unknown) => e);
+        expect((err as { status?: number }).status).to.equal(502);
+        expect(await charged(grantId)).to.deep.include({ requests: 0, tokens: 0, microUsd: 0 });
       });
     });
   });
