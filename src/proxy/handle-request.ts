@@ -132,12 +132,14 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
       answered = status !== 0,
       sent = true,
     ) => {
-      const usage = tap?.reported() ? tap.usage() : undefined;
-      const charge = await admission.settle({ sent, answered, status, usage, clientAborted });
+      // Only the upstream's final usage settles below the worst case (docs/limits.md).
+      const usage = tap?.final() ? tap.usage() : undefined;
+      const partialUsage = !usage && tap?.reported() ? tap.usage() : undefined;
+      const charge = await admission.settle({ sent, answered, status, usage, partialUsage, clientAborted });
       // Never sent: released, and no usage record (nothing reached the provider).
       if (!sent) return;
-      const counted = usage ?? zeroUsage();
-      if (!usage && charge.tokens > 0) counted.inputTokens = charge.tokens;
+      // The record holds what was charged: the final usage, or the worst case.
+      const counted = charge.usage ?? zeroUsage();
       facts.inputTokens = counted.inputTokens;
       facts.outputTokens = counted.outputTokens;
       deps.recordUsage?.({
