@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/index.ts';
 import { type BuiltProxy, buildProxy } from '../../src/proxy/build-proxy.ts';
+import { stopGracefully } from '../../src/proxy/lifecycle/graceful-stop.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
 import type { FeedEvent } from '../../src/proxy/liveness/revocation-feed.ts';
 import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
@@ -32,6 +33,8 @@ export interface RunningProxy extends BuiltProxy {
    * (a grant id or a token id), whether that read already happened or is yet to come.
    */
   revocationDelivered(subjectId: string): Promise<void>;
+  /** What SIGTERM does to `mandate serve proxy` (drain, cut, settle, write usage), then closes its database. */
+  shutdown(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export async function startProxy(
     usage?: { flushIntervalMs?: number; batchSize?: number };
     /** Price table entries over the shipped ones (`prices.<provider>.<model>`). */
     prices?: Record<string, unknown>;
+    /** The database URL this proxy uses (default the AS's), e.g. through a TCP forwarder a test can cut. */
+    databaseUrl?: string;
   } = {},
 ): Promise<RunningProxy> {
   const proxyUrl = new URL(as.proxyUrl);
@@ -57,7 +62,7 @@ export async function startProxy(
     env: {},
     readFile: () => '',
     overrides: {
-      database: { url: as.database.url },
+      database: { url: options.databaseUrl ?? as.database.url },
       as: { issuer: as.issuer, cookieKeys: ['x'.repeat(43)] },
       proxy: {
         url: as.proxyUrl,
@@ -125,6 +130,11 @@ export async function startProxy(
       return new Promise((resolve) => {
         waiters.set(subjectId, [...(waiters.get(subjectId) ?? []), resolve]);
       });
+    },
+    async shutdown() {
+      await stopGracefully(server, built, config.proxy.drainTimeoutMs);
+      await running.stop();
+      await db.destroy();
     },
     async close() {
       server.closeAllConnections();
