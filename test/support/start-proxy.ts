@@ -15,7 +15,7 @@ import {
   generateProviderKeyPair,
   publicJwksOf,
 } from '../../src/shared/provider-key-crypto.ts';
-import { createDatabase, systemClock } from '../../src/storage/index.ts';
+import { createDatabase, type Database, systemClock } from '../../src/storage/index.ts';
 import { createProviderKeyStore } from '../../src/storage/provider-key-store.ts';
 import type { FakeUpstream } from './fake-upstream/index.ts';
 import type { RunningAs } from './start-authorization-server.ts';
@@ -24,6 +24,8 @@ export interface RunningProxy extends BuiltProxy {
   url: string;
   openaiBaseURL: string;
   anthropicBaseURL: string;
+  /** The proxy's own knex instance (tests may cut it). */
+  db: Database;
   /** Every log line the proxy wrote, as text. */
   logs: string[];
   /** Stores a person's provider key, encrypted to this proxy's key. */
@@ -115,8 +117,10 @@ export async function startProxy(
   const server: Server = built.app.listen(config.proxy.port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const keys = createProviderKeyStore(db, systemClock);
+  let closed = false;
   return {
     ...built,
+    db,
     url: as.proxyUrl,
     openaiBaseURL: `${as.proxyUrl}/openai/v1`,
     anthropicBaseURL: `${as.proxyUrl}/anthropic`,
@@ -132,11 +136,15 @@ export async function startProxy(
       });
     },
     async shutdown() {
+      if (closed) return;
+      closed = true;
       await stopGracefully(server, built, config.proxy.drainTimeoutMs);
       await running.stop();
       await db.destroy();
     },
     async close() {
+      if (closed) return;
+      closed = true;
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await built.stop();
