@@ -8,7 +8,7 @@
  *   SQLSTATE classes 08 (connection exception) and 53 (insufficient resources), 57P01–03
  *   (the server shutting down or starting);
  * - SQLite: busy or locked past the busy timeout, cannot open, I/O error, disk full,
- *   read-only, not a database, a closed connection.
+ *   read-only, not a database, a file that cannot be opened, a closed connection.
  *
  * Wrapped errors (`cause`, `AggregateError`) are looked through.
  */
@@ -31,6 +31,7 @@ const MESSAGES = [
   /Unable to acquire a connection/i,
   /Timeout acquiring a connection/i,
   /database connection is not open/i,
+  /Cannot open database/i,
   /timeout exceeded when trying to connect/i,
 ];
 
