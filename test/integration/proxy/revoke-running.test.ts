@@ -3,11 +3,11 @@ import * as oidc from 'openid-client';
 import { engines } from '../../support/databases.ts';
 import { freePort } from '../../support/free-port.ts';
 import { claimsOf } from '../../support/mint-token.ts';
-import { openaiClient } from '../../support/proxy-clients.ts';
+import { anthropicClient, openaiClient } from '../../support/proxy-clients.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
 import { type RunningProxy, startProxy } from '../../support/start-proxy.ts';
 
-const SCOPE = 'openai:gpt-4o-mini:chat';
+const SCOPE = 'openai:gpt-4o-mini:chat anthropic:claude-sonnet-5-5:chat';
 /** From the revoke call's return to the end of the stream at the client. */
 const boundMs = { pg: 100, sqlite: 1000 } as const;
 const slow = { settings: { chunkCount: 400, chunkDelayMs: 10 } };
@@ -88,6 +88,31 @@ for (const engine of engines) {
         headers: { authorization: `Bearer ${issued.accessToken}` },
       });
       expect(again.status).to.equal(401);
+    });
+
+    it('anthropic SDK: a message stream mid-way ends, the upstream stops, the usage is recorded', async () => {
+      const issued = await fx.grant(SCOPE);
+      fx.upstream.control.next(slow);
+      const { data: stream, response } = await anthropicClient(fx.proxy.anthropicBaseURL, issued.accessToken)
+        .messages.create({ model: 'claude-sonnet-5-5', max_tokens: 1000, messages, stream: true })
+        .withResponse();
+      const upstreamRequest = await fx.upstream.control.waitForRequest();
+      let events = 0;
+      let revoking: Promise<unknown> | undefined;
+      for await (const _ of stream) {
+        events += 1;
+        if (events === 5)
+          revoking = oidc.tokenRevocation(fx.oidc, issued.refreshToken, { token_type_hint: 'refresh_token' });
+      }
+      await revoking;
+      expect(events).to.be.below(400);
+      await fx.upstream.control.waitForEnd((r) => r.seq === upstreamRequest.seq);
+      expect(upstreamRequest.aborted).to.equal(true);
+      const generation = fx.upstream.generated((r) => r.seq === upstreamRequest.seq)[0];
+      expect(generation?.completed).to.equal(false);
+      const record = await usageOf(fx.proxy, response.headers.get('x-mandate-request-id') as string);
+      expect(record, 'usage record').to.not.equal(undefined);
+      expect(record.provider).to.equal('anthropic');
     });
 
     it('a request whose answer has not begun gets 401 invalid_token, and the upstream request is aborted', async () => {
