@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Config } from '../../src/config/index.ts';
 import { buildProxy } from '../../src/proxy/build-proxy.ts';
+import { stopGracefully } from '../../src/proxy/lifecycle/graceful-stop.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
 import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
 import {
@@ -30,7 +31,10 @@ async function readDecrypter(config: Config): Promise<ProviderKeyDecrypter> {
   };
 }
 
-/** Starts the resource-server proxy and its revocation feed; returns how to stop them. */
+/**
+ * Starts the resource-server proxy and its revocation feed; returns how to stop them
+ * gracefully (drain, settle, write usage; the caller then closes the database).
+ */
 export async function startProxy(
   config: Config,
   db: Database,
@@ -77,10 +81,11 @@ export async function startProxy(
   return {
     server,
     async stop() {
-      // Requests that were answered are settled and recorded: write what is still queued.
-      await proxy
-        .stop()
-        .catch((err) => logger.error({ err, pending: proxy.usage.pending }, 'usage records lost'));
+      // Requests in flight finish or are cut at proxy.drainTimeoutMs, each settled and
+      // recorded; then what is still queued is written.
+      await stopGracefully(server, proxy, config.proxy.drainTimeoutMs).catch((err) =>
+        logger.error({ err, pending: proxy.usage.pending }, 'usage records lost'),
+      );
       await liveness.stop();
     },
   };

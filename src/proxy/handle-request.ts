@@ -8,6 +8,7 @@ import { filterModelListing, pipeResponse, refuseRejectedKey } from './forward/r
 import type { Upstreams } from './forward/upstreams.ts';
 import { corsHeaders } from './http/cors-headers.ts';
 import type { ResolveKey } from './keys/key-resolver.ts';
+import type { Flight } from './lifecycle/in-flight.ts';
 import type { Admission, BudgetGate } from './limits/budget-gate.ts';
 import { setOutputBound } from './limits/request-bounds.ts';
 import { checkClientHeaders } from './request/check-client-headers.ts';
@@ -66,10 +67,17 @@ export interface RequestFacts {
  * usage record).
  */
 export function createRequestHandler(deps: RequestHandlerDeps) {
-  return async function handle(ctx: Context, facts: RequestFacts, requestId: string): Promise<void> {
+  return async function handle(
+    ctx: Context,
+    facts: RequestFacts,
+    requestId: string,
+    flight: Flight,
+  ): Promise<void> {
     const claims = await deps.verifyToken(extractToken(ctx.req.headers));
     facts.clientId = claims.clientId;
     facts.grantId = claims.grantId;
+    // Before liveness: a revocation from now on ends this request wherever it is.
+    flight.identify(claims.grantId, claims.jti);
     await deps.checkLiveness(claims);
 
     const origin = ctx.get('origin');
@@ -167,6 +175,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
         target: deps.upstreams.target(routed.provider, routed.upstreamPath, routed.search),
         headers: deps.upstreams.headers(routed.provider, ctx.req.headers, apiKey, body.length),
         body,
+        signal: flight.signal,
         async onResponse(upstream) {
           status = upstream.statusCode;
           if (await refuseRejectedKey(routed.provider, upstream, ctx.res, apiKey)) return;

@@ -29,6 +29,11 @@ export interface RunningLiveness extends Liveness {
   size(): { grants: number; tokens: number; loading: number };
   /** Called with the id of each live grant whose limits changed (a `limits` log entry). */
   onLimitsChanged(listener: (grantId: string) => void): void;
+  /**
+   * Called with each grant or token id the log says was revoked, after the cache knows
+   * it (the proxy ends the requests of it that are still running).
+   */
+  onRevoked(listener: (revoked: { kind: 'grant' | 'token'; id: string }) => void): void;
   stop(): Promise<void>;
 }
 
@@ -54,11 +59,14 @@ export async function startLiveness(options: StartLivenessOptions): Promise<Runn
     onEvent: options.onEvent,
     onEntries: (entries) => {
       cache.applyEntries(entries);
-      for (const entry of entries)
+      for (const entry of entries) {
         if (entry.kind === 'limits') for (const listener of limitListeners) listener(entry.subjectId);
+        else for (const listener of revokedListeners) listener({ kind: entry.kind, id: entry.subjectId });
+      }
     },
   });
   const limitListeners: Array<(grantId: string) => void> = [];
+  const revokedListeners: Array<(revoked: { kind: 'grant' | 'token'; id: string }) => void> = [];
   const cache = createLiveness({
     loadGrant: (id) => grants.find(id),
     isTokenRevoked: (jti) => revocations.isTokenRevoked(jti),
@@ -73,6 +81,7 @@ export async function startLiveness(options: StartLivenessOptions): Promise<Runn
     healthy: () => feed.healthy(clock()),
     size: cache.size,
     onLimitsChanged: (listener) => limitListeners.push(listener),
+    onRevoked: (listener) => revokedListeners.push(listener),
     stop: () => feed.stop(),
   };
 }
