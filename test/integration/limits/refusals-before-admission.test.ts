@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import OpenAI from 'openai';
@@ -148,6 +149,77 @@ for (const engine of engines) {
       expect(await settledReservations(grantId)).to.equal(0);
       expect(await requestsCounted(grantId)).to.equal(1);
       expect(fx.upstream.requests.length - forwarded).to.equal(1);
+    });
+
+    it('bodies of the wrong kind or reading are refused before admission too, and the grant stays whole', async () => {
+      const { accessToken, grantId } = await cappedGrant(1);
+      const forwarded = fx.upstream.requests.length;
+      const auth = { authorization: `Bearer ${accessToken}` };
+      const form = new FormData();
+      form.set('model', 'gpt-4o-mini');
+      form.set('messages', JSON.stringify([{ role: 'user', content: 'hi' }]));
+      const refused: Array<[string, Promise<Response>]> = [
+        // A form to a JSON endpoint would skip every check of a JSON body.
+        [
+          'form',
+          fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, { method: 'POST', headers: auth, body: form }),
+        ],
+        [
+          'model appears twice',
+          fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, {
+            method: 'POST',
+            headers: { ...auth, 'content-type': 'application/json' },
+            body: '{"model":"gpt-4o-mini","messages":[],"model":"gpt-4o"}',
+          }),
+        ],
+        [
+          'n must be',
+          fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, {
+            method: 'POST',
+            headers: { ...auth, 'content-type': 'application/json' },
+            body: JSON.stringify({ model: 'gpt-4o-mini', messages: [], n: '3' }),
+          }),
+        ],
+      ];
+      for (const [what, sent] of refused) {
+        const res = await sent;
+        expect(res.status, what).to.equal(400);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code, what).to.equal('invalid_request');
+        if (what !== 'form') expect(body.error.message, what).to.include(what);
+        expect(await reservations(grantId), what).to.equal(0);
+      }
+      // A GET with a body (fetch cannot send one).
+      const listing = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const body = JSON.stringify({ model: 'gpt-4o-mini' });
+        const req = httpRequest(`${fx.proxy.openaiBaseURL}/models`, {
+          method: 'GET',
+          headers: { ...auth, 'content-type': 'application/json', 'content-length': String(body.length) },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(listing.status).to.equal(400);
+      expect(listing.text).to.include('takes no request body');
+      expect(fx.upstream.requests.length - forwarded).to.equal(0);
+      expect(await requestsCounted(grantId)).to.equal(0);
+
+      const client = new OpenAI({ apiKey: accessToken, baseURL: fx.proxy.openaiBaseURL, maxRetries: 0 });
+      const answer = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 5,
+      });
+      expect(answer.choices).to.have.length(1);
+      expect(await settledReservations(grantId)).to.equal(0);
+      expect(await requestsCounted(grantId)).to.equal(1);
     });
   });
 }

@@ -160,9 +160,7 @@ describe('matchEndpoint: method + path → capability', () => {
     });
 
     it('decodes a percent-encoded fine-tuned model id once', () => {
-      expect(
-        capabilityOf('openai', 'GET', '/v1/models/ft%3Agpt-4o-mini%3Aorg%3A%3Aabc123'),
-      ).to.deep.equal({
+      expect(capabilityOf('openai', 'GET', '/v1/models/ft%3Agpt-4o-mini%3Aorg%3A%3Aabc123')).to.deep.equal({
         capability: 'models',
         modelFromPath: 'ft:gpt-4o-mini:org::abc123',
       });
