@@ -34,9 +34,9 @@ export interface Authorized {
 function checkBodyKind(spec: EndpointSpec, parsed: ParsedBody): void {
   if (parsed.kind === 'none' || spec.body === 'json-or-form') return;
   if (spec.body === 'json' && parsed.kind !== 'json')
-    throw new ProxyError('invalid_request', `expected application/json, not a multipart form`);
+    throw new ProxyError('invalid_request', 'expected application/json, not a multipart form');
   if (spec.body === 'form' && parsed.kind !== 'multipart')
-    throw new ProxyError('invalid_request', `expected multipart/form-data, not JSON`);
+    throw new ProxyError('invalid_request', 'expected multipart/form-data, not JSON');
 }
 
 /**

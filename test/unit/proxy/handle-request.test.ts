@@ -132,6 +132,28 @@ describe('the request pipeline', () => {
     expect(upstreamHits).to.equal(0);
   });
 
+  it('refuses a body of another kind than the endpoint takes before the budget is asked', async () => {
+    const proxy = await proxyTo(upstreamUrl);
+    const form = new FormData();
+    form.set('model', 'gpt-4o-mini');
+    const asForm = await fetch(`${proxy}/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t' },
+      body: form,
+    });
+    expect(asForm.status).to.equal(400);
+    expect(await asForm.text()).to.include('expected application/json');
+    const asJson = await fetch(`${proxy}/openai/v1/audio/transcriptions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'whisper-1' }),
+    });
+    expect(asJson.status).to.equal(400);
+    expect(await asJson.text()).to.include('expected multipart/form-data');
+    expect(calls).to.deep.equal([]);
+    expect(upstreamHits).to.equal(0);
+  });
+
   it('admits, forwards, meters and settles a served request, in that order', async () => {
     const proxy = await proxyTo(upstreamUrl);
     const res = await chat(proxy, {});

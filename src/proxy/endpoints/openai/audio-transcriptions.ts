@@ -6,7 +6,7 @@ export const audioTranscriptions = defineEndpoint({
   method: 'POST',
   path: '/v1/audio/transcriptions',
   capability: 'audio',
-  body: 'json-or-form',
+  body: 'form',
   model: 'body',
   cost: { bound: boundPerRequest },
 });

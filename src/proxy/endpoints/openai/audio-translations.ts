@@ -6,7 +6,7 @@ export const audioTranslations = defineEndpoint({
   method: 'POST',
   path: '/v1/audio/translations',
   capability: 'audio',
-  body: 'json-or-form',
+  body: 'form',
   model: 'body',
   cost: { bound: boundPerRequest },
 });

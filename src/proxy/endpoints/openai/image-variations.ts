@@ -7,7 +7,7 @@ export const imageVariations = defineEndpoint({
   method: 'POST',
   path: '/v1/images/variations',
   capability: 'images',
-  body: 'json-or-form',
+  body: 'form',
   model: 'body',
   modelOptional: true,
   decidedFields: [OPENAI_IMAGE_RULES],
