@@ -4,7 +4,7 @@ import type { Config } from '../../src/config/index.ts';
 import { buildProxy } from '../../src/proxy/build-proxy.ts';
 import { stopGracefully } from '../../src/proxy/lifecycle/graceful-stop.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
-import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
+import { livenessSettings, startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
 import {
   createProviderKeyDecrypter,
   type ProviderKeyDecrypter,
@@ -43,11 +43,7 @@ export async function startProxy(
   let failing = false;
   const liveness = await startLiveness({
     db,
-    databaseUrl: config.database.url,
-    databasePassword: config.database.password,
-    pollIntervalMs: config.proxy.revocationFeed.pollIntervalMs,
-    maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
-    maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
+    ...livenessSettings(config),
     clock: systemClock,
     onError: (err) => logger.error({ err }, 'revocation feed'),
     // Log changes of state, not every poll of an outage.

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
+import { providerOfPath } from './endpoints/index.ts';
 import { isDatabaseUnavailable } from './errors/database-unavailable.ts';
 import { ProxyError } from './errors/proxy-error.ts';
 import { renderError } from './errors/render-error.ts';
-import type { RequestFacts } from './handle-request.ts';
 import { corsHeaders } from './http/cors-headers.ts';
 import { answerPreflight } from './http/cors-preflight.ts';
 import type { ProxyMetrics } from './http/metrics.ts';
 import { protectedResourceMetadata } from './http/well-known.ts';
 import type { Flight, InFlight } from './lifecycle/in-flight.ts';
-import { providerOfPath } from './routing/route-request.ts';
+import type { RequestFacts } from './pipeline/request-facts.ts';
 
 export interface ProxyAppDeps {
   proxyUrl: string;

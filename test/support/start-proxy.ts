@@ -6,7 +6,7 @@ import { type BuiltProxy, buildProxy } from '../../src/proxy/build-proxy.ts';
 import { stopGracefully } from '../../src/proxy/lifecycle/graceful-stop.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
 import type { FeedEvent } from '../../src/proxy/liveness/revocation-feed.ts';
-import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
+import { livenessSettings, startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
 import type { Provider } from '../../src/scopes/index.ts';
 import { createLogger } from '../../src/shared/log/index.ts';
 import {
@@ -42,7 +42,9 @@ export interface RunningProxy extends BuiltProxy {
 
 /**
  * A real proxy on the port the authorization server names as its resource, over the
- * same database, forwarding to the fake upstream.
+ * same database, forwarding to the fake upstream. Built as `bin/wiring/start-proxy.ts`
+ * builds it (the same `livenessSettings`, `startLiveness` and `buildProxy`); the bench
+ * uses this helper too.
  */
 export async function startProxy(
   as: RunningAs,
@@ -99,10 +101,7 @@ export async function startProxy(
   };
   const running = await startLiveness({
     db,
-    databaseUrl: config.database.url,
-    pollIntervalMs: config.proxy.revocationFeed.pollIntervalMs,
-    maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
-    maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
+    ...livenessSettings(config),
     clock: systemClock,
     onEvent,
   });

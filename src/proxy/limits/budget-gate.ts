@@ -1,10 +1,11 @@
 import type { Provider } from '../../scopes/index.ts';
 import type { BudgetStore, Refusal, ReservationNote } from '../../storage/budget-store.ts';
+import { boundRequest } from '../endpoints/bound-request.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import { type TokenUsage, zeroUsage } from '../usage/usage-tap.ts';
 import type { CappedGrants } from './capped-grants.ts';
 import { costMicroUsd, findPrice, type ModelPrice, type PriceTable } from './price-table.ts';
-import { boundRequest, type RequestBound } from './request-bounds.ts';
+import type { RequestBound } from './request-bounds.ts';
 import type { ReservationKeeper } from './reservation-keeper.ts';
 import { type Sized, sizeReservation } from './size-reservation.ts';
 import { type WorstCase, worstCaseOf } from './worst-case.ts';

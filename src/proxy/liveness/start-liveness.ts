@@ -1,3 +1,4 @@
+import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../storage/clock.ts';
 import type { Database } from '../../storage/create-database.ts';
 import { createGrantStore } from '../../storage/grant-store.ts';
@@ -35,6 +36,22 @@ export interface RunningLiveness extends Liveness {
    */
   onRevoked(listener: (revoked: { kind: 'grant' | 'token'; id: string }) => void): void;
   stop(): Promise<void>;
+}
+
+/** The feed's settings, read from the configuration the same way by `bin/` and the tests. */
+export function livenessSettings(
+  config: Config,
+): Pick<
+  StartLivenessOptions,
+  'databaseUrl' | 'databasePassword' | 'pollIntervalMs' | 'maxSilenceMs' | 'maxTokenTtlMs'
+> {
+  return {
+    databaseUrl: config.database.url,
+    databasePassword: config.database.password,
+    pollIntervalMs: config.proxy.revocationFeed.pollIntervalMs,
+    maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
+    maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
+  };
 }
 
 /** Wires the feed to the liveness cache over the proxy's database and starts following. */

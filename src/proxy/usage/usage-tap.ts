@@ -5,7 +5,7 @@
  * object is parsed. A JSON body is kept (bounded) and parsed once, when usage is read.
  */
 
-/** Which wire format an answer is in, from the provider and endpoint. */
+/** Which wire format an answer is in (its endpoint spec says). */
 export type UsageFormat = 'chat' | 'responses' | 'embeddings' | 'anthropic';
 
 /**
@@ -386,18 +386,6 @@ function holdsObject(chunk: Buffer, at: number): boolean {
   i++;
   while (chunk[i] === 0x20) i++;
   return chunk[i] === 0x7b;
-}
-
-/** The format whose usage an endpoint reports, if any. */
-export function usageFormatOf(provider: string, path: string): UsageFormat | undefined {
-  if (provider === 'openai') {
-    if (path === '/v1/chat/completions') return 'chat';
-    if (path === '/v1/responses') return 'responses';
-    if (path === '/v1/embeddings') return 'embeddings';
-    return undefined;
-  }
-  if (provider === 'anthropic' && path === '/v1/messages') return 'anthropic';
-  return undefined;
 }
 
 /**
