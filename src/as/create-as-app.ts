@@ -7,6 +7,7 @@ import type { ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
 import type { Stores } from '../storage/index.ts';
 import { createAccountRoutes } from './account/routes.ts';
 import { createBrowserSession } from './http/browser-session.ts';
+import { canonicalResource } from './http/canonical-resource.ts';
 import { createPasswordCheck } from './http/check-password.ts';
 import { cookieNames, isSecureIssuer } from './http/cookie-names.ts';
 import { createCsrf } from './http/csrf.ts';
@@ -31,6 +32,8 @@ export interface AsAppOptions {
   operatorKeyProviders: readonly AiProvider[];
   /** The operator's maximum for each limit: no grant allows more. */
   limitMaximums: LimitMaximums;
+  /** The most an app the operator did not register may ask for. */
+  openDoorScopes: readonly string[];
 }
 
 /** The authorization server: hosted pages and account pages in front of oidc-provider. */
@@ -81,6 +84,7 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
     grantTtl: options.grantTtl,
     operatorKeyProviders: options.operatorKeyProviders,
     limitMaximums: options.limitMaximums,
+    openDoorScopes: options.openDoorScopes,
     logger,
   });
   const account = createAccountRoutes({
@@ -98,6 +102,7 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
   app.use(interactions.routes());
   app.use(account.routes());
   app.use(account.allowedMethods());
+  app.use(canonicalResource(options.proxyUrl));
   app.use(mount(provider));
   return app;
 }

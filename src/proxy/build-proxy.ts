@@ -152,6 +152,7 @@ export function buildProxy(
   const app = createProxyApp({
     proxyUrl: proxy.url,
     issuer: config.as.issuer,
+    scopes: config.as.openDoor.scopes,
     trustProxy: proxy.trustProxy,
     handle,
     ready: async () => deps.liveness.ready(),

@@ -5,10 +5,13 @@ import type { Logger } from 'pino';
 import {
   type AiAccessDetail,
   type Provider as AiProvider,
+  isOidcScope,
   LIMIT_KEYS,
   parseAiAccessDetails,
   parseScope,
   providerDisplayName,
+  scopeCovers,
+  splitScopeParam,
 } from '../../scopes/index.ts';
 import type { Stores } from '../../storage/index.ts';
 import { describeLimits } from '../../usage/format-usage.ts';
@@ -18,6 +21,7 @@ import { durationChoices } from '../http/durations.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { readForm } from '../http/read-form.ts';
 import { formActionSource } from '../http/security-headers.ts';
+import { allowedScopesFor } from '../provider/resource-server.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
 import { currentAccessView, sameGrants } from './current-access.ts';
 import { LIMIT_LABELS, limitField, periodChoice, readGrantedLimits } from './granted-limits.ts';
@@ -37,6 +41,8 @@ export interface InteractionDeps {
   operatorKeyProviders: readonly AiProvider[];
   /** The operator's maximum for each limit (`as.limitMaximums`): no grant allows more. */
   limitMaximums: LimitMaximums;
+  /** The most an app the operator did not register may ask for (`as.openDoor.scopes`). */
+  openDoorScopes: readonly string[];
   logger: Logger;
 }
 
@@ -65,6 +71,7 @@ export function createInteractionRoutes({
   grantTtl,
   operatorKeyProviders,
   limitMaximums,
+  openDoorScopes,
   logger,
 }: InteractionDeps) {
   const router = new Router();
@@ -90,6 +97,20 @@ export function createInteractionRoutes({
     };
   }
 
+  /**
+   * The code and its tokens carry the scopes the authorization request named that the
+   * grant holds; on step-up the request named only the new ones. So the interaction's
+   * request is set to ask for exactly what the person allowed (its OIDC scopes kept).
+   */
+  async function askForWhatWasAllowed(uid: string, chosen: readonly string[]) {
+    const interaction = await provider.Interaction.find(uid);
+    if (!interaction) return;
+    const params = interaction.params as { scope?: string };
+    const oidc = splitScopeParam(params.scope).filter(isOidcScope);
+    params.scope = [...oidc, ...chosen].join(' ');
+    await interaction.save(Math.max(1, (interaction.exp ?? 0) - Math.floor(Date.now() / 1000)));
+  }
+
   async function finish(ctx: Context, result: Record<string, unknown>, mergeWithLastSubmission: boolean) {
     const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission });
     ctx.status = 303;
@@ -99,6 +120,22 @@ export function createInteractionRoutes({
   function requestedAiScopes(d: Details): string[] {
     const missing = d.prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
     return missing?.[proxyUrl] ?? [];
+  }
+
+  /**
+   * Step-up: what the page offers is what the app asks now plus what the person already
+   * allowed it (`kept`, still within what the client may ask), every one ticked. The new
+   * grant holds exactly what stays ticked, so asking for one more model never loses the
+   * earlier ones, and the person may still untick anything.
+   */
+  async function offeredScopes(d: Details, current: readonly { scopes: string[] }[]) {
+    const asked = requestedAiScopes(d);
+    const client = await provider.Client.find(String(d.params.client_id));
+    const allowed = client ? allowedScopesFor(client as never, openDoorScopes) : [];
+    const kept = [...new Set(current.flatMap((g) => g.scopes))].filter(
+      (s) => !asked.includes(s) && allowed.some((pattern) => scopeCovers(pattern, s)),
+    );
+    return { asked, kept, all: [...asked, ...kept] };
   }
 
   /** The `ai_access` details the app asked for (already checked at the authorization endpoint). */
@@ -188,7 +225,9 @@ export function createInteractionRoutes({
   async function showConsent(ctx: Context, d: Details, error?: string, status = 200, form?: URLSearchParams) {
     const limits = limitsView(d, form);
     const account = d.session?.accountId ? await stores.accounts.findById(d.session.accountId) : undefined;
-    const requested = requestedAiScopes(d);
+    const current = await currentGrants(d);
+    const offered = await offeredScopes(d, current);
+    const requested = offered.all;
     const missing = await withoutKey(account?.id, requested);
     const maximums = describeMaximums(limitMaximums);
     // Without details the operator's maximums still bound the grant: the page says so.
@@ -196,7 +235,6 @@ export function createInteractionRoutes({
       !limits && maximums !== undefined
         ? readGrantedLimits([], new URLSearchParams(), providersOf(requested), limitMaximums)
         : undefined;
-    const current = await currentGrants(d);
     sendHtml(
       ctx,
       renderConsent({
@@ -204,7 +242,7 @@ export function createInteractionRoutes({
         csrfToken: csrf.token(ctx),
         client: await clientView(d),
         account: account?.username ?? '',
-        groups: groupScopesForConsent(requested),
+        groups: groupScopesForConsent(requested, offered.kept),
         durations: durationChoices(grantTtl.max, grantTtl.default).map(([seconds, label]) => ({
           seconds,
           label,
@@ -217,7 +255,7 @@ export function createInteractionRoutes({
         ...(current.length > 0
           ? {
               currentAccess: currentAccessView(current, {
-                scopes: requested,
+                scopes: offered.asked,
                 details: askedDetails(d),
                 maximums,
               }),
@@ -283,7 +321,7 @@ export function createInteractionRoutes({
       return finish(ctx, { error: 'access_denied', error_description: 'the person denied access' }, false);
     }
 
-    const requested = requestedAiScopes(d);
+    const requested = (await offeredScopes(d, await currentGrants(d))).all;
     const chosen = requested.filter((s) => form.getAll('scope').includes(s));
     if (chosen.length === 0) return showConsent(ctx, d, 'Choose at least one permission, or Deny.', 400);
     const duration = Number(form.get('duration'));
@@ -328,6 +366,7 @@ export function createInteractionRoutes({
     // token lifetime derived from it (and the stored row's TTL) follows.
     grant.exp = Math.floor(expiresAt / 1000);
     const grantId = await grant.save();
+    await askForWhatWasAllowed(d.uid, chosen);
     await stores.grants.record({
       id: grantId,
       accountId,

@@ -26,6 +26,8 @@ export interface ProviderOptions {
   sessionTtl: number;
   interactionTtl: number;
   defaultGrantTtl: number;
+  /** The scopes apps the operator did not register may ask for: published as `scopes_supported`. */
+  openDoorScopes: readonly string[];
 }
 
 const publicJwk = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }: JWK): JWK => pub;
@@ -36,6 +38,7 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
   const getResourceServerInfo = createGetResourceServerInfo({
     proxyUrl,
     accessTokenTtl: options.accessTokenTtl,
+    openDoorScopes: options.openDoorScopes,
   });
 
   const secure = isSecureIssuer(issuer);
@@ -179,7 +182,10 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.oidc?.route === 'discovery' && ctx.body) {
-      (ctx.body as { response_modes_supported?: string[] }).response_modes_supported = ['query'];
+      const body = ctx.body as { response_modes_supported?: string[]; scopes_supported?: string[] };
+      body.response_modes_supported = ['query'];
+      // AI scopes are checked by Mandate, not declared to oidc-provider: published here.
+      body.scopes_supported = ['openid', ...options.openDoorScopes];
     }
   });
   provider.use(

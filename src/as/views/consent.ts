@@ -4,7 +4,8 @@ import { type CurrentAccessView, currentAccessSection, REPLACE_WARNING_ID } from
 import { html, raw, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 
-export type ScopeView = { value: string; text: string };
+/** `kept`: the person already allowed this app this scope (step-up); still ticked, still untickable. */
+export type ScopeView = { value: string; text: string; kept?: boolean };
 export type ScopeGroupView = { provider: string; scopes: ScopeView[] };
 export type DurationView = { seconds: number; label: string; selected: boolean };
 /**
@@ -64,7 +65,7 @@ function scopeGroup(group: ScopeGroupView, index: number, noKey: boolean, descri
     const id = `scope-${index}-${i}`;
     return html`<li>
 <input type="checkbox" id="${id}" name="scope" value="${scope.value}" checked aria-describedby="${id}-token">
-<label for="${id}">${scope.text}</label>
+<label for="${id}">${scope.text}${scope.kept === true && html` <span class="badge">already allowed</span>`}</label>
 <code class="scope-token" id="${id}-token">${scope.value}</code>
 </li>`;
   });

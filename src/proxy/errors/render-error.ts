@@ -37,22 +37,25 @@ export interface RenderedError {
  * The one place a refusal becomes a response, in the provider's own error shape so the
  * official SDKs raise their usual exceptions: OpenAI `{error:{message,type,param,code}}`,
  * Anthropic `{type:"error",error:{type,message}}`. 401 and 403 carry RFC 6750
- * `WWW-Authenticate` with the RFC 9728 resource metadata URL.
+ * `WWW-Authenticate` with the RFC 9728 resource metadata URL and a `scope`: on a 401 the
+ * scopes an app may ask for (`challengeScope`), on a 403 the one it lacks.
  */
 export function renderError(
   provider: Provider | undefined,
   err: ProxyError,
   resourceMetadataUrl: string,
+  challengeScope = '',
 ): RenderedError {
   const status = err.status;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const message = `Mandate: ${err.message}`;
   if (err.code === 'missing_token') {
     // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
-    headers['www-authenticate'] = `Bearer realm="mandate", resource_metadata="${resourceMetadataUrl}"`;
+    headers['www-authenticate'] =
+      `Bearer realm="mandate", resource_metadata="${resourceMetadataUrl}"${scopeParam(challengeScope)}`;
   } else if (status === 401) {
     headers['www-authenticate'] =
-      `Bearer realm="mandate", error="invalid_token", error_description="${quote(err.message)}", resource_metadata="${resourceMetadataUrl}"`;
+      `Bearer realm="mandate", error="invalid_token", error_description="${quote(err.message)}", resource_metadata="${resourceMetadataUrl}"${scopeParam(challengeScope)}`;
   } else if (err.code === 'insufficient_scope') {
     headers['www-authenticate'] =
       `Bearer realm="mandate", error="insufficient_scope", scope="${quote(err.scope ?? '')}", resource_metadata="${resourceMetadataUrl}"`;
@@ -65,6 +68,10 @@ export function renderError(
       ? { type: 'error', error: { type: ANTHROPIC_TYPES[status] ?? 'api_error', message } }
       : { error: { message, type: OPENAI_TYPES[status] ?? 'server_error', param: null, code: err.code } };
   return { status, headers, body: JSON.stringify(body) };
+}
+
+function scopeParam(scope: string): string {
+  return scope ? `, scope="${quote(scope)}"` : '';
 }
 
 function quote(value: string): string {
