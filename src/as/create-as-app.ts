@@ -2,9 +2,10 @@ import Koa from 'koa';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { Config } from '../config/index.ts';
 import type { Provider as AiProvider } from '../scopes/index.ts';
 import type { ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
-import type { Stores } from '../storage/index.ts';
+import { type Clock, type Stores, systemClock } from '../storage/index.ts';
 import { createAccountRoutes } from './account/routes.ts';
 import { createBrowserSession } from './http/browser-session.ts';
 import { canonicalResource } from './http/canonical-resource.ts';
@@ -16,6 +17,8 @@ import { createLoginThrottle } from './http/login-throttle.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { LimitMaximums } from './interactions/operator-maximums.ts';
 import { createInteractionRoutes } from './interactions/routes.ts';
+import { createRateLimiter } from './open-door/rate-limiter.ts';
+import { createRegistrationGate } from './open-door/registration-gate.ts';
 import { stylesheet } from './views/index.ts';
 
 export interface AsAppOptions {
@@ -34,6 +37,10 @@ export interface AsAppOptions {
   limitMaximums: LimitMaximums;
   /** The most an app the operator did not register may ask for. */
   openDoorScopes: readonly string[];
+  /** The operator's policy for apps it did not register (`as.openDoor`). */
+  openDoor: Config['as']['openDoor'];
+  /** The clock rate limits count with (the system clock by default). */
+  clock?: Clock;
 }
 
 /** The authorization server: hosted pages and account pages in front of oidc-provider. */
@@ -103,6 +110,20 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
   app.use(account.routes());
   app.use(account.allowedMethods());
   app.use(canonicalResource(options.proxyUrl));
+  if (options.openDoor.registration !== 'off') {
+    const { max, windowSeconds } = options.openDoor.registrationRateLimit;
+    app.use(
+      createRegistrationGate({
+        provider,
+        limiter: createRateLimiter({
+          max,
+          windowMs: windowSeconds * 1000,
+          clock: options.clock ?? systemClock,
+        }),
+        openDoorScopes: options.openDoorScopes,
+      }),
+    );
+  }
   app.use(mount(provider));
   return app;
 }

@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { AI_ACCESS_TYPE, isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
-import { hashClientSecret } from '../../shared/client-secret.ts';
+import { generateClientSecret, hashClientSecret } from '../../shared/client-secret.ts';
 import type { Stores } from '../../storage/index.ts';
 import { createOidcAdapterFactory } from '../../storage/oidc-adapter.ts';
 import { cookieNames, isSecureIssuer } from '../http/cookie-names.ts';
 import { logProviderEvents } from '../log/log-provider-events.ts';
+import { REGISTERED_ID_PREFIX } from '../open-door/client-kind.ts';
 import { renderMessage } from '../views/index.ts';
 import { grantRevocationReasonFromRequest, useHashedClientSecrets } from './internals.ts';
 import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
@@ -28,6 +30,28 @@ export interface ProviderOptions {
   defaultGrantTtl: number;
   /** The scopes apps the operator did not register may ask for: published as `scopes_supported`. */
   openDoorScopes: readonly string[];
+  /** RFC 7591 registration: `off`, `open`, or with this initial access token. */
+  registration: { policy: 'off' | 'open' | 'initial_access_token'; initialAccessToken?: string | undefined };
+}
+
+/**
+ * Dynamic client registration (RFC 7591) and management with the registration access
+ * token (RFC 7592, rotated on every update). Ids say how the client came to be
+ * (open-door/client-kind.ts); secrets are generated like the CLI's and stored hashed
+ * by the adapter. What an app may register is checked before (open-door/check-registration.ts).
+ */
+function registrationFeatures({ policy, initialAccessToken }: ProviderOptions['registration']) {
+  const enabled = policy !== 'off';
+  return {
+    registration: {
+      enabled,
+      initialAccessToken: policy === 'initial_access_token' ? (initialAccessToken as string) : false,
+      idFactory: () => `${REGISTERED_ID_PREFIX}${randomBytes(12).toString('base64url')}`,
+      secretFactory: async () => generateClientSecret(),
+      issueRegistrationAccessToken: true,
+    },
+    registrationManagement: { enabled, rotateRegistrationAccessToken: true },
+  } as const;
 }
 
 const publicJwk = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }: JWK): JWK => pub;
@@ -111,6 +135,7 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
     },
     features: {
       devInteractions: { enabled: false },
+      ...registrationFeatures(options.registration),
       dPoP: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       userinfo: { enabled: false },
