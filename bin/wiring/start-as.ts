@@ -55,6 +55,19 @@ function splitOperatorKeys(config: Config) {
   return { asConfig, operatorKeyProviders };
 }
 
+/** Extra CAs the AS trusts when it fetches Client ID Metadata Documents (none by default). */
+function readMetadataDocumentCa(config: Config): string | undefined {
+  const file = config.as.openDoor.metadataDocuments.trustedCaFile;
+  if (file === undefined) return undefined;
+  try {
+    return readText(file);
+  } catch (err) {
+    throw new ConfigError(
+      `as.openDoor.metadataDocuments.trustedCaFile (MANDATE_CIMD_TRUSTED_CA_FILE): cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+}
+
 /** Starts the authorization server and its purge job; returns how to stop them. */
 export async function startAs(config: Config, db: Database): Promise<{ server: Server; stop(): void }> {
   const { asConfig, operatorKeyProviders } = splitOperatorKeys(config);
@@ -66,6 +79,7 @@ export async function startAs(config: Config, db: Database): Promise<{ server: S
     clock: systemClock,
     providerKeyPublicJwks: readProviderKeyPublicJwks(config),
     operatorKeyProviders,
+    metadataDocumentCa: readMetadataDocumentCa(config),
   });
   // oidc-provider's server errors are logged with its other events (src/as/log).
   const stopPurge = startPurgeJob(as.stores, config.as.purgeIntervalSeconds * 1000, (err) =>

@@ -32,6 +32,8 @@ export interface AuthorizationServerDeps {
   operatorKeyProviders?: readonly AiProvider[];
   /** Where the AS logs what happens (`createLogger` in src/shared/log). */
   logger: Logger;
+  /** PEM of extra CAs trusted for Client ID Metadata Documents (`as.openDoor.metadataDocuments.trustedCaFile`, read by bin/). */
+  metadataDocumentCa?: string | undefined;
 }
 
 /** Builds the authorization server from checked configuration, a database and keys. */
@@ -44,6 +46,7 @@ export function buildAuthorizationServer(
     providerKeyPublicJwks,
     operatorKeyProviders = [],
     logger,
+    metadataDocumentCa,
   }: AuthorizationServerDeps,
 ): AuthorizationServer {
   const { as } = config;
@@ -66,6 +69,8 @@ export function buildAuthorizationServer(
       defaultGrantTtl: as.grantTtl.default,
       openDoorScopes: as.openDoor.scopes,
       registration: { policy: as.openDoor.registration, initialAccessToken: as.openDoor.initialAccessToken },
+      metadataDocuments: as.openDoor.metadataDocuments,
+      metadataDocumentCa,
     },
     stores,
     logger,

@@ -21,6 +21,7 @@ import { durationChoices } from '../http/durations.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { readForm } from '../http/read-form.ts';
 import { formActionSource } from '../http/security-headers.ts';
+import { clientDomain, clientKind } from '../open-door/client-kind.ts';
 import { allowedScopesFor } from '../provider/resource-server.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
 import { currentAccessView, sameGrants } from './current-access.ts';
@@ -89,11 +90,22 @@ export function createInteractionRoutes({
 
   /** Who asks, and where this very request sends the person back to. */
   async function clientView(d: Details) {
-    const client = await provider.Client.find(String(d.params.client_id));
+    const clientId = String(d.params.client_id);
+    const client = await provider.Client.find(clientId);
     const redirect = typeof d.params.redirect_uri === 'string' ? URL.parse(d.params.redirect_uri) : null;
+    const kind = clientKind(clientId);
+    const domain = clientDomain(clientId);
     return {
-      name: (client?.clientName as string | undefined) ?? String(d.params.client_id),
+      name: (client?.clientName as string | undefined) ?? domain ?? clientId,
       redirectHost: redirect ? redirect.host || redirect.protocol : '',
+      ...(kind === 'operator'
+        ? {}
+        : {
+            unreviewed: {
+              via: kind === 'registered' ? ('registration' as const) : ('metadata_document' as const),
+              domain,
+            },
+          }),
     };
   }
 

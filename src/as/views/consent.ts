@@ -28,11 +28,21 @@ export type LimitsView = {
   monthAllowed: boolean;
 };
 
+/**
+ * Who asks. `unreviewed`: an app the operator never registered, known only by what it
+ * says: registered by itself (`registration`), or by its metadata document at `domain`.
+ */
+export type ClientLabelView = {
+  name: string;
+  redirectHost: string;
+  unreviewed?: { via: 'registration' | 'metadata_document'; domain?: string | undefined };
+};
+
 export type ConsentView = {
   /** Where the form posts (the interaction's confirm URL). */
   action: string;
   csrfToken: string;
-  client: { name: string; redirectHost: string };
+  client: ClientLabelView;
   /** Username of the signed-in person. */
   account: string;
   /** Requested scopes, grouped by provider display name. */
@@ -57,6 +67,26 @@ function missingKeysWarning(providers: string[]): SafeHtml {
   return html`<div class="alert alert-warning" id="missing-keys">
 <p><strong>No key stored for ${providers.join(', ')}.</strong>
 You cannot allow access to ${providers.length === 1 ? 'that provider' : 'those providers'} until you add a key on your <a href="/account/keys">Provider keys</a> page (then reload this page), or untick ${providers.length === 1 ? 'its' : 'their'} permissions.</p>
+</div>`;
+}
+
+/**
+ * The plain label of an app nobody reviewed. Only text: nothing of the app's (no logo,
+ * no link to its site) is loaded into or linked from the page.
+ */
+function unreviewedNotice(client: ClientLabelView): SafeHtml | false {
+  const u = client.unreviewed;
+  if (!u) return false;
+  const who =
+    u.via === 'metadata_document' && u.domain
+      ? html`This app identifies itself as <strong>${u.domain}</strong>: its details are published there, and its name is what that site says.`
+      : html`This app registered itself with this server: its name is what the app says about itself.`;
+  const elsewhere =
+    u.domain && client.redirectHost && client.redirectHost !== u.domain
+      ? html` It sends you back to <strong>${client.redirectHost}</strong>, which is not ${u.domain}.`
+      : '';
+  return html`<div class="alert alert-warning" id="unreviewed">
+<p><strong>Not reviewed by this server's operator.</strong> ${who}${elsewhere} Allow it only if you trust where you came from.</p>
 </div>`;
 }
 
@@ -153,8 +183,10 @@ export function renderConsent(view: ConsentView): string {
     .map((g, i) => scopeGroup(g, i, missing.includes(g.provider), describedBy));
   const current = view.currentAccess;
   const warned = current ? html` aria-describedby="${REPLACE_WARNING_ID}"` : '';
-  const body = html`<h1>${client.name} wants to use your AI accounts</h1>
+  const domain = client.unreviewed?.domain;
+  const body = html`<h1>${client.name}${domain && html` <span class="badge">${domain}</span>`} wants to use your AI accounts</h1>
 <p class="lede">You are signed in as <strong>${account}</strong>. After you choose, you will be sent back to <strong>${client.redirectHost}</strong>.</p>
+${unreviewedNotice(client)}
 ${error && errorAlert(errorId, error)}
 ${missing.length > 0 && missingKeysWarning(missing)}
 ${current && currentAccessSection(client.name, current)}
