@@ -46,32 +46,43 @@ export function createMetadataDocuments(
   deps: { clock: Clock; logger: Logger; extraCa?: string | undefined },
 ) {
   const log = deps.logger.child({ component: 'client_metadata_document' });
+  const refused = (url: string, reason: string) =>
+    log.warn(
+      { event: 'client_metadata_document', outcome: 'refused', url, reason },
+      'metadata document refused',
+    );
+  // When each document was last fetched. oidc-provider asks `allowFetch` only when it
+  // has no accepted copy, so a fetch that recent means the document was refused: it is
+  // not fetched again for a while (one request may look its client up twice).
+  const lastFetched = new Map<string, number>();
+  const retryMs = Math.min(60, policy.cacheSeconds.min) * 1000;
   const perHost = createRateLimiter({
     max: policy.fetchesPerHostPerMinute,
     windowMs: 60_000,
     clock: deps.clock,
   });
-  const fetch = createGuardedFetch({
+  const guarded = createGuardedFetch({
     allowPrivateAddresses: policy.allowPrivateAddresses,
     extraCa: deps.extraCa,
     timeoutMs: policy.fetchTimeoutMs,
     maxBytes: policy.maxBytes,
-    onRefused: (url, reason) =>
-      log.warn(
-        { event: 'client_metadata_document', outcome: 'refused', url, reason },
-        'metadata document refused',
-      ),
+    onRefused: refused,
   });
 
   return {
     enabled: policy.allowedHosts.length > 0,
-    fetch: async (url: string | URL, init?: RequestInit) => {
-      const res = await fetch(url, init);
-      log.info(
-        { event: 'client_metadata_document', outcome: 'fetched', url: String(url), status: res.status },
-        'metadata document fetched',
-      );
-      return res;
+    async fetch(url: string | URL, init?: RequestInit): Promise<Response> {
+      try {
+        const res = await guarded(url, init);
+        log.info(
+          { event: 'client_metadata_document', outcome: 'fetched', url: String(url), status: res.status },
+          'metadata document fetched',
+        );
+        return res;
+      } finally {
+        if (lastFetched.size > 10_000) lastFetched.clear();
+        lastFetched.set(String(url), deps.clock());
+      }
     },
     fetchResponseBodyLimits: {
       'client_id metadata document': policy.maxBytes,
@@ -88,22 +99,15 @@ export function createMetadataDocuments(
         }
         const host = new URL(clientId).hostname;
         if (!hostAllowed(host, policy.allowedHosts)) {
-          log.warn(
-            {
-              event: 'client_metadata_document',
-              outcome: 'refused',
-              url: clientId,
-              reason: 'host not allowed',
-            },
-            'metadata document refused',
-          );
+          refused(clientId, 'host not allowed');
           throw new errors.InvalidClient(`this server does not accept client ids from ${host}`);
         }
+        const last = lastFetched.get(clientId);
+        if (last !== undefined && deps.clock() - last < retryMs) {
+          throw new errors.InvalidClient('this client id was refused moments ago; try again later');
+        }
         if (perHost.hit(host) !== undefined) {
-          log.warn(
-            { event: 'client_metadata_document', outcome: 'refused', url: clientId, reason: 'rate limited' },
-            'metadata document refused',
-          );
+          refused(clientId, 'rate limited');
           throw new errors.InvalidClient(`too many metadata document fetches from ${host}; try again later`);
         }
         return true;

@@ -49,7 +49,11 @@ export function addressProblem(address: string): string | undefined {
   if (family === 0) return `${address} is not an IP address`;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return addressProblem(mapped[1] as string);
-  if (family === 6 && /^::ffff:/i.test(address)) return `${address} is an IPv4-mapped address`;
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (hex) {
+    const n = (Number.parseInt(hex[1] as string, 16) << 16) | Number.parseInt(hex[2] as string, 16);
+    return addressProblem([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'));
+  }
   return SPECIAL.check(address, family === 4 ? 'ipv4' : 'ipv6')
     ? `${address} is not a public address`
     : undefined;
