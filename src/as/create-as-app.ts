@@ -15,7 +15,7 @@ import { createCsrf } from './http/csrf.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { createLoginThrottle } from './http/login-throttle.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import type { LimitMaximums } from './interactions/operator-maximums.ts';
+import { type LimitMaximums, limitMaximumsFrom } from './interactions/operator-maximums.ts';
 import { createInteractionRoutes } from './interactions/routes.ts';
 import { createRateLimiter } from './open-door/rate-limiter.ts';
 import { createRegistrationGate } from './open-door/registration-gate.ts';
@@ -92,6 +92,7 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
     operatorKeyProviders: options.operatorKeyProviders,
     limitMaximums: options.limitMaximums,
     openDoorScopes: options.openDoorScopes,
+    openDoorLimitMaximums: limitMaximumsFrom(options.openDoor.limitMaximums),
     logger,
   });
   const account = createAccountRoutes({

@@ -26,7 +26,7 @@ import { allowedScopesFor } from '../provider/resource-server.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
 import { currentAccessView, sameGrants } from './current-access.ts';
 import { LIMIT_LABELS, limitField, periodChoice, readGrantedLimits } from './granted-limits.ts';
-import { describeMaximums, type LimitMaximums, limitBound } from './operator-maximums.ts';
+import { describeMaximums, type LimitMaximums, limitBound, tighterMaximums } from './operator-maximums.ts';
 import { providersWithoutKey } from './providers-without-key.ts';
 import { replaceGrants } from './replace-grants.ts';
 import { groupScopesForConsent } from './requested-scopes.ts';
@@ -44,6 +44,8 @@ export interface InteractionDeps {
   limitMaximums: LimitMaximums;
   /** The most an app the operator did not register may ask for (`as.openDoor.scopes`). */
   openDoorScopes: readonly string[];
+  /** Such an app's maximums on top of `limitMaximums` (`as.openDoor.limitMaximums`). */
+  openDoorLimitMaximums: LimitMaximums;
   logger: Logger;
 }
 
@@ -73,8 +75,13 @@ export function createInteractionRoutes({
   operatorKeyProviders,
   limitMaximums,
   openDoorScopes,
+  openDoorLimitMaximums,
   logger,
 }: InteractionDeps) {
+  const unreviewedMaximums = tighterMaximums(limitMaximums, openDoorLimitMaximums);
+  /** The maximums of this interaction's app: tighter for one the operator did not register. */
+  const maximumsOf = (d: Details): LimitMaximums =>
+    clientKind(String(d.params.client_id)) === 'operator' ? limitMaximums : unreviewedMaximums;
   const router = new Router();
   // Errors (an expired interaction, a bad form) are answered by http/error-handler.ts.
   const log = logger.child({ component: 'interaction' });
@@ -162,14 +169,15 @@ export function createInteractionRoutes({
   function limitsView(d: Details, form?: URLSearchParams) {
     const asked = askedDetails(d);
     if (asked.length === 0) return undefined;
-    const { initial, monthAllowed } = periodChoice(asked, limitMaximums);
+    const maximumsHere = maximumsOf(d);
+    const { initial, monthAllowed } = periodChoice(asked, maximumsHere);
     const period = form?.get('period');
     return {
       groups: asked.map((detail) => ({
         provider: providerDisplayName(detail.provider),
         limits: LIMIT_KEYS.map((key) => {
           const asks = detail.limits?.[key];
-          const most = limitMaximums[key];
+          const most = maximumsHere[key];
           // Prefilled with the most the person may allow: what the app asked, within the
           // operator's maximum, or that maximum where the app asked for none.
           const bound = limitBound(asks, most);
@@ -241,11 +249,11 @@ export function createInteractionRoutes({
     const offered = await offeredScopes(d, current);
     const requested = offered.all;
     const missing = await withoutKey(account?.id, requested);
-    const maximums = describeMaximums(limitMaximums);
+    const maximums = describeMaximums(maximumsOf(d));
     // Without details the operator's maximums still bound the grant: the page says so.
     const plain =
       !limits && maximums !== undefined
-        ? readGrantedLimits([], new URLSearchParams(), providersOf(requested), limitMaximums)
+        ? readGrantedLimits([], new URLSearchParams(), providersOf(requested), maximumsOf(d))
         : undefined;
     sendHtml(
       ctx,
@@ -348,7 +356,7 @@ export function createInteractionRoutes({
 
     // Limits may only narrow what the app asked, within the operator's maximums; anything
     // else is refused, with no grant.
-    const limits = readGrantedLimits(askedDetails(d), form, providersOf(chosen), limitMaximums);
+    const limits = readGrantedLimits(askedDetails(d), form, providersOf(chosen), maximumsOf(d));
     if (!limits.ok) return showConsent(ctx, d, limits.error, 400, form);
 
     // Allowing replaces exactly the grants the page showed: if the app's access changed

@@ -129,14 +129,15 @@ ${fields}
 </fieldset>`;
 }
 
-function maximumsNote(maximums: string | undefined): SafeHtml | false {
+/** `unreviewed`: the maximums are those for apps the operator did not register (tighter, perhaps). */
+function maximumsNote(maximums: string | undefined, unreviewed = false): SafeHtml | false {
   return (
     maximums !== undefined &&
-    html`<p class="hint" id="maximums-hint">This server allows no app more than ${maximums}, for all providers together.</p>`
+    html`<p class="hint" id="maximums-hint">This server allows no app${unreviewed ? ' its operator has not reviewed' : ''} more than ${maximums}, for all providers together.</p>`
   );
 }
 
-function limitsSection(limits: LimitsView, maximums: string | undefined): SafeHtml {
+function limitsSection(limits: LimitsView, maximums: string | undefined, unreviewed: boolean): SafeHtml {
   const periodOptions = [
     html`<option value="lifetime"${limits.period === 'lifetime' ? raw(' selected') : ''}>For as long as access lasts</option>`,
     limits.monthAllowed
@@ -145,7 +146,7 @@ function limitsSection(limits: LimitsView, maximums: string | undefined): SafeHt
   ];
   return html`<h2>Limits</h2>
 <p class="hint" id="limits-hint">Mandate stops the app when it reaches a limit. You can lower what the app asked for, or add a limit it did not ask for.</p>
-${maximumsNote(maximums)}
+${maximumsNote(maximums, unreviewed)}
 ${limits.groups.map(limitGroup)}
 <div class="field">
 <label for="period">Count requests, tokens and spending</label>
@@ -154,9 +155,13 @@ ${limits.groups.map(limitGroup)}
 }
 
 /** Without details the grant still gets the operator's maximums: said, not asked. */
-function grantLimitsSection(grantLimits: string, maximums: string | undefined): SafeHtml {
+function grantLimitsSection(
+  grantLimits: string,
+  maximums: string | undefined,
+  unreviewed: boolean,
+): SafeHtml {
   return html`<h2>Limits</h2>
-${maximumsNote(maximums)}
+${maximumsNote(maximums, unreviewed)}
 <p>So this app's limits are <strong>${grantLimits}</strong>; Mandate stops the app when it reaches one. You can lower them later on the app's page under Connected apps.</p>`;
 }
 
@@ -198,8 +203,9 @@ ${current?.current.map((g) => html`<input type="hidden" name="replaces" value="$
 ${fieldsets.length > 0 ? fieldsets : html`<p>This app did not ask for access to any AI provider.</p>`}
 ${
   view.limits && view.limits.groups.length > 0
-    ? limitsSection(view.limits, view.maximums)
-    : view.grantLimits !== undefined && grantLimitsSection(view.grantLimits, view.maximums)
+    ? limitsSection(view.limits, view.maximums, client.unreviewed !== undefined)
+    : view.grantLimits !== undefined &&
+      grantLimitsSection(view.grantLimits, view.maximums, client.unreviewed !== undefined)
 }
 <div class="field">
 <label for="duration">Allow access for</label>
