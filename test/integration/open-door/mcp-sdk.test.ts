@@ -156,6 +156,37 @@ for (const engine of engines) {
         messages: [{ role: 'user', content: 'hi' }],
       });
       expect(served.choices).to.have.length.greaterThan(0);
+      // A browser app on the document's origin may call the proxy; another origin may not.
+      const preflight = await fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, {
+        method: 'OPTIONS',
+        headers: { origin: docs.origin, 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.status).to.equal(204);
+      expect(preflight.headers.get('access-control-allow-origin')).to.equal(docs.origin);
+      const fromApp = await fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${first.token}`,
+          'content-type': 'application/json',
+          origin: docs.origin,
+        },
+        body: JSON.stringify({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'from the page' }],
+        }),
+      });
+      expect(fromApp.status).to.equal(200);
+      expect(fromApp.headers.get('access-control-allow-origin')).to.equal(docs.origin);
+      const fromElsewhere = await fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${first.token}`,
+          'content-type': 'application/json',
+          origin: 'https://evil.example',
+        },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(fromElsewhere.status).to.equal(403);
       // Authorization and token requests both looked the client up: one fetch.
       expect(docs.hits('/mcp/client.json')).to.equal(1);
       // Nothing stored for it: the document is the registration.
