@@ -9,6 +9,7 @@ import {
   exchange,
   oauthErrorOf,
   signInAndReachConsent,
+  startAuthorization,
 } from '../../support/oauth-flow.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
 import { createUserAgent } from '../../support/user-agent.ts';
@@ -236,6 +237,31 @@ for (const engine of engines) {
       expect(grant?.revokedAt, 'the grant ended with its client').to.be.a('number');
       const live = await as.stores.grants.list({ clientId: client_id });
       expect(live).to.deep.equal([]);
+    });
+
+    it('a native app registered with a loopback redirect may use any port (RFC 8252 §7.3); a web app may not', async () => {
+      const native = await register(as, {
+        application_type: 'native',
+        redirect_uris: ['http://127.0.0.1/callback'],
+        token_endpoint_auth_method: 'none',
+      });
+      const web = await register(as, {
+        redirect_uris: ['http://127.0.0.1/callback'],
+        token_endpoint_auth_method: 'none',
+      });
+      const start = async (clientId: string, redirectUri: string) => {
+        const config = await discover(as, clientId);
+        const url = (await startAuthorization(config, as, { redirectUri, scope: 'openai:*:chat' })).url;
+        const res = await fetch(url, { redirect: 'manual' });
+        return { status: res.status, location: res.headers.get('location') ?? '' };
+      };
+      const nativeAnyPort = await start(native.body.client_id, 'http://127.0.0.1:51234/callback');
+      expect(nativeAnyPort.status).to.equal(303);
+      expect(nativeAnyPort.location).to.match(/\/interaction\//);
+      const nativeOtherPath = await start(native.body.client_id, 'http://127.0.0.1:51234/other');
+      expect(nativeOtherPath.status).to.equal(400);
+      const webOtherPort = await start(web.body.client_id, 'http://127.0.0.1:51234/callback');
+      expect(webOtherPort.status).to.equal(400);
     });
 
     it('refuses what an app may not register, with the RFC 7591 error codes', async () => {
