@@ -37,7 +37,7 @@ export function createRegistrationGate({ provider, limiter, openDoorScopes }: Re
   return async function registrationGate(ctx: Context, next: Next): Promise<void> {
     const isCreate = ctx.path === REGISTRATION_PATH && ctx.method === 'POST';
     const clientId = ctx.path.startsWith(`${REGISTRATION_PATH}/`)
-      ? decodeURIComponent(ctx.path.slice(REGISTRATION_PATH.length + 1))
+      ? ctx.path.slice(REGISTRATION_PATH.length + 1)
       : undefined;
     if (!isCreate && clientId === undefined) return next();
 

@@ -4,12 +4,14 @@ import { MemoryMcpOAuthProvider, mcpAuthorize } from '../../support/mcp-client.t
 import { claimsOf } from '../../support/mint-token.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import { signInToAccount } from '../../support/security-checks.ts';
 import {
   type DocumentServer,
   generateTestCertificate,
   json,
   startDocumentServer,
 } from '../../support/test-tls.ts';
+import { createUserAgent } from '../../support/user-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/mcp/callback';
 
@@ -189,6 +191,13 @@ for (const engine of engines) {
       expect(fromElsewhere.status).to.equal(403);
       // Authorization and token requests both looked the client up: one fetch.
       expect(docs.hits('/mcp/client.json')).to.equal(1);
+      // The person's account page names the app by its domain and fetches nothing.
+      const ua = createUserAgent();
+      await signInToAccount(ua, fx.as, fx.username, fx.password);
+      const account = await ua.request(`${fx.as.issuer}/account`);
+      expect(account.status).to.equal(200);
+      expect(account.body).to.include(`localhost:${docs.port}`);
+      expect(account.body).not.to.include('Docs MCP client');
       // Nothing stored for it: the document is the registration.
       expect(await fx.as.database.db('clients').where({ client_id: url })).to.deep.equal([]);
       // Refresh works as a public client.
