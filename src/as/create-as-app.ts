@@ -12,6 +12,7 @@ import { canonicalResource } from './http/canonical-resource.ts';
 import { createPasswordCheck } from './http/check-password.ts';
 import { cookieNames, isSecureIssuer } from './http/cookie-names.ts';
 import { createCsrf } from './http/csrf.ts';
+import { defaultScopes } from './http/default-scopes.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { createLoginThrottle } from './http/login-throttle.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -111,6 +112,7 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
   app.use(account.routes());
   app.use(account.allowedMethods());
   app.use(canonicalResource(options.proxyUrl));
+  app.use(defaultScopes({ provider, openDoorScopes: options.openDoorScopes }));
   if (options.openDoor.registration !== 'off') {
     const { max, windowSeconds } = options.openDoor.registrationRateLimit;
     app.use(

@@ -5,6 +5,7 @@ import { engines } from '../../support/databases.ts';
 import { claimsOf } from '../../support/mint-token.ts';
 import {
   consent,
+  discover,
   oauthErrorOf,
   signInAndReachConsent,
   startAuthorization,
@@ -122,6 +123,56 @@ for (const engine of engines) {
         }),
       );
       expect(refused.error).to.equal('invalid_target');
+    });
+
+    it('a request naming no AI scope (or only openid) offers what the app may ask for, and the person chooses', async () => {
+      // A fresh app: no earlier grant of the person's for it to keep.
+      const allowed = ['openai:*:chat', 'openai:*:models', 'anthropic:*:chat'];
+      const chooser = await fx.as.addClient({ name: 'Chooser', allowedScopes: allowed });
+      const config = await discover(fx.as, chooser.clientId);
+      for (const scope of ['openid', '']) {
+        const opts = {
+          redirectUri: chooser.redirectUri,
+          scope,
+          username: fx.username,
+          password: fx.password,
+          untick: ['openai:*:models', 'anthropic:*:chat'],
+        };
+        const { url, verifier, state } = await startAuthorization(config, fx.as, opts);
+        if (scope === '') url.searchParams.delete('scope');
+        const ua = createUserAgent();
+        const page = await signInAndReachConsent(ua, url.toString(), opts);
+        const offered = [...page.body.matchAll(/name="scope" value="([^"]+)"/g)].map((m) => m[1]);
+        // The app's allowed scopes, nothing else; on the second round the first grant's is kept.
+        expect(offered, scope).to.have.members(allowed);
+        const done = await consent(ua, page, opts);
+        const tokens = await oidc.authorizationCodeGrant(config, new URL(done.location as string), {
+          pkceCodeVerifier: verifier,
+          expectedState: state,
+        });
+        expect(String(claimsOf(tokens.access_token).scope).split(' '), scope).to.have.members([
+          'openai:*:chat',
+        ]);
+      }
+      // An app that may ask for nothing is still refused.
+      const none = await fx.as.addClient({ name: 'Nothing', allowedScopes: ['openai:*:chat'] });
+      await fx.as.database
+        .db('clients')
+        .where({ client_id: none.clientId })
+        .update({
+          metadata: JSON.stringify({
+            ...(await fx.as.stores.clients.find(none.clientId))?.metadata,
+            allowed_ai_scopes: undefined,
+          }),
+        });
+      const nothing = await startAuthorization(await discover(fx.as, none.clientId), fx.as, {
+        redirectUri: none.redirectUri,
+        scope: 'openid',
+      });
+      const refused = await fetch(nothing.url, { redirect: 'manual' });
+      expect(new URL(refused.headers.get('location') as string).searchParams.get('error')).to.equal(
+        'invalid_scope',
+      );
     });
 
     it('step-up: asking for a new scope alone offers it beside the kept ones and the new token holds both', async () => {
