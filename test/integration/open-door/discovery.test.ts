@@ -43,9 +43,12 @@ for (const engine of engines) {
       expect(metadata.scopes_supported).to.deep.equal(PUBLISHED);
       expect(metadata).not.to.have.property('resource_signing_alg_values_supported');
 
-      const as = (await (await fetch(`${fx.as.issuer}/.well-known/oauth-authorization-server`)).json()) as {
-        scopes_supported: string[];
-      };
+      const asRes = await fetch(`${fx.as.issuer}/.well-known/oauth-authorization-server`, {
+        headers: { origin: 'https://any-browser-app.example' },
+      });
+      // Readable by browser apps from any origin.
+      expect(asRes.headers.get('access-control-allow-origin')).to.equal('https://any-browser-app.example');
+      const as = (await asRes.json()) as { scopes_supported: string[] };
       expect(as.scopes_supported).to.deep.equal(['openid', ...PUBLISHED]);
 
       const res = await fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, { method: 'POST', body: '{}' });
