@@ -63,10 +63,11 @@ export function createGuardedFetch(options: GuardedFetchOptions) {
       const problem = check(literal);
       if (problem) refuse(problem);
     }
-    const headers: Record<string, string> = { accept: 'application/json' };
-    new Headers(init.headers).forEach((value, key) => {
-      if (key === 'accept' || key === 'user-agent') headers[key] = value || headers[key] || '';
-    });
+    // What oidc-provider asks for (JSON); no other header the caller set is sent.
+    const headers: Record<string, string> = {
+      accept: new Headers(init.headers).get('accept') || 'application/json',
+      'user-agent': 'Mandate',
+    };
 
     return new Promise<Response>((resolve, reject) => {
       const fail = (reason: string) => {
