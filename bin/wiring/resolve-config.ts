@@ -7,6 +7,7 @@ import {
   configFromEnv,
   deepMerge,
   defaults,
+  embeddedOpenDoor,
   loadConfig,
   withDataDirDefaults,
 } from '../../src/config/index.ts';
@@ -37,7 +38,8 @@ function readConfigFile(): Json {
 
 /**
  * defaults < config file (MANDATE_CONFIG or config/mandate.json) < MANDATE_* environment.
- * The embedded default (SQLite) generates its secrets once into the data folder.
+ * The embedded default (SQLite) generates its secrets once into the data folder and
+ * opens the door to apps nobody registered (src/config/embedded-open-door.ts).
  */
 export async function resolveConfig(): Promise<Config> {
   const file = readConfigFile();
@@ -56,7 +58,10 @@ export async function resolveConfig(): Promise<Config> {
       publicFile: prelim.as.providerKeyPublicKeysFile,
     });
     withLocal = deepMerge(
-      { as: { cookieKeys: local.cookieKeys }, proxyClient: { secret: local.proxyClientSecret } },
+      {
+        as: { cookieKeys: local.cookieKeys, openDoor: embeddedOpenDoor },
+        proxyClient: { secret: local.proxyClientSecret },
+      },
       file,
     );
   }

@@ -57,6 +57,19 @@ function splitOperatorKeys(config: Config) {
   return { asConfig, operatorKeyProviders };
 }
 
+/** Extra CAs the AS trusts when it fetches Client ID Metadata Documents (none by default). */
+function readMetadataDocumentCa(config: Config): string | undefined {
+  const file = config.as.openDoor.metadataDocuments.trustedCaFile;
+  if (file === undefined) return undefined;
+  try {
+    return readText(file);
+  } catch (err) {
+    throw new ConfigError(
+      `as.openDoor.metadataDocuments.trustedCaFile (MANDATE_CIMD_TRUSTED_CA_FILE): cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
+}
+
 /**
  * Starts the authorization server and its purge job; returns how to stop them and the
  * lines to print once every server of the process listens.
@@ -75,6 +88,7 @@ export async function startAs(
     clock: systemClock,
     providerKeyPublicJwks: readProviderKeyPublicJwks(config),
     operatorKeyProviders,
+    metadataDocumentCa: readMetadataDocumentCa(config),
   });
   // oidc-provider's server errors are logged with its other events (src/as/log).
   const stopPurge = startPurgeJob(as.stores, config.as.purgeIntervalSeconds * 1000, (err) =>

@@ -32,6 +32,8 @@ export interface AuthorizationServerDeps {
   operatorKeyProviders?: readonly AiProvider[];
   /** Where the AS logs what happens (`createLogger` in src/shared/log). */
   logger: Logger;
+  /** PEM of extra CAs trusted for Client ID Metadata Documents (`as.openDoor.metadataDocuments.trustedCaFile`, read by bin/). */
+  metadataDocumentCa?: string | undefined;
 }
 
 /** Builds the authorization server from checked configuration, a database and keys. */
@@ -44,6 +46,7 @@ export function buildAuthorizationServer(
     providerKeyPublicJwks,
     operatorKeyProviders = [],
     logger,
+    metadataDocumentCa,
   }: AuthorizationServerDeps,
 ): AuthorizationServer {
   const { as } = config;
@@ -64,6 +67,10 @@ export function buildAuthorizationServer(
       sessionTtl: as.sessionTtl,
       interactionTtl: as.interactionTtl,
       defaultGrantTtl: as.grantTtl.default,
+      openDoorScopes: as.openDoor.scopes,
+      registration: { policy: as.openDoor.registration, initialAccessToken: as.openDoor.initialAccessToken },
+      metadataDocuments: as.openDoor.metadataDocuments,
+      metadataDocumentCa,
     },
     stores,
     logger,
@@ -80,6 +87,9 @@ export function buildAuthorizationServer(
       providerKeyPublicJwks: publicJwks,
       operatorKeyProviders,
       limitMaximums: limitMaximumsFrom(as.limitMaximums),
+      openDoorScopes: as.openDoor.scopes,
+      openDoor: as.openDoor,
+      clock,
     },
     provider,
     stores,

@@ -2,19 +2,24 @@ import Koa from 'koa';
 import mount from 'koa-mount';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { Config } from '../config/index.ts';
 import type { Provider as AiProvider } from '../scopes/index.ts';
 import type { ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
-import type { Stores } from '../storage/index.ts';
+import { type Clock, type Stores, systemClock } from '../storage/index.ts';
 import { createAccountRoutes } from './account/routes.ts';
 import { createBrowserSession } from './http/browser-session.ts';
+import { canonicalResource } from './http/canonical-resource.ts';
 import { createPasswordCheck } from './http/check-password.ts';
 import { cookieNames, isSecureIssuer } from './http/cookie-names.ts';
 import { createCsrf } from './http/csrf.ts';
+import { defaultScopes } from './http/default-scopes.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { createLoginThrottle } from './http/login-throttle.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import type { LimitMaximums } from './interactions/operator-maximums.ts';
+import { type LimitMaximums, limitMaximumsFrom } from './interactions/operator-maximums.ts';
 import { createInteractionRoutes } from './interactions/routes.ts';
+import { createRateLimiter } from './open-door/rate-limiter.ts';
+import { createRegistrationGate } from './open-door/registration-gate.ts';
 import { stylesheet } from './views/index.ts';
 
 export interface AsAppOptions {
@@ -31,6 +36,12 @@ export interface AsAppOptions {
   operatorKeyProviders: readonly AiProvider[];
   /** The operator's maximum for each limit: no grant allows more. */
   limitMaximums: LimitMaximums;
+  /** The most an app the operator did not register may ask for. */
+  openDoorScopes: readonly string[];
+  /** The operator's policy for apps it did not register (`as.openDoor`). */
+  openDoor: Config['as']['openDoor'];
+  /** The clock rate limits count with (the system clock by default). */
+  clock?: Clock;
 }
 
 /** The authorization server: hosted pages and account pages in front of oidc-provider. */
@@ -81,6 +92,8 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
     grantTtl: options.grantTtl,
     operatorKeyProviders: options.operatorKeyProviders,
     limitMaximums: options.limitMaximums,
+    openDoorScopes: options.openDoorScopes,
+    openDoorLimitMaximums: limitMaximumsFrom(options.openDoor.limitMaximums),
     logger,
   });
   const account = createAccountRoutes({
@@ -98,6 +111,22 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
   app.use(interactions.routes());
   app.use(account.routes());
   app.use(account.allowedMethods());
+  app.use(canonicalResource(options.proxyUrl));
+  app.use(defaultScopes({ provider, openDoorScopes: options.openDoorScopes }));
+  if (options.openDoor.registration !== 'off') {
+    const { max, windowSeconds } = options.openDoor.registrationRateLimit;
+    app.use(
+      createRegistrationGate({
+        provider,
+        limiter: createRateLimiter({
+          max,
+          windowMs: windowSeconds * 1000,
+          clock: options.clock ?? systemClock,
+        }),
+        openDoorScopes: options.openDoorScopes,
+      }),
+    );
+  }
   app.use(mount(provider));
   return app;
 }

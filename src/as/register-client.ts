@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseScope, splitScopeParam } from '../scopes/index.ts';
 import { generateClientSecret, hashClientSecret } from '../shared/client-secret.ts';
 import type { ClientStore } from '../storage/client-store.ts';
+import { redirectUriProblem } from './open-door/redirect-uri-rules.ts';
 
 export interface NewClient {
   name: string;
@@ -17,9 +18,10 @@ export async function registerClient(
 ): Promise<{ clientId: string; clientSecret?: string }> {
   if (!input.name.trim()) throw new Error('a client needs a name');
   if (input.redirectUris.length === 0) throw new Error('a client needs at least one redirect URI');
+  // The same rules as for apps that register themselves (open-door/redirect-uri-rules.ts).
   for (const uri of input.redirectUris) {
-    const url = URL.parse(uri);
-    if (!url || url.hash) throw new Error(`invalid redirect URI ${uri}`);
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new Error(`invalid redirect URI ${uri}: it ${problem}`);
   }
   const scopes = input.allowedScopes.flatMap((s) => splitScopeParam(s));
   if (scopes.length === 0) throw new Error('a client needs at least one allowed scope');

@@ -20,6 +20,27 @@ export const defaults = {
     purgeIntervalSeconds: 600,
     /** No operator maximum: a grant's limits are what the app asked and the person chose. */
     limitMaximums: {},
+    /** Closed by default; `mandate start` on the embedded install opens it (bin/wiring/resolve-config.ts). */
+    openDoor: {
+      registration: 'off',
+      registrationRateLimit: { max: 10, windowSeconds: 3600 },
+      metadataDocuments: {
+        allowedHosts: [],
+        cacheSeconds: { min: 300, max: DAY },
+        fetchTimeoutMs: 2000,
+        maxBytes: 5 * 1024,
+        fetchesPerHostPerMinute: 10,
+        allowPrivateAddresses: false,
+      },
+      scopes: [
+        'openai:*:chat',
+        'openai:*:embeddings',
+        'openai:*:models',
+        'anthropic:*:chat',
+        'anthropic:*:models',
+      ],
+      limitMaximums: {},
+    },
   },
   proxy: {
     host: 'localhost',

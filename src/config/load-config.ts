@@ -44,6 +44,17 @@ export function loadConfig({ env, file, overrides, readFile }: LoadConfigInput):
   if (config.as.grantTtl.default > config.as.grantTtl.max) {
     throw new ConfigError('Invalid configuration:\n  as.grantTtl.default: must not exceed as.grantTtl.max');
   }
+  const door = config.as.openDoor;
+  if (door.registration === 'initial_access_token' && door.initialAccessToken === undefined) {
+    throw new ConfigError(
+      'Invalid configuration:\n  as.openDoor.initialAccessToken (MANDATE_REGISTRATION_INITIAL_ACCESS_TOKEN): is required when as.openDoor.registration is initial_access_token',
+    );
+  }
+  if (door.metadataDocuments.cacheSeconds.min > door.metadataDocuments.cacheSeconds.max) {
+    throw new ConfigError(
+      'Invalid configuration:\n  as.openDoor.metadataDocuments.cacheSeconds.min: must not exceed its max',
+    );
+  }
   if (config.as.issuer.startsWith('https:') && !config.as.trustProxy) {
     throw new ConfigError(
       'Invalid configuration:\n  as.trustProxy (MANDATE_TRUST_PROXY): must be true with an https issuer; Mandate serves plain HTTP behind a TLS-terminating proxy',

@@ -1,10 +1,24 @@
 import { z } from 'zod';
 import { checkLimitValue, MAX_SPEND_USD } from '../scopes/ai-access-details.ts';
+import { parseScope } from '../scopes/parse-scope.ts';
 import { pricesSchema } from './prices-config.ts';
 
 const seconds = z.number().int().positive();
 const count = z.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
+
+const limitMaximumsSchema = z.strictObject({
+  maxRequests: count.optional(),
+  maxTokens: count.optional(),
+  maxSpendUsd: z
+    .number()
+    .positive()
+    .max(MAX_SPEND_USD)
+    .refine((v) => checkLimitValue('max_spend_usd', v) === undefined, 'at most 6 decimal places')
+    .optional(),
+  requestsPerMinute: count.optional(),
+});
+const aiScope = z.string().refine((v) => parseScope(v).ok, 'an AI scope such as openai:*:chat');
 
 /**
  * The one strict schema for Mandate's configuration. Every process reads the part
@@ -37,16 +51,40 @@ export const configSchema = z.strictObject({
      * The most any grant may allow, whatever the app asks (none by default). The consent
      * page caps each limit at these and adds the ones the app did not ask for.
      */
-    limitMaximums: z.strictObject({
-      maxRequests: count.optional(),
-      maxTokens: count.optional(),
-      maxSpendUsd: z
-        .number()
-        .positive()
-        .max(MAX_SPEND_USD)
-        .refine((v) => checkLimitValue('max_spend_usd', v) === undefined, 'at most 6 decimal places')
-        .optional(),
-      requestsPerMinute: count.optional(),
+    limitMaximums: limitMaximumsSchema,
+    /** Apps the operator never registered: dynamic registration, metadata documents, their bounds. */
+    openDoor: z.strictObject({
+      /** RFC 7591 dynamic client registration: refused, open to anyone, or with the initial access token. */
+      registration: z.enum(['off', 'open', 'initial_access_token']),
+      /** The bearer token `initial_access_token` registration asks for (a secret). */
+      initialAccessToken: z.string().min(32, 'needs at least 32 characters').optional(),
+      /** Registrations per client address per window. */
+      registrationRateLimit: z.strictObject({ max: count, windowSeconds: seconds }),
+      /** Client ID Metadata Documents: an https URL as client_id, fetched by the AS. */
+      metadataDocuments: z.strictObject({
+        /** Hosts whose URLs may be client ids: `["*"]` any, `[]` none, else names or `*.example.com`. */
+        allowedHosts: z.array(
+          z.string().regex(/^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*)$/, 'a host name, *.domain or *'),
+        ),
+        /** How long a fetched document is trusted: its HTTP caching headers, clamped to these. */
+        cacheSeconds: z.strictObject({ min: seconds, max: seconds }),
+        fetchTimeoutMs: z.number().int().min(100).max(2500),
+        maxBytes: z
+          .number()
+          .int()
+          .min(512)
+          .max(64 * 1024),
+        /** Fetches per host per minute, cached documents not counted. */
+        fetchesPerHostPerMinute: count,
+        /** Fetch from loopback and private addresses too. For tests and local development only. */
+        allowPrivateAddresses: z.boolean(),
+        /** PEM file of extra CAs trusted for documents (beside the system's). For tests and private PKIs. */
+        trustedCaFile: z.string().min(1).optional(),
+      }),
+      /** The AI scopes an app the operator did not register may ask for at most (also published). */
+      scopes: z.array(aiScope).min(1),
+      /** Limits on top of `as.limitMaximums` for such apps. */
+      limitMaximums: limitMaximumsSchema,
     }),
   }),
   proxy: z.strictObject({

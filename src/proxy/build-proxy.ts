@@ -208,6 +208,7 @@ export function buildProxy(
   const app = createProxyApp({
     proxyUrl: proxy.url,
     issuer: config.as.issuer,
+    scopes: config.as.openDoor.scopes,
     trustProxy: proxy.trustProxy,
     handle,
     inFlight,

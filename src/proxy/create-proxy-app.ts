@@ -15,6 +15,8 @@ import type { RequestFacts } from './pipeline/request-facts.ts';
 export interface ProxyAppDeps {
   proxyUrl: string;
   issuer: string;
+  /** The scope forms an app may ask for, published in the metadata and the 401 challenge (none by default). */
+  scopes?: readonly string[];
   trustProxy: boolean;
   /**
    * `requestId`: the id the app answers with (`x-mandate-request-id`), also the usage
@@ -39,12 +41,15 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
   app.proxy = deps.trustProxy;
   app.maxIpsCount = 1;
   const metadataUrl = `${deps.proxyUrl}/.well-known/oauth-protected-resource`;
-  const metadata = JSON.stringify(protectedResourceMetadata(deps.proxyUrl, deps.issuer));
+  const metadata = JSON.stringify(protectedResourceMetadata(deps.proxyUrl, deps.issuer, deps.scopes ?? []));
+  const challengeScope = (deps.scopes ?? []).join(' ');
 
   app.use(async (ctx) => {
     const { path, method } = ctx;
     if (method === 'GET' && path === '/.well-known/oauth-protected-resource') {
       ctx.type = 'application/json';
+      // Public metadata: browser apps discover the authorization server with it.
+      ctx.set('access-control-allow-origin', '*');
       ctx.body = metadata;
       return;
     }
@@ -101,7 +106,7 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
       if (ctx.res.headersSent) {
         ctx.res.destroy();
       } else {
-        const rendered = renderError(providerOfPath(ctx.path), refusal, metadataUrl);
+        const rendered = renderError(providerOfPath(ctx.path), refusal, metadataUrl, challengeScope);
         // A browser app must be able to read why it was refused (a 401 tells it to
         // refresh): refusals are readable from any origin some app registered, except
         // the refusal of that very origin.

@@ -12,6 +12,11 @@ export function hashClientSecret(secret: string): string {
   return `sha256:${createHash('sha256').update(secret).digest('base64url')}`;
 }
 
+/** Whether a stored value is a hash made here (a generated secret is base64url: no `:`). */
+export function isClientSecretHash(value: string): boolean {
+  return value.startsWith('sha256:');
+}
+
 export function verifyClientSecret(storedHash: string | undefined, presented: unknown): boolean {
   if (typeof storedHash !== 'string' || typeof presented !== 'string') return false;
   const a = Buffer.from(hashClientSecret(presented));

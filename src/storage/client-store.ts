@@ -32,6 +32,18 @@ export function createClientStore(db: Database, clock: Clock) {
         createdAt: Number(r.created_at),
       }));
     },
+    /**
+     * Clients known only by their metadata document (an https URL as client_id) that
+     * hold a live grant: the document is stored nowhere, so this is where they are known.
+     */
+    async documentClientIds(): Promise<string[]> {
+      return db('grants')
+        .distinct('client_id')
+        .whereLike('client_id', 'https://%')
+        .whereNull('revoked_at')
+        .where('expires_at', '>', clock())
+        .pluck('client_id');
+    },
     async find(clientId: string): Promise<ClientRecord | undefined> {
       const r = await db('clients').where({ client_id: clientId }).first();
       if (!r) return undefined;

@@ -1,4 +1,5 @@
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+import { hashClientSecret, isClientSecretHash } from '../shared/client-secret.ts';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 import type { RevocationReason, RevocationStore } from './revocation-store.ts';
@@ -27,9 +28,15 @@ export function createOidcAdapterFactory({ db, clock, revocations, grantRevocati
     return row.consumed_at ? { ...payload, consumed: Math.floor(Number(row.consumed_at) / 1000) } : payload;
   };
 
+  /**
+   * Clients made with `mandate client add` and by dynamic registration (RFC 7591/7592)
+   * share the `clients` table. A secret is stored only as its hash: oidc-provider hands a
+   * new one over in plain text once (hashed here), and a stored hash back unchanged on
+   * update. Deleting a client ends its grants, so no token of it outlives it.
+   */
   function clientAdapter(): Adapter {
     const unsupported = async () => {
-      throw new Error('clients are managed with `mandate client add`, not through oidc-provider');
+      throw new Error('not supported for clients');
     };
     return {
       async find(id) {
@@ -38,11 +45,38 @@ export function createOidcAdapterFactory({ db, clock, revocations, grantRevocati
         const metadata = JSON.parse(row.metadata) as AdapterPayload;
         return row.secret_hash ? { ...metadata, client_secret: row.secret_hash } : metadata;
       },
-      upsert: unsupported,
+      async upsert(id, payload) {
+        const { client_secret: secret, ...metadata } = payload as AdapterPayload & {
+          client_secret?: unknown;
+        };
+        const secretHash =
+          typeof secret !== 'string' || secret === ''
+            ? null
+            : isClientSecretHash(secret)
+              ? secret
+              : hashClientSecret(secret);
+        await db('clients')
+          .insert({
+            client_id: id,
+            metadata: JSON.stringify(metadata),
+            secret_hash: secretHash,
+            created_at: clock(),
+          })
+          .onConflict('client_id')
+          .merge(['metadata', 'secret_hash']);
+      },
+      async destroy(id) {
+        const live = await db('grants')
+          .where({ client_id: id })
+          .whereNull('revoked_at')
+          .where('expires_at', '>', clock())
+          .pluck('id');
+        for (const grantId of live) await revocations.revokeGrant(grantId, 'client_deleted');
+        await db('clients').where({ client_id: id }).delete();
+      },
       findByUid: unsupported,
       findByUserCode: unsupported,
       consume: unsupported,
-      destroy: unsupported,
       revokeByGrantId: unsupported,
     };
   }

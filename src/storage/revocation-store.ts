@@ -17,6 +17,8 @@ export type RevocationReason =
   | 'access_token_revoked'
   /** The person authorized the app again: a new grant replaces this one. */
   | 'reauthorized'
+  /** The app deleted its own registration (RFC 7592): its grants end with it. */
+  | 'client_deleted'
   | 'other';
 
 /** Log entries that are not revocations: a grant's limits changed (proxies reload them). */

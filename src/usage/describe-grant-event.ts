@@ -25,6 +25,7 @@ const REVOKED_BY: Readonly<Record<string, string>> = {
   refresh_token_reuse: 'by Mandate: a refresh token was used twice, which suggests it was stolen',
   code_reuse: 'by Mandate: an authorization code was used twice',
   reauthorized: 'because the app was allowed again: the new terms replace these',
+  client_deleted: 'by the app (it deleted its registration)',
 };
 
 const BY: Readonly<Record<string, string>> = { account_page: 'on the account page', cli: 'by the operator' };

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type * as oidc from 'openid-client';
+import { systemClock } from '../../src/storage/index.ts';
 import type { Engine } from './databases.ts';
 import { createFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from './fake-upstream/index.ts';
 import { authorize, discover, exchange } from './oauth-flow.ts';
-import { type RunningAs, startAuthorizationServer } from './start-authorization-server.ts';
+import { type RunningAs, type StartOptions, startAuthorizationServer } from './start-authorization-server.ts';
 import { type RunningProxy, startProxy } from './start-proxy.ts';
 import { createUserAgent } from './user-agent.ts';
 
@@ -19,6 +20,10 @@ export interface ProxyFixtureOptions {
   prices?: Record<string, unknown>;
   username?: string;
   password?: string;
+  /** `as.*` config overrides for the authorization server (the open-door policy…). */
+  as?: Record<string, unknown>;
+  /** How the authorization server is started (extra CAs for metadata documents…). */
+  asStart?: StartOptions;
 }
 
 export interface IssuedTokens {
@@ -67,7 +72,12 @@ export async function startProxyFixture(
   const username = options.username ?? 'alice';
   const password = options.password ?? 'correct horse battery';
   // No operator keys: every request must go out with the person's own stored key.
-  const as = await startAuthorizationServer(engine, { proxy: { operatorKeys: {} } });
+  const as = await startAuthorizationServer(
+    engine,
+    { ...(options.as ? { as: options.as } : {}), proxy: { operatorKeys: {} } },
+    systemClock,
+    options.asStart,
+  );
   let upstream: FakeUpstream | undefined;
   let proxy: RunningProxy | undefined;
   try {

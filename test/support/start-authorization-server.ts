@@ -63,6 +63,8 @@ export interface StartOptions {
    * `X-Forwarded-Proto: https` (the server itself still listens on plain http).
    */
   https?: boolean;
+  /** Extra CAs (PEM) the AS trusts when it fetches Client ID Metadata Documents. */
+  metadataDocumentCa?: string;
 }
 
 /**
@@ -113,7 +115,15 @@ export async function startAuthorizationServer(
   const logger = createLogger({ service: 'mandate-as', destination: logs.destination });
   const built = buildAuthorizationServer(
     { ...config, proxy: { ...config.proxy, operatorKeys: {} } },
-    { db: database.db, signingKeys, clock, providerKeyPublicJwks, operatorKeyProviders, logger },
+    {
+      db: database.db,
+      signingKeys,
+      clock,
+      providerKeyPublicJwks,
+      operatorKeyProviders,
+      logger,
+      metadataDocumentCa: options.metadataDocumentCa,
+    },
   );
   const server = built.app.listen(port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

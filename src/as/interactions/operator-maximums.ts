@@ -23,6 +23,15 @@ export function limitMaximumsFrom(config: {
   return Object.freeze(out);
 }
 
+/** Both sets of maximums at once: for each limit the lower one. */
+export function tighterMaximums(a: LimitMaximums, b: LimitMaximums): LimitMaximums {
+  const out: Partial<Record<LimitKey, number>> = { ...a };
+  for (const [key, value] of Object.entries(b) as Array<[LimitKey, number]>) {
+    out[key] = limitBound(out[key], value);
+  }
+  return Object.freeze(out);
+}
+
 /** The most a field may hold: the lower of what the app asked and the operator's maximum (undefined: no bound). */
 export function limitBound(asked: number | undefined, maximum: number | undefined): number | undefined {
   if (asked === undefined) return maximum;

@@ -1,8 +1,14 @@
 import { describeScope, parseScope, providerDisplayName, type Scope } from '../../scopes/index.ts';
 import type { ScopeGroupView } from '../views/index.ts';
 
-/** The consent page's groups: every requested scope in plain words, by provider. */
-export function groupScopesForConsent(scopes: readonly string[]): ScopeGroupView[] {
+/**
+ * The consent page's groups: every offered scope in plain words, by provider; those in
+ * `kept` are the ones the person already allowed this app (step-up), marked so.
+ */
+export function groupScopesForConsent(
+  scopes: readonly string[],
+  kept: readonly string[] = [],
+): ScopeGroupView[] {
   const groups = new Map<string, ScopeGroupView>();
   for (const value of scopes) {
     const parsed = parseScope(value);
@@ -14,7 +20,7 @@ export function groupScopesForConsent(scopes: readonly string[]): ScopeGroupView
       group = { provider: name, scopes: [] };
       groups.set(name, group);
     }
-    group.scopes.push({ value, text: describeScope(scope) });
+    group.scopes.push({ value, text: describeScope(scope), ...(kept.includes(value) ? { kept: true } : {}) });
   }
   return [...groups.values()];
 }

@@ -5,10 +5,13 @@ import type { Logger } from 'pino';
 import {
   type AiAccessDetail,
   type Provider as AiProvider,
+  isOidcScope,
   LIMIT_KEYS,
   parseAiAccessDetails,
   parseScope,
   providerDisplayName,
+  scopeCovers,
+  splitScopeParam,
 } from '../../scopes/index.ts';
 import type { Stores } from '../../storage/index.ts';
 import { describeLimits } from '../../usage/format-usage.ts';
@@ -18,10 +21,12 @@ import { durationChoices } from '../http/durations.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { readForm } from '../http/read-form.ts';
 import { formActionSource } from '../http/security-headers.ts';
+import { clientDomain, clientKind } from '../open-door/client-kind.ts';
+import { allowedScopesFor } from '../provider/resource-server.ts';
 import { renderConsent, renderLogin, renderMessage } from '../views/index.ts';
 import { currentAccessView, sameGrants } from './current-access.ts';
 import { LIMIT_LABELS, limitField, periodChoice, readGrantedLimits } from './granted-limits.ts';
-import { describeMaximums, type LimitMaximums, limitBound } from './operator-maximums.ts';
+import { describeMaximums, type LimitMaximums, limitBound, tighterMaximums } from './operator-maximums.ts';
 import { providersWithoutKey } from './providers-without-key.ts';
 import { replaceGrants } from './replace-grants.ts';
 import { groupScopesForConsent } from './requested-scopes.ts';
@@ -37,6 +42,10 @@ export interface InteractionDeps {
   operatorKeyProviders: readonly AiProvider[];
   /** The operator's maximum for each limit (`as.limitMaximums`): no grant allows more. */
   limitMaximums: LimitMaximums;
+  /** The most an app the operator did not register may ask for (`as.openDoor.scopes`). */
+  openDoorScopes: readonly string[];
+  /** Such an app's maximums on top of `limitMaximums` (`as.openDoor.limitMaximums`). */
+  openDoorLimitMaximums: LimitMaximums;
   logger: Logger;
 }
 
@@ -65,8 +74,14 @@ export function createInteractionRoutes({
   grantTtl,
   operatorKeyProviders,
   limitMaximums,
+  openDoorScopes,
+  openDoorLimitMaximums,
   logger,
 }: InteractionDeps) {
+  const unreviewedMaximums = tighterMaximums(limitMaximums, openDoorLimitMaximums);
+  /** The maximums of this interaction's app: tighter for one the operator did not register. */
+  const maximumsOf = (d: Details): LimitMaximums =>
+    clientKind(String(d.params.client_id)) === 'operator' ? limitMaximums : unreviewedMaximums;
   const router = new Router();
   // Errors (an expired interaction, a bad form) are answered by http/error-handler.ts.
   const log = logger.child({ component: 'interaction' });
@@ -82,12 +97,37 @@ export function createInteractionRoutes({
 
   /** Who asks, and where this very request sends the person back to. */
   async function clientView(d: Details) {
-    const client = await provider.Client.find(String(d.params.client_id));
+    const clientId = String(d.params.client_id);
+    const client = await provider.Client.find(clientId);
     const redirect = typeof d.params.redirect_uri === 'string' ? URL.parse(d.params.redirect_uri) : null;
+    const kind = clientKind(clientId);
+    const domain = clientDomain(clientId);
     return {
-      name: (client?.clientName as string | undefined) ?? String(d.params.client_id),
+      name: (client?.clientName as string | undefined) ?? domain ?? clientId,
       redirectHost: redirect ? redirect.host || redirect.protocol : '',
+      ...(kind === 'operator'
+        ? {}
+        : {
+            unreviewed: {
+              via: kind === 'registered' ? ('registration' as const) : ('metadata_document' as const),
+              domain,
+            },
+          }),
     };
+  }
+
+  /**
+   * The code and its tokens carry the scopes the authorization request named that the
+   * grant holds; on step-up the request named only the new ones. So the interaction's
+   * request is set to ask for exactly what the person allowed (its OIDC scopes kept).
+   */
+  async function askForWhatWasAllowed(uid: string, chosen: readonly string[]) {
+    const interaction = await provider.Interaction.find(uid);
+    if (!interaction) return;
+    const params = interaction.params as { scope?: string };
+    const oidc = splitScopeParam(params.scope).filter(isOidcScope);
+    params.scope = [...oidc, ...chosen].join(' ');
+    await interaction.save(Math.max(1, (interaction.exp ?? 0) - Math.floor(Date.now() / 1000)));
   }
 
   async function finish(ctx: Context, result: Record<string, unknown>, mergeWithLastSubmission: boolean) {
@@ -99,6 +139,22 @@ export function createInteractionRoutes({
   function requestedAiScopes(d: Details): string[] {
     const missing = d.prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
     return missing?.[proxyUrl] ?? [];
+  }
+
+  /**
+   * Step-up: what the page offers is what the app asks now plus what the person already
+   * allowed it (`kept`, still within what the client may ask), every one ticked. The new
+   * grant holds exactly what stays ticked, so asking for one more model never loses the
+   * earlier ones, and the person may still untick anything.
+   */
+  async function offeredScopes(d: Details, current: readonly { scopes: string[] }[]) {
+    const asked = requestedAiScopes(d);
+    const client = await provider.Client.find(String(d.params.client_id));
+    const allowed = client ? allowedScopesFor(client as never, openDoorScopes) : [];
+    const kept = [...new Set(current.flatMap((g) => g.scopes))].filter(
+      (s) => !asked.includes(s) && allowed.some((pattern) => scopeCovers(pattern, s)),
+    );
+    return { asked, kept, all: [...asked, ...kept] };
   }
 
   /** The `ai_access` details the app asked for (already checked at the authorization endpoint). */
@@ -113,14 +169,15 @@ export function createInteractionRoutes({
   function limitsView(d: Details, form?: URLSearchParams) {
     const asked = askedDetails(d);
     if (asked.length === 0) return undefined;
-    const { initial, monthAllowed } = periodChoice(asked, limitMaximums);
+    const maximumsHere = maximumsOf(d);
+    const { initial, monthAllowed } = periodChoice(asked, maximumsHere);
     const period = form?.get('period');
     return {
       groups: asked.map((detail) => ({
         provider: providerDisplayName(detail.provider),
         limits: LIMIT_KEYS.map((key) => {
           const asks = detail.limits?.[key];
-          const most = limitMaximums[key];
+          const most = maximumsHere[key];
           // Prefilled with the most the person may allow: what the app asked, within the
           // operator's maximum, or that maximum where the app asked for none.
           const bound = limitBound(asks, most);
@@ -188,15 +245,16 @@ export function createInteractionRoutes({
   async function showConsent(ctx: Context, d: Details, error?: string, status = 200, form?: URLSearchParams) {
     const limits = limitsView(d, form);
     const account = d.session?.accountId ? await stores.accounts.findById(d.session.accountId) : undefined;
-    const requested = requestedAiScopes(d);
+    const current = await currentGrants(d);
+    const offered = await offeredScopes(d, current);
+    const requested = offered.all;
     const missing = await withoutKey(account?.id, requested);
-    const maximums = describeMaximums(limitMaximums);
+    const maximums = describeMaximums(maximumsOf(d));
     // Without details the operator's maximums still bound the grant: the page says so.
     const plain =
       !limits && maximums !== undefined
-        ? readGrantedLimits([], new URLSearchParams(), providersOf(requested), limitMaximums)
+        ? readGrantedLimits([], new URLSearchParams(), providersOf(requested), maximumsOf(d))
         : undefined;
-    const current = await currentGrants(d);
     sendHtml(
       ctx,
       renderConsent({
@@ -204,7 +262,7 @@ export function createInteractionRoutes({
         csrfToken: csrf.token(ctx),
         client: await clientView(d),
         account: account?.username ?? '',
-        groups: groupScopesForConsent(requested),
+        groups: groupScopesForConsent(requested, offered.kept),
         durations: durationChoices(grantTtl.max, grantTtl.default).map(([seconds, label]) => ({
           seconds,
           label,
@@ -217,7 +275,7 @@ export function createInteractionRoutes({
         ...(current.length > 0
           ? {
               currentAccess: currentAccessView(current, {
-                scopes: requested,
+                scopes: offered.asked,
                 details: askedDetails(d),
                 maximums,
               }),
@@ -283,7 +341,7 @@ export function createInteractionRoutes({
       return finish(ctx, { error: 'access_denied', error_description: 'the person denied access' }, false);
     }
 
-    const requested = requestedAiScopes(d);
+    const requested = (await offeredScopes(d, await currentGrants(d))).all;
     const chosen = requested.filter((s) => form.getAll('scope').includes(s));
     if (chosen.length === 0) return showConsent(ctx, d, 'Choose at least one permission, or Deny.', 400);
     const duration = Number(form.get('duration'));
@@ -298,7 +356,7 @@ export function createInteractionRoutes({
 
     // Limits may only narrow what the app asked, within the operator's maximums; anything
     // else is refused, with no grant.
-    const limits = readGrantedLimits(askedDetails(d), form, providersOf(chosen), limitMaximums);
+    const limits = readGrantedLimits(askedDetails(d), form, providersOf(chosen), maximumsOf(d));
     if (!limits.ok) return showConsent(ctx, d, limits.error, 400, form);
 
     // Allowing replaces exactly the grants the page showed: if the app's access changed
@@ -328,6 +386,7 @@ export function createInteractionRoutes({
     // token lifetime derived from it (and the stored row's TTL) follows.
     grant.exp = Math.floor(expiresAt / 1000);
     const grantId = await grant.save();
+    await askForWhatWasAllowed(d.uid, chosen);
     await stores.grants.record({
       id: grantId,
       accountId,

@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { AI_ACCESS_TYPE, isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
-import { hashClientSecret } from '../../shared/client-secret.ts';
+import { AI_ACCESS_TYPE, isAiScope, isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
+import { generateClientSecret, hashClientSecret } from '../../shared/client-secret.ts';
 import type { Stores } from '../../storage/index.ts';
 import { createOidcAdapterFactory } from '../../storage/oidc-adapter.ts';
 import { cookieNames, isSecureIssuer } from '../http/cookie-names.ts';
 import { logProviderEvents } from '../log/log-provider-events.ts';
+import { REGISTERED_ID_PREFIX } from '../open-door/client-kind.ts';
+import { createMetadataDocuments, type MetadataDocumentPolicy } from '../open-door/metadata-documents.ts';
 import { renderMessage } from '../views/index.ts';
 import { grantRevocationReasonFromRequest, useHashedClientSecrets } from './internals.ts';
 import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
@@ -26,6 +29,39 @@ export interface ProviderOptions {
   sessionTtl: number;
   interactionTtl: number;
   defaultGrantTtl: number;
+  /** The scopes apps the operator did not register may ask for: published as `scopes_supported`. */
+  openDoorScopes: readonly string[];
+  /** RFC 7591 registration: `off`, `open`, or with this initial access token. */
+  registration: { policy: 'off' | 'open' | 'initial_access_token'; initialAccessToken?: string | undefined };
+  /** Client ID Metadata Documents: the operator's policy, and extra CAs (PEM) to trust for them. */
+  metadataDocuments: MetadataDocumentPolicy;
+  metadataDocumentCa?: string | undefined;
+}
+
+/**
+ * Dynamic client registration (RFC 7591) and management with the registration access
+ * token (RFC 7592, rotated on every update). Ids say how the client came to be
+ * (open-door/client-kind.ts); secrets are generated like the CLI's and stored hashed
+ * by the adapter. What an app may register is checked before (open-door/check-registration.ts).
+ */
+function registrationFeatures({
+  policy,
+  initialAccessToken,
+}: ProviderOptions['registration']): Pick<
+  NonNullable<Configuration['features']>,
+  'registration' | 'registrationManagement'
+> {
+  const enabled = policy !== 'off';
+  return {
+    registration: {
+      enabled,
+      initialAccessToken: policy === 'initial_access_token' ? (initialAccessToken as string) : false,
+      idFactory: () => `${REGISTERED_ID_PREFIX}${randomBytes(12).toString('base64url')}`,
+      secretFactory: async () => generateClientSecret(),
+      issueRegistrationAccessToken: true,
+    },
+    registrationManagement: { enabled, rotateRegistrationAccessToken: true },
+  };
 }
 
 const publicJwk = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }: JWK): JWK => pub;
@@ -36,11 +72,20 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
   const getResourceServerInfo = createGetResourceServerInfo({
     proxyUrl,
     accessTokenTtl: options.accessTokenTtl,
+    openDoorScopes: options.openDoorScopes,
   });
 
   const secure = isSecureIssuer(issuer);
   const names = cookieNames(secure);
+  const documents = createMetadataDocuments(options.metadataDocuments, {
+    clock: stores.clock,
+    logger,
+    extraCa: options.metadataDocumentCa,
+  });
   const configuration: Configuration = {
+    // The one fetch oidc-provider may make: a metadata document, guarded (open-door/guarded-fetch.ts).
+    fetch: documents.fetch as Configuration['fetch'],
+    fetchResponseBodyLimits: documents.fetchResponseBodyLimits,
     adapter: createOidcAdapterFactory({
       db: stores.db,
       clock: stores.clock,
@@ -96,8 +141,27 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
     },
     extraClientMetadata: {
       properties: ['allowed_ai_scopes'],
-      validator(_ctx, key, value) {
-        if (key !== 'allowed_ai_scopes' || value === undefined) return;
+      validator(_ctx, key, given, metadata) {
+        if (key !== 'allowed_ai_scopes') return;
+        // An app that names AI scopes in its own `scope` (a metadata document) asks for
+        // them as its allowed scopes, which the open-door policy still bounds
+        // (resource-server.ts); only OIDC scopes stay in `scope`, as oidc-provider knows no other.
+        const m = metadata as unknown as { scope?: unknown; allowed_ai_scopes?: unknown };
+        let value = given;
+        if (typeof m.scope === 'string') {
+          const scopes = splitScopeParam(m.scope);
+          const ai = scopes.filter(isAiScope);
+          if (ai.length > 0) {
+            const oidc = scopes.filter((s) => !isAiScope(s));
+            if (oidc.length > 0) m.scope = oidc.join(' ');
+            else delete m.scope;
+            if (value === undefined) {
+              value = ai.join(' ');
+              m.allowed_ai_scopes = value;
+            }
+          }
+        }
+        if (value === undefined) return;
         if (typeof value !== 'string')
           throw new TypeError('allowed_ai_scopes must be a space-separated string');
         for (const scope of splitScopeParam(value)) {
@@ -108,6 +172,8 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
     },
     features: {
       devInteractions: { enabled: false },
+      ...registrationFeatures(options.registration),
+      clientIdMetadataDocument: documents.feature,
       dPoP: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       userinfo: { enabled: false },
@@ -179,7 +245,10 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.oidc?.route === 'discovery' && ctx.body) {
-      (ctx.body as { response_modes_supported?: string[] }).response_modes_supported = ['query'];
+      const body = ctx.body as { response_modes_supported?: string[]; scopes_supported?: string[] };
+      body.response_modes_supported = ['query'];
+      // AI scopes are checked by Mandate, not declared to oidc-provider: published here.
+      body.scopes_supported = ['openid', ...options.openDoorScopes];
     }
   });
   provider.use(

@@ -4,7 +4,8 @@ import { type CurrentAccessView, currentAccessSection, REPLACE_WARNING_ID } from
 import { html, raw, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 
-export type ScopeView = { value: string; text: string };
+/** `kept`: the person already allowed this app this scope (step-up); still ticked, still untickable. */
+export type ScopeView = { value: string; text: string; kept?: boolean };
 export type ScopeGroupView = { provider: string; scopes: ScopeView[] };
 export type DurationView = { seconds: number; label: string; selected: boolean };
 /**
@@ -27,11 +28,21 @@ export type LimitsView = {
   monthAllowed: boolean;
 };
 
+/**
+ * Who asks. `unreviewed`: an app the operator never registered, known only by what it
+ * says: registered by itself (`registration`), or by its metadata document at `domain`.
+ */
+export type ClientLabelView = {
+  name: string;
+  redirectHost: string;
+  unreviewed?: { via: 'registration' | 'metadata_document'; domain?: string | undefined };
+};
+
 export type ConsentView = {
   /** Where the form posts (the interaction's confirm URL). */
   action: string;
   csrfToken: string;
-  client: { name: string; redirectHost: string };
+  client: ClientLabelView;
   /** Username of the signed-in person. */
   account: string;
   /** Requested scopes, grouped by provider display name. */
@@ -59,12 +70,32 @@ You cannot allow access to ${providers.length === 1 ? 'that provider' : 'those p
 </div>`;
 }
 
+/**
+ * The plain label of an app nobody reviewed. Only text: nothing of the app's (no logo,
+ * no link to its site) is loaded into or linked from the page.
+ */
+function unreviewedNotice(client: ClientLabelView): SafeHtml | false {
+  const u = client.unreviewed;
+  if (!u) return false;
+  const who =
+    u.via === 'metadata_document' && u.domain
+      ? html`This app identifies itself as <strong>${u.domain}</strong>: its details are published there, and its name is what that site says.`
+      : html`This app registered itself with this server: its name is what the app says about itself.`;
+  const elsewhere =
+    u.domain && client.redirectHost && client.redirectHost !== u.domain
+      ? html` It sends you back to <strong>${client.redirectHost}</strong>, which is not ${u.domain}.`
+      : '';
+  return html`<div class="alert alert-warning" id="unreviewed">
+<p><strong>Not reviewed by this server's operator.</strong> ${who}${elsewhere} Allow it only if you trust where you came from.</p>
+</div>`;
+}
+
 function scopeGroup(group: ScopeGroupView, index: number, noKey: boolean, describedBy: string): SafeHtml {
   const items = group.scopes.map((scope, i) => {
     const id = `scope-${index}-${i}`;
     return html`<li>
 <input type="checkbox" id="${id}" name="scope" value="${scope.value}" checked aria-describedby="${id}-token">
-<label for="${id}">${scope.text}</label>
+<label for="${id}">${scope.text}${scope.kept === true && html` <span class="badge">already allowed</span>`}</label>
 <code class="scope-token" id="${id}-token">${scope.value}</code>
 </li>`;
   });
@@ -98,14 +129,15 @@ ${fields}
 </fieldset>`;
 }
 
-function maximumsNote(maximums: string | undefined): SafeHtml | false {
+/** `unreviewed`: the maximums are those for apps the operator did not register (tighter, perhaps). */
+function maximumsNote(maximums: string | undefined, unreviewed = false): SafeHtml | false {
   return (
     maximums !== undefined &&
-    html`<p class="hint" id="maximums-hint">This server allows no app more than ${maximums}, for all providers together.</p>`
+    html`<p class="hint" id="maximums-hint">This server allows no app${unreviewed ? ' its operator has not reviewed' : ''} more than ${maximums}, for all providers together.</p>`
   );
 }
 
-function limitsSection(limits: LimitsView, maximums: string | undefined): SafeHtml {
+function limitsSection(limits: LimitsView, maximums: string | undefined, unreviewed: boolean): SafeHtml {
   const periodOptions = [
     html`<option value="lifetime"${limits.period === 'lifetime' ? raw(' selected') : ''}>For as long as access lasts</option>`,
     limits.monthAllowed
@@ -114,7 +146,7 @@ function limitsSection(limits: LimitsView, maximums: string | undefined): SafeHt
   ];
   return html`<h2>Limits</h2>
 <p class="hint" id="limits-hint">Mandate stops the app when it reaches a limit. You can lower what the app asked for, or add a limit it did not ask for.</p>
-${maximumsNote(maximums)}
+${maximumsNote(maximums, unreviewed)}
 ${limits.groups.map(limitGroup)}
 <div class="field">
 <label for="period">Count requests, tokens and spending</label>
@@ -123,9 +155,13 @@ ${limits.groups.map(limitGroup)}
 }
 
 /** Without details the grant still gets the operator's maximums: said, not asked. */
-function grantLimitsSection(grantLimits: string, maximums: string | undefined): SafeHtml {
+function grantLimitsSection(
+  grantLimits: string,
+  maximums: string | undefined,
+  unreviewed: boolean,
+): SafeHtml {
   return html`<h2>Limits</h2>
-${maximumsNote(maximums)}
+${maximumsNote(maximums, unreviewed)}
 <p>So this app's limits are <strong>${grantLimits}</strong>; Mandate stops the app when it reaches one. You can lower them later on the app's page under Connected apps.</p>`;
 }
 
@@ -152,8 +188,10 @@ export function renderConsent(view: ConsentView): string {
     .map((g, i) => scopeGroup(g, i, missing.includes(g.provider), describedBy));
   const current = view.currentAccess;
   const warned = current ? html` aria-describedby="${REPLACE_WARNING_ID}"` : '';
-  const body = html`<h1>${client.name} wants to use your AI accounts</h1>
+  const domain = client.unreviewed?.domain;
+  const body = html`<h1>${client.name}${domain && html` <span class="badge">${domain}</span>`} wants to use your AI accounts</h1>
 <p class="lede">You are signed in as <strong>${account}</strong>. After you choose, you will be sent back to <strong>${client.redirectHost}</strong>.</p>
+${unreviewedNotice(client)}
 ${error && errorAlert(errorId, error)}
 ${missing.length > 0 && missingKeysWarning(missing)}
 ${current && currentAccessSection(client.name, current)}
@@ -165,8 +203,9 @@ ${current?.current.map((g) => html`<input type="hidden" name="replaces" value="$
 ${fieldsets.length > 0 ? fieldsets : html`<p>This app did not ask for access to any AI provider.</p>`}
 ${
   view.limits && view.limits.groups.length > 0
-    ? limitsSection(view.limits, view.maximums)
-    : view.grantLimits !== undefined && grantLimitsSection(view.grantLimits, view.maximums)
+    ? limitsSection(view.limits, view.maximums, client.unreviewed !== undefined)
+    : view.grantLimits !== undefined &&
+      grantLimitsSection(view.grantLimits, view.maximums, client.unreviewed !== undefined)
 }
 <div class="field">
 <label for="duration">Allow access for</label>

@@ -42,7 +42,7 @@ export function currentAccessSection(clientName: string, view: CurrentAccessView
   return html`<section aria-labelledby="current-access-heading">
 <h2 id="current-access-heading">You already allowed ${clientName}</h2>
 <div class="alert alert-warning" id="${REPLACE_WARNING_ID}">
-<p><strong>Allow replaces the access ${clientName} has now.</strong> ${several ? 'The current grants stop' : 'The current access stops'} working at once, with every token the app holds for ${several ? 'them' : 'it'}; only what you allow on this page remains. Nothing is merged. <strong>Deny</strong> keeps the current access as it is.</p>
+<p><strong>Allow replaces the access ${clientName} has now.</strong> ${several ? 'The current grants stop' : 'The current access stops'} working at once, with every token the app holds for ${several ? 'them' : 'it'}; only what you allow on this page remains. What the app has now is offered again below, ticked: untick what it should lose. <strong>Deny</strong> keeps the current access as it is.</p>
 </div>
 <div class="table-scroll">
 <table class="figures terms">

@@ -4,6 +4,7 @@ export type { AuditEventView } from './audit-trail.ts';
 export type { ConnectedAppPageView } from './connected-app.ts';
 export { renderConnectedApp } from './connected-app.ts';
 export type {
+  ClientLabelView,
   ConsentView,
   DurationView,
   LimitGroupView,

@@ -17,23 +17,26 @@ export interface RenderedError {
 /**
  * The one place a refusal becomes a response, in the provider's own error shape (its
  * spec's `errorBody`) so the official SDKs raise their usual exceptions; without a
- * provider, OpenAI's. 401 and 403 carry RFC 6750
- * `WWW-Authenticate` with the RFC 9728 resource metadata URL.
+ * provider, OpenAI's. 401 and 403 carry RFC 6750 `WWW-Authenticate` with the RFC 9728
+ * resource metadata URL and a `scope`: on a 401 the scopes an app may ask for
+ * (`challengeScope`), on a 403 the one it lacks.
  */
 export function renderError(
   provider: ProviderSpec | undefined,
   err: ProxyError,
   resourceMetadataUrl: string,
+  challengeScope = '',
 ): RenderedError {
   const status = err.status;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const message = `Mandate: ${err.message}`;
   if (err.code === 'missing_token') {
     // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
-    headers['www-authenticate'] = `Bearer realm="mandate", resource_metadata="${resourceMetadataUrl}"`;
+    headers['www-authenticate'] =
+      `Bearer realm="mandate", resource_metadata="${resourceMetadataUrl}"${scopeParam(challengeScope)}`;
   } else if (status === 401) {
     headers['www-authenticate'] =
-      `Bearer realm="mandate", error="invalid_token", error_description="${quote(err.message)}", resource_metadata="${resourceMetadataUrl}"`;
+      `Bearer realm="mandate", error="invalid_token", error_description="${quote(err.message)}", resource_metadata="${resourceMetadataUrl}"${scopeParam(challengeScope)}`;
   } else if (err.code === 'insufficient_scope') {
     headers['www-authenticate'] =
       `Bearer realm="mandate", error="insufficient_scope", scope="${quote(err.scope ?? '')}", resource_metadata="${resourceMetadataUrl}"`;
@@ -43,6 +46,10 @@ export function renderError(
   Object.assign(headers, err.headers);
   const body = (provider ?? PROVIDER_SPECS.openai).errorBody(status, err.code, message);
   return { status, headers, body: JSON.stringify(body) };
+}
+
+function scopeParam(scope: string): string {
+  return scope ? `, scope="${quote(scope)}"` : '';
 }
 
 function quote(value: string): string {

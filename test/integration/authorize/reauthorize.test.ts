@@ -109,7 +109,7 @@ for (const engine of engines) {
       assertPage(page.body, csrfOf(page.body));
       expect(textOf(page.body, /<h2 id="current-access-heading">/)).to.equal('You already allowed Writer');
       expect(textOf(page.body, /<div class="alert alert-warning" id="replace-warning">/)).to.equal(
-        'Allow replaces the access Writer has now. The current access stops working at once, with every token the app holds for it; only what you allow on this page remains. Nothing is merged. Deny keeps the current access as it is.',
+        'Allow replaces the access Writer has now. The current access stops working at once, with every token the app holds for it; only what you allow on this page remains. What the app has now is offered again below, ticked: untick what it should lose. Deny keeps the current access as it is.',
       );
       const allowedAt = new Date(old?.createdAt as number).toISOString();
       const until = new Date(old?.expiresAt as number).toISOString();

@@ -141,8 +141,6 @@ for (const engine of engines) {
         ['openai:gpt*:chat', /'\*' may only stand alone/],
         // One bad scope spoils the request; the good one beside it is not kept alone.
         ['openai:gpt-4o-mini:chat openai::chat', /missing model/],
-        // OIDC scopes alone ask for nothing Mandate grants.
-        ['openid', /at least one AI scope/],
       ];
       for (const [scope, reason] of cases) {
         const sent = await sendAuthorizationRequest(config, as, { redirectUri: app.redirectUri, scope });

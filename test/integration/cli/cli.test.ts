@@ -101,6 +101,36 @@ for (const engine of engines) {
       );
       expect(bad.code).to.equal(2);
       expect(bad.stderr).to.match(/invalid scope openai::chat/);
+      // The redirect URI rules every registration path shares (RFC 8252, RFC 9700).
+      const before = (await t.db('clients')).length;
+      for (const [uri, reason] of [
+        ['http://app.example/cb', /plain http is allowed only on loopback/],
+        ['javascript:alert(1)', /javascript: scheme/],
+        ['data:text/html,x', /data: scheme/],
+        ['myapp:/cb', /reverse-domain form/],
+      ] as const) {
+        const refused = await mandate(
+          ['client', 'add', '--name', 'X', '--redirect-uri', uri, '--scope', 'openai:*:chat'],
+          env,
+        );
+        expect(refused.code, uri).to.equal(2);
+        expect(refused.stderr, uri).to.match(reason);
+      }
+      expect(await t.db('clients')).to.have.length(before);
+      const native = await mandate(
+        [
+          'client',
+          'add',
+          '--name',
+          'Native',
+          '--redirect-uri',
+          'com.example.app:/cb',
+          '--scope',
+          'openai:*:chat',
+        ],
+        env,
+      );
+      expect(native.code).to.equal(0);
     });
 
     it('lists and revokes grants, durably and logged', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { hashClientSecret } from '../../../src/shared/client-secret.ts';
 import { createOidcAdapterFactory, purgeExpired } from '../../../src/storage/oidc-adapter.ts';
 import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../support/databases.ts';
@@ -158,7 +159,7 @@ for (const engine of engines) {
       expect(purged.revokedTokens).to.equal(2);
     });
 
-    it('reads a Client with its secret hash and refuses writes', async () => {
+    it('reads a Client with its secret hash', async () => {
       await t.db('clients').insert({
         client_id: 'c1',
         metadata: JSON.stringify({ client_id: 'c1', redirect_uris: ['https://app.example/cb'] }),
@@ -168,13 +169,33 @@ for (const engine of engines) {
       const found = await adapter('Client').find('c1');
       expect(found?.client_secret).to.equal('sha256:abc');
       expect(found?.redirect_uris).to.deep.equal(['https://app.example/cb']);
-      let error: unknown;
-      try {
-        await adapter('Client').upsert('c2', {}, 1);
-      } catch (err) {
-        error = err;
-      }
-      expect(error).to.be.instanceOf(Error);
+    });
+
+    it('writes a registered Client with its secret hashed, keeps a stored hash, and deletes it', async () => {
+      const clients = adapter('Client');
+      await clients.upsert(
+        'dcr_1',
+        { client_id: 'dcr_1', client_secret: 'plain-secret', client_name: 'A' },
+        0,
+      );
+      const row = await t.db('clients').where({ client_id: 'dcr_1' }).first();
+      expect(row.secret_hash).to.equal(hashClientSecret('plain-secret'));
+      expect(JSON.parse(row.metadata)).to.deep.equal({ client_id: 'dcr_1', client_name: 'A' });
+      // An update hands the stored hash back: it is kept, not hashed again.
+      await clients.upsert(
+        'dcr_1',
+        { client_id: 'dcr_1', client_secret: row.secret_hash, client_name: 'B' },
+        0,
+      );
+      const updated = await t.db('clients').where({ client_id: 'dcr_1' }).first();
+      expect(updated.secret_hash).to.equal(hashClientSecret('plain-secret'));
+      expect(JSON.parse(updated.metadata).client_name).to.equal('B');
+      // A public client: no hash at all.
+      await clients.upsert('dcr_2', { client_id: 'dcr_2', token_endpoint_auth_method: 'none' }, 0);
+      expect((await t.db('clients').where({ client_id: 'dcr_2' }).first()).secret_hash).to.equal(null);
+      await clients.destroy('dcr_1');
+      expect(await clients.find('dcr_1')).to.equal(undefined);
+      expect(await clients.find('dcr_2')).to.have.property('client_id', 'dcr_2');
     });
   });
 }
