@@ -111,6 +111,7 @@ export function buildProxy(
     cappedGrants,
     keeper,
     proxyId,
+    defaultOutputTokens: proxy.reservations.defaultOutputTokens,
     onLateSettle: (reservationId) =>
       deps.logger.warn(
         { reservationId },

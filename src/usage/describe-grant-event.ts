@@ -2,7 +2,7 @@ import type { GrantLimits } from '../storage/grant-store.ts';
 import type { GrantEvent } from '../storage/index.ts';
 import { describeLimits, formatCount, formatUsd, formatUtc } from './format-usage.ts';
 
-type LimitKey = Exclude<keyof GrantLimits, 'limitPeriod'>;
+type LimitKey = Exclude<keyof GrantLimits, 'limitPeriod' | 'providers'>;
 
 const LIMIT_NAMES: Readonly<Record<LimitKey, string>> = {
   maxRequests: 'most requests',

@@ -94,12 +94,17 @@ for (const engine of engines) {
       expect(rt.authorization_details).to.deep.equal(granted);
 
       const grant = await as.stores.grants.find(introspected.grant_id as string);
+      // The caps are OpenAI's own (they count its requests only); no operator maximums
+      // here, so the grant as a whole has none.
       expect(grant?.limits).to.deep.equal({
-        maxRequests: 200,
-        maxTokens: 50000,
-        maxSpendMicroUsd: 5_000_000,
+        maxRequests: null,
+        maxTokens: null,
+        maxSpendMicroUsd: null,
         limitPeriod: 'lifetime',
-        requestsPerMinute: 60,
+        requestsPerMinute: null,
+        providers: {
+          openai: { maxRequests: 200, maxTokens: 50000, maxSpendMicroUsd: 5_000_000, requestsPerMinute: 60 },
+        },
       });
 
       const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token as string);
@@ -202,6 +207,7 @@ for (const engine of engines) {
         maxSpendMicroUsd: null,
         limitPeriod: 'lifetime',
         requestsPerMinute: null,
+        providers: {},
       });
     });
 

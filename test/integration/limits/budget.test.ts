@@ -419,6 +419,7 @@ for (const engine of engines) {
       const taken = await budgets.reserve({
         id: `dead-${grantId}`,
         grantId,
+        provider: 'openai',
         proxyId: 'proxy-that-died',
         note: {
           clientId: fx.client.clientId,
