@@ -132,8 +132,10 @@ export function readGrantedLimits(
   }
 
   // Each provider's caps as the person approved them, counted over that provider's
-  // requests only; the whole grant's caps are the operator's maximums (every provider's
-  // requests together), so a grant never goes above what the server allows.
+  // requests only (never summed or pooled). The grant as a whole is capped at the
+  // operator's maximums, and at the total the providers' caps imply where every granted
+  // provider has one (it can never bind before they do, and it is the grant-wide figure
+  // the pages show); no cap where some provider has none and there is no maximum.
   const unit = (key: LimitKey, value: number) => (key === 'max_spend_usd' ? usdToMicro(value) : value);
   const capsFrom = (values: Partial<Record<LimitKey, number>>): Caps => {
     const cap = (key: LimitKey) => {
@@ -153,9 +155,23 @@ export function readGrantedLimits(
     const caps = capsFrom(detail.limits);
     if (capsHaveAny(caps)) perProvider[detail.provider] = caps;
   }
+  const implied = (key: LimitKey): number | undefined => {
+    let sum = 0;
+    for (const provider of providers) {
+      const value = details.find((d) => d.provider === provider)?.limits?.[key];
+      if (value === undefined) return undefined;
+      sum += value;
+    }
+    return providers.length > 0 ? sum : undefined;
+  };
+  const whole: Partial<Record<LimitKey, number>> = {};
+  for (const key of LIMIT_KEYS) {
+    const bounds = [implied(key), maximums[key]].filter((v): v is number => v !== undefined);
+    if (bounds.length > 0) whole[key] = Math.min(...bounds);
+  }
   return {
     ok: true,
     details,
-    row: { ...capsFrom(maximums), limitPeriod: period, providers: perProvider },
+    row: { ...capsFrom(whole), limitPeriod: period, providers: perProvider },
   };
 }

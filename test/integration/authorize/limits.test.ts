@@ -94,14 +94,14 @@ for (const engine of engines) {
       expect(rt.authorization_details).to.deep.equal(granted);
 
       const grant = await as.stores.grants.find(introspected.grant_id as string);
-      // The caps are OpenAI's own (they count its requests only); no operator maximums
-      // here, so the grant as a whole has none.
+      // OpenAI's own caps (they count its requests only); the only provider, so the
+      // grant as a whole is capped the same.
       expect(grant?.limits).to.deep.equal({
-        maxRequests: null,
-        maxTokens: null,
-        maxSpendMicroUsd: null,
+        maxRequests: 200,
+        maxTokens: 50000,
+        maxSpendMicroUsd: 5_000_000,
         limitPeriod: 'lifetime',
-        requestsPerMinute: null,
+        requestsPerMinute: 60,
         providers: {
           openai: { maxRequests: 200, maxTokens: 50000, maxSpendMicroUsd: 5_000_000, requestsPerMinute: 60 },
         },
@@ -112,6 +112,18 @@ for (const engine of engines) {
       expect(
         (await oidc.tokenIntrospection(proxy, refreshed.access_token)).authorization_details,
       ).to.deep.equal(granted);
+
+      // Lowered later (the account page): introspection and refreshed tokens say so.
+      const lowered = await as.stores.grants.lowerLimits(introspected.grant_id as string, {
+        providers: { openai: { maxRequests: 20 } },
+      });
+      expect(lowered.ok).to.equal(true);
+      const now = [{ ...granted[0], limits: { ...granted[0]?.limits, max_requests: 20 } }];
+      expect(
+        (await oidc.tokenIntrospection(proxy, refreshed.access_token)).authorization_details,
+      ).to.deep.equal(now);
+      const again = await oidc.refreshTokenGrant(config, refreshed.refresh_token as string);
+      expect(decodeJwt(again.access_token).authorization_details).to.deep.equal(now);
     });
 
     it('the consent page shows the asked limits as inputs the person can lower', async () => {

@@ -191,10 +191,10 @@ for (const engine of engines) {
           },
         },
       ]);
-      // OpenAI's caps as approved; the grant as a whole at the operator's maximums.
+      // OpenAI's caps as approved; the grant as a whole within the operator's maximums.
       expect((await grantOf(tokens.access_token))?.limits).to.deep.equal({
-        maxRequests: 500,
-        maxTokens: null,
+        maxRequests: 40,
+        maxTokens: 10_000,
         maxSpendMicroUsd: 2_000_000,
         limitPeriod: 'lifetime',
         requestsPerMinute: 30,

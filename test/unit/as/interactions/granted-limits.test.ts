@@ -51,11 +51,12 @@ describe('as/interactions/granted-limits', () => {
       },
     ]);
     expect(r.row).to.deep.equal({
-      // No operator maximums: the grant as a whole has no caps of its own.
-      maxRequests: null,
+      // The grant as a whole: the total the providers' caps imply, where all have one.
+      maxRequests: 130,
       maxTokens: null,
-      maxSpendMicroUsd: null,
+      maxSpendMicroUsd: 1_750_000,
       limitPeriod: 'lifetime',
+      // Anthropic has no rate: the grant as a whole has none (OpenAI's own still holds).
       requestsPerMinute: null,
       providers: {
         openai: { maxRequests: 80, maxTokens: null, maxSpendMicroUsd: 1_250_000, requestsPerMinute: 10 },
