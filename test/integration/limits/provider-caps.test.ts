@@ -190,6 +190,13 @@ for (const engine of engines) {
       expect(after).to.equal(spent);
     });
 
+    it("a provider's per-minute limit counts that provider's requests only", async () => {
+      const { token } = await grant({ providers: { openai: { requestsPerMinute: 2 } } });
+      expect([(await chat(token)).ok, (await chat(token)).ok]).to.deep.equal([true, true]);
+      expect(await chat(token)).to.deep.include({ ok: false, status: 429, code: 'rate_limited' });
+      for (let i = 0; i < 3; i++) expect((await message(token)).ok, `anthropic ${i}`).to.equal(true);
+    });
+
     it('raising a provider cap is refused; lowering one is kept', async () => {
       const { grantId } = await grant({ providers: { openai: { maxRequests: 5 } } });
       const raised = await stores().grants.lowerLimits(grantId, {
