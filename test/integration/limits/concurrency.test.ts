@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import { APIError } from 'openai';
 import { DEFAULT_PRICES } from '../../../src/config/default-prices.ts';
-import { costMicroUsd, findPrice, type ModelPrice } from '../../../src/proxy/limits/price-table.ts';
+import {
+  costMicroUsd,
+  findPrice,
+  type ModelPrice,
+  worstRatesFor,
+} from '../../../src/proxy/limits/price-table.ts';
 import { createBudgetStore } from '../../../src/storage/budget-store.ts';
 import { createGrantStore } from '../../../src/storage/grant-store.ts';
 import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
@@ -47,12 +52,12 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
     fx.upstream.control.set({ chunkDelayMs: 3 });
   });
 
-  async function cappedGrant(): Promise<{ token: string; grantId: string }> {
+  async function cappedGrant(cap = CAP_MICRO_USD): Promise<{ token: string; grantId: string }> {
     const { accessToken } = await fx.grant('openai:*:chat');
     const grantId = String(decodeJwt(accessToken).grant_id);
     const db = fx.as.database.db;
     const grants = createGrantStore(db, Date.now, createRevocationStore(db, Date.now));
-    expect((await grants.lowerLimits(grantId, { maxSpendMicroUsd: CAP_MICRO_USD })).ok).to.equal(true);
+    expect((await grants.lowerLimits(grantId, { maxSpendMicroUsd: cap })).ok).to.equal(true);
     return { token: accessToken, grantId };
   }
 
@@ -78,8 +83,8 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
     }
   }
 
-  async function run(body: Record<string, unknown>) {
-    const { token, grantId } = await cappedGrant();
+  async function run(body: Record<string, unknown>, cap = CAP_MICRO_USD) {
+    const { token, grantId } = await cappedGrant(cap);
     const since = fx.upstream.requests.length;
     const outcomes = await Promise.all(
       Array.from({ length: STREAMS }, (_, i) =>
@@ -145,6 +150,28 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
     expectHeld(result);
     for (const r of result.forwarded)
       expect((r.json as { max_completion_tokens?: number }).max_completion_tokens).to.be.a('number');
+  });
+
+  it('a budget that fits all 200 at the default output bound: all served, zero overrun', async () => {
+    // What one request without an output bound reserves, with room to spare for its
+    // input bound: its body's bytes at the dearest input rate, 4096 output tokens.
+    const worst = worstRatesFor(price, Number.POSITIVE_INFINITY);
+    const bytes = Buffer.byteLength(
+      JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'count the ways' }], stream: true }),
+    );
+    const cap = STREAMS * Math.ceil(2 * bytes * worst.input + 4096 * worst.output);
+    const result = await run({}, cap);
+    const served = result.outcomes.filter((o) => o.ok).length;
+    expect(served, 'served').to.be.at.least(0.95 * STREAMS);
+    for (const o of result.outcomes.filter((o) => !o.ok))
+      expect(o).to.deep.include({ status: 429, code: 'limit_busy' });
+    expect(result.forwarded).to.have.length(served);
+    for (const r of result.forwarded)
+      expect((r.json as { max_completion_tokens?: number }).max_completion_tokens).to.equal(4096);
+    expect(result.charged.openReservations).to.equal(0);
+    expect(result.charged.requests).to.equal(served);
+    expect(result.charged.microUsd, 'never above the cap').to.be.at.most(cap);
+    expect(result.charged.tokens).to.equal(result.usages.reduce((sum, u) => sum + u.total_tokens, 0));
   });
 
   it('with n > 1 choices per request', async () => {
