@@ -7,7 +7,9 @@ import { createGrantStore, type LowerLimits } from '../../../src/storage/grant-s
 import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
 import { createUsageStore } from '../../../src/storage/usage-store.ts';
 import { engines } from '../../support/databases.ts';
+import { authorize, exchange } from '../../support/oauth-flow.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import { createUserAgent } from '../../support/user-agent.ts';
 
 const PRICES = {
   openai: {
@@ -122,6 +124,28 @@ for (const engine of engines) {
       );
       for (let i = 0; i < 3; i++) expect((await message(token)).ok, `anthropic ${i}`).to.equal(true);
       expect(await requestsOf(grantId)).to.deep.equal({ '*': 5, openai: 2, anthropic: 3 });
+    });
+
+    it('approved on the consent page: "OpenAI: most requests 2" beside Anthropic without limits holds at 2', async () => {
+      const asked = [{ type: 'ai_access', provider: 'openai', limits: { max_requests: 2 } }];
+      const tokens = await exchange(
+        await authorize(fx.oidc, fx.as, createUserAgent(), {
+          redirectUri: fx.client.redirectUri,
+          scope: 'openai:*:chat anthropic:*:chat',
+          username: fx.username,
+          password: fx.password,
+          extraParams: { authorization_details: JSON.stringify(asked) },
+          limits: { 'limit-openai-max_requests': '2' },
+          period: 'lifetime',
+        }),
+      );
+      const token = tokens.access_token;
+      expect(decodeJwt(token).authorization_details).to.deep.equal([
+        { type: 'ai_access', provider: 'openai', limits: { max_requests: 2, period: 'lifetime' } },
+      ]);
+      expect([(await chat(token)).ok, (await chat(token)).ok]).to.deep.equal([true, true]);
+      expect(await chat(token)).to.deep.include({ ok: false, status: 403, code: 'limit_reached' });
+      for (let i = 0; i < 3; i++) expect((await message(token)).ok, `anthropic ${i}`).to.equal(true);
     });
 
     it('2 on each provider: 2 each, never 4 for one', async () => {
