@@ -131,9 +131,26 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       });
     },
 
+    /** One grant with its providers' caps, in one query (the proxy reads it on first sight). */
     async find(id: string): Promise<GrantRecord | undefined> {
-      const row = await db('grants').where({ id }).first();
-      return row ? (await withProviders([row]))[0] : undefined;
+      const rows: Record<string, unknown>[] = await db('grants as g')
+        .leftJoin('grant_provider_limits as l', 'l.grant_id', 'g.id')
+        .where('g.id', id)
+        .select(
+          'g.*',
+          'l.provider as l_provider',
+          'l.max_requests as l_max_requests',
+          'l.max_tokens as l_max_tokens',
+          'l.max_spend_micro_usd as l_max_spend_micro_usd',
+          'l.requests_per_minute as l_requests_per_minute',
+        );
+      const first = rows[0];
+      if (!first) return undefined;
+      const providers: Partial<Record<Provider, Caps>> = {};
+      for (const row of rows)
+        if (typeof row.l_provider === 'string' && isProvider(row.l_provider))
+          providers[row.l_provider] = capsOfRow(row, 'l_');
+      return toRecord(first as unknown as GrantRow, providers);
     },
 
     /** Whether tokens of this grant may be honoured right now. */
