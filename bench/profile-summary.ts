@@ -82,7 +82,7 @@ const STAGES: Array<{ name: string; match: (f: CallFrame) => boolean }> = [
   { name: 'liveness check (memory hit)', match: (f) => f.functionName === 'check' && /liveness/.test(f.url) },
   { name: 'read the request body (`readBody`)', match: (f) => f.functionName === 'readBody' },
   { name: 'parse the JSON body (`parseRequestBody`)', match: (f) => f.functionName === 'parseRequestBody' },
-  { name: 'stored-state policy', match: (f) => f.functionName === 'applyStoredStatePolicy' },
+  { name: 'stored-state policy', match: (f) => f.functionName === 'refuseStoredReferences' },
   { name: 'upstream URL and headers (`upstreams.ts`)', match: (f) => /upstreams\.ts$/.test(f.url) },
   {
     name: '`forward()` call (sets up http-proxy-3, the upstream request)',

@@ -21,29 +21,34 @@ function drain(server: Server): Promise<void> {
 
 /**
  * Runs the authorization server, the proxy, or both (each over its own database
- * handle). On SIGINT/SIGTERM they stop taking connections, let requests in flight finish
- * (at most 10 s), then the process leaves.
+ * handle). On SIGINT/SIGTERM they stop taking connections and let requests in flight
+ * finish (the AS at most 10 s; the proxy `proxy.drainTimeoutMs`, then it cuts the rest
+ * and settles and records every one), then the databases are closed and the process leaves.
  */
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
-  const running: Array<{ server: Server; stop(): void | Promise<void>; db: { destroy(): Promise<void> } }> =
-    [];
+  const running: Array<{ stop(): Promise<void>; db: { destroy(): Promise<void> } }> = [];
   if (options.as) {
     const db = openDatabase(config);
     if (options.migrate) await migrateLatest(db);
     await assertMigrated(db);
-    running.push({ ...(await startAs(config, db)), db });
+    const as = await startAs(config, db);
+    running.push({
+      async stop() {
+        await drain(as.server);
+        await as.stop();
+      },
+      db,
+    });
   }
   if (options.proxy) {
     const db = openDatabase(config);
     await assertMigrated(db);
+    // Its stop drains the server itself: requests settle and usage is written first.
     running.push({ ...(await startProxy(config, db)), db });
   }
   const stop = async () => {
-    await Promise.all(running.map((r) => drain(r.server)));
-    for (const r of running) {
-      await r.stop();
-      await r.db.destroy();
-    }
+    await Promise.all(running.map((r) => r.stop()));
+    for (const r of running) await r.db.destroy();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Config } from '../../src/config/index.ts';
 import { buildProxy } from '../../src/proxy/build-proxy.ts';
+import { stopGracefully } from '../../src/proxy/lifecycle/graceful-stop.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
-import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
+import { livenessSettings, startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
 import {
   createProviderKeyDecrypter,
   type ProviderKeyDecrypter,
@@ -30,7 +31,10 @@ async function readDecrypter(config: Config): Promise<ProviderKeyDecrypter> {
   };
 }
 
-/** Starts the resource-server proxy and its revocation feed; returns how to stop them. */
+/**
+ * Starts the resource-server proxy and its revocation feed; returns how to stop them
+ * gracefully (drain, settle, write usage; the caller then closes the database).
+ */
 export async function startProxy(
   config: Config,
   db: Database,
@@ -39,11 +43,7 @@ export async function startProxy(
   let failing = false;
   const liveness = await startLiveness({
     db,
-    databaseUrl: config.database.url,
-    databasePassword: config.database.password,
-    pollIntervalMs: config.proxy.revocationFeed.pollIntervalMs,
-    maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
-    maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
+    ...livenessSettings(config),
     clock: systemClock,
     onError: (err) => logger.error({ err }, 'revocation feed'),
     // Log changes of state, not every poll of an outage.
@@ -77,10 +77,11 @@ export async function startProxy(
   return {
     server,
     async stop() {
-      // Requests that were answered are settled and recorded: write what is still queued.
-      await proxy
-        .stop()
-        .catch((err) => logger.error({ err, pending: proxy.usage.pending }, 'usage records lost'));
+      // Requests in flight finish or are cut at proxy.drainTimeoutMs, each settled and
+      // recorded; then what is still queued is written.
+      await stopGracefully(server, proxy, config.proxy.drainTimeoutMs).catch((err) =>
+        logger.error({ err, pending: proxy.usage.pending }, 'usage records lost'),
+      );
       await liveness.stop();
     },
   };

@@ -35,6 +35,7 @@ export const defaults = {
     upstreamConnectTimeoutMs: 10_000,
     upstreamResponseTimeoutMs: 600_000,
     upstreamIdleTimeoutMs: 300_000,
+    drainTimeoutMs: 10_000,
     revocationFeed: { pollIntervalMs: 250, maxSilenceMs: 5000 },
     reservations: { heartbeatIntervalMs: 5000, reapAfterMs: 30_000, defaultOutputTokens: 4096 },
   },

@@ -36,6 +36,7 @@ export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secr
   { env: 'MANDATE_UPSTREAM_CONNECT_TIMEOUT_MS', path: 'proxy.upstreamConnectTimeoutMs', kind: 'int' },
   { env: 'MANDATE_UPSTREAM_RESPONSE_TIMEOUT_MS', path: 'proxy.upstreamResponseTimeoutMs', kind: 'int' },
   { env: 'MANDATE_UPSTREAM_IDLE_TIMEOUT_MS', path: 'proxy.upstreamIdleTimeoutMs', kind: 'int' },
+  { env: 'MANDATE_PROXY_DRAIN_TIMEOUT_MS', path: 'proxy.drainTimeoutMs', kind: 'int' },
   { env: 'MANDATE_REVOCATION_POLL_MS', path: 'proxy.revocationFeed.pollIntervalMs', kind: 'int' },
   { env: 'MANDATE_REVOCATION_MAX_SILENCE_MS', path: 'proxy.revocationFeed.maxSilenceMs', kind: 'int' },
   { env: 'MANDATE_PROXY_HEARTBEAT_MS', path: 'proxy.reservations.heartbeatIntervalMs', kind: 'int' },

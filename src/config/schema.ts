@@ -77,6 +77,8 @@ export const configSchema = z.strictObject({
     upstreamConnectTimeoutMs: z.number().int().min(1),
     upstreamResponseTimeoutMs: z.number().int().min(1),
     upstreamIdleTimeoutMs: z.number().int().min(1),
+    /** On SIGTERM: how long requests in flight may still run before they are cut. */
+    drainTimeoutMs: z.number().int().min(0),
     revocationFeed: z.strictObject({
       pollIntervalMs: z.number().int().min(10),
       maxSilenceMs: z.number().int().min(100),

@@ -16,12 +16,14 @@ import { createUsageStore } from '../storage/usage-store.ts';
 import type { TokenClaims } from './auth/verify-token.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import { createProxyApp } from './create-proxy-app.ts';
+import { ProxyError } from './errors/proxy-error.ts';
 import { createForwarder, type Forwarder } from './forward/forwarder.ts';
 import { createUpstreams } from './forward/upstreams.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createClientOrigins } from './http/client-origins.ts';
 import { createProxyMetrics } from './http/metrics.ts';
 import { createKeyResolver } from './keys/key-resolver.ts';
+import { createInFlight, type InFlight } from './lifecycle/in-flight.ts';
 import { createBudgetGate } from './limits/budget-gate.ts';
 import { createCappedGrants } from './limits/capped-grants.ts';
 import type { PriceTable } from './limits/price-table.ts';
@@ -35,6 +37,8 @@ export interface ProxyLiveness {
   ready(): boolean;
   /** Subscribes to changes of live grants' limits (from the revocation log). */
   onLimitsChanged(listener: (grantId: string) => void): void;
+  /** Subscribes to revocations of grants and token ids (from the revocation log). */
+  onRevoked(listener: (revoked: { kind: 'grant' | 'token'; id: string }) => void): void;
 }
 
 export interface BuiltProxy {
@@ -44,12 +48,23 @@ export interface BuiltProxy {
   usage: UsageWriter;
   /** This process's id in `proxy_heartbeats` and on its reservations. */
   proxyId: string;
+  /** Every request being handled, until its usage is settled. */
+  inFlight: InFlight;
   /**
-   * Stops forwarding, settles what can be, stops beating and writes the queued usage
-   * records. Call after the HTTP server stopped taking requests.
+   * Refuses new requests (503) and lets those in flight run for `timeoutMs` (default
+   * `proxy.drainTimeoutMs`); then ends the rest (a stream is cut, an answer not begun is
+   * 503) and resolves once every one has settled and queued its usage record.
+   */
+  drain(timeoutMs?: number): Promise<void>;
+  /**
+   * Drains with no time left if `drain` was not called, then stops forwarding, stops
+   * beating and writes the queued usage records. Call before the database is closed.
    */
   stop(): Promise<void>;
 }
+
+/** After the drain deadline, how long the requests it cut may take to settle before stop goes on. */
+const SETTLE_GRACE_MS = 5000;
 
 /** Builds the proxy from checked configuration and its collaborators. */
 export function buildProxy(
@@ -150,11 +165,53 @@ export function buildProxy(
     recordUsage: usage.record,
     clock: deps.clock,
   });
+  const inFlight = createInFlight();
+  // Revocation is instant for requests already running too: an answer not yet begun is
+  // a 401, a stream is cut; each still settles like any request that ended early.
+  const revoked = () =>
+    new ProxyError('invalid_token', 'the access token or the grant behind it was revoked');
+  deps.liveness.onRevoked(({ kind, id }) => {
+    const ended = kind === 'grant' ? inFlight.endGrant(id, revoked()) : inFlight.endToken(id, revoked());
+    if (ended > 0)
+      deps.logger.info(
+        { [kind === 'grant' ? 'grantId' : 'tokenId']: id, ended },
+        'revoked: requests in flight ended',
+      );
+  });
+  let draining: Promise<void> | undefined;
+  const drain = (timeoutMs = proxy.drainTimeoutMs): Promise<void> => {
+    draining ??= (async () => {
+      const shuttingDown = () => new ProxyError('unavailable', 'the proxy is shutting down; try again');
+      inFlight.refuseNew(shuttingDown());
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        inFlight.idle().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (finished) return;
+      const cut = inFlight.endAll(shuttingDown());
+      deps.logger.warn({ cut, drainTimeoutMs: timeoutMs }, 'drain deadline: requests in flight cut');
+      // Each cut request settles (a database write when capped): wait for that, within reason.
+      const settled = await Promise.race([
+        inFlight.idle().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), SETTLE_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!settled) deps.logger.error({ open: inFlight.size }, 'requests still settling at stop');
+    })();
+    return draining;
+  };
   const app = createProxyApp({
     proxyUrl: proxy.url,
     issuer: config.as.issuer,
     trustProxy: proxy.trustProxy,
     handle,
+    inFlight,
     ready: async () => deps.liveness.ready(),
     knownOrigins: origins.all,
     logger: deps.logger,
@@ -165,7 +222,10 @@ export function buildProxy(
     forwarder,
     usage,
     proxyId,
+    inFlight,
+    drain,
     async stop() {
+      await drain(0);
       forwarder.close();
       await keeper.stop();
       await usage.stop();

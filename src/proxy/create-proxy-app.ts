@@ -1,21 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
+import { providerOfPath } from './endpoints/index.ts';
+import { isDatabaseUnavailable } from './errors/database-unavailable.ts';
 import { ProxyError } from './errors/proxy-error.ts';
 import { renderError } from './errors/render-error.ts';
-import type { RequestFacts } from './handle-request.ts';
 import { corsHeaders } from './http/cors-headers.ts';
 import { answerPreflight } from './http/cors-preflight.ts';
 import type { ProxyMetrics } from './http/metrics.ts';
 import { protectedResourceMetadata } from './http/well-known.ts';
-import { providerOfPath } from './routing/route-request.ts';
+import type { Flight, InFlight } from './lifecycle/in-flight.ts';
+import type { RequestFacts } from './pipeline/request-facts.ts';
 
 export interface ProxyAppDeps {
   proxyUrl: string;
   issuer: string;
   trustProxy: boolean;
-  /** `requestId`: the id the app answers with (`x-mandate-request-id`), also the usage record's. */
-  handle(ctx: Context, facts: RequestFacts, requestId: string): Promise<void>;
+  /**
+   * `requestId`: the id the app answers with (`x-mandate-request-id`), also the usage
+   * record's. `flight`: this request in the in-flight registry (revocation, drain).
+   */
+  handle(ctx: Context, facts: RequestFacts, requestId: string, flight: Flight): Promise<void>;
+  /** Every request being handled, open from arrival until its usage is settled. */
+  inFlight: InFlight;
   /** Whether the proxy can serve: revocation feed healthy, database reachable. */
   ready(): Promise<boolean>;
   knownOrigins(): Promise<ReadonlySet<string>>;
@@ -56,7 +63,15 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
       ctx.body = await deps.metrics.registry.metrics();
       return;
     }
-    if (method === 'OPTIONS') return answerPreflight(ctx, deps.knownOrigins);
+    if (method === 'OPTIONS') {
+      try {
+        return await answerPreflight(ctx, deps.knownOrigins);
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) throw err;
+        ctx.status = 503;
+        return;
+      }
+    }
     await proxied(ctx);
   });
 
@@ -67,15 +82,18 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
     const facts: RequestFacts = {};
     let status: number;
     let code: string | undefined;
+    const flight = deps.inFlight.open();
     try {
-      await deps.handle(ctx, facts, requestId);
+      // The proxy is stopping: nothing new begins.
+      if (flight.endedBy) throw flight.endedBy;
+      await deps.handle(ctx, facts, requestId, flight);
+      // Ended by the proxy before its answer began: the client is told why.
+      if (flight.endedBy && !ctx.res.headersSent) throw flight.endedBy;
       status = ctx.res.statusCode;
     } catch (err) {
-      const refusal =
-        err instanceof ProxyError
-          ? err
-          : new ProxyError('internal', 'the proxy failed to handle the request');
-      if (!(err instanceof ProxyError)) deps.logger.error({ requestId, err }, 'proxy error');
+      const refusal = asRefusal(err);
+      if (!(err instanceof ProxyError))
+        deps.logger[refusal.code === 'unavailable' ? 'warn' : 'error']({ requestId, err }, 'proxy error');
       code = refusal.code;
       status = refusal.status;
       deps.metrics.refusals.inc({ code });
@@ -92,13 +110,15 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
           origin &&
           refusal.code !== 'origin_not_allowed' &&
           !ctx.res.hasHeader('access-control-allow-origin') &&
-          (await deps.knownOrigins()).has(origin)
+          (await deps.knownOrigins().catch(() => new Set<string>())).has(origin)
         ) {
           Object.assign(rendered.headers, corsHeaders(origin));
         }
         ctx.res.writeHead(rendered.status, rendered.headers);
         ctx.res.end(rendered.body);
       }
+    } finally {
+      flight.close();
     }
     const provider = facts.provider ?? 'none';
     const capability = facts.capability ?? 'none';
@@ -113,6 +133,7 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
       granted: code === undefined,
       ...(code ? { error: code } : {}),
       ...facts,
+      ...(flight.endedBy ? { endedBy: flight.endedBy.code } : {}),
       durationMs: Math.round((performance.now() - started) * 10) / 10,
     };
     if (status >= 500 || facts.upstreamFailed) deps.logger.error(line, 'request');
@@ -120,4 +141,12 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
   }
 
   return app;
+}
+
+/** What the app is told: a ProxyError as it is; a database out of reach is 503, never 500. */
+function asRefusal(err: unknown): ProxyError {
+  if (err instanceof ProxyError) return err;
+  if (isDatabaseUnavailable(err))
+    return new ProxyError('unavailable', 'the proxy cannot reach its database right now; try again shortly');
+  return new ProxyError('internal', 'the proxy failed to handle the request');
 }

@@ -15,7 +15,7 @@ export {
   parseAiAccessDetails,
   usdToMicro,
 } from './ai-access-details.ts';
-export type { Capability, UpstreamRoute } from './capability-table.ts';
+export type { Capability } from './capability-table.ts';
 export {
   CAPABILITIES,
   CAPABILITY_TABLE,
@@ -31,8 +31,6 @@ export { isAiScope, isOidcScope, OIDC_SCOPES } from './oidc-scopes.ts';
 export { MAX_SCOPE_LENGTH, parseScope } from './parse-scope.ts';
 export type { Provider } from './providers.ts';
 export { isProvider, PROVIDERS, providerDisplayName } from './providers.ts';
-export type { ResolvedCapability } from './resolve-capability.ts';
-export { resolveCapability } from './resolve-capability.ts';
 export type { ParseScopeResult, Scope } from './scope.ts';
 export { ANY_MODEL } from './scope.ts';
 export { modelCovers, scopeCovers } from './scope-covers.ts';

@@ -3,9 +3,10 @@ import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config/index.ts';
 import { type BuiltProxy, buildProxy } from '../../src/proxy/build-proxy.ts';
+import { stopGracefully } from '../../src/proxy/lifecycle/graceful-stop.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
 import type { FeedEvent } from '../../src/proxy/liveness/revocation-feed.ts';
-import { startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
+import { livenessSettings, startLiveness } from '../../src/proxy/liveness/start-liveness.ts';
 import type { Provider } from '../../src/scopes/index.ts';
 import { createLogger } from '../../src/shared/log/index.ts';
 import {
@@ -14,7 +15,7 @@ import {
   generateProviderKeyPair,
   publicJwksOf,
 } from '../../src/shared/provider-key-crypto.ts';
-import { createDatabase, systemClock } from '../../src/storage/index.ts';
+import { createDatabase, type Database, systemClock } from '../../src/storage/index.ts';
 import { createProviderKeyStore } from '../../src/storage/provider-key-store.ts';
 import type { FakeUpstream } from './fake-upstream/index.ts';
 import type { RunningAs } from './start-authorization-server.ts';
@@ -23,6 +24,8 @@ export interface RunningProxy extends BuiltProxy {
   url: string;
   openaiBaseURL: string;
   anthropicBaseURL: string;
+  /** The proxy's own knex instance (tests may cut it). */
+  db: Database;
   /** Every log line the proxy wrote, as text. */
   logs: string[];
   /** Stores a person's provider key, encrypted to this proxy's key. */
@@ -32,12 +35,16 @@ export interface RunningProxy extends BuiltProxy {
    * (a grant id or a token id), whether that read already happened or is yet to come.
    */
   revocationDelivered(subjectId: string): Promise<void>;
+  /** What SIGTERM does to `mandate serve proxy` (drain, cut, settle, write usage), then closes its database. */
+  shutdown(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
  * A real proxy on the port the authorization server names as its resource, over the
- * same database, forwarding to the fake upstream.
+ * same database, forwarding to the fake upstream. Built as `bin/wiring/start-proxy.ts`
+ * builds it (the same `livenessSettings`, `startLiveness` and `buildProxy`); the bench
+ * uses this helper too.
  */
 export async function startProxy(
   as: RunningAs,
@@ -50,6 +57,8 @@ export async function startProxy(
     usage?: { flushIntervalMs?: number; batchSize?: number };
     /** Price table entries over the shipped ones (`prices.<provider>.<model>`). */
     prices?: Record<string, unknown>;
+    /** The database URL this proxy uses (default the AS's), e.g. through a TCP forwarder a test can cut. */
+    databaseUrl?: string;
   } = {},
 ): Promise<RunningProxy> {
   const proxyUrl = new URL(as.proxyUrl);
@@ -57,7 +66,7 @@ export async function startProxy(
     env: {},
     readFile: () => '',
     overrides: {
-      database: { url: as.database.url },
+      database: { url: options.databaseUrl ?? as.database.url },
       as: { issuer: as.issuer, cookieKeys: ['x'.repeat(43)] },
       proxy: {
         url: as.proxyUrl,
@@ -92,10 +101,7 @@ export async function startProxy(
   };
   const running = await startLiveness({
     db,
-    databaseUrl: config.database.url,
-    pollIntervalMs: config.proxy.revocationFeed.pollIntervalMs,
-    maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
-    maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
+    ...livenessSettings(config),
     clock: systemClock,
     onEvent,
   });
@@ -110,8 +116,10 @@ export async function startProxy(
   const server: Server = built.app.listen(config.proxy.port, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const keys = createProviderKeyStore(db, systemClock);
+  let closed = false;
   return {
     ...built,
+    db,
     url: as.proxyUrl,
     openaiBaseURL: `${as.proxyUrl}/openai/v1`,
     anthropicBaseURL: `${as.proxyUrl}/anthropic`,
@@ -126,7 +134,16 @@ export async function startProxy(
         waiters.set(subjectId, [...(waiters.get(subjectId) ?? []), resolve]);
       });
     },
+    async shutdown() {
+      if (closed) return;
+      closed = true;
+      await stopGracefully(server, built, config.proxy.drainTimeoutMs);
+      await running.stop();
+      await db.destroy();
+    },
     async close() {
+      if (closed) return;
+      closed = true;
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await built.stop();

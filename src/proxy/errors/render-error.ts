@@ -1,24 +1,5 @@
-import type { Provider } from '../../scopes/index.ts';
+import { PROVIDER_SPECS, type ProviderSpec } from '../endpoints/index.ts';
 import type { ProxyError, ProxyErrorCode } from './proxy-error.ts';
-
-const ANTHROPIC_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  413: 'request_too_large',
-  429: 'rate_limit_error',
-  504: 'timeout_error',
-};
-
-const OPENAI_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'invalid_request_error',
-  403: 'permission_error',
-  404: 'invalid_request_error',
-  413: 'invalid_request_error',
-  429: 'requests',
-};
 
 const NEVER_RETRY = new Set<ProxyErrorCode>([
   'upstream_key_rejected',
@@ -34,13 +15,13 @@ export interface RenderedError {
 }
 
 /**
- * The one place a refusal becomes a response, in the provider's own error shape so the
- * official SDKs raise their usual exceptions: OpenAI `{error:{message,type,param,code}}`,
- * Anthropic `{type:"error",error:{type,message}}`. 401 and 403 carry RFC 6750
+ * The one place a refusal becomes a response, in the provider's own error shape (its
+ * spec's `errorBody`) so the official SDKs raise their usual exceptions; without a
+ * provider, OpenAI's. 401 and 403 carry RFC 6750
  * `WWW-Authenticate` with the RFC 9728 resource metadata URL.
  */
 export function renderError(
-  provider: Provider | undefined,
+  provider: ProviderSpec | undefined,
   err: ProxyError,
   resourceMetadataUrl: string,
 ): RenderedError {
@@ -60,10 +41,7 @@ export function renderError(
   // Retrying cannot fix these; the SDKs would otherwise retry 5xx by themselves.
   if (NEVER_RETRY.has(err.code)) headers['x-should-retry'] = 'false';
   Object.assign(headers, err.headers);
-  const body =
-    provider === 'anthropic'
-      ? { type: 'error', error: { type: ANTHROPIC_TYPES[status] ?? 'api_error', message } }
-      : { error: { message, type: OPENAI_TYPES[status] ?? 'server_error', param: null, code: err.code } };
+  const body = (provider ?? PROVIDER_SPECS.openai).errorBody(status, err.code, message);
   return { status, headers, body: JSON.stringify(body) };
 }
 

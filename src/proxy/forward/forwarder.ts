@@ -16,6 +16,14 @@ export interface ForwardRequest {
    * filter or replace). Resolves when the client response is finished.
    */
   onResponse(upstream: UpstreamResponse): Promise<void>;
+  /**
+   * Aborted when the proxy ends this request early (revocation, drain deadline). Before
+   * the upstream answered: the upstream request is aborted and the outcome says the
+   * client response was not begun (the caller answers with the signal's reason); after:
+   * the client response is ended where it stands and the upstream response destroyed, so
+   * the provider stops generating. Either way the outcome counts as `clientAborted`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -27,6 +35,8 @@ export interface UpstreamResponse {
   headers: IncomingMessage['headers'];
   body: IncomingMessage;
   received(bytes: number): void;
+  /** Aborted when the proxy cuts this answer: a responder ends the client response as it stands. */
+  cut: AbortSignal;
 }
 
 export interface ForwardTimeouts {
@@ -40,7 +50,10 @@ export interface ForwardTimeouts {
 export interface ForwardOutcome {
   /** Milliseconds from sending to the upstream's response headers. */
   upstreamMs: number;
-  /** Whether the client went away before the response was complete. */
+  /**
+   * Whether the response ended before it was complete on the client's side: the client
+   * went away, or the proxy ended it (`signal`).
+   */
   clientAborted: boolean;
   /** Bytes of upstream response body passed on. */
   bytesOut: number;
@@ -55,6 +68,11 @@ interface Pending {
   upstreamMs: number;
   bytesOut: number;
   upstreamFailed: boolean;
+  /** Set when the proxy ended the request (`signal`): not an upstream failure. */
+  ended: boolean;
+  cut: AbortController;
+  proxyReq?: ClientRequest;
+  upstream?: IncomingMessage;
   onResponse: ForwardRequest['onResponse'];
   /** What the client sent, put back once http-proxy has copied the upstream headers. */
   clientHeaders: IncomingMessage['headers'];
@@ -90,6 +108,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
     // The outgoing request holds its own copy now: the person's key leaves the client's
     // request object, where a later log or error serialiser could find it.
     req.headers = p.clientHeaders;
+    p.proxyReq = proxyReq;
     const responseTimer = setTimeout(() => {
       proxyReq.destroy();
       p.fail(new ProxyError('upstream_timeout', 'the provider did not answer in time'));
@@ -114,8 +133,9 @@ export function createForwarder(timeouts: ForwardTimeouts) {
       return;
     }
     p.upstreamMs = performance.now() - p.started;
+    p.upstream = upstream;
     const markFailed = () => {
-      p.upstreamFailed = true;
+      if (!p.ended) p.upstreamFailed = true;
     };
     const onIdle = () => {
       markFailed();
@@ -135,6 +155,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
       headers: upstream.headers,
       body: upstream,
       received,
+      cut: p.cut.signal,
     }).then(
       () => p.settle(),
       (err) => p.settle(err),
@@ -142,10 +163,19 @@ export function createForwarder(timeouts: ForwardTimeouts) {
   });
 
   return {
-    forward({ req, res, target, headers, body, onResponse }: ForwardRequest): Promise<ForwardOutcome> {
+    forward({
+      req,
+      res,
+      target,
+      headers,
+      body,
+      onResponse,
+      signal,
+    }: ForwardRequest): Promise<ForwardOutcome> {
       // The client may have gone while the request waited (body, key, reservation): its
-      // 'close' has been and will not come again, so nothing is sent.
-      if (res.closed || res.destroyed)
+      // 'close' has been and will not come again, so nothing is sent. Likewise a request
+      // the proxy already ended.
+      if (res.closed || res.destroyed || signal?.aborted)
         return Promise.resolve({
           upstreamMs: 0,
           clientAborted: true,
@@ -161,6 +191,8 @@ export function createForwarder(timeouts: ForwardTimeouts) {
           upstreamMs: 0,
           bytesOut: 0,
           upstreamFailed: false,
+          ended: false,
+          cut: new AbortController(),
           onResponse,
           clientHeaders: req.headers,
           fail(err) {
@@ -168,6 +200,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
             done = true;
             req.headers = p.clientHeaders;
             pending.delete(req);
+            signal?.removeEventListener('abort', end);
             reject(err);
           },
           settle(err) {
@@ -175,6 +208,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
             done = true;
             req.headers = p.clientHeaders;
             pending.delete(req);
+            signal?.removeEventListener('abort', end);
             if (err && !clientAborted && !res.headersSent) reject(err);
             else
               resolve({
@@ -187,6 +221,21 @@ export function createForwarder(timeouts: ForwardTimeouts) {
           },
         };
         pending.set(req, p);
+        // Ended by the proxy: before an answer, the request upstream is aborted and nothing
+        // is written; during one, the responder ends the client response and the upstream
+        // response is destroyed (its socket closed: the provider stops generating).
+        const end = () => {
+          p.ended = true;
+          clientAborted = true;
+          if (!p.upstream) {
+            p.proxyReq?.destroy();
+            p.settle();
+            return;
+          }
+          p.cut.abort(signal?.reason);
+          p.upstream.destroy();
+        };
+        signal?.addEventListener('abort', end, { once: true });
         res.once('close', () => {
           if (!res.writableFinished) {
             // Closed early: by the client, unless the proxy ended it because the upstream failed.
@@ -208,7 +257,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
             buffer: bodyStream(body),
           },
           (err: Error) => {
-            if (clientAborted) return p.settle();
+            if (clientAborted || p.ended) return p.settle();
             p.fail(
               new ProxyError(
                 'upstream_unreachable',

@@ -82,27 +82,40 @@ export function pipeResponse(
   if (body.readableLength === 0) res.flushHeaders();
   const masker = createKeyMasker(key);
   return new Promise((resolve) => {
+    let cut = false;
     const end = () => {
-      if (!res.writableFinished && !res.destroyed) res.destroy();
+      if (!cut && !res.writableFinished && !res.destroyed) res.destroy();
       resolve();
     };
     res.once('finish', resolve);
     res.once('close', end);
     body.once('error', end);
     body.once('aborted', end);
-    body.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       upstream.received(chunk.length);
       let passed: Buffer | undefined = chunk;
       if (tap?.strips) passed = tap.push(chunk);
       else tap?.push(chunk);
       const out = passed ? masker.push(passed) : undefined;
       if (out && out.length > 0 && !res.destroyed && !res.write(out)) body.pause();
-    });
+    };
+    body.on('data', onData);
+    // Cut by the proxy (revocation, drain deadline): the client's stream ends where it
+    // stands (a tail the key masker holds back is dropped); the forwarder destroys the body.
+    upstream.cut.addEventListener(
+      'abort',
+      () => {
+        cut = true;
+        body.off('data', onData);
+        if (!res.destroyed && !res.writableEnded) res.end();
+      },
+      { once: true },
+    );
     res.on('drain', () => body.resume());
     // A client gone mid-answer: keep reading (and counting) what the upstream sends.
     res.once('close', () => body.resume());
     body.once('end', () => {
-      if (res.destroyed) return;
+      if (res.destroyed || cut) return;
       const rest = tap?.strips ? tap.end() : undefined;
       const last = rest ? Buffer.concat([masker.push(rest), masker.end()]) : masker.end();
       if (last.length > 0) res.end(last);

@@ -1,24 +1,20 @@
 import type { Provider } from '../../scopes/index.ts';
+import { PROVIDER_SPECS, type UpstreamSettings } from '../endpoints/index.ts';
 import { PASSED_CLIENT_HEADERS } from './client-headers.ts';
 
-export interface UpstreamSettings {
-  baseUrls: Record<Provider, string>;
-  openai: { organization?: string | undefined; project?: string | undefined };
-  anthropicBetaAllowlist: readonly string[];
-}
-
-const ANTHROPIC_VERSION = '2023-06-01';
+export type { UpstreamSettings } from '../endpoints/index.ts';
 
 /**
- * Where each provider lives and exactly how credentials and required headers are put on
- * the upstream request. Everything a client sends is dropped unless listed in
- * `client-headers.ts`:
+ * Where each provider lives and how credentials and required headers are put on the
+ * upstream request (each provider's spec, `endpoints/<provider>/provider.ts`, says).
+ * Everything a client sends is dropped unless listed in `client-headers.ts`:
  * its `authorization`, `x-api-key`, cookies, `proxy-*` and forwarded headers never leave.
  */
 export function createUpstreams(settings: UpstreamSettings) {
   return {
     target(provider: Provider, path: string, search: string): URL {
-      return new URL(`${settings.baseUrls[provider].replace(/\/$/, '')}${path}${search}`);
+      const base = PROVIDER_SPECS[provider].baseUrl(settings).replace(/\/$/, '');
+      return new URL(`${base}${path}${search}`);
     },
 
     headers(
@@ -35,24 +31,7 @@ export function createUpstreams(settings: UpstreamSettings) {
         out['content-length'] = String(contentLength);
       // Answers come back uncompressed, so the key masker (key-masker.ts) reads what the app gets.
       out['accept-encoding'] = 'identity';
-      if (provider === 'openai') {
-        out.authorization = `Bearer ${apiKey}`;
-        if (settings.openai.organization) out['openai-organization'] = settings.openai.organization;
-        if (settings.openai.project) out['openai-project'] = settings.openai.project;
-        delete out['anthropic-version'];
-        delete out['anthropic-dangerous-direct-browser-access'];
-      } else {
-        out['x-api-key'] = apiKey;
-        out['anthropic-version'] ??= ANTHROPIC_VERSION;
-        const beta = incoming['anthropic-beta'];
-        if (typeof beta === 'string') {
-          const allowed = beta
-            .split(',')
-            .map((v) => v.trim())
-            .filter((v) => settings.anthropicBetaAllowlist.includes(v));
-          if (allowed.length > 0) out['anthropic-beta'] = allowed.join(',');
-        }
-      }
+      PROVIDER_SPECS[provider].keyHeaders(out, incoming, apiKey, settings);
       return out;
     },
   };

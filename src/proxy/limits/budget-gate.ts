@@ -2,13 +2,15 @@ import type { Provider } from '../../scopes/index.ts';
 import { scopeWords } from '../../storage/budget-decision.ts';
 import type { BudgetStore, Refusal, ReservationNote } from '../../storage/budget-store.ts';
 import type { LedgerCharge } from '../../storage/usage-store.ts';
+import { boundRequest } from '../endpoints/bound-request.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
-import type { TokenUsage } from '../usage/usage-tap.ts';
+import { type TokenUsage, zeroUsage } from '../usage/usage-tap.ts';
 import type { CappedGrants } from './capped-grants.ts';
 import { costMicroUsd, findPrice, type ModelPrice, type PriceTable } from './price-table.ts';
-import { boundRequest, type RequestBound } from './request-bounds.ts';
+import type { RequestBound } from './request-bounds.ts';
 import type { ReservationKeeper } from './reservation-keeper.ts';
 import { type Sized, sizeReservation } from './size-reservation.ts';
+import { type WorstCase, worstCaseOf } from './worst-case.ts';
 
 /** What one request is, for the budget. */
 export interface BudgetRequest {
@@ -29,8 +31,10 @@ export interface BudgetOutcome {
   /** The upstream answered (any status); false when it could not be reached. */
   answered: boolean;
   status: number;
-  /** What the upstream reported, when it did. */
+  /** The upstream's FINAL usage (the count it bills), when it reported one. */
   usage: TokenUsage | undefined;
+  /** What it had reported short of that (Anthropic's `message_start`), if anything. */
+  partialUsage?: TokenUsage | undefined;
   clientAborted: boolean;
 }
 
@@ -40,6 +44,10 @@ export interface Charge {
   tokens: number;
   /** null: the request has no price (only possible for grants without a spend cap). */
   microUsd: number | null;
+  /** The tokens its usage record holds (undefined: zeros). */
+  usage?: TokenUsage;
+  /** Charged its worst case: it ended without the upstream's final usage. */
+  worstCase?: boolean;
 }
 
 /** A settled request's charge, and how it reaches the ledger (for its usage record's `ledger`). */
@@ -130,35 +138,58 @@ export function createBudgetGate(deps: {
   const priceOf = (provider: Provider, model: string | undefined): ModelPrice | undefined =>
     model === undefined ? undefined : findPrice(deps.prices, provider, model);
 
-  /** The charge of a request from its outcome; `reserved` is what an unknown outcome keeps. */
+  /**
+   * The charge of a request from its outcome. Only the upstream's FINAL usage settles
+   * lower than the worst case: a request sent upstream that ended without it (client
+   * abort, upstream drop or silence, drain deadline, a 2xx missing its usage) is charged
+   * `worst()`, what the provider could bill. See docs/limits.md#enforcement.
+   */
   function chargeOf(
     outcome: BudgetOutcome,
     price: ModelPrice | undefined,
     bound: () => RequestBound,
-    inputEstimate: number,
-    reserved: { tokens: number; microUsd: number } | undefined,
+    worst: () => WorstCase | undefined,
   ): Charge {
     if (!outcome.sent) return { requests: 0, tokens: 0, microUsd: 0 };
-    const ok = outcome.answered && outcome.status < 300;
     if (outcome.usage) {
       const tokens = outcome.usage.inputTokens + outcome.usage.outputTokens;
-      return { requests: 1, tokens, microUsd: price ? (costMicroUsd(price, outcome.usage) ?? null) : null };
+      return {
+        requests: 1,
+        tokens,
+        microUsd: price ? (costMicroUsd(price, outcome.usage) ?? null) : null,
+        usage: outcome.usage,
+      };
     }
-    if (outcome.clientAborted && (ok || !outcome.answered) && inputEstimate > 0) {
-      // Gone before the upstream said what it used: the input it was sent.
-      const microUsd = price?.input === undefined ? null : Math.ceil(inputEstimate * price.input);
-      return { requests: 1, tokens: inputEstimate, microUsd };
+    if (outcome.answered && outcome.status >= 300) {
+      // Refused or failed upstream: nothing was generated. A 5xx does not count as a request.
+      return { requests: outcome.status >= 500 ? 0 : 1, tokens: 0, microUsd: 0 };
     }
-    if (!outcome.answered) return { requests: 0, tokens: 0, microUsd: 0 };
-    if (ok) {
-      const b = bound();
-      if (b.kind === 'fixed') return { requests: 1, tokens: 0, microUsd: b.microUsd };
-      // A success without the usage it should report: keep what was reserved.
-      if (reserved) return { requests: 1, ...reserved };
-      return { requests: 1, tokens: 0, microUsd: null };
+    // Not answered and the client still there: the upstream could not be reached (or did
+    // not answer in time); released.
+    if (!outcome.answered && !outcome.clientAborted) return { requests: 0, tokens: 0, microUsd: 0 };
+    const b = bound();
+    if (b.kind === 'fixed') return { requests: 1, tokens: 0, microUsd: b.microUsd };
+    const w = worst();
+    if (w) {
+      const usage = { ...zeroUsage(), inputTokens: w.inputTokens, outputTokens: w.outputTokens };
+      return {
+        requests: 1,
+        tokens: w.inputTokens + w.outputTokens,
+        microUsd: w.microUsd,
+        usage,
+        worstCase: true,
+      };
     }
-    // Refused or failed upstream: nothing was generated. A 5xx does not count as a request.
-    return { requests: outcome.status >= 500 ? 0 : 1, tokens: 0, microUsd: 0 };
+    // No bound to charge (an unbounded request of a grant without token or spend caps):
+    // what the upstream reported by then, if anything.
+    const partial = outcome.partialUsage;
+    if (!partial) return { requests: 1, tokens: 0, microUsd: null };
+    return {
+      requests: 1,
+      tokens: partial.inputTokens + partial.outputTokens,
+      microUsd: price ? (costMicroUsd(price, partial) ?? null) : null,
+      usage: partial,
+    };
   }
 
   return {
@@ -180,7 +211,7 @@ export function createBudgetGate(deps: {
         return {
           inject: undefined,
           settle: async (outcome) => {
-            const charge = chargeOf(outcome, price, bound, 0, undefined);
+            const charge = chargeOf(outcome, price, bound, () => worstCaseOf(bound(), price));
             return { ...charge, ledger: ledgerOf(charge, false) };
           },
         };
@@ -204,7 +235,17 @@ export function createBudgetGate(deps: {
       return {
         inject: sized.inject,
         async settle(outcome) {
-          const charge = chargeOf(outcome, price, bound, sized.inputTokens, reservation);
+          // What was reserved is the worst case, unless sizing reserved nothing (no token
+          // or spend cap): then the request's own bound.
+          const worst = () =>
+            reservation.tokens > 0 || reservation.microUsd > 0
+              ? {
+                  inputTokens: sized.inputTokens,
+                  outputTokens: reservation.tokens - sized.inputTokens,
+                  microUsd: price ? reservation.microUsd : null,
+                }
+              : worstCaseOf(bound(), price);
+          const charge = chargeOf(outcome, price, bound, worst);
           const settle = () =>
             deps.store.settle(reservation.id, {
               requests: charge.requests,

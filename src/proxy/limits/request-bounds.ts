@@ -31,7 +31,6 @@
  * "priority"/"fast", Anthropic `speed: "fast"`, `inference_geo` other than "global"),
  * server-side compaction and MCP servers.
  */
-import type { Provider } from '../../scopes/index.ts';
 import { ceilMicro, type ModelPrice } from './price-table.ts';
 
 export type OutputField = 'max_completion_tokens' | 'max_tokens' | 'max_output_tokens';
@@ -160,13 +159,25 @@ function readLimit(value: unknown): { ok: true; tokens: number | undefined } | {
 
 const badLimit = (field: string) => unbounded(`${field} must be a number of tokens`);
 
-interface Context {
+/** What a cost-bound reader of one endpoint sees (its endpoint spec names the reader). */
+export interface BoundContext {
   json: Json;
+  /** Whether the body was JSON (false for a multipart form, whose fields are not read). */
+  hasJson: boolean;
   bodyBytes: number;
   price: ModelPrice;
   /** How reasons name the model. */
   name: string;
+  /** The upstream path, for reasons. */
+  path: string;
+  /** The field an output bound is set in, from the endpoint spec (none: no output). */
+  outputField: OutputField | undefined;
 }
+
+/** The bound of one endpoint's requests, for a model with a price. */
+export type BoundReader = (ctx: BoundContext) => RequestBound;
+
+type Context = BoundContext;
 
 interface TokenShape {
   choices: number;
@@ -228,7 +239,7 @@ function openaiToolProblem(json: Json): RequestBound | undefined {
 }
 
 /** OpenAI `/v1/chat/completions`. */
-function chatCompletions(ctx: Context): RequestBound {
+export function boundChatCompletions(ctx: Context): RequestBound {
   const { json } = ctx;
   const modalities = json.modalities;
   if ((Array.isArray(modalities) && modalities.includes('audio')) || isSet(json.audio)) {
@@ -249,15 +260,16 @@ function chatCompletions(ctx: Context): RequestBound {
     completion.tokens !== undefined && legacy.tokens !== undefined
       ? Math.max(completion.tokens, legacy.tokens)
       : (completion.tokens ?? legacy.tokens);
-  const field: OutputField =
-    isSet(json.max_tokens) && !isSet(json.max_completion_tokens) ? 'max_tokens' : 'max_completion_tokens';
+  // The deprecated max_tokens, when it is the only bound set, is the one lowered.
+  const field: OutputField | undefined =
+    isSet(json.max_tokens) && !isSet(json.max_completion_tokens) ? 'max_tokens' : ctx.outputField;
   // An invalid n is for the upstream to refuse (it then generates nothing).
   const choices = positiveInt(json.n) ?? 1;
   return tokenBound(ctx, { choices, requested, field, overhead: 0 });
 }
 
 /** OpenAI `/v1/responses`. */
-function responses(ctx: Context): RequestBound {
+export function boundResponses(ctx: Context): RequestBound {
   const { json } = ctx;
   const problem = serviceTierProblem(json) ?? openaiToolProblem(json);
   if (problem) return problem;
@@ -278,14 +290,14 @@ function responses(ctx: Context): RequestBound {
   return tokenBound(ctx, {
     choices: 1,
     requested: limit.tokens,
-    field: 'max_output_tokens',
+    field: ctx.outputField,
     overhead: 0,
     hidden,
   });
 }
 
 /** Anthropic `/v1/messages`. */
-function messages(ctx: Context): RequestBound {
+export function boundMessages(ctx: Context): RequestBound {
   const { json } = ctx;
   const tools = Array.isArray(json.tools) ? json.tools : [];
   for (const tool of tools) {
@@ -315,11 +327,11 @@ function messages(ctx: Context): RequestBound {
   const limit = readLimit(json.max_tokens);
   if (!limit.ok) return badLimit('max_tokens');
   const overhead = tools.length > 0 ? ANTHROPIC_TOOL_PROMPT_TOKENS : 0;
-  return tokenBound(ctx, { choices: 1, requested: limit.tokens, field: 'max_tokens', overhead });
+  return tokenBound(ctx, { choices: 1, requested: limit.tokens, field: ctx.outputField, overhead });
 }
 
 /** OpenAI `/v1/embeddings`: input only, all of it in the bytes (strings or token ids). */
-function embeddings(ctx: Context): RequestBound {
+export function boundEmbeddings(ctx: Context): RequestBound {
   const { price, name } = ctx;
   if (price.input === undefined) return unbounded(`model ${name} has no input token price`);
   // Not capped at contextWindow: that is per input, and one request may embed many.
@@ -343,8 +355,9 @@ function perRequest(price: ModelPrice, reason: string): RequestBound {
  * expensive quality, times n; plus the prompt at the text input rate, and the output
  * tokens of streamed partial images, where the model bills them.
  */
-function imageGenerations(ctx: Context): RequestBound {
+export function boundImageGenerations(ctx: Context): RequestBound {
   const { json, price, name } = ctx;
+  if (!ctx.hasJson) return boundImageEdit(ctx);
   const sizes = price.perImage ?? {};
   const prices = Object.values(sizes);
   if (prices.length === 0) return perRequest(price, `model ${name} has no price per image`);
@@ -363,52 +376,27 @@ function imageGenerations(ctx: Context): RequestBound {
   return fixed(microUsd);
 }
 
-function isFree(provider: Provider, path: string): boolean {
-  if (path === '/v1/models' || path.startsWith('/v1/models/')) return true;
-  return provider === 'openai' ? path === '/v1/moderations' : path === '/v1/messages/count_tokens';
+/**
+ * OpenAI image edits and variations (multipart): their input images are billed too, and
+ * n is not read, so only a price per request bounds them.
+ */
+export function boundImageEdit(ctx: Context): RequestBound {
+  return perRequest(ctx.price, `${ctx.path} is not priced for model ${ctx.name} (no perRequest price)`);
 }
 
-export function boundRequest(args: {
-  provider: Provider;
-  upstreamPath: string;
-  json: Record<string, unknown> | undefined;
-  bodyBytes: number;
-  price: ModelPrice | undefined;
-  model: string | undefined;
-}): RequestBound {
-  const { provider, upstreamPath: path, price, model } = args;
-  if (isFree(provider, path)) return FREE;
-  if (!price) {
-    return unbounded(
-      model === undefined ? 'the request names no model to price' : `no price for model ${model}`,
-    );
-  }
-  const ctx: Context = {
-    json: args.json ?? {},
-    bodyBytes: Math.max(0, args.bodyBytes),
-    price,
-    name: model ?? '(unnamed)',
-  };
-  if (provider === 'openai') {
-    switch (path) {
-      case '/v1/chat/completions':
-        return chatCompletions(ctx);
-      case '/v1/responses':
-        return responses(ctx);
-      case '/v1/embeddings':
-        return embeddings(ctx);
-      case '/v1/images/generations':
-        if (args.json) return imageGenerations(ctx);
-        break;
-    }
-    if (path.startsWith('/v1/images/')) {
-      // Edits and variations (multipart): their input images are billed too, and n is not read.
-      return perRequest(price, `${path} is not priced for model ${ctx.name} (no perRequest price)`);
-    }
-  } else if (path === '/v1/messages') {
-    return messages(ctx);
-  }
-  return perRequest(price, `${path} is not priced for model ${ctx.name}`);
+/** Endpoints priced per request only (audio): the model's price per request, where it has one. */
+export function boundPerRequest(ctx: Context): RequestBound {
+  return perRequest(ctx.price, `${ctx.path} is not priced for model ${ctx.name}`);
+}
+
+/** Free endpoints (listings, moderations, token counting). */
+export const FREE_BOUND: RequestBound = FREE;
+
+/** The bound of a request that names no priced model. */
+export function unpricedBound(model: string | undefined): RequestBound {
+  return unbounded(
+    model === undefined ? 'the request names no model to price' : `no price for model ${model}`,
+  );
 }
 
 /**

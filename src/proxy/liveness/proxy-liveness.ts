@@ -26,5 +26,6 @@ export function toProxyLiveness(running: RunningLiveness): ProxyLiveness {
     },
     ready: () => running.healthy(),
     onLimitsChanged: (listener) => running.onLimitsChanged(listener),
+    onRevoked: (listener) => running.onRevoked(listener),
   };
 }

@@ -1,3 +1,4 @@
+import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../storage/clock.ts';
 import type { Database } from '../../storage/create-database.ts';
 import { createGrantStore } from '../../storage/grant-store.ts';
@@ -29,7 +30,28 @@ export interface RunningLiveness extends Liveness {
   size(): { grants: number; tokens: number; loading: number };
   /** Called with the id of each live grant whose limits changed (a `limits` log entry). */
   onLimitsChanged(listener: (grantId: string) => void): void;
+  /**
+   * Called with each grant or token id the log says was revoked, after the cache knows
+   * it (the proxy ends the requests of it that are still running).
+   */
+  onRevoked(listener: (revoked: { kind: 'grant' | 'token'; id: string }) => void): void;
   stop(): Promise<void>;
+}
+
+/** The feed's settings, read from the configuration the same way by `bin/` and the tests. */
+export function livenessSettings(
+  config: Config,
+): Pick<
+  StartLivenessOptions,
+  'databaseUrl' | 'databasePassword' | 'pollIntervalMs' | 'maxSilenceMs' | 'maxTokenTtlMs'
+> {
+  return {
+    databaseUrl: config.database.url,
+    databasePassword: config.database.password,
+    pollIntervalMs: config.proxy.revocationFeed.pollIntervalMs,
+    maxSilenceMs: config.proxy.revocationFeed.maxSilenceMs,
+    maxTokenTtlMs: (config.as.accessTokenTtl + config.proxy.tokenLeewaySeconds) * 1000,
+  };
 }
 
 /** Wires the feed to the liveness cache over the proxy's database and starts following. */
@@ -54,11 +76,14 @@ export async function startLiveness(options: StartLivenessOptions): Promise<Runn
     onEvent: options.onEvent,
     onEntries: (entries) => {
       cache.applyEntries(entries);
-      for (const entry of entries)
+      for (const entry of entries) {
         if (entry.kind === 'limits') for (const listener of limitListeners) listener(entry.subjectId);
+        else for (const listener of revokedListeners) listener({ kind: entry.kind, id: entry.subjectId });
+      }
     },
   });
   const limitListeners: Array<(grantId: string) => void> = [];
+  const revokedListeners: Array<(revoked: { kind: 'grant' | 'token'; id: string }) => void> = [];
   const cache = createLiveness({
     loadGrant: (id) => grants.find(id),
     isTokenRevoked: (jti) => revocations.isTokenRevoked(jti),
@@ -73,6 +98,7 @@ export async function startLiveness(options: StartLivenessOptions): Promise<Runn
     healthy: () => feed.healthy(clock()),
     size: cache.size,
     onLimitsChanged: (listener) => limitListeners.push(listener),
+    onRevoked: (listener) => revokedListeners.push(listener),
     stop: () => feed.stop(),
   };
 }

@@ -17,11 +17,20 @@
  *   is an array of objects with a string `type`.
  * Pure: refuses with 400 `invalid_request` naming the field, or returns.
  */
-import type { Provider } from '../../scopes/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 
 type Json = Record<string, unknown>;
 type Rule = { test: (value: unknown) => boolean; what: string };
+
+/**
+ * The type rules of one set of decided fields: top-level fields, and fields inside an
+ * object-valued field. The endpoint table says which sets apply where (every endpoint,
+ * the provider's, the endpoint's own).
+ */
+export interface FieldRules {
+  readonly fields: Readonly<Record<string, Rule>>;
+  readonly nested?: Readonly<Record<string, Readonly<Record<string, Rule>>>>;
+}
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -44,7 +53,7 @@ const TYPED_OBJECTS: Rule = {
   what: 'an array of objects whose type is a string',
 };
 
-const COMMON: Record<string, Rule> = {
+const COMMON_FIELDS: Record<string, Rule> = {
   model: STRING,
   n: count(1),
   max_tokens: count(1),
@@ -59,13 +68,13 @@ const COMMON: Record<string, Rule> = {
   tools: TYPED_OBJECTS,
   service_tier: STRING,
 };
-const NESTED: Record<string, Record<string, Rule>> = {
+const COMMON_NESTED: Record<string, Record<string, Rule>> = {
   stream_options: { include_usage: BOOLEAN },
   thinking: { type: STRING, budget_tokens: count(1) },
 };
-const OPENAI: Record<string, Rule> = { modalities: STRINGS, context_management: ARRAY };
-const OPENAI_IMAGES: Record<string, Rule> = { size: STRING, quality: STRING };
-const ANTHROPIC: Record<string, Rule> = {
+const OPENAI_FIELDS: Record<string, Rule> = { modalities: STRINGS, context_management: ARRAY };
+const OPENAI_IMAGE_FIELDS: Record<string, Rule> = { size: STRING, quality: STRING };
+const ANTHROPIC_FIELDS: Record<string, Rule> = {
   speed: STRING,
   inference_geo: STRING,
   mcp_servers: ARRAY,
@@ -98,15 +107,17 @@ function checkNested(json: Json, nested: Record<string, Record<string, Rule>>): 
   }
 }
 
-export function checkDecidedFields(provider: Provider, upstreamPath: string, json: Json | undefined): void {
+/** Fields every endpoint decides on. */
+export const COMMON_RULES: FieldRules = { fields: COMMON_FIELDS, nested: COMMON_NESTED };
+export const OPENAI_RULES: FieldRules = { fields: OPENAI_FIELDS };
+export const OPENAI_IMAGE_RULES: FieldRules = { fields: OPENAI_IMAGE_FIELDS };
+export const ANTHROPIC_RULES: FieldRules = { fields: ANTHROPIC_FIELDS, nested: ANTHROPIC_NESTED };
+
+/** Checks a JSON body against each set of rules, in order. */
+export function checkDecidedFields(json: Json | undefined, rules: readonly FieldRules[]): void {
   if (!json) return;
-  check(json, COMMON);
-  checkNested(json, NESTED);
-  if (provider === 'openai') {
-    check(json, OPENAI);
-    if (upstreamPath.startsWith('/v1/images/')) check(json, OPENAI_IMAGES);
-  } else {
-    check(json, ANTHROPIC);
-    checkNested(json, ANTHROPIC_NESTED);
+  for (const set of rules) {
+    check(json, set.fields);
+    if (set.nested) checkNested(json, set.nested);
   }
 }

@@ -5,7 +5,7 @@
  * object is parsed. A JSON body is kept (bounded) and parsed once, when usage is read.
  */
 
-/** Which wire format an answer is in, from the provider and endpoint. */
+/** Which wire format an answer is in (its endpoint spec says). */
 export type UsageFormat = 'chat' | 'responses' | 'embeddings' | 'anthropic';
 
 /**
@@ -155,8 +155,15 @@ export interface UsageTap {
   end(): Buffer | undefined;
   /** What the upstream reported so far (zeros when it reported nothing). */
   usage(): TokenUsage;
-  /** Whether the upstream reported usage at all. */
+  /** Whether the upstream reported usage at all (final or partial). */
   reported(): boolean;
+  /**
+   * Whether the usage is the upstream's FINAL count, the one it bills: a complete JSON
+   * body's `usage`; a chat stream's usage chunk; Responses `response.completed` (or
+   * `.incomplete`, `.failed`); Anthropic `message_delta`. Anthropic's `message_start`
+   * usage alone is partial (its `output_tokens` is 1 or so).
+   */
+  final(): boolean;
 }
 
 /**
@@ -170,6 +177,8 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
   const anthropic: AnthropicCounters | undefined =
     format === 'anthropic' ? { input: 0, cacheRead: 0, cacheWrite: 0, output: 0 } : undefined;
   let sawAnthropic = false;
+  /** Anthropic: a `message_delta` carried usage (the final count). */
+  let sawAnthropicFinal = false;
 
   if (!sse) {
     const chunks: Buffer[] = [];
@@ -207,6 +216,10 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
       reported() {
         this.usage();
         return current !== undefined;
+      },
+      // A JSON body's usage is read only from a body that parsed (or from its tail): final.
+      final() {
+        return this.reported();
       },
     };
   }
@@ -248,6 +261,7 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
       if (u && (data.type === 'message_start' || data.type === 'message_delta')) {
         overwriteAnthropic(anthropic, u);
         sawAnthropic = true;
+        if (data.type === 'message_delta') sawAnthropicFinal = true;
       }
     }
     return false;
@@ -357,6 +371,8 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
       return current ?? zeroUsage();
     },
     reported: () => (anthropic ? sawAnthropic : current !== undefined),
+    // Chat and Responses streams report usage once, at the end: whatever was read is final.
+    final: () => (anthropic ? sawAnthropicFinal : current !== undefined),
   };
 }
 
@@ -370,18 +386,6 @@ function holdsObject(chunk: Buffer, at: number): boolean {
   i++;
   while (chunk[i] === 0x20) i++;
   return chunk[i] === 0x7b;
-}
-
-/** The format whose usage an endpoint reports, if any. */
-export function usageFormatOf(provider: string, path: string): UsageFormat | undefined {
-  if (provider === 'openai') {
-    if (path === '/v1/chat/completions') return 'chat';
-    if (path === '/v1/responses') return 'responses';
-    if (path === '/v1/embeddings') return 'embeddings';
-    return undefined;
-  }
-  if (provider === 'anthropic' && path === '/v1/messages') return 'anthropic';
-  return undefined;
 }
 
 /**

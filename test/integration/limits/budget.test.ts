@@ -303,7 +303,7 @@ for (const engine of engines) {
       expect(totals).to.deep.include({ requests: 0, tokens: 0, microUsd: 0, openReservations: 0 });
     });
 
-    it('settles a client abort mid-stream to what the upstream reported by then', async () => {
+    it('charges a client abort mid-stream its reserved worst case, not the partial message_start usage', async () => {
       fx.upstream.control.set({ chunkDelayMs: 20 });
       const { accessToken, grantId } = await limitedGrant({ maxSpendMicroUsd: 1_000_000 });
       const anthropic = new Anthropic({ apiKey: accessToken, baseURL: fx.proxy.anthropicBaseURL });
@@ -323,18 +323,19 @@ for (const engine of engines) {
         });
         stream.on('error', () => resolve());
       });
-      await fx.upstream.control.waitForEnd();
+      const sent = await fx.upstream.control.waitForEnd();
       const totals = await charged(grantId);
-      const u = anthropicUsage(body, fx.upstream.control.settings);
-      // message_start reported the input and the first output token.
+      // The reservation: the body's bytes at the dearest input rate (cache writes, 6 µ$),
+      // all of max_tokens at the output rate.
+      const bytes = sent.body.length;
       expect(totals.openReservations).to.equal(0);
       expect(totals.requests).to.equal(1);
-      expect(totals.microUsd)
-        .to.be.at.least(u.input_tokens * 3)
-        .and.below(u.input_tokens * 3 + 50 * 15);
+      expect(totals.tokens).to.equal(bytes + 50);
+      expect(totals.microUsd).to.equal(bytes * 6 + 50 * 15);
       const [row] = await records(grantId, 1);
       expect(row?.clientAborted).to.equal(true);
       expect(row?.costMicroUsd).to.equal(totals.microUsd);
+      expect(row).to.include({ inputTokens: bytes, outputTokens: 50 });
     });
 
     it('releases the reservation of a client that left while waiting for it, and sends nothing', async () => {

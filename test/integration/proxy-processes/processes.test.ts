@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { APIError } from 'openai';
 import * as oidc from 'openid-client';
+import { createBudgetStore } from '../../../src/storage/budget-store.ts';
+import { createGrantStore } from '../../../src/storage/grant-store.ts';
+import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
 import { engines } from '../../support/databases.ts';
 import { claimsOf } from '../../support/mint-token.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
@@ -33,6 +36,32 @@ async function streamedChat(proxy: ProxyProcess, token: string): Promise<string>
   for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? '';
   expect(text).to.not.equal('');
   return response.headers.get('x-mandate-request-id') as string;
+}
+
+/**
+ * A slow stream through `proxy` (`chunkCount` deltas, 10 ms apart), started and read in
+ * the background: its request id once the head arrived, and the deltas it got in all.
+ */
+async function slowStream(
+  fx: ProxyFixture,
+  proxy: ProxyProcess,
+  token: string,
+  chunkCount: number,
+): Promise<{ id: string; deltas: Promise<number> }> {
+  const content = `slow stream ${Math.random()}`;
+  fx.upstream.control.next(
+    { settings: { chunkCount, chunkDelayMs: 10 } },
+    { match: (r) => JSON.stringify(r.json).includes(content) },
+  );
+  const { data, response } = await openaiClient(proxy.openaiBaseURL, token)
+    .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], stream: true })
+    .withResponse();
+  const deltas = (async () => {
+    let n = 0;
+    for await (const chunk of data) if (chunk.choices[0]?.delta.content) n += 1;
+    return n;
+  })();
+  return { id: response.headers.get('x-mandate-request-id') as string, deltas };
 }
 
 /** The status a chat through `proxy` gets: 200, or the HTTP status of its refusal. */
@@ -146,6 +175,61 @@ for (const engine of engines) {
         );
       expect(refused).to.be.instanceOf(APIError);
       expect((refused as APIError).message).to.include('revoked');
+    });
+
+    it('a revoke through the AS ends the running streams of the grant at every process', async () => {
+      const issued = await fx.grant(SCOPE);
+      const streams = await Promise.all(proxies.map((p) => slowStream(fx, p, issued.accessToken, 500)));
+      await oidc.tokenRevocation(fx.oidc, issued.refreshToken, { token_type_hint: 'refresh_token' });
+      const revoked = performance.now();
+      const deltas = await Promise.all(streams.map((s) => s.deltas));
+      const tookMs = performance.now() - revoked;
+      console.log(
+        `      ${engine}: revoke returned → streams ended at all three processes: ${tookMs.toFixed(0)} ms`,
+      );
+      expect(tookMs).to.be.below(engine === 'pg' ? 100 : 1000);
+      for (const n of deltas) expect(n).to.be.below(500);
+      let rows: Array<{ id: string }> = [];
+      await eventually(async () => {
+        rows = await usageRows(streams.map((s) => s.id));
+        return rows.length === streams.length;
+      });
+    });
+
+    it('SIGTERM with long streams: drained until MANDATE_PROXY_DRAIN_TIMEOUT_MS, then cut; every request recorded, counters match', async () => {
+      const victim = await spawned.spawn({ MANDATE_PROXY_DRAIN_TIMEOUT_MS: '1000' });
+      const db = fx.as.database.db;
+      const clock = () => Date.now();
+      const { accessToken } = await fx.grant(SCOPE);
+      const grantId = claimsOf(accessToken).grant_id as string;
+      const grants = createGrantStore(db, clock, createRevocationStore(db, clock));
+      expect((await grants.lowerLimits(grantId, { maxRequests: 100 })).ok).to.equal(true);
+      // The victim is new: its first sight of the grant reads the cap.
+      const streams = [
+        await slowStream(fx, victim, accessToken, 20),
+        await slowStream(fx, victim, accessToken, 2000),
+        await slowStream(fx, victim, accessToken, 2000),
+      ];
+      const started = performance.now();
+      const exit = await victim.kill('SIGTERM');
+      const tookMs = performance.now() - started;
+      expect(exit, victim.logs.join('\n')).to.deep.equal({ code: 0, signal: null });
+      const deltas = await Promise.all(streams.map((s) => s.deltas));
+      console.log(`      ${engine}: SIGTERM → exit ${tookMs.toFixed(0)} ms; deltas ${deltas.join(', ')}`);
+      expect(deltas[0]).to.equal(20);
+      for (const n of deltas.slice(1)) expect(n).to.be.below(2000);
+      expect(tookMs).to.be.at.least(950);
+      expect(victim.stderr.join('\n')).to.not.include('usage records lost');
+      const ids = streams.map((s) => s.id);
+      const rows = await fx.as.database.db('usage_records').whereIn('id', ids);
+      expect(rows.map((r) => r.id).sort()).to.deep.equal([...ids].sort());
+      const period = (await db('grant_counters').where({ grant_id: grantId }).first())?.period;
+      const charged = await createBudgetStore(db, clock).charged(grantId, period);
+      expect(charged.openReservations).to.equal(0);
+      expect(charged.requests).to.equal(3);
+      expect(charged.tokens).to.equal(
+        rows.reduce((sum, r) => sum + Number(r.input_tokens) + Number(r.output_tokens), 0),
+      );
     });
 
     it('SIGTERM: the process stops gracefully and the usage of the requests it served is stored', async () => {

@@ -1,6 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import OpenAI from 'openai';
+import { DEFAULT_PRICES } from '../../../src/config/default-prices.ts';
+import { findPrice } from '../../../src/proxy/limits/price-table.ts';
 import type { TokenUsage } from '../../../src/proxy/usage/usage-tap.ts';
 import { createUsageStore, type UsageRecord } from '../../../src/storage/usage-store.ts';
 import { engines } from '../../support/databases.ts';
@@ -27,6 +29,14 @@ const SCOPE = [
 const SETTINGS = { chunkCount: 7, cachedTokens: 3, cacheWriteTokens: 2, reasoningTokens: 4 };
 
 type Body = Record<string, unknown>;
+
+const zeros: TokenUsage = {
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  cacheWriteTokens: 0,
+  outputTokens: 0,
+  reasoningTokens: 0,
+};
 
 function expectedChat(body: Body, settings: typeof SETTINGS): TokenUsage {
   const u = chatUsage(body, { ...upstreamDefaults, ...settings });
@@ -277,7 +287,7 @@ for (const engine of engines) {
       expect(tokensOf(streamed)).to.deep.equal(expectedAnthropic(body, SETTINGS));
     });
 
-    it('client abort mid-stream: records what the upstream reported so far, client_aborted', async () => {
+    it('client abort mid-stream: records the worst case (input bound, max_tokens), client_aborted', async () => {
       upstream.control.next({ fault: { kind: 'stall', afterEvents: 2 } });
       const body = {
         model: 'claude-sonnet-5-5',
@@ -295,11 +305,17 @@ for (const engine of engines) {
       controller.abort();
       const record = await recordOf(res.headers.get('x-mandate-request-id'));
       expect(record.clientAborted).to.equal(true);
-      // message_start carried the input counters and output_tokens: 1.
-      expect(tokensOf(record)).to.deep.equal({ ...expectedAnthropic(body, SETTINGS), outputTokens: 1 });
+      // message_start's usage (output_tokens: 1) is partial: the abort is charged what the
+      // provider could bill, the body's bytes as input and all of max_tokens.
+      expect(tokensOf(record)).to.deep.equal({
+        ...zeros,
+        inputTokens: Buffer.byteLength(JSON.stringify(body)),
+        outputTokens: 64,
+      });
+      expect(record.costMicroUsd).to.be.a('number').and.above(0);
     });
 
-    it('client abort before any usage: a row of zeros with client_aborted', async () => {
+    it('client abort before any usage: the worst case, the model maximum as output, client_aborted', async () => {
       upstream.control.next({ fault: { kind: 'stall', afterEvents: 1 } });
       const body = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'cut me' }] };
       const controller = new AbortController();
@@ -308,12 +324,13 @@ for (const engine of engines) {
       controller.abort();
       const record = await recordOf(res.headers.get('x-mandate-request-id'));
       expect(record.clientAborted).to.equal(true);
+      // No output bound in the request: the model's maximum is what the provider could bill.
+      const max = findPrice(DEFAULT_PRICES, 'openai', 'gpt-4o-mini')?.maxOutputTokens;
+      expect(max).to.be.a('number');
       expect(tokensOf(record)).to.deep.equal({
-        inputTokens: 0,
-        cachedInputTokens: 0,
-        cacheWriteTokens: 0,
-        outputTokens: 0,
-        reasoningTokens: 0,
+        ...zeros,
+        inputTokens: Buffer.byteLength(JSON.stringify(body)),
+        outputTokens: max,
       });
     });
 

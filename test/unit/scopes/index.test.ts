@@ -12,7 +12,6 @@ describe('scopes public API', () => {
       'scopeCovers',
       'scopesAllow',
       'findMissingScope',
-      'resolveCapability',
       'capabilitiesFor',
       'describeScope',
       'describeCapability',

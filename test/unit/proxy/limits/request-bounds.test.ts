@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { DEFAULT_PRICES } from '../../../../src/config/default-prices.ts';
+import { boundRequest } from '../../../../src/proxy/endpoints/bound-request.ts';
 import { findPrice, type ModelPrice } from '../../../../src/proxy/limits/price-table.ts';
 import {
   ANTHROPIC_TOOL_PROMPT_TOKENS,
-  boundRequest,
   DEFAULT_IMAGE_INPUT_TOKENS,
   PARTIAL_IMAGE_OUTPUT_TOKENS,
   type RequestBound,

@@ -1,12 +1,19 @@
 import { expect } from 'chai';
+import { matchEndpoint } from '../../../../src/proxy/endpoints/index.ts';
 import { ProxyError } from '../../../../src/proxy/errors/proxy-error.ts';
 import { checkDecidedFields } from '../../../../src/proxy/request/check-decided-fields.ts';
+
+/** The rules the endpoint table applies to a POST to this path: the provider's, then the endpoint's. */
+function check(provider: Provider, path: string, json: Record<string, unknown> | undefined): void {
+  const { provider: spec, spec: endpoint } = matchEndpoint('POST', `/${provider}${path}`);
+  checkDecidedFields(json, [...spec.decidedFields, ...endpoint.decidedFields]);
+}
 
 type Provider = 'openai' | 'anthropic';
 
 function refusal(provider: Provider, path: string, json: Record<string, unknown>): ProxyError {
   try {
-    checkDecidedFields(provider, path, json);
+    check(provider, path, json);
   } catch (err) {
     expect(err).to.be.instanceOf(ProxyError);
     expect((err as ProxyError).code).to.equal('invalid_request');
@@ -16,14 +23,14 @@ function refusal(provider: Provider, path: string, json: Record<string, unknown>
   expect.fail(`${JSON.stringify(json)} was accepted`);
 }
 const passes = (provider: Provider, path: string, json: Record<string, unknown>) =>
-  expect(() => checkDecidedFields(provider, path, json), JSON.stringify(json)).not.to.throw();
+  expect(() => check(provider, path, json), JSON.stringify(json)).not.to.throw();
 
 const CHAT = '/v1/chat/completions';
 const MESSAGES = '/v1/messages';
 
 describe('checkDecidedFields: what the proxy decides on has the type it read', () => {
   it('passes ordinary requests, an absent body and null fields', () => {
-    checkDecidedFields('openai', CHAT, undefined);
+    check('openai', CHAT, undefined);
     passes('openai', CHAT, {
       model: 'gpt-4o-mini',
       messages: [],

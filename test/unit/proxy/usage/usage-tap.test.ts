@@ -137,6 +137,83 @@ describe('usage tap', () => {
     expect(tap.usage().inputTokens).to.equal(0);
   });
 
+  describe('final usage (the count the provider bills) vs partial', () => {
+    const start = named('message_start', {
+      type: 'message_start',
+      message: { usage: { input_tokens: 10, output_tokens: 1 } },
+    });
+    const delta = named('content_block_delta', { type: 'content_block_delta', delta: { text: 'hi' } });
+
+    it('anthropic: message_start alone is partial, message_delta makes it final', () => {
+      const tap = createUsageTap('anthropic', true);
+      feed(tap, start + delta + delta, 5);
+      expect(tap.reported()).to.equal(true);
+      expect(tap.final()).to.equal(false);
+      expect(tap.usage().outputTokens).to.equal(1);
+      tap.push(Buffer.from(named('message_delta', { type: 'message_delta', usage: { output_tokens: 40 } })));
+      expect(tap.final()).to.equal(true);
+      expect(tap.usage().outputTokens).to.equal(40);
+    });
+
+    it('anthropic: a message_delta without usage, or a message_start inside text, is not final', () => {
+      const tap = createUsageTap('anthropic', true);
+      feed(
+        tap,
+        start +
+          named('message_delta', { type: 'message_delta', delta: { stop_reason: null } }) +
+          named('content_block_delta', {
+            type: 'content_block_delta',
+            delta: { text: '{"type":"message_delta","usage":{"output_tokens":2}}' },
+          }),
+        11,
+      );
+      expect(tap.final()).to.equal(false);
+    });
+
+    it('chat: final once the usage chunk arrived, not before', () => {
+      const tap = createUsageTap('chat', true, true);
+      feed(tap, (chatStream[0] as string) + (chatStream[1] as string), 4);
+      expect(tap.final()).to.equal(false);
+      expect(tap.reported()).to.equal(false);
+      tap.push(Buffer.from(chatStream[2] as string));
+      expect(tap.final()).to.equal(true);
+    });
+
+    it('responses: response.created usage is not read; completed / incomplete / failed is final', () => {
+      const tap = createUsageTap('responses', true);
+      feed(
+        tap,
+        named('response.created', { type: 'response.created', response: { usage: { input_tokens: 9 } } }) +
+          named('response.in_progress', {
+            type: 'response.in_progress',
+            response: { usage: { input_tokens: 9 } },
+          }),
+        6,
+      );
+      expect(tap.final()).to.equal(false);
+      tap.push(
+        Buffer.from(
+          named('response.completed', {
+            type: 'response.completed',
+            response: { usage: { input_tokens: 9, output_tokens: 3 } },
+          }),
+        ),
+      );
+      expect(tap.final()).to.equal(true);
+    });
+
+    it('JSON: final only when the whole body parsed (a body cut midway is not)', () => {
+      const body = JSON.stringify({ id: 'x', usage: { input_tokens: 4, output_tokens: 2 } });
+      const whole = createUsageTap('anthropic', false);
+      whole.push(Buffer.from(body));
+      expect(whole.final()).to.equal(true);
+      const cut = createUsageTap('anthropic', false);
+      cut.push(Buffer.from(body.slice(0, 20)));
+      expect(cut.final()).to.equal(false);
+      expect(cut.reported()).to.equal(false);
+    });
+  });
+
   it('JSON bodies: chat, embeddings, responses, anthropic, parsed at the end', () => {
     const cases = [
       ['chat', { choices: [], usage: CHAT_USAGE }, CHAT_EXPECTED],

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { splitUpstreamPath } from '../../../src/scopes/split-upstream-path.ts';
+import { splitUpstreamPath } from '../../../../src/proxy/endpoints/split-upstream-path.ts';
 
 describe('splitUpstreamPath', () => {
   it('splits a clean path and ignores the query string', () => {

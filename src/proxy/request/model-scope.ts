@@ -1,44 +1,40 @@
 import { findMissingScope, modelCovers, type Provider, type Scope } from '../../scopes/index.ts';
+import type { EndpointMatch } from '../endpoints/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
-import type { RoutedRequest } from './route-request.ts';
-
-/** Endpoints whose upstream API picks a default model when the request names none. */
-const MODEL_OPTIONAL = new Set(['moderations', 'images']);
 
 function modelsScopes(grants: readonly Scope[], provider: Provider): Scope[] {
   return grants.filter((s) => s.provider === provider && s.capability === 'models');
 }
 
-/** A model listing (`GET /v1/models`): any `models` scope of the provider allows it. */
-export function isListing(routed: RoutedRequest): boolean {
-  return routed.capability === 'models' && routed.modelFromPath === undefined;
-}
-
 /**
  * Checks `provider:model:capability` against the token's scopes (parsed once per token)
- * and returns the model checked. A request without a model where the provider has a
- * default is checked as model `*`, which only a wildcard grant covers.
+ * and returns the model checked. The model is the path's or the body's, as the endpoint
+ * spec says. A request without a model where the provider has a default
+ * (`modelOptional`) is checked as model `*`, which only a wildcard grant covers. A model
+ * listing is allowed by any `models` scope of the provider.
  */
 export function authorizeModel(
   scopes: readonly string[],
   grants: readonly Scope[],
-  routed: RoutedRequest,
+  endpoint: EndpointMatch,
   bodyModel: string | undefined,
 ): string {
-  if (isListing(routed)) {
-    if (modelsScopes(grants, routed.provider).length > 0) return '*';
-    const scope = `${routed.provider}:*:models`;
+  const provider = endpoint.provider.id;
+  const { capability } = endpoint.spec;
+  if (endpoint.spec.model === 'listing') {
+    if (modelsScopes(grants, provider).length > 0) return '*';
+    const scope = `${provider}:*:models`;
     throw new ProxyError('insufficient_scope', `this app was not granted ${scope} or any model listing`, {
       scope,
     });
   }
-  const model = routed.modelFromPath ?? bodyModel;
-  if (model === undefined && !MODEL_OPTIONAL.has(routed.capability)) {
+  const model = endpoint.spec.model === 'path' ? endpoint.modelFromPath : bodyModel;
+  if (model === undefined && !endpoint.spec.modelOptional) {
     throw new ProxyError('missing_model', 'the request names no model');
   }
   const checked = model ?? '*';
-  if (!grants.some((s) => modelCovers(s, routed.provider, checked, routed.capability))) {
-    const missing = findMissingScope(scopes, routed.provider, checked, routed.capability) ?? '';
+  if (!grants.some((s) => modelCovers(s, provider, checked, capability))) {
+    const missing = findMissingScope(scopes, provider, checked, capability) ?? '';
     throw new ProxyError('insufficient_scope', `this app was not granted ${missing}`, { scope: missing });
   }
   return checked;

@@ -1,7 +1,106 @@
 import { expect } from 'chai';
-import { resolveCapability } from '../../../src/scopes/index.ts';
+import { matchEndpoint, PROVIDER_SPECS } from '../../../../src/proxy/endpoints/index.ts';
+import { ProxyError } from '../../../../src/proxy/errors/proxy-error.ts';
+import { CAPABILITY_TABLE, PROVIDERS } from '../../../../src/scopes/index.ts';
 
-describe('resolveCapability', () => {
+/** The capability (and model from the path) of a request, or undefined when it is refused. */
+function capabilityOf(provider: string, method: string, path: string) {
+  let match: ReturnType<typeof matchEndpoint>;
+  try {
+    match = matchEndpoint(method, `/${provider}${path}`);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ProxyError);
+    expect(['unknown_endpoint', 'endpoint_denied']).to.include((err as ProxyError).code);
+    return undefined;
+  }
+  expect(match.provider.id).to.equal(provider);
+  const resolved = { capability: match.spec.capability };
+  return match.modelFromPath === undefined ? resolved : { ...resolved, modelFromPath: match.modelFromPath };
+}
+
+const codeOf = (method: string, path: string): string => {
+  try {
+    matchEndpoint(method, path);
+  } catch (err) {
+    return (err as ProxyError).code;
+  }
+  return 'matched';
+};
+
+describe('the endpoint table', () => {
+  const all = PROVIDERS.flatMap((id) => PROVIDER_SPECS[id].endpoints.map((spec) => ({ id, spec })));
+
+  it('resolves every spec from its own method and path, with its query string too', () => {
+    expect(all.length).to.be.greaterThan(10);
+    for (const { id, spec } of all) {
+      const path = `/${id}${spec.path.replace('{model}', 'some-model')}`;
+      for (const url of [path, `${path}?x=1`]) {
+        const match = matchEndpoint(spec.method, url);
+        expect(match.spec, `${spec.method} ${url}`).to.equal(spec);
+        expect(match.provider.id).to.equal(id);
+        expect(match.upstreamPath).to.equal(path.slice(id.length + 1));
+      }
+      // Any other method is refused.
+      const other = spec.method === 'GET' ? 'POST' : 'GET';
+      expect(codeOf(other, path), `${other} ${path}`).to.not.equal('matched');
+    }
+  });
+
+  it('gives no two specs of a provider the same path, and uses only GET and POST under /v1/', () => {
+    for (const id of PROVIDERS) {
+      const paths = PROVIDER_SPECS[id].endpoints.map((spec) => spec.path);
+      expect(new Set(paths).size, id).to.equal(paths.length);
+      for (const spec of PROVIDER_SPECS[id].endpoints) {
+        expect(['GET', 'POST']).to.include(spec.method);
+        expect(spec.path).to.match(/^\/v1\/[a-z_/{}]+$/);
+      }
+    }
+  });
+
+  it('says what each spec reads: a JSON or form body for POST, none for GET; a path model only with {model}', () => {
+    for (const { spec } of all) {
+      const what = `${spec.method} ${spec.path}`;
+      if (spec.method === 'GET') expect(spec.body, what).to.equal('none');
+      else expect(spec.body, what).to.not.equal('none');
+      expect(spec.model === 'path', what).to.equal(spec.path.includes('{model}'));
+      if (spec.cost.outputField) expect(spec.cost.bound, what).to.be.a('function');
+      if (spec.streamUsage) expect(spec.usage, what).to.equal('chat');
+    }
+  });
+
+  it('covers exactly the capabilities the scopes offer, per provider', () => {
+    for (const id of PROVIDERS) {
+      const used = new Set(PROVIDER_SPECS[id].endpoints.map((spec) => spec.capability));
+      expect([...used].sort(), id).to.deep.equal([...CAPABILITY_TABLE[id]].sort());
+    }
+  });
+
+  it('refuses paths it does not list: 403 for stored state, 404 for the rest, under each prefix', () => {
+    expect(codeOf('GET', '/openai/v1/files')).to.equal('endpoint_denied');
+    expect(codeOf('GET', '/openai/v1/responses/resp_1')).to.equal('endpoint_denied');
+    expect(codeOf('DELETE', '/openai/v1/models/gpt-4o')).to.equal('endpoint_denied');
+    expect(codeOf('GET', '/anthropic/v1/messages/batches')).to.equal('endpoint_denied');
+    expect(codeOf('POST', '/openai/v1/completions')).to.equal('unknown_endpoint');
+    expect(codeOf('POST', '/anthropic/v1/complete')).to.equal('unknown_endpoint');
+    expect(codeOf('POST', '/openai/v2/chat/completions')).to.equal('unknown_endpoint');
+    expect(codeOf('POST', '/azure/v1/chat/completions')).to.equal('unknown_endpoint');
+    expect(codeOf('POST', '/nope')).to.equal('unknown_endpoint');
+    expect(codeOf('POST', '/openai')).to.equal('unknown_endpoint');
+    expect(codeOf('POST', '/openai/v1')).to.equal('unknown_endpoint');
+    const refusal = (() => {
+      try {
+        matchEndpoint('GET', '/openai/v1/files?purpose=x');
+      } catch (err) {
+        return err as ProxyError;
+      }
+    })();
+    expect(refusal?.status).to.equal(403);
+    expect(refusal?.message).to.include('GET /v1/files').and.include("data stored on the person's account");
+    expect(refusal?.message).to.not.include('purpose');
+  });
+});
+
+describe('matchEndpoint: method + path → capability', () => {
   describe('allowed OpenAI routes', () => {
     const cases: Array<[string, string, string]> = [
       ['POST', '/v1/chat/completions', 'chat'],
@@ -18,7 +117,7 @@ describe('resolveCapability', () => {
     ];
     for (const [method, path, capability] of cases) {
       it(`${method} ${path} needs ${capability}`, () => {
-        expect(resolveCapability('openai', method, path)).to.deep.equal({ capability });
+        expect(capabilityOf('openai', method, path)).to.deep.equal({ capability });
       });
     }
   });
@@ -31,43 +130,41 @@ describe('resolveCapability', () => {
     ];
     for (const [method, path, capability] of cases) {
       it(`${method} ${path} needs ${capability}`, () => {
-        expect(resolveCapability('anthropic', method, path)).to.deep.equal({ capability });
+        expect(capabilityOf('anthropic', method, path)).to.deep.equal({ capability });
       });
     }
   });
 
   it('ignores the query string', () => {
-    expect(resolveCapability('anthropic', 'POST', '/v1/messages?beta=true')).to.deep.equal({
+    expect(capabilityOf('anthropic', 'POST', '/v1/messages?beta=true')).to.deep.equal({
       capability: 'chat',
     });
-    expect(resolveCapability('openai', 'GET', '/v1/models?after=x&limit=2')).to.deep.equal({
+    expect(capabilityOf('openai', 'GET', '/v1/models?after=x&limit=2')).to.deep.equal({
       capability: 'models',
     });
-    expect(resolveCapability('openai', 'POST', '/v1/chat/completions?')).to.deep.equal({
+    expect(capabilityOf('openai', 'POST', '/v1/chat/completions?')).to.deep.equal({
       capability: 'chat',
     });
   });
 
   describe('model from the path', () => {
     it('reads a plain model id', () => {
-      expect(resolveCapability('openai', 'GET', '/v1/models/gpt-4o')).to.deep.equal({
+      expect(capabilityOf('openai', 'GET', '/v1/models/gpt-4o')).to.deep.equal({
         capability: 'models',
         modelFromPath: 'gpt-4o',
       });
-      expect(resolveCapability('anthropic', 'GET', '/v1/models/claude-sonnet-4-5')).to.deep.equal({
+      expect(capabilityOf('anthropic', 'GET', '/v1/models/claude-sonnet-4-5')).to.deep.equal({
         capability: 'models',
         modelFromPath: 'claude-sonnet-4-5',
       });
     });
 
     it('decodes a percent-encoded fine-tuned model id once', () => {
-      expect(
-        resolveCapability('openai', 'GET', '/v1/models/ft%3Agpt-4o-mini%3Aorg%3A%3Aabc123'),
-      ).to.deep.equal({
+      expect(capabilityOf('openai', 'GET', '/v1/models/ft%3Agpt-4o-mini%3Aorg%3A%3Aabc123')).to.deep.equal({
         capability: 'models',
         modelFromPath: 'ft:gpt-4o-mini:org::abc123',
       });
-      expect(resolveCapability('openai', 'GET', '/v1/models/ft:gpt-4o-mini:org::abc123')).to.deep.equal({
+      expect(capabilityOf('openai', 'GET', '/v1/models/ft:gpt-4o-mini:org::abc123')).to.deep.equal({
         capability: 'models',
         modelFromPath: 'ft:gpt-4o-mini:org::abc123',
       });
@@ -99,7 +196,7 @@ describe('resolveCapability', () => {
     ];
     for (const path of refused) {
       it(`refuses GET ${path}`, () => {
-        expect(resolveCapability('openai', 'GET', path)).to.equal(undefined);
+        expect(capabilityOf('openai', 'GET', path)).to.equal(undefined);
       });
     }
   });
@@ -151,7 +248,7 @@ describe('resolveCapability', () => {
     ];
     for (const [method, path] of openai) {
       it(`denies OpenAI ${method} ${path}`, () => {
-        expect(resolveCapability('openai', method, path)).to.equal(undefined);
+        expect(capabilityOf('openai', method, path)).to.equal(undefined);
       });
     }
 
@@ -172,7 +269,7 @@ describe('resolveCapability', () => {
     ];
     for (const [method, path] of anthropic) {
       it(`denies Anthropic ${method} ${path}`, () => {
-        expect(resolveCapability('anthropic', method, path)).to.equal(undefined);
+        expect(capabilityOf('anthropic', method, path)).to.equal(undefined);
       });
     }
   });
@@ -219,21 +316,21 @@ describe('resolveCapability', () => {
     ];
     for (const [method, path] of tricks) {
       it(`denies ${method} ${JSON.stringify(path)}`, () => {
-        expect(resolveCapability('openai', method, path)).to.equal(undefined);
+        expect(capabilityOf('openai', method, path)).to.equal(undefined);
       });
     }
   });
 
   it('denies unknown providers and prototype names', () => {
-    expect(resolveCapability('google', 'POST', '/v1/chat/completions')).to.equal(undefined);
-    expect(resolveCapability('OpenAI', 'POST', '/v1/chat/completions')).to.equal(undefined);
-    expect(resolveCapability('__proto__', 'GET', '/v1/models')).to.equal(undefined);
-    expect(resolveCapability('constructor', 'GET', '/v1/models')).to.equal(undefined);
+    expect(capabilityOf('google', 'POST', '/v1/chat/completions')).to.equal(undefined);
+    expect(capabilityOf('OpenAI', 'POST', '/v1/chat/completions')).to.equal(undefined);
+    expect(capabilityOf('__proto__', 'GET', '/v1/models')).to.equal(undefined);
+    expect(capabilityOf('constructor', 'GET', '/v1/models')).to.equal(undefined);
   });
 
   it('does not give OpenAI routes to Anthropic or the reverse', () => {
-    expect(resolveCapability('anthropic', 'POST', '/v1/chat/completions')).to.equal(undefined);
-    expect(resolveCapability('openai', 'POST', '/v1/messages')).to.equal(undefined);
-    expect(resolveCapability('openai', 'POST', '/v1/messages/count_tokens')).to.equal(undefined);
+    expect(capabilityOf('anthropic', 'POST', '/v1/chat/completions')).to.equal(undefined);
+    expect(capabilityOf('openai', 'POST', '/v1/messages')).to.equal(undefined);
+    expect(capabilityOf('openai', 'POST', '/v1/messages/count_tokens')).to.equal(undefined);
   });
 });

@@ -1,0 +1,32 @@
+import type { Provider } from '../../scopes/index.ts';
+import type { ModelPrice } from '../limits/price-table.ts';
+import { FREE_BOUND, type RequestBound, unpricedBound } from '../limits/request-bounds.ts';
+import { findEndpoint, PROVIDER_SPECS } from './index.ts';
+
+/**
+ * The upper bound of what one request can cost (`limits/request-bounds.ts`), by the
+ * reader its endpoint spec names. Pure: no I/O.
+ */
+export function boundRequest(args: {
+  provider: Provider;
+  upstreamPath: string;
+  json: Record<string, unknown> | undefined;
+  bodyBytes: number;
+  price: ModelPrice | undefined;
+  model: string | undefined;
+}): RequestBound {
+  const { provider, upstreamPath: path, price, model } = args;
+  const spec = findEndpoint(PROVIDER_SPECS[provider], path)?.spec;
+  if (!spec) return { kind: 'unbounded', reason: `${path} is not an endpoint Mandate forwards` };
+  if (spec.cost.bound === 'free') return FREE_BOUND;
+  if (!price) return unpricedBound(model);
+  return spec.cost.bound({
+    json: args.json ?? {},
+    hasJson: args.json !== undefined,
+    bodyBytes: Math.max(0, args.bodyBytes),
+    price,
+    name: model ?? '(unnamed)',
+    path,
+    outputField: spec.cost.outputField,
+  });
+}

@@ -1,0 +1,115 @@
+import { ANY_MODEL, type Provider, parseScope } from '../../scopes/index.ts';
+import { ProxyError } from '../errors/proxy-error.ts';
+import { anthropic } from './anthropic/provider.ts';
+import type { EndpointSpec, ProviderSpec } from './endpoint-spec.ts';
+import { openai } from './openai/provider.ts';
+import { splitUpstreamPath } from './split-upstream-path.ts';
+
+export type { EndpointSpec, ProviderSpec, UpstreamSettings } from './endpoint-spec.ts';
+
+/** Every provider the proxy forwards to, by id. A new provider is a new folder and one line here. */
+export const PROVIDER_SPECS: Readonly<Record<Provider, ProviderSpec>> = Object.freeze({ openai, anthropic });
+
+/** A request resolved to one endpoint of the table. */
+export interface EndpointMatch {
+  provider: ProviderSpec;
+  spec: EndpointSpec;
+  /** The path to request upstream, starting with `/v1/`, exactly as the client sent it. */
+  upstreamPath: string;
+  /** The query string including `?`, or ''. */
+  search: string;
+  /** The model of a `{model}` segment, percent-decoded once. */
+  modelFromPath?: string;
+}
+
+const MODEL_SEGMENT = '{model}';
+
+/** The provider whose prefix the path starts with (`/openai/v1/…`), for the error shape too. */
+export function providerOfPath(path: string): ProviderSpec | undefined {
+  for (const provider of Object.values(PROVIDER_SPECS)) {
+    if (path.startsWith(`${provider.prefix}/v1/`) || path === `${provider.prefix}/v1`) return provider;
+  }
+  return undefined;
+}
+
+function decodeModelSegment(provider: ProviderSpec, spec: EndpointSpec, segment: string): string | undefined {
+  let model: string;
+  try {
+    model = decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+  if (model === ANY_MODEL || model === '.' || model === '..' || /[/%]/.test(model)) return undefined;
+  return parseScope(`${provider.id}:${model}:${spec.capability}`).ok ? model : undefined;
+}
+
+/** Whether the raw segments are the spec's path; the model of a `{model}` segment when they are. */
+function matchPath(
+  provider: ProviderSpec,
+  spec: EndpointSpec,
+  segments: readonly string[],
+): { model?: string } | undefined {
+  const expected = spec.path.slice(1).split('/');
+  if (expected.length !== segments.length) return undefined;
+  let model: string | undefined;
+  for (const [i, want] of expected.entries()) {
+    const got = segments[i] ?? '';
+    if (want === MODEL_SEGMENT) {
+      model = decodeModelSegment(provider, spec, got);
+      if (model === undefined) return undefined;
+    } else if (want !== got) {
+      return undefined;
+    }
+  }
+  return model === undefined ? {} : { model };
+}
+
+/**
+ * The endpoint a path after the provider prefix (`/v1/chat/completions`) names, whatever
+ * the method (no two specs of a provider share a path); undefined when none. Static
+ * segments match literally (case-sensitive, not percent-decoded); a `{model}` segment is
+ * percent-decoded once and must be a plain model id, valid inside a scope. Paths that
+ * `splitUpstreamPath` refuses match nothing.
+ */
+export function findEndpoint(
+  provider: ProviderSpec,
+  upstreamPath: string,
+): { spec: EndpointSpec; modelFromPath?: string } | undefined {
+  const segments = splitUpstreamPath(upstreamPath);
+  if (segments === undefined) return undefined;
+  for (const spec of provider.endpoints) {
+    const matched = matchPath(provider, spec, segments);
+    if (matched === undefined) continue;
+    return matched.model === undefined ? { spec } : { spec, modelFromPath: matched.model };
+  }
+  return undefined;
+}
+
+/**
+ * The one resolver from method + path (`POST`, `/openai/v1/chat/completions?x=1`) to an
+ * endpoint of the table. Anything the table does not list is refused: 403
+ * `endpoint_denied` for endpoints that reach data stored on the person's account (the
+ * message says why), 404 `unknown_endpoint` for everything else.
+ */
+export function matchEndpoint(method: string, url: string): EndpointMatch {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const search = q === -1 ? '' : url.slice(q);
+  const provider = providerOfPath(path);
+  if (!provider)
+    throw new ProxyError('unknown_endpoint', 'unknown path: use /openai/v1/… or /anthropic/v1/…');
+  const upstreamPath = path.slice(provider.prefix.length);
+  const found = findEndpoint(provider, upstreamPath);
+  if (found && found.spec.method === method) return { provider, upstreamPath, search, ...found };
+  if (
+    provider.storedStatePaths.some(
+      (prefix) => upstreamPath === prefix || upstreamPath.startsWith(`${prefix}/`),
+    )
+  ) {
+    throw new ProxyError(
+      'endpoint_denied',
+      `${method} ${upstreamPath} reads or changes data stored on the person's account, which apps may not reach through Mandate`,
+    );
+  }
+  throw new ProxyError('unknown_endpoint', `${method} ${upstreamPath} is not an endpoint Mandate forwards`);
+}
