@@ -55,7 +55,7 @@ export interface BudgetSetup {
   injectedOutputBound: string | null;
 }
 
-/** The budgeted grant's `grant_counters` row (lifetime period) and its open `reservations`. */
+/** The budgeted grant's whole-grant `grant_counters` row (scope '*', lifetime) and its open `reservations`. */
 export interface BudgetState {
   requests: number;
   tokens: number;

@@ -58,7 +58,7 @@ let budgetedGrantId: string | undefined;
 /** The budgeted grant's counters and open reservations, read from the tables themselves. */
 async function budgetState(as: RunningAs, grantId: string): Promise<BudgetState> {
   const db = as.database.db;
-  const row = await db('grant_counters').where({ grant_id: grantId, period: 'lifetime' }).first();
+  const row = await db('grant_counters').where({ grant_id: grantId, scope: '*', period: 'lifetime' }).first();
   const [open] = await db('reservations').where({ grant_id: grantId }).count({ n: '*' });
   return {
     requests: Number(row?.requests ?? 0),

@@ -47,6 +47,8 @@ export function createSettle(deps: SettleDeps) {
       createdAt: (deps.clock ?? Date.now)(),
       clientAborted,
       upstreamFailed: outcome.upstreamFailed,
+      // Counted by its reservation already, or to be charged into the ledger when stored.
+      ledger: charge.ledger,
     });
   };
 }

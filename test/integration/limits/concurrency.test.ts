@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import { APIError } from 'openai';
 import { DEFAULT_PRICES } from '../../../src/config/default-prices.ts';
-import { costMicroUsd, findPrice, type ModelPrice } from '../../../src/proxy/limits/price-table.ts';
+import {
+  costMicroUsd,
+  findPrice,
+  type ModelPrice,
+  worstRatesFor,
+} from '../../../src/proxy/limits/price-table.ts';
 import { createBudgetStore } from '../../../src/storage/budget-store.ts';
 import { createGrantStore } from '../../../src/storage/grant-store.ts';
 import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
@@ -16,13 +21,16 @@ const STREAMS = 200;
 /** Fits a handful of worst cases of the requests below at the shipped gpt-4o-mini prices. */
 const CAP_MICRO_USD = 300;
 
-type Outcome = { ok: true } | { ok: false; status: number; code: string | undefined; retry: string | null };
+type Outcome =
+  | { ok: true }
+  | { ok: false; status: number; code: string | undefined; retry: string | null; retryAfter: string | null };
 
 /**
  * The issue's proof: 200 simultaneous streams of one grant, spread over three proxy
  * processes sharing PostgreSQL, against a spend cap that fits only a few. Whatever the
- * interleaving, the charged total never passes the cap, every refusal is the cap's 403,
- * and what was charged is exactly what the fake upstream reported, priced.
+ * interleaving, the charged total never passes the cap, every refusal is the cap's 403
+ * (settled usage leaves no room) or a 429 `limit_busy` with retry-after (only requests
+ * in flight stand in the way), and what was charged is exactly what the fake upstream reported, priced.
  */
 describe('caps hold across three proxy processes under 200 concurrent streams (pg)', function () {
   this.timeout(120_000);
@@ -44,12 +52,12 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
     fx.upstream.control.set({ chunkDelayMs: 3 });
   });
 
-  async function cappedGrant(): Promise<{ token: string; grantId: string }> {
+  async function cappedGrant(cap = CAP_MICRO_USD): Promise<{ token: string; grantId: string }> {
     const { accessToken } = await fx.grant('openai:*:chat');
     const grantId = String(decodeJwt(accessToken).grant_id);
     const db = fx.as.database.db;
     const grants = createGrantStore(db, Date.now, createRevocationStore(db, Date.now));
-    expect((await grants.lowerLimits(grantId, { maxSpendMicroUsd: CAP_MICRO_USD })).ok).to.equal(true);
+    expect((await grants.lowerLimits(grantId, { maxSpendMicroUsd: cap })).ok).to.equal(true);
     return { token: accessToken, grantId };
   }
 
@@ -70,12 +78,13 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
         status: err.status ?? 0,
         code: (err.error as { code?: string } | undefined)?.code,
         retry: err.headers?.get('x-should-retry') ?? null,
+        retryAfter: err.headers?.get('retry-after') ?? null,
       };
     }
   }
 
-  async function run(body: Record<string, unknown>) {
-    const { token, grantId } = await cappedGrant();
+  async function run(body: Record<string, unknown>, cap = CAP_MICRO_USD) {
+    const { token, grantId } = await cappedGrant(cap);
     const since = fx.upstream.requests.length;
     const outcomes = await Promise.all(
       Array.from({ length: STREAMS }, (_, i) =>
@@ -103,7 +112,11 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
     expect(served, 'some streams fit').to.be.at.least(1);
     expect(refused.length, 'most are refused').to.be.at.least(STREAMS / 2);
     for (const r of refused)
-      expect(r).to.deep.equal({ ok: false, status: 403, code: 'limit_reached', retry: 'false' });
+      expect(r).to.deep.equal(
+        r.status === 429
+          ? { ok: false, status: 429, code: 'limit_busy', retry: null, retryAfter: '1' }
+          : { ok: false, status: 403, code: 'limit_reached', retry: 'false', retryAfter: null },
+      );
     expect(forwarded).to.have.length(served);
     expect(charged.openReservations).to.equal(0);
     expect(charged.microUsd, 'never above the cap').to.be.at.most(CAP_MICRO_USD);
@@ -137,6 +150,28 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
     expectHeld(result);
     for (const r of result.forwarded)
       expect((r.json as { max_completion_tokens?: number }).max_completion_tokens).to.be.a('number');
+  });
+
+  it('a budget that fits all 200 at the default output bound: all served, zero overrun', async () => {
+    // What one request without an output bound reserves, with room to spare for its
+    // input bound: its body's bytes at the dearest input rate, 4096 output tokens.
+    const worst = worstRatesFor(price, Number.POSITIVE_INFINITY);
+    const bytes = Buffer.byteLength(
+      JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'count the ways' }], stream: true }),
+    );
+    const cap = STREAMS * Math.ceil(2 * bytes * worst.input + 4096 * worst.output);
+    const result = await run({}, cap);
+    const served = result.outcomes.filter((o) => o.ok).length;
+    expect(served, 'served').to.be.at.least(0.95 * STREAMS);
+    for (const o of result.outcomes.filter((o) => !o.ok))
+      expect(o).to.deep.include({ status: 429, code: 'limit_busy' });
+    expect(result.forwarded).to.have.length(served);
+    for (const r of result.forwarded)
+      expect((r.json as { max_completion_tokens?: number }).max_completion_tokens).to.equal(4096);
+    expect(result.charged.openReservations).to.equal(0);
+    expect(result.charged.requests).to.equal(served);
+    expect(result.charged.microUsd, 'never above the cap').to.be.at.most(cap);
+    expect(result.charged.tokens).to.equal(result.usages.reduce((sum, u) => sum + u.total_tokens, 0));
   });
 
   it('with n > 1 choices per request', async () => {
