@@ -4,6 +4,7 @@ import * as providerKeys from './20261128100000_provider_keys.ts';
 import * as usageRecords from './20261128200000_usage_records.ts';
 import * as budgets from './20261128300000_budgets.ts';
 import * as grantEvents from './20261128400000_grant_events.ts';
+import * as providerLimits from './20261203120000_provider_limits.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -17,4 +18,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128200000_usage_records', usageRecords],
   ['20261128300000_budgets', budgets],
   ['20261128400000_grant_events', grantEvents],
+  ['20261203120000_provider_limits', providerLimits],
 ];

@@ -37,7 +37,7 @@ export const defaults = {
     upstreamIdleTimeoutMs: 300_000,
     drainTimeoutMs: 10_000,
     revocationFeed: { pollIntervalMs: 250, maxSilenceMs: 5000 },
-    reservations: { heartbeatIntervalMs: 5000, reapAfterMs: 30_000 },
+    reservations: { heartbeatIntervalMs: 5000, reapAfterMs: 30_000, defaultOutputTokens: 4096 },
   },
   proxyClient: { id: 'mandate-proxy' },
   /** The shipped price table (public list prices); the config file overrides it per model. */

@@ -41,6 +41,11 @@ export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secr
   { env: 'MANDATE_REVOCATION_MAX_SILENCE_MS', path: 'proxy.revocationFeed.maxSilenceMs', kind: 'int' },
   { env: 'MANDATE_PROXY_HEARTBEAT_MS', path: 'proxy.reservations.heartbeatIntervalMs', kind: 'int' },
   { env: 'MANDATE_PROXY_REAP_AFTER_MS', path: 'proxy.reservations.reapAfterMs', kind: 'int' },
+  {
+    env: 'MANDATE_PROXY_DEFAULT_OUTPUT_TOKENS',
+    path: 'proxy.reservations.defaultOutputTokens',
+    kind: 'int',
+  },
   { env: 'MANDATE_PROXY_CLIENT_ID', path: 'proxyClient.id', kind: 'string' },
   { env: 'MANDATE_PROXY_CLIENT_SECRET', path: 'proxyClient.secret', kind: 'string', secret: true },
 ];

@@ -89,6 +89,11 @@ export const configSchema = z.strictObject({
         heartbeatIntervalMs: z.number().int().min(10),
         /** Silence after which this proxy counts as dead (several heartbeat intervals). */
         reapAfterMs: z.number().int().min(50),
+        /**
+         * The output bound per choice injected into a request without one, for a grant with
+         * a token or spend cap (lowered to what fits; at most the model's maximum).
+         */
+        defaultOutputTokens: z.number().int().min(1),
       })
       .refine((r) => r.reapAfterMs >= 3 * r.heartbeatIntervalMs, {
         message: 'reapAfterMs must be at least 3 heartbeat intervals',

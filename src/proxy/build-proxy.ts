@@ -126,6 +126,7 @@ export function buildProxy(
     cappedGrants,
     keeper,
     proxyId,
+    defaultOutputTokens: proxy.reservations.defaultOutputTokens,
     onLateSettle: (reservationId) =>
       deps.logger.warn(
         { reservationId },

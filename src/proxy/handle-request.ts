@@ -165,6 +165,7 @@ export function createRequestHandler(deps: RequestHandlerDeps) {
         createdAt: (deps.clock ?? Date.now)(),
         clientAborted,
         upstreamFailed: failed,
+        ledger: charge.ledger,
       });
     };
     let outcome: Awaited<ReturnType<Forwarder['forward']>>;

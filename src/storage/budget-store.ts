@@ -1,50 +1,30 @@
 import type { Knex } from 'knex';
-import { countersOf, GRANT_AND_COUNTERS } from './budget-queries.ts';
+import type { Provider } from '../scopes/index.ts';
+import {
+  type Amounts,
+  type CapName,
+  type Counters,
+  decideBudget,
+  type Refusal,
+  type ScopeState,
+  type SizeReservation,
+} from './budget-decision.ts';
+import { countersOf, GRANT_AND_COUNTERS, MOVE_COUNTERS } from './budget-queries.ts';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 import { appendGrantEvent } from './grant-event-store.ts';
-import { type GrantLimits, limitsOfRow } from './grant-store.ts';
+import { capsOf, capsOfRow, type GrantLimits, type Scope, WHOLE } from './grant-limits.ts';
+import { limitsOfRow } from './grant-store.ts';
 import { usagePeriod } from './limit-period.ts';
 import { inSqliteTransaction } from './sqlite-budget-statements.ts';
 
-/** What is left under each cap of a grant's current period; null where there is no cap. */
-export interface Remaining {
-  requests: number | null;
-  tokens: number | null;
-  microUsd: number | null;
-}
-
-/** The amounts one request reserves (it always reserves one request). */
-export interface Amounts {
-  /** Every token, input and output. */
-  tokens: number;
-  /** Of `tokens`, how many are input (for the record of a reaped reservation). */
-  inputTokens?: number;
-  microUsd: number;
-}
-
-export type CapName = 'max_requests' | 'max_tokens' | 'max_spend_usd';
-
-/** Why a reservation was not taken. */
-export type Refusal =
-  | { kind: 'cap'; limit: CapName; resetsAt: number | null; detail?: string }
-  | { kind: 'rate'; retryAfterMs: number; limit: number }
-  | { kind: 'unpriced'; reason: string }
-  | { kind: 'grant_gone' };
-
-/**
- * Sizes a reservation from what remains. Returns the amounts to reserve, or a refusal
- * (nothing fits, or the request cannot be bounded). Runs inside the reservation's
- * transaction, under the lock: it must be quick and must not touch the database.
- */
-export type SizeReservation<S> = (
-  remaining: Remaining,
-  limits: GrantLimits,
-) => { ok: true; amounts: Amounts; sized: S } | { ok: false; refusal: Refusal };
+export type { Amounts, CapName, Refusal, Remaining, SizeReservation } from './budget-decision.ts';
+export { hasCaps } from './grant-limits.ts';
 
 export interface Reservation {
   id: string;
   grantId: string;
+  provider: Provider;
   period: string;
   tokens: number;
   microUsd: number;
@@ -60,99 +40,92 @@ export interface ReservationNote {
 }
 
 /** A reaped reservation: the note plus the tokens it reserved. */
-export interface ReapedReservation extends Reservation {
+export interface ReapedReservation extends Omit<Reservation, 'provider'> {
+  provider: string | null;
   note: (ReservationNote & { inputTokens: number; outputTokens: number }) | null;
   createdAt: number;
+}
+
+/** One scope's counters in one period, as the ledger holds them. */
+export interface LedgerEntry {
+  scope: Scope;
+  period: string;
+  /** Settled usage plus open reservations: what the caps are checked against. */
+  charged: Counters;
+  /** Of `charged`, what requests still in flight hold (their worst case). */
+  open: Counters;
+  /** Of `charged`, what finished requests used. */
+  settled: Counters;
 }
 
 const MINUTE = 60_000;
 
 /**
- * Whether one more request fits a grant's caps given what is charged, and how big it is:
- * the request cap first, then the sizing (which lowers the output bound to fit, or
- * refuses), then the token and spend caps against the sized amounts.
- */
-function decide<S>(
-  limits: GrantLimits,
-  charged: { requests: number; tokens: number; microUsd: number },
-  size: SizeReservation<S>,
-  resetsAt: number | null,
-): { ok: true; amounts: Amounts; sized: S } | { ok: false; refusal: Refusal } {
-  const left = (cap: number | null, used: number) => (cap === null ? null : Math.max(0, cap - used));
-  const remaining: Remaining = {
-    requests: left(limits.maxRequests, charged.requests),
-    tokens: left(limits.maxTokens, charged.tokens),
-    microUsd: left(limits.maxSpendMicroUsd, charged.microUsd),
-  };
-  const cap = (limit: CapName) => ({
-    ok: false as const,
-    refusal: { kind: 'cap' as const, limit, resetsAt },
-  });
-  if (remaining.requests !== null && remaining.requests < 1) return cap('max_requests');
-  const sized = size(remaining, limits);
-  if (!sized.ok)
-    return {
-      ok: false,
-      refusal: sized.refusal.kind === 'cap' ? { ...sized.refusal, resetsAt } : sized.refusal,
-    };
-  if (remaining.tokens !== null && sized.amounts.tokens > remaining.tokens) return cap('max_tokens');
-  if (remaining.microUsd !== null && sized.amounts.microUsd > remaining.microUsd) return cap('max_spend_usd');
-  return sized;
-}
-
-export const hasCaps = (limits: GrantLimits): boolean =>
-  limits.maxRequests !== null ||
-  limits.maxTokens !== null ||
-  limits.maxSpendMicroUsd !== null ||
-  limits.requestsPerMinute !== null;
-
-/**
  * Caps that hold under any concurrency, across processes. Every request of a grant
- * with caps reserves its worst case in one transaction that locks the grant's counter
- * row (PostgreSQL `FOR UPDATE`; SQLite has one writer), reads the grant's current limits,
- * and admits the reservation only if the counters plus it stay within every cap. The
- * counters always include open reservations, so concurrent requests can never together
- * exceed a cap; settling replaces the reserved amounts by the real ones.
+ * with caps reserves its worst case in one transaction that locks both counter rows it
+ * counts in, the whole grant's and its provider's (PostgreSQL `FOR UPDATE`; SQLite has
+ * one writer), reads the grant's current limits, and admits the reservation only if
+ * each scope's counters plus it stay within that scope's caps. The counters always
+ * include open reservations (and say how much of them is open), so concurrent requests
+ * can never together exceed a cap; settling replaces the reserved amounts by the real ones.
  */
 export function createBudgetStore(db: Database, clock: Clock) {
-  async function lockCounters(trx: Knex.Transaction, grantId: string, period: string) {
+  const scopesOf = (
+    limits: GrantLimits,
+    provider: Provider,
+    whole: { total: Counters; open: Counters },
+    mine: { total: Counters; open: Counters },
+  ): ScopeState[] => [
+    { scope: WHOLE, caps: capsOf(limits, WHOLE), ...whole },
+    { scope: provider, caps: capsOf(limits, provider), ...mine },
+  ];
+
+  /** The limits in a `GRANT_AND_COUNTERS` row: the whole grant's, and the one provider's. */
+  const limitsOfJoined = (row: Record<string, unknown>, provider: Provider): GrantLimits =>
+    limitsOfRow(
+      row,
+      row.l_grant_id === null || row.l_grant_id === undefined ? {} : { [provider]: capsOfRow(row, 'l_') },
+    );
+
+  const perMinuteOf = (limits: GrantLimits, provider: Provider) => ({
+    whole: limits.requestsPerMinute,
+    provider: capsOf(limits, provider).requestsPerMinute,
+  });
+
+  /** Creates the two counter rows if needed and locks them, '*' first (one lock order everywhere). */
+  async function lockCounters(trx: Knex.Transaction, grantId: string, provider: Provider, period: string) {
     // Inserting first makes this a write transaction from its first statement, so two
-    // SQLite processes never deadlock upgrading a read lock, and PostgreSQL has a row to lock.
+    // SQLite processes never deadlock upgrading a read lock, and PostgreSQL has rows to lock.
     await trx('grant_counters')
-      .insert({ grant_id: grantId, period })
-      .onConflict(['grant_id', 'period'])
+      .insert([
+        { grant_id: grantId, scope: WHOLE, period },
+        { grant_id: grantId, scope: provider, period },
+      ])
+      .onConflict(['grant_id', 'scope', 'period'])
       .ignore();
-    const query = trx('grant_counters').where({ grant_id: grantId, period });
+    const query = trx('grant_counters')
+      .where({ grant_id: grantId, period })
+      .whereIn('scope', [WHOLE, provider])
+      .orderBy('scope');
     if (db.engine === 'pg') query.forUpdate();
-    const row = await query.first();
-    return { requests: Number(row.requests), tokens: Number(row.tokens), microUsd: Number(row.micro_usd) };
+    const rows: Record<string, unknown>[] = await query;
+    const of = (scope: Scope) => countersOf(rows.find((r) => r.scope === scope) ?? {}, '');
+    return { whole: of(WHOLE), mine: of(provider) };
   }
 
   /**
-   * PostgreSQL: the grant and its counter row for the period, the row locked, in one
-   * round trip. Undefined when the counter row does not exist yet (or the grant does not):
-   * the caller then takes the general path, which creates it.
-   */
-  async function lockedGrantAndCounters(trx: Knex.Transaction, grantId: string, now: number) {
-    if (db.engine !== 'pg') return undefined;
-    const month = usagePeriod('month', 0, now).key;
-    const { rows } = await trx.raw(`${GRANT_AND_COUNTERS} for update of c`, [month, grantId]);
-    const row = rows[0] as Record<string, unknown> | undefined;
-    if (!row) return undefined;
-    return { grant: row, charged: countersOf(row) };
-  }
-
-  /**
-   * The audit trail says once per cap and period that a cap was reached (the first
-   * refusal; under the counter lock, so concurrent refusals write one event).
+   * The audit trail says once per cap, scope and period that a cap was reached (the
+   * first refusal; under the counter lock, so concurrent refusals write one event).
    */
   async function noteCapReached(
     trx: Knex.Transaction,
     grant: Record<string, unknown>,
     limit: CapName,
     period: string,
+    scope: Scope,
   ): Promise<void> {
-    const detail = JSON.stringify({ limit, period });
+    const said = scope === WHOLE ? { limit, period } : { limit, period, scope };
+    const detail = JSON.stringify(said);
     const seen = await trx('grant_events')
       .where({ grant_id: grant.id, kind: 'cap_reached', detail })
       .first('seq');
@@ -162,7 +135,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
       accountId: String(grant.account_id),
       clientId: String(grant.client_id),
       kind: 'cap_reached',
-      detail: { limit, period },
+      detail: said,
     });
   }
 
@@ -170,25 +143,35 @@ export function createBudgetStore(db: Database, clock: Clock) {
   async function rateRefusal(
     trx: Knex.Transaction,
     grantId: string,
+    provider: Provider | undefined,
     perMinute: number,
     now: number,
   ): Promise<Refusal | undefined> {
     // Full when the perMinute-th newest admission is still inside the window; a place frees
     // when it turns a minute old.
-    const nth = await trx('rate_admissions')
+    const query = trx('rate_admissions')
       .where({ grant_id: grantId })
-      .where('admitted_at', '>', now - MINUTE)
+      .where('admitted_at', '>', now - MINUTE);
+    if (provider) query.where({ provider });
+    const nth = await query
       .orderBy('admitted_at', 'desc')
       .offset(perMinute - 1)
       .first('admitted_at');
     if (!nth) return undefined;
     const freesAt = Number(nth.admitted_at) + MINUTE;
-    return { kind: 'rate', retryAfterMs: Math.max(1, freesAt - now), limit: perMinute };
+    return {
+      kind: 'rate',
+      retryAfterMs: Math.max(1, freesAt - now),
+      limit: perMinute,
+      scope: provider ?? WHOLE,
+    };
   }
 
   type ReserveArgs<S> = {
     id: string;
     grantId: string;
+    /** The provider the request goes to: its caps and counters count it too. */
+    provider: Provider;
     proxyId: string;
     note: ReservationNote;
     size: SizeReservation<S>;
@@ -200,6 +183,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
   const COLUMNS = [
     'id',
     'grant_id',
+    'provider',
     'period',
     'requests',
     'tokens',
@@ -221,6 +205,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
   const reservationRow = (args: ReserveArgs<unknown>, period: string, amounts: Amounts, now: number) => ({
     id: args.id,
     grant_id: args.grantId,
+    provider: args.provider,
     period,
     requests: 1,
     tokens: amounts.tokens,
@@ -234,80 +219,117 @@ export function createBudgetStore(db: Database, clock: Clock) {
     }),
   });
 
+  const admitted = <S>(
+    args: ReserveArgs<S>,
+    period: string,
+    row: { tokens: number; micro_usd: number },
+    sized: S,
+    limits: GrantLimits,
+  ) => ({
+    ok: true as const,
+    reservation: {
+      id: args.id,
+      grantId: args.grantId,
+      provider: args.provider,
+      period,
+      tokens: row.tokens,
+      microUsd: row.micro_usd,
+    },
+    sized,
+    limits,
+  });
+
   /**
-   * The common case, from a grant joined with its counter row (`GRANT_AND_COUNTERS`): the
+   * The common case, from a grant joined with its counter rows (`GRANT_AND_COUNTERS`): the
    * decision and the reservation row, or undefined for everything the locked path answers
-   * (no such row, a grant gone, a per-minute limit, a refusal).
+   * (no such rows, a grant gone, a per-minute limit, a refusal).
    */
   function planFrom<S>(grant: Record<string, unknown> | undefined, args: ReserveArgs<S>, now: number) {
     if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now) return undefined;
-    const limits = limitsOfRow(grant);
-    if (limits.requestsPerMinute !== null) return undefined;
+    const limits = limitsOfJoined(grant, args.provider);
+    const rate = perMinuteOf(limits, args.provider);
+    if (rate.whole !== null || rate.provider !== null) return undefined;
     const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
-    const charged = countersOf(grant);
-    const decided = decide(limits, charged, args.size, resetsAt);
+    const scopes = scopesOf(limits, args.provider, countersOf(grant, 'c_'), countersOf(grant, 'p_'));
+    const decided = decideBudget(scopes, args.size, resetsAt);
     if (!decided.ok) return undefined;
-    return { limits, period, charged, decided, row: reservationRow(args, period, decided.amounts, now) };
+    return { limits, period, decided, row: reservationRow(args, period, decided.amounts, now) };
   }
+
+  const joinedParams = (now: number, args: ReserveArgs<unknown>) => [
+    usagePeriod('month', 0, now).key,
+    args.provider,
+    args.provider,
+    args.grantId,
+  ];
+
+  /** Whether both caps of a counter row still hold with one more request of `?` tokens and `?` µ$. */
+  const CAPS_HOLD = (cap: string, used: string) =>
+    `(case when c.scope = '*' then g.${cap} else l.${cap} end is null
+      or c.${used} + ? <= case when c.scope = '*' then g.${cap} else l.${cap} end)`;
 
   /**
    * PostgreSQL, the common case: no lock held across round trips. Read the grant and its
-   * counters (one query), size the request, then one statement adds it to the counters
-   * only if every cap still holds (checked by the database against the row as it is then,
-   * with the grant's limits as they are then) and inserts the reservation if it did. If
-   * another request took the room meanwhile, read and try again. Anything else (no
-   * counter row yet, a per-minute limit, a refusal to confirm and record) goes the locked
-   * way. Undefined: take the locked way.
+   * counters (one query), size the request, then one statement adds it to both counter
+   * rows only if every cap of each still holds (checked by the database against the rows
+   * as they are then, with the limits as they are then) and inserts the reservation if
+   * both moved. If only one could move, the statement fails (a division by zero) and so
+   * writes nothing; if another request took the room meanwhile, read and try again.
+   * Anything else (no counter rows yet, a per-minute limit, a refusal to confirm and
+   * record) goes the locked way. Undefined: take the locked way.
    */
   async function reserveOptimistically<S>(args: ReserveArgs<S>): Promise<ReserveResult<S> | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = clock();
-      const month = usagePeriod('month', 0, now).key;
-      const { rows } = await db.raw(GRANT_AND_COUNTERS, [month, args.grantId]);
+      const { rows } = await db.raw(GRANT_AND_COUNTERS, joinedParams(now, args));
       const plan = planFrom(rows[0] as Record<string, unknown> | undefined, args, now);
       if (!plan) return undefined;
       const { limits, period, decided, row } = plan;
-      const { rows: admitted } = await db.raw(
-        `with counted as (
-           update grant_counters c
-           set requests = c.requests + 1, tokens = c.tokens + ?, micro_usd = c.micro_usd + ?
-           from grants g
-           where c.grant_id = ? and c.period = ? and g.id = c.grant_id
-             and g.revoked_at is null and g.expires_at > ? and g.limit_period = ?
-             and g.requests_per_minute is null
-             and (g.max_requests is null or c.requests + 1 <= g.max_requests)
-             and (g.max_tokens is null or c.tokens + ? <= g.max_tokens)
-             and (g.max_spend_micro_usd is null or c.micro_usd + ? <= g.max_spend_micro_usd)
-           returning c.grant_id
-         )
-         insert into reservations (${columnList})
-         select ${typedPlaceholders} from counted
-         returning id`,
-        [
-          row.tokens,
-          row.micro_usd,
-          args.grantId,
-          period,
-          now,
-          limits.limitPeriod,
-          row.tokens,
-          row.micro_usd,
-          ...valuesOf(row),
-        ],
-      );
-      if (admitted.length === 1)
-        return {
-          ok: true,
-          reservation: {
-            id: args.id,
-            grantId: args.grantId,
+      let inserted: unknown[];
+      try {
+        ({ rows: inserted } = await db.raw(
+          `with counted as (
+             update grant_counters c
+             set requests = c.requests + 1, tokens = c.tokens + ?, micro_usd = c.micro_usd + ?,
+                 open_requests = c.open_requests + 1, open_tokens = c.open_tokens + ?,
+                 open_micro_usd = c.open_micro_usd + ?
+             from grants g left join grant_provider_limits l on l.grant_id = g.id and l.provider = ?
+             where c.grant_id = ? and c.period = ? and c.scope in ('*', ?) and g.id = c.grant_id
+               and g.revoked_at is null and g.expires_at > ? and g.limit_period = ?
+               and g.requests_per_minute is null and l.requests_per_minute is null
+               and ${CAPS_HOLD('max_requests', 'requests')}
+               and ${CAPS_HOLD('max_tokens', 'tokens')}
+               and ${CAPS_HOLD('max_spend_micro_usd', 'micro_usd')}
+             returning c.scope
+           ), moved as (select count(*) as n from counted)
+           insert into reservations (${columnList})
+           select ${typedPlaceholders} from moved where 1 / (moved.n - 1) = 1
+           returning id`,
+          [
+            row.tokens,
+            row.micro_usd,
+            row.tokens,
+            row.micro_usd,
+            args.provider,
+            args.grantId,
             period,
-            tokens: row.tokens,
-            microUsd: row.micro_usd,
-          },
-          sized: decided.sized,
-          limits,
-        };
+            args.provider,
+            now,
+            limits.limitPeriod,
+            1,
+            row.tokens,
+            row.micro_usd,
+            ...valuesOf(row),
+          ],
+        ));
+      } catch (err) {
+        // One row moved and not the other (division_by_zero), or two statements crossed
+        // (deadlock_detected): nothing was written; decide again.
+        const code = (err as { code?: string }).code;
+        if (code === '22012' || code === '40P01') continue;
+        throw err;
+      }
+      if (inserted.length === 1) return admitted(args, period, row, decided.sized, limits);
     }
     return undefined;
   }
@@ -316,96 +338,103 @@ export function createBudgetStore(db: Database, clock: Clock) {
    * SQLite, the common case: the same decision as the locked path, in one synchronous
    * `BEGIN IMMEDIATE` transaction of prepared statements (see `inSqliteTransaction`).
    * Undefined (nothing written) for a refusal, a per-minute limit or a grant's first
-   * request: the locked path then answers, records `cap_reached` and creates the row.
+   * request: the locked path then answers, records `cap_reached` and creates the rows.
    */
   function reserveOnSqlite<S>(args: ReserveArgs<S>): Promise<ReserveResult<S> | undefined> {
     return inSqliteTransaction(db, INSERT_RESERVATION, (statements) => {
       const now = clock();
-      const plan = planFrom(
-        statements.grantAndCounters.get(usagePeriod('month', 0, now).key, args.grantId),
-        args,
-        now,
-      );
+      const plan = planFrom(statements.grantAndCounters.get(...joinedParams(now, args)), args, now);
       if (!plan) return undefined;
-      const { limits, period, charged, decided, row } = plan;
-      statements.writeCounters.run(
-        charged.requests + 1,
-        charged.tokens + row.tokens,
-        charged.microUsd + row.micro_usd,
+      const { limits, period, decided, row } = plan;
+      statements.moveCounters.run(
+        1,
+        row.tokens,
+        row.micro_usd,
+        1,
+        row.tokens,
+        row.micro_usd,
         args.grantId,
         period,
+        args.provider,
       );
       statements.addReservation.run(...valuesOf(row));
-      return {
-        ok: true as const,
-        reservation: {
-          id: args.id,
-          grantId: args.grantId,
-          period,
-          tokens: row.tokens,
-          microUsd: row.micro_usd,
-        },
-        sized: decided.sized,
-        limits,
-      };
+      return admitted(args, period, row, decided.sized, limits);
     });
   }
 
   /**
-   * Every other case, and the definitive answer: one transaction that locks the grant's
-   * counter row (PostgreSQL `FOR UPDATE`; SQLite's single writer), checks, records a
-   * refusal's `cap_reached`, and writes.
+   * Every other case, and the definitive answer: one transaction that locks both counter
+   * rows (PostgreSQL `FOR UPDATE`; SQLite's single writer), checks, records a refusal's
+   * `cap_reached`, and writes.
    */
   async function reserveLocked<S>(args: ReserveArgs<S>): Promise<ReserveResult<S>> {
     return db.transaction(async (trx) => {
       const now = clock();
-      const locked = await lockedGrantAndCounters(trx, args.grantId, now);
-      const grant = locked?.grant ?? (await trx('grants').where({ id: args.grantId }).first());
+      const grant = await trx('grants').where({ id: args.grantId }).first();
       if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now)
         return { ok: false as const, refusal: { kind: 'grant_gone' as const }, limits: undefined };
-      const limits = limitsOfRow(grant);
+      const own = await trx('grant_provider_limits')
+        .where({ grant_id: args.grantId, provider: args.provider })
+        .first();
+      const limits = limitsOfRow(grant, own ? { [args.provider]: capsOfRow(own) } : {});
       const { key: period, resetsAt } = usagePeriod(limits.limitPeriod, Number(grant.created_at), now);
-      const charged = locked?.charged ?? (await lockCounters(trx, args.grantId, period));
+      const { whole, mine } = await lockCounters(trx, args.grantId, args.provider, period);
       const refuse = async (refusal: Refusal) => {
-        if (refusal.kind === 'cap') await noteCapReached(trx, grant, refusal.limit, period);
+        if (refusal.kind === 'cap')
+          await noteCapReached(trx, grant, refusal.limit, period, refusal.scope ?? WHOLE);
         return { ok: false as const, refusal, limits };
       };
-      const decided = decide(limits, charged, args.size, resetsAt);
+      const decided = decideBudget(scopesOf(limits, args.provider, whole, mine), args.size, resetsAt);
       if (!decided.ok) return await refuse(decided.refusal);
-      if (limits.requestsPerMinute !== null) {
-        const rate = await rateRefusal(trx, args.grantId, limits.requestsPerMinute, now);
-        if (rate) return await refuse(rate);
-        await trx('rate_admissions').insert({ id: args.id, grant_id: args.grantId, admitted_at: now });
+      const rate = perMinuteOf(limits, args.provider);
+      if (rate.whole !== null || rate.provider !== null) {
+        const refused =
+          (rate.whole !== null && (await rateRefusal(trx, args.grantId, undefined, rate.whole, now))) ||
+          (rate.provider !== null &&
+            (await rateRefusal(trx, args.grantId, args.provider, rate.provider, now)));
+        if (refused) return await refuse(refused);
+        await trx('rate_admissions').insert({
+          id: args.id,
+          grant_id: args.grantId,
+          provider: args.provider,
+          admitted_at: now,
+        });
       }
-      const { tokens, microUsd } = decided.amounts;
-      const counters = {
-        requests: charged.requests + 1,
-        tokens: charged.tokens + tokens,
-        micro_usd: charged.microUsd + microUsd,
-      };
       const row = reservationRow(args, period, decided.amounts, now);
-      if (db.engine === 'pg') {
-        // One round trip for both writes.
-        await trx.raw(
-          `with counted as (
-             update grant_counters set requests = ?, tokens = ?, micro_usd = ?
-             where grant_id = ? and period = ?
-           )
-           ${INSERT_RESERVATION}`,
-          [counters.requests, counters.tokens, counters.micro_usd, args.grantId, period, ...valuesOf(row)],
-        );
-      } else {
-        await trx('grant_counters').where({ grant_id: args.grantId, period }).update(counters);
-        await trx('reservations').insert(row);
-      }
-      return {
-        ok: true as const,
-        reservation: { id: args.id, grantId: args.grantId, period, tokens, microUsd },
-        sized: decided.sized,
-        limits,
-      };
+      await trx.raw(MOVE_COUNTERS, [
+        1,
+        row.tokens,
+        row.micro_usd,
+        1,
+        row.tokens,
+        row.micro_usd,
+        args.grantId,
+        period,
+        args.provider,
+      ]);
+      await trx.raw(INSERT_RESERVATION, valuesOf(row));
+      return admitted(args, period, row, decided.sized, limits);
     });
   }
+
+  const rowsOf = (result: unknown): Record<string, unknown>[] =>
+    // PostgreSQL answers { rows }, better-sqlite3 the rows themselves.
+    Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows;
+
+  const ledgerEntryOf = (row: Record<string, unknown>): LedgerEntry => {
+    const { total, open } = countersOf(row, '');
+    return {
+      scope: String(row.scope) as Scope,
+      period: String(row.period),
+      charged: total,
+      open,
+      settled: {
+        requests: total.requests - open.requests,
+        tokens: total.tokens - open.tokens,
+        microUsd: total.microUsd - open.microUsd,
+      },
+    };
+  };
 
   return {
     /**
@@ -414,12 +443,20 @@ export function createBudgetStore(db: Database, clock: Clock) {
      */
     async reserve<S>(args: ReserveArgs<S>): Promise<ReserveResult<S>> {
       const taken = db.engine === 'pg' ? await reserveOptimistically(args) : await reserveOnSqlite(args);
-      return taken ?? reserveLocked(args);
+      if (taken) return taken;
+      try {
+        return await reserveLocked(args);
+      } catch (err) {
+        // Two locked transactions crossed on PostgreSQL: one is told so; it tries once more.
+        if ((err as { code?: string }).code !== '40P01') throw err;
+        return reserveLocked(args);
+      }
     },
 
     /**
      * Replaces a reservation by what the request really used (`requests` 0 releases the
-     * request too). Returns false when there was no open reservation (the reaper took it).
+     * request too), in both counter rows. Returns false when there was no open
+     * reservation (the reaper took it).
      */
     async settle(
       id: string,
@@ -429,12 +466,19 @@ export function createBudgetStore(db: Database, clock: Clock) {
       // delete); the counters then move by the difference, relative, so no read is needed.
       if (db.engine === 'pg') {
         const { rows } = await db.raw(
-          `with claimed as (delete from reservations where id = ? returning grant_id, period, requests, tokens, micro_usd)
+          `with claimed as (
+             delete from reservations where id = ?
+             returning grant_id, period, provider, requests, tokens, micro_usd
+           )
            update grant_counters c
            set requests = c.requests + ? - claimed.requests,
                tokens = c.tokens + ? - claimed.tokens,
-               micro_usd = c.micro_usd + ? - claimed.micro_usd
+               micro_usd = c.micro_usd + ? - claimed.micro_usd,
+               open_requests = c.open_requests - claimed.requests,
+               open_tokens = c.open_tokens - claimed.tokens,
+               open_micro_usd = c.open_micro_usd - claimed.micro_usd
            from claimed where c.grant_id = claimed.grant_id and c.period = claimed.period
+             and c.scope in ('*', coalesce(claimed.provider, '*'))
            returning 1`,
           [id, actual.requests, actual.tokens, actual.microUsd],
         );
@@ -447,22 +491,27 @@ export function createBudgetStore(db: Database, clock: Clock) {
           actual.requests - Number(claimed.requests),
           actual.tokens - Number(claimed.tokens),
           actual.microUsd - Number(claimed.micro_usd),
+          -Number(claimed.requests),
+          -Number(claimed.tokens),
+          -Number(claimed.micro_usd),
           claimed.grant_id,
           claimed.period,
+          claimed.provider ?? null,
         );
         return true;
       });
     },
 
-    /** What a grant has been charged in a period, open reservations included. */
+    /** What a grant has been charged in a period (the whole grant), open reservations included. */
     async charged(grantId: string, period: string) {
       // One statement, one snapshot: the counters and the open reservations agree.
+      const whole = () => db('grant_counters').where({ grant_id: grantId, scope: WHOLE, period });
       const open = db('reservations').where({ grant_id: grantId, period }).count('*');
       const row = await db
         .select(
-          db('grant_counters').where({ grant_id: grantId, period }).select('requests').as('requests'),
-          db('grant_counters').where({ grant_id: grantId, period }).select('tokens').as('tokens'),
-          db('grant_counters').where({ grant_id: grantId, period }).select('micro_usd').as('micro_usd'),
+          whole().select('requests').as('requests'),
+          whole().select('tokens').as('tokens'),
+          whole().select('micro_usd').as('micro_usd'),
           open.as('open'),
         )
         .first();
@@ -472,6 +521,27 @@ export function createBudgetStore(db: Database, clock: Clock) {
         microUsd: Number(row?.micro_usd ?? 0),
         openReservations: Number(row?.open ?? 0),
       };
+    },
+
+    /**
+     * The ledger of some grants, what the person's pages should read: every counter row
+     * (each scope, '*' or a provider, and each period), with what is settled and what
+     * requests in flight hold. Requests of grants without caps reach it when their usage
+     * records are stored (within the usage writer's flush interval).
+     */
+    async ledger(grantIds: readonly string[]): Promise<Map<string, LedgerEntry[]>> {
+      const byGrant = new Map<string, LedgerEntry[]>();
+      for (let i = 0; i < grantIds.length; i += 500) {
+        const rows = await db('grant_counters')
+          .whereIn('grant_id', grantIds.slice(i, i + 500))
+          .orderBy(['grant_id', 'period', 'scope']);
+        for (const row of rows) {
+          const entries = byGrant.get(String(row.grant_id)) ?? [];
+          entries.push(ledgerEntryOf(row));
+          byGrant.set(String(row.grant_id), entries);
+        }
+      }
+      return byGrant;
     },
 
     /** This proxy is alive, and counts as alive for `aliveForMs` more without beating again. */
@@ -491,23 +561,40 @@ export function createBudgetStore(db: Database, clock: Clock) {
     /**
      * Reservations whose proxy is past its `alive_until` (or never beat): the upstream
      * may have billed them in full and nobody will report what they used, so each stays
-     * charged at its reserved amount and is closed. Returns the closed reservations with
-     * their notes, for usage records. Old rate admissions and dead proxies' beats go too.
+     * charged at its reserved amount and is closed (no longer open in the counters).
+     * Returns the closed reservations with their notes, for usage records. Old rate
+     * admissions and dead proxies' beats go too.
      */
     async reap(): Promise<ReapedReservation[]> {
       const now = clock();
-      // One delete: a row settled or reaped by someone else meanwhile is simply not returned.
-      const result = await db.raw(
-        `delete from reservations
-         where proxy_id not in (select proxy_id from proxy_heartbeats where alive_until > ?)
-         returning id, grant_id, period, tokens, micro_usd, created_at, record`,
-        [now],
-      );
-      // PostgreSQL answers { rows }, better-sqlite3 the rows themselves.
-      const closed: Record<string, unknown>[] = Array.isArray(result) ? result : result.rows;
-      const reaped: ReapedReservation[] = closed.map((row: Record<string, unknown>) => ({
+      const closed = await db.transaction(async (trx) => {
+        // One delete: a row settled or reaped by someone else meanwhile is simply not returned.
+        const rows = rowsOf(
+          await trx.raw(
+            `delete from reservations
+             where proxy_id not in (select proxy_id from proxy_heartbeats where alive_until > ?)
+             returning id, grant_id, provider, period, requests, tokens, micro_usd, created_at, record`,
+            [now],
+          ),
+        );
+        for (const row of rows)
+          await trx.raw(MOVE_COUNTERS, [
+            0,
+            0,
+            0,
+            -Number(row.requests),
+            -Number(row.tokens),
+            -Number(row.micro_usd),
+            String(row.grant_id),
+            String(row.period),
+            row.provider === null || row.provider === undefined ? null : String(row.provider),
+          ]);
+        return rows;
+      });
+      const reaped: ReapedReservation[] = closed.map((row) => ({
         id: String(row.id),
         grantId: String(row.grant_id),
+        provider: row.provider === null || row.provider === undefined ? null : String(row.provider),
         period: String(row.period),
         tokens: Number(row.tokens),
         microUsd: Number(row.micro_usd),

@@ -1,6 +1,17 @@
+import type { Knex } from 'knex';
+import { isProvider, type Provider, providerDisplayName } from '../scopes/index.ts';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 import { appendGrantEvent } from './grant-event-store.ts';
+import {
+  CAP_KEYS,
+  type Caps,
+  capsHaveAny,
+  capsOfRow,
+  capsToRow,
+  type GrantLimits,
+  NO_LIMITS,
+} from './grant-limits.ts';
 import type { RevocationStore } from './revocation-store.ts';
 
 export interface GrantRecord {
@@ -15,24 +26,7 @@ export interface GrantRecord {
   limits: GrantLimits;
 }
 
-/** The limits the person granted, for the whole grant; null means no limit. */
-export interface GrantLimits {
-  maxRequests: number | null;
-  maxTokens: number | null;
-  maxSpendMicroUsd: number | null;
-  limitPeriod: 'lifetime' | 'month';
-  requestsPerMinute: number | null;
-}
-
-const NO_LIMITS: GrantLimits = {
-  maxRequests: null,
-  maxTokens: null,
-  maxSpendMicroUsd: null,
-  limitPeriod: 'lifetime',
-  requestsPerMinute: null,
-};
-
-const numberOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+export type { Caps, GrantLimits } from './grant-limits.ts';
 
 interface GrantRow {
   id: string;
@@ -50,7 +44,7 @@ interface GrantRow {
   requests_per_minute: number | null;
 }
 
-const toRecord = (r: GrantRow): GrantRecord => ({
+const toRecord = (r: GrantRow, providers: Partial<Record<Provider, Caps>> = {}): GrantRecord => ({
   id: r.id,
   accountId: r.account_id,
   clientId: r.client_id,
@@ -59,10 +53,13 @@ const toRecord = (r: GrantRow): GrantRecord => ({
   expiresAt: Number(r.expires_at),
   revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
   revokedReason: r.revoked_reason,
-  limits: limitsOfRow(r),
+  limits: limitsOfRow(r, providers),
 });
 
-/** The limit columns of a `grants` row. */
+/** What `lowerLimits` takes: the whole grant's caps, and each provider's. */
+export type LowerLimits = Partial<Caps> & { providers?: Partial<Record<Provider, Partial<Caps>>> };
+
+/** The limit columns of a `grants` row (the whole grant's caps), with the providers' caps if given. */
 export const limitsOfRow = (
   r:
     | Pick<
@@ -70,16 +67,42 @@ export const limitsOfRow = (
         'max_requests' | 'max_tokens' | 'max_spend_micro_usd' | 'limit_period' | 'requests_per_minute'
       >
     | Record<string, unknown>,
+  providers: Partial<Record<Provider, Caps>> = {},
 ): GrantLimits => ({
-  maxRequests: numberOrNull(r.max_requests),
-  maxTokens: numberOrNull(r.max_tokens),
-  maxSpendMicroUsd: numberOrNull(r.max_spend_micro_usd),
+  ...capsOfRow(r as Record<string, unknown>),
   limitPeriod: r.limit_period === 'month' ? 'month' : 'lifetime',
-  requestsPerMinute: numberOrNull(r.requests_per_minute),
+  providers,
 });
+
+/** The per-provider caps of some grants, by grant id. */
+export async function providerLimitsOf(
+  db: Knex | Knex.Transaction,
+  grantIds: readonly string[],
+): Promise<Map<string, Partial<Record<Provider, Caps>>>> {
+  const byGrant = new Map<string, Partial<Record<Provider, Caps>>>();
+  for (let i = 0; i < grantIds.length; i += 500) {
+    const rows = await db('grant_provider_limits').whereIn('grant_id', grantIds.slice(i, i + 500));
+    for (const row of rows) {
+      if (!isProvider(String(row.provider))) continue;
+      const caps = byGrant.get(String(row.grant_id)) ?? {};
+      caps[row.provider as Provider] = capsOfRow(row);
+      byGrant.set(String(row.grant_id), caps);
+    }
+  }
+  return byGrant;
+}
 
 /** Mandate's own record of each grant: what the person allowed, until when, and its fate. */
 export function createGrantStore(db: Database, clock: Clock, revocations: RevocationStore) {
+  async function withProviders(rows: GrantRow[], trx: Knex | Knex.Transaction = db): Promise<GrantRecord[]> {
+    if (rows.length === 0) return [];
+    const providers = await providerLimitsOf(
+      trx,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => toRecord(r, providers.get(r.id)));
+  }
+
   return {
     async record(grant: {
       id: string;
@@ -90,24 +113,27 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       limits?: GrantLimits;
     }) {
       const limits = grant.limits ?? NO_LIMITS;
-      await db('grants').insert({
-        id: grant.id,
-        account_id: grant.accountId,
-        client_id: grant.clientId,
-        scopes: grant.scopes.join(' '),
-        created_at: clock(),
-        expires_at: grant.expiresAt,
-        max_requests: limits.maxRequests,
-        max_tokens: limits.maxTokens,
-        max_spend_micro_usd: limits.maxSpendMicroUsd,
-        limit_period: limits.limitPeriod,
-        requests_per_minute: limits.requestsPerMinute,
+      const providerRows = Object.entries(limits.providers ?? {})
+        .filter((entry): entry is [Provider, Caps] => entry[1] !== undefined && capsHaveAny(entry[1]))
+        .map(([provider, caps]) => ({ grant_id: grant.id, provider, ...capsToRow(caps) }));
+      await db.transaction(async (trx) => {
+        await trx('grants').insert({
+          id: grant.id,
+          account_id: grant.accountId,
+          client_id: grant.clientId,
+          scopes: grant.scopes.join(' '),
+          created_at: clock(),
+          expires_at: grant.expiresAt,
+          ...capsToRow(limits),
+          limit_period: limits.limitPeriod,
+        });
+        if (providerRows.length > 0) await trx('grant_provider_limits').insert(providerRows);
       });
     },
 
     async find(id: string): Promise<GrantRecord | undefined> {
       const row = await db('grants').where({ id }).first();
-      return row ? toRecord(row) : undefined;
+      return row ? (await withProviders([row]))[0] : undefined;
     },
 
     /** Whether tokens of this grant may be honoured right now. */
@@ -123,7 +149,7 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
         .whereNull('revoked_at')
         .where('expires_at', '>', clock())
         .orderBy('created_at', 'desc');
-      return rows.map(toRecord);
+      return withProviders(rows);
     },
 
     async list({
@@ -139,20 +165,22 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       if (accountId) q.where({ account_id: accountId });
       if (clientId) q.where({ client_id: clientId });
       if (!includeEnded) q.whereNull('revoked_at').where('expires_at', '>', clock());
-      return (await q).map(toRecord);
+      return withProviders(await q);
     },
 
     /**
      * Lowers limits of a live grant, and logs the change so proxies enforce it on the next
-     * request. Each given limit must be at or below the current one (a limit where there
-     * was none lowers it from unlimited); `undefined` keeps a limit as it is. The period
-     * never changes. A change is appended to the grant's audit trail ('narrowed', old and
-     * new values, and `by` whom) in the same transaction. Returns the grant as it now
-     * stands, or a reason it was refused.
+     * request. The flat caps are the whole grant's, `providers` each provider's own. Each
+     * given limit must be at or below the current one (a limit where there was none lowers
+     * it from unlimited); `undefined` keeps a limit as it is. The period never changes.
+     * A lowered cap counts the period's usage so far (the counters are the one ledger).
+     * A change is appended to the grant's audit trail ('narrowed', old and new values,
+     * and `by` whom; provider caps under `providers`) in the same transaction. Returns
+     * the grant as it now stands, or a reason it was refused.
      */
     async lowerLimits(
       id: string,
-      next: Partial<Omit<GrantLimits, 'limitPeriod'>>,
+      next: LowerLimits,
       by?: string,
     ): Promise<{ ok: true; grant: GrantRecord } | { ok: false; reason: string }> {
       return db.transaction(async (trx) => {
@@ -161,42 +189,74 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
         const row = await query.first();
         if (!row || row.revoked_at !== null || Number(row.expires_at) <= clock())
           return { ok: false as const, reason: 'the grant is no longer live' };
-        const current = toRecord(row).limits;
-        const columns = {
-          maxRequests: 'max_requests',
-          maxTokens: 'max_tokens',
-          maxSpendMicroUsd: 'max_spend_micro_usd',
-          requestsPerMinute: 'requests_per_minute',
-        } as const;
-        const update: Record<string, number> = {};
-        const from: Partial<Record<keyof typeof columns, number | null>> = {};
-        const to: Partial<Record<keyof typeof columns, number>> = {};
-        for (const [key, column] of Object.entries(columns) as Array<[keyof typeof columns, string]>) {
-          const value = next[key];
-          if (value === undefined || value === null) continue;
-          if (!Number.isSafeInteger(value) || value < 1)
-            return { ok: false as const, reason: `${key} must be a positive integer` };
-          const was = current[key];
-          if (was !== null && value > was)
-            return { ok: false as const, reason: `${key} can only be lowered (now ${was})` };
-          if (value !== was) {
-            update[column] = value;
-            from[key] = was;
-            to[key] = value;
+        const current = (await withProviders([row], trx))[0]?.limits as GrantLimits;
+
+        type Diff = { update: Caps; from: Partial<Caps>; to: Partial<Caps>; changed: boolean };
+        const lower = (was: Caps, wanted: Partial<Caps>, label: string): Diff | string => {
+          const diff: Diff = { update: { ...was }, from: {}, to: {}, changed: false };
+          for (const key of CAP_KEYS) {
+            const value = wanted[key];
+            if (value === undefined || value === null) continue;
+            if (!Number.isSafeInteger(value) || value < 1) return `${label}${key} must be a positive integer`;
+            const old = was[key];
+            if (old !== null && value > old) return `${label}${key} can only be lowered (now ${old})`;
+            if (value !== old) {
+              diff.update[key] = value;
+              diff.from[key] = old;
+              diff.to[key] = value;
+              diff.changed = true;
+            }
           }
+          return diff;
+        };
+
+        const whole = lower(current, next, '');
+        if (typeof whole === 'string') return { ok: false as const, reason: whole };
+        const providers: Partial<Record<Provider, Diff>> = {};
+        for (const [provider, wanted] of Object.entries(next.providers ?? {})) {
+          if (!isProvider(provider)) return { ok: false as const, reason: `unknown provider ${provider}` };
+          if (!wanted) continue;
+          const was = current.providers?.[provider] ?? {
+            maxRequests: null,
+            maxTokens: null,
+            maxSpendMicroUsd: null,
+            requestsPerMinute: null,
+          };
+          const diff = lower(was, wanted, `${providerDisplayName(provider)} `);
+          if (typeof diff === 'string') return { ok: false as const, reason: diff };
+          if (diff.changed) providers[provider] = diff;
         }
-        if (Object.keys(update).length > 0) {
-          await trx('grants').where({ id }).update(update);
-          await revocations.logGrantChange(trx, id, 'limits_lowered');
-          await appendGrantEvent(trx, clock, {
-            grantId: id,
-            accountId: row.account_id,
-            clientId: row.client_id,
-            kind: 'narrowed',
-            detail: { from, to, ...(by ? { by } : {}) },
-          });
+        const changedProviders = Object.entries(providers) as Array<[Provider, Diff]>;
+        if (!whole.changed && changedProviders.length === 0)
+          return { ok: true as const, grant: toRecord(row, current.providers) };
+
+        if (whole.changed) await trx('grants').where({ id }).update(capsToRow(whole.update));
+        const nowProviders = { ...current.providers };
+        for (const [provider, diff] of changedProviders) {
+          await trx('grant_provider_limits')
+            .insert({ grant_id: id, provider, ...capsToRow(diff.update) })
+            .onConflict(['grant_id', 'provider'])
+            .merge();
+          nowProviders[provider] = diff.update;
         }
-        return { ok: true as const, grant: toRecord({ ...row, ...update }) };
+        await revocations.logGrantChange(trx, id, 'limits_lowered');
+        const detail: Record<string, unknown> = { from: whole.from, to: whole.to };
+        if (changedProviders.length > 0)
+          detail.providers = Object.fromEntries(
+            changedProviders.map(([provider, diff]) => [provider, { from: diff.from, to: diff.to }]),
+          );
+        if (by) detail.by = by;
+        await appendGrantEvent(trx, clock, {
+          grantId: id,
+          accountId: row.account_id,
+          clientId: row.client_id,
+          kind: 'narrowed',
+          detail,
+        });
+        return {
+          ok: true as const,
+          grant: toRecord({ ...row, ...capsToRow(whole.update) }, nowProviders),
+        };
       });
     },
 

@@ -1,4 +1,4 @@
-import { GRANT_AND_COUNTERS } from './budget-queries.ts';
+import { GRANT_AND_COUNTERS, MOVE_COUNTERS } from './budget-queries.ts';
 import type { Database } from './create-database.ts';
 
 /** The part of a better-sqlite3 connection used here. */
@@ -20,7 +20,6 @@ interface KnexClient {
 export interface BudgetStatements {
   grantAndCounters: Statement;
   addReservation: Statement;
-  writeCounters: Statement;
   claimReservation: Statement;
   moveCounters: Statement;
 }
@@ -59,15 +58,9 @@ function prepare(connection: SqliteConnection, insertReservation: string): Budge
   return {
     grantAndCounters: connection.prepare(GRANT_AND_COUNTERS),
     addReservation: connection.prepare(insertReservation),
-    writeCounters: connection.prepare(
-      'update grant_counters set requests = ?, tokens = ?, micro_usd = ? where grant_id = ? and period = ?',
-    ),
     claimReservation: connection.prepare(
-      'delete from reservations where id = ? returning grant_id, period, requests, tokens, micro_usd',
+      'delete from reservations where id = ? returning grant_id, period, provider, requests, tokens, micro_usd',
     ),
-    moveCounters: connection.prepare(
-      `update grant_counters set requests = requests + ?, tokens = tokens + ?, micro_usd = micro_usd + ?
-       where grant_id = ? and period = ?`,
-    ),
+    moveCounters: connection.prepare(MOVE_COUNTERS),
   };
 }

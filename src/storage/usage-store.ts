@@ -1,4 +1,7 @@
 import type { Database } from './create-database.ts';
+import { chargeLedger, type LedgerCharge } from './ledger-charges.ts';
+
+export type { LedgerCharge } from './ledger-charges.ts';
 
 /** One forwarded request's usage, as stored. */
 export interface UsageRecord {
@@ -21,6 +24,11 @@ export interface UsageRecord {
   createdAt: number;
   clientAborted: boolean;
   upstreamFailed: boolean;
+  /**
+   * How the request reaches the ledger (not stored): already counted by its reservation,
+   * or charged when this record is stored. Absent: charged as the record says.
+   */
+  ledger?: LedgerCharge;
 }
 
 const toRow = (r: UsageRecord) => ({
@@ -70,10 +78,25 @@ export const usageRecordFromRow = (row: Record<string, unknown>): UsageRecord =>
 /** Usage records: appended in batches by the proxy, read by grant. */
 export function createUsageStore(db: Database) {
   return {
-    /** Inserts a batch; a record already stored (same id, a retried batch) is skipped. */
+    /**
+     * Inserts a batch; a record already stored (same id, a retried batch) is skipped.
+     * Records not counted by a reservation (grants without caps) are charged into the
+     * ledger in the same transaction, each once: only the records this call inserted.
+     */
     async insertMany(records: readonly UsageRecord[]): Promise<void> {
       if (records.length === 0) return;
-      await db('usage_records').insert(records.map(toRow)).onConflict('id').ignore();
+      await db.transaction(async (trx) => {
+        const inserted: Array<{ id: string } | string> = await trx('usage_records')
+          .insert(records.map(toRow))
+          .onConflict('id')
+          .ignore()
+          .returning('id');
+        const ids = new Set(inserted.map((r) => (typeof r === 'string' ? r : String(r.id))));
+        await chargeLedger(
+          trx,
+          records.filter((r) => ids.has(r.id)),
+        );
+      });
     },
 
     /** A grant's records, oldest first. */

@@ -1,8 +1,9 @@
+import { isProvider, providerDisplayName } from '../scopes/index.ts';
 import type { GrantLimits } from '../storage/grant-store.ts';
 import type { GrantEvent } from '../storage/index.ts';
 import { describeLimits, formatCount, formatUsd, formatUtc } from './format-usage.ts';
 
-type LimitKey = Exclude<keyof GrantLimits, 'limitPeriod'>;
+type LimitKey = Exclude<keyof GrantLimits, 'limitPeriod' | 'providers'>;
 
 const LIMIT_NAMES: Readonly<Record<LimitKey, string>> = {
   maxRequests: 'most requests',
@@ -80,6 +81,18 @@ export function describeGrantEvent(event: GrantEvent): string {
       const changes = (Object.keys(LIMIT_NAMES) as LimitKey[])
         .filter((k) => k in to)
         .map((k) => `${LIMIT_NAMES[k]} ${limitValue(k, from[k])} → ${limitValue(k, to[k])}`);
+      // Each provider's own caps lowered (detail.providers.<provider>.from/to).
+      const providers = isObject(d.providers) ? d.providers : {};
+      for (const [provider, change] of Object.entries(providers)) {
+        if (!isObject(change) || !isProvider(provider)) continue;
+        const pFrom = isObject(change.from) ? change.from : {};
+        const pTo = isObject(change.to) ? change.to : {};
+        for (const k of Object.keys(LIMIT_NAMES) as LimitKey[])
+          if (k in pTo)
+            changes.push(
+              `${providerDisplayName(provider)} ${LIMIT_NAMES[k]} ${limitValue(k, pFrom[k])} → ${limitValue(k, pTo[k])}`,
+            );
+      }
       const by = typeof d.by === 'string' && BY[d.by] ? ` ${BY[d.by]}` : '';
       return `Limits lowered${by}: ${changes.join(', ') || 'no change'}.`;
     }

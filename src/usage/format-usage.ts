@@ -1,4 +1,5 @@
-import type { GrantLimits } from '../storage/grant-store.ts';
+import { type Provider, providerDisplayName } from '../scopes/index.ts';
+import type { Caps, GrantLimits } from '../storage/grant-limits.ts';
 import type { UsagePeriod } from '../storage/limit-period.ts';
 import type { CapFigure } from './grant-usage.ts';
 
@@ -52,19 +53,46 @@ export function formatPeriod(period: UsagePeriod): string {
   return `${period.key} (resets ${formatUtc(period.resetsAt)})`;
 }
 
-/** The caps in words: "at most 200 requests, $5.00 each calendar month; 30 requests per minute". */
-export function describeLimits(limits: GrantLimits): string {
-  const caps = [
-    limits.maxRequests !== null && `${formatCount(limits.maxRequests)} requests`,
-    limits.maxTokens !== null && `${formatCount(limits.maxTokens)} tokens`,
-    limits.maxSpendMicroUsd !== null && formatUsd(limits.maxSpendMicroUsd),
+/** One scope's caps in words, or undefined without any. */
+function describeCaps(caps: Caps, period: GrantLimits['limitPeriod']): string | undefined {
+  const totals = [
+    caps.maxRequests !== null && `${formatCount(caps.maxRequests)} requests`,
+    caps.maxTokens !== null && `${formatCount(caps.maxTokens)} tokens`,
+    caps.maxSpendMicroUsd !== null && formatUsd(caps.maxSpendMicroUsd),
   ].filter((c): c is string => typeof c === 'string');
   const parts: string[] = [];
-  if (caps.length > 0)
-    parts.push(
-      `at most ${caps.join(', ')} ${limits.limitPeriod === 'month' ? 'each calendar month' : 'in total'}`,
-    );
-  if (limits.requestsPerMinute !== null)
-    parts.push(`${formatCount(limits.requestsPerMinute)} requests per minute`);
-  return parts.length > 0 ? parts.join('; ') : 'no limits';
+  if (totals.length > 0)
+    parts.push(`at most ${totals.join(', ')} ${period === 'month' ? 'each calendar month' : 'in total'}`);
+  if (caps.requestsPerMinute !== null)
+    parts.push(`${formatCount(caps.requestsPerMinute)} requests per minute`);
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+const CAP_KEYS = ['maxRequests', 'maxTokens', 'maxSpendMicroUsd', 'requestsPerMinute'] as const;
+
+/** Of a provider's caps, those tighter than the whole grant's (the others can never bind). */
+function tighter(caps: Caps, whole: Caps): Caps {
+  const out: Caps = { maxRequests: null, maxTokens: null, maxSpendMicroUsd: null, requestsPerMinute: null };
+  for (const key of CAP_KEYS) {
+    const own = caps[key];
+    const all = whole[key];
+    if (own !== null && (all === null || own < all)) out[key] = own;
+  }
+  return out;
+}
+
+/**
+ * The caps in words: "at most 200 requests, $5.00 each calendar month; 30 requests per
+ * minute" for the whole grant, then each provider's own where tighter ("OpenAI: at most
+ * 2 requests in total").
+ */
+export function describeLimits(limits: GrantLimits): string {
+  const parts = [describeCaps(limits, limits.limitPeriod)];
+  const providers = Object.entries(limits.providers ?? {}) as Array<[Provider, Caps | undefined]>;
+  for (const [provider, caps] of providers) {
+    const words = caps && describeCaps(tighter(caps, limits), limits.limitPeriod);
+    if (words) parts.push(`${providerDisplayName(provider)}: ${words}`);
+  }
+  const said = parts.filter((p): p is string => p !== undefined);
+  return said.length > 0 ? said.join('; ') : 'no limits';
 }

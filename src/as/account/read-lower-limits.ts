@@ -3,7 +3,7 @@ import type { GrantLimits } from '../../storage/grant-store.ts';
 import { formatCount, formatUsd } from '../../usage/format-usage.ts';
 import { LIMIT_LABELS } from '../interactions/granted-limits.ts';
 
-type GrantLimitKey = Exclude<keyof GrantLimits, 'limitPeriod'>;
+type GrantLimitKey = Exclude<keyof GrantLimits, 'limitPeriod' | 'providers'>;
 
 /** The form's fields (named as in `authorization_details`) and the grant's columns they set. */
 export const LOWER_LIMIT_FIELDS: ReadonlyArray<readonly [LimitKey, GrantLimitKey]> = [

@@ -9,7 +9,7 @@ import {
   providerDisplayName,
   usdToMicro,
 } from '../../scopes/index.ts';
-import type { GrantLimits } from '../../storage/grant-store.ts';
+import { type Caps, capsHaveAny, type GrantLimits } from '../../storage/grant-limits.ts';
 import { type LimitMaximums, limitBound } from './operator-maximums.ts';
 
 /** Plain words for each limit, as the consent page and its errors say them. */
@@ -131,33 +131,47 @@ export function readGrantedLimits(
     details.push(granted);
   }
 
-  // Mandate's grants row holds the grant's total: the sum of the per-provider caps, or no
-  // cap when some granted provider has none; then never above the operator's maximum.
+  // Each provider's caps as the person approved them, counted over that provider's
+  // requests only (never summed or pooled). The grant as a whole is capped at the
+  // operator's maximums, and at the total the providers' caps imply where every granted
+  // provider has one (it can never bind before they do, and it is the grant-wide figure
+  // the pages show); no cap where some provider has none and there is no maximum.
   const unit = (key: LimitKey, value: number) => (key === 'max_spend_usd' ? usdToMicro(value) : value);
-  const sum = (key: LimitKey): number | null => {
+  const capsFrom = (values: Partial<Record<LimitKey, number>>): Caps => {
+    const cap = (key: LimitKey) => {
+      const value = values[key];
+      return value === undefined ? null : unit(key, value);
+    };
+    return {
+      maxRequests: cap('max_requests'),
+      maxTokens: cap('max_tokens'),
+      maxSpendMicroUsd: cap('max_spend_usd'),
+      requestsPerMinute: cap('requests_per_minute'),
+    };
+  };
+  const perProvider: Partial<Record<Provider, Caps>> = {};
+  for (const detail of details) {
+    if (!detail.limits || !providers.includes(detail.provider)) continue;
+    const caps = capsFrom(detail.limits);
+    if (capsHaveAny(caps)) perProvider[detail.provider] = caps;
+  }
+  const implied = (key: LimitKey): number | undefined => {
     let sum = 0;
     for (const provider of providers) {
       const value = details.find((d) => d.provider === provider)?.limits?.[key];
-      if (value === undefined) return null;
-      sum += unit(key, value);
+      if (value === undefined) return undefined;
+      sum += value;
     }
-    return providers.length > 0 ? sum : null;
+    return providers.length > 0 ? sum : undefined;
   };
-  const total = (key: LimitKey): number | null => {
-    const most = maximums[key];
-    const value = sum(key);
-    if (most === undefined) return value;
-    return value === null ? unit(key, most) : Math.min(value, unit(key, most));
-  };
+  const whole: Partial<Record<LimitKey, number>> = {};
+  for (const key of LIMIT_KEYS) {
+    const bounds = [implied(key), maximums[key]].filter((v): v is number => v !== undefined);
+    if (bounds.length > 0) whole[key] = Math.min(...bounds);
+  }
   return {
     ok: true,
     details,
-    row: {
-      maxRequests: total('max_requests'),
-      maxTokens: total('max_tokens'),
-      maxSpendMicroUsd: total('max_spend_usd'),
-      limitPeriod: period,
-      requestsPerMinute: total('requests_per_minute'),
-    },
+    row: { ...capsFrom(whole), limitPeriod: period, providers: perProvider },
   };
 }

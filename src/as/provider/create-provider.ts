@@ -125,7 +125,9 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
         enabled: true,
         allowedPolicy: async (_ctx, client) => client.clientId === options.proxyClient.id,
       },
-      richAuthorizationRequests: createRichAuthorizationRequests() as never,
+      richAuthorizationRequests: createRichAuthorizationRequests({
+        currentLimits: async (grantId) => (await stores.grants.find(grantId))?.limits,
+      }) as never,
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => proxyUrl,

@@ -1,6 +1,8 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AiAccessDetail } from '../../scopes/index.ts';
 import type { GrantStore } from '../../storage/grant-store.ts';
 import type { RevocationStore } from '../../storage/revocation-store.ts';
+import { withCurrentLimits } from './current-details.ts';
 import type { AccessTokenVerifier } from './verify-access-token.ts';
 
 export interface JwtTokenEndpointDeps {
@@ -15,7 +17,7 @@ export interface JwtTokenEndpointDeps {
  * introspection or revocation endpoint. This post-middleware answers for our own JWTs
  * instead, after the caller has authenticated:
  * - introspection (the proxy only): active unless expired, its grant revoked or ended,
- *   or its token id revoked;
+ *   or its token id revoked; `authorization_details` with the grant's current limits;
  * - revocation (the client it was issued to): revokes that token id, durably and logged.
  */
 export function createJwtTokenEndpoints({
@@ -24,6 +26,10 @@ export function createJwtTokenEndpoints({
   revocations,
   introspectionClientId,
 }: JwtTokenEndpointDeps) {
+  async function currentDetails(details: AiAccessDetail[], grantId: string) {
+    const grant = await grants.find(grantId);
+    return grant ? withCurrentLimits(details, grant.limits) : details;
+  }
   return async function jwtTokenEndpoints(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
     await next();
     const route = ctx.oidc?.route;
@@ -48,6 +54,10 @@ export function createJwtTokenEndpoints({
         revocations.isTokenRevoked(claims.jti),
       ]);
       if (!live || revoked) return;
+      // The limits as they stand now: the person may have lowered them since issuance.
+      const details = Array.isArray(claims.authorization_details)
+        ? await currentDetails(claims.authorization_details as AiAccessDetail[], claims.grant_id)
+        : undefined;
       ctx.body = {
         active: true,
         token_type: 'Bearer',
@@ -56,9 +66,7 @@ export function createJwtTokenEndpoints({
         aud: claims.aud,
         client_id: claims.client_id,
         scope: claims.scope,
-        ...(Array.isArray(claims.authorization_details)
-          ? { authorization_details: claims.authorization_details }
-          : {}),
+        ...(details ? { authorization_details: details } : {}),
         jti: claims.jti,
         grant_id: claims.grant_id,
         iat: claims.iat,

@@ -7,8 +7,10 @@ import {
   parseScope,
   splitScopeParam,
 } from '../../scopes/index.ts';
+import type { GrantLimits } from '../../storage/grant-limits.ts';
+import { withCurrentLimits } from './current-details.ts';
 
-type WithRar = { rar?: AiAccessDetail[] };
+type WithRar = { rar?: AiAccessDetail[]; grantId?: string };
 
 /** Providers named by the request's AI scopes. */
 function requestedProviders(ctx: KoaContextWithOIDC): Set<string> {
@@ -24,8 +26,17 @@ function requestedProviders(ctx: KoaContextWithOIDC): Set<string> {
  * RFC 9396 rich authorization requests, type `ai_access` only. The details an app asks
  * for are checked strictly here; what the person grants on the consent page is stored on
  * the grant (`grant.rar`) and is the only thing codes, tokens and introspection carry.
+ * Access tokens (refreshed ones too) and introspection say the limits as they stand
+ * when asked (`currentLimits`: the person may have lowered them since the consent).
  */
-export function createRichAuthorizationRequests() {
+export function createRichAuthorizationRequests(
+  deps: { currentLimits?(grantId: string): Promise<GrantLimits | undefined> } = {},
+) {
+  async function current(details: AiAccessDetail[] | undefined, grantId: string | undefined) {
+    if (!details || !grantId || !deps.currentLimits) return details;
+    const limits = await deps.currentLimits(grantId);
+    return limits ? withCurrentLimits(details, limits) : details;
+  }
   return {
     enabled: true,
     types: {
@@ -55,16 +66,16 @@ export function createRichAuthorizationRequests() {
       return (oidc.grant ?? oidc.entities.Grant)?.rar;
     },
     // Access tokens (and, through them, refresh tokens) carry the code's or refresh
-    // token's details, which are the grant's.
+    // token's details, which are the grant's, with its limits as they are now.
     async authorizationDetailsForAccessToken(
       _ctx: KoaContextWithOIDC,
-      _token: unknown,
+      token: WithRar | undefined,
       source: WithRar | undefined,
     ) {
-      return source?.rar;
+      return current(source?.rar, token?.grantId ?? source?.grantId);
     },
     async authorizationDetailsForIntrospection(_ctx: KoaContextWithOIDC, token: WithRar) {
-      return token.rar;
+      return current(token.rar, token.grantId);
     },
   };
 }

@@ -14,6 +14,7 @@ export type ProxyErrorCode =
   | 'body_too_large'
   | 'no_provider_key'
   | 'limit_reached'
+  | 'limit_busy'
   | 'limit_unenforceable'
   | 'rate_limited'
   | 'upstream_key_rejected'
@@ -37,6 +38,7 @@ const STATUS: Record<ProxyErrorCode, number> = {
   body_too_large: 413,
   no_provider_key: 403,
   limit_reached: 403,
+  limit_busy: 429,
   limit_unenforceable: 403,
   rate_limited: 429,
   upstream_key_rejected: 502,

@@ -1,5 +1,7 @@
 import type { Provider } from '../../scopes/index.ts';
+import { scopeWords } from '../../storage/budget-decision.ts';
 import type { BudgetStore, Refusal, ReservationNote } from '../../storage/budget-store.ts';
+import type { LedgerCharge } from '../../storage/usage-store.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import { type TokenUsage, zeroUsage } from '../usage/usage-tap.ts';
 import type { CappedGrants } from './capped-grants.ts';
@@ -47,12 +49,30 @@ export interface Charge {
   worstCase?: boolean;
 }
 
+/** A settled request's charge, and how it reaches the ledger (for its usage record's `ledger`). */
+export type SettledCharge = Charge & { ledger: LedgerCharge };
+
 export interface Admission {
   /** The output bound to set on the request before forwarding, when one is needed. */
   inject: Sized['inject'];
-  /** Settles the reservation (if any) to what the request used; returns its charge. */
-  settle(outcome: BudgetOutcome): Promise<Charge>;
+  /**
+   * Settles the reservation (if any) to what the request used; returns its charge. A
+   * request without a reservation is charged into the ledger with its usage record.
+   */
+  settle(outcome: BudgetOutcome): Promise<SettledCharge>;
 }
+
+const ledgerOf = (charge: Charge, reserved: boolean): LedgerCharge => ({
+  reserved,
+  requests: charge.requests,
+  tokens: charge.tokens,
+  microUsd: charge.microUsd ?? 0,
+});
+
+const CAP_WORDS = { max_requests: 'request', max_tokens: 'token', max_spend_usd: 'spend' } as const;
+/** "max_requests = 2", "max_spend_usd = $1.5" (the key alone when the value is not known). */
+const capValue = (limit: keyof typeof CAP_WORDS, value: number | undefined) =>
+  value === undefined ? limit : `${limit} = ${limit === 'max_spend_usd' ? `$${value / 1e6}` : String(value)}`;
 
 /** The refusal an app sees, in words that say which limit and when it resets. */
 export function refusalError(refusal: Refusal): ProxyError {
@@ -66,15 +86,26 @@ export function refusalError(refusal: Refusal): ProxyError {
       );
     }
     case 'cap': {
-      const name = { max_requests: 'request', max_tokens: 'token', max_spend_usd: 'spend' }[refusal.limit];
+      const name = CAP_WORDS[refusal.limit];
       const when =
         refusal.resetsAt === null
           ? 'it does not reset (it covers the whole grant)'
           : `it resets at ${new Date(refusal.resetsAt).toISOString()}`;
       const detail = refusal.detail ? ` (${refusal.detail})` : '';
+      const value = capValue(refusal.limit, refusal.value);
       return new ProxyError(
         'limit_reached',
-        `the ${name} limit (${refusal.limit}) of this grant is reached${detail}; ${when}`,
+        `the ${scopeWords(refusal.scope)}${name} limit (${value}) of this grant is reached${detail}; ${when}`,
+      );
+    }
+    case 'busy': {
+      const seconds = Math.ceil(refusal.retryAfterMs / 1000);
+      const name = CAP_WORDS[refusal.limit];
+      const value = capValue(refusal.limit, refusal.value);
+      return new ProxyError(
+        'limit_busy',
+        `requests in flight hold what is left of the ${scopeWords(refusal.scope)}${name} limit (${value}) of this grant; retry in ${seconds} s`,
+        { headers: { 'retry-after': String(seconds), 'retry-after-ms': String(refusal.retryAfterMs) } },
       );
     }
     case 'unpriced':
@@ -98,6 +129,8 @@ export function createBudgetGate(deps: {
   cappedGrants: Pick<CappedGrants, 'isCapped'>;
   keeper: Pick<ReservationKeeper, 'ready' | 'retry'>;
   proxyId: string;
+  /** The output bound per choice injected into a request that sets none (default 4096). */
+  defaultOutputTokens?: number;
   /** Told when a reservation was already closed by a reaper when its request ended. */
   onLateSettle?(reservationId: string): void;
 }) {
@@ -176,7 +209,10 @@ export function createBudgetGate(deps: {
       if (!(await deps.cappedGrants.isCapped(request.grantId))) {
         return {
           inject: undefined,
-          settle: async (outcome) => chargeOf(outcome, price, bound, () => worstCaseOf(bound(), price)),
+          settle: async (outcome) => {
+            const charge = chargeOf(outcome, price, bound, () => worstCaseOf(bound(), price));
+            return { ...charge, ledger: ledgerOf(charge, false) };
+          },
         };
       }
       const thinking = request.json?.thinking as { budget_tokens?: unknown } | undefined;
@@ -187,9 +223,11 @@ export function createBudgetGate(deps: {
       const taken = await deps.store.reserve({
         id: request.requestId,
         grantId: request.grantId,
+        provider: request.provider,
         proxyId: deps.proxyId,
         note: request.note,
-        size: (remaining) => sizeReservation(requestBound, price, remaining, thinkingBudget),
+        size: (remaining) =>
+          sizeReservation(requestBound, price, remaining, thinkingBudget, deps.defaultOutputTokens),
       });
       if (!taken.ok) throw refusalError(taken.refusal);
       const { reservation, sized } = taken;
@@ -220,7 +258,7 @@ export function createBudgetGate(deps: {
           });
           // The reaper closed it first (this proxy was taken for dead): it stays at its worst case.
           if (!settled) deps.onLateSettle?.(reservation.id);
-          return charge;
+          return { ...charge, ledger: ledgerOf(charge, true) };
         },
       };
     },

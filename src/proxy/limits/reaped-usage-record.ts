@@ -26,5 +26,7 @@ export function reapedUsageRecord(reaped: ReapedReservation): UsageRecord {
     createdAt: reaped.createdAt,
     clientAborted: false,
     upstreamFailed: true,
+    // Its reservation stays charged in the counters: nothing more to add.
+    ledger: { reserved: true, requests: 1, tokens: reaped.tokens, microUsd: reaped.microUsd },
   };
 }

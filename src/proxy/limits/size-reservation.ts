@@ -12,13 +12,17 @@ export interface Sized {
 
 export type SizeResult = { ok: true; amounts: Amounts; sized: Sized } | { ok: false; refusal: Refusal };
 
+/** The output bound injected per choice into a request that sets none (`proxy.reservations.defaultOutputTokens`). */
+export const DEFAULT_OUTPUT_TOKENS = 4096;
+
 const none = (): SizeResult => ({ ok: true, amounts: { tokens: 0, microUsd: 0 }, sized: { inputTokens: 0 } });
 
 /**
  * The worst case of one request against what remains of a grant's caps. Input is the
  * bound from the request; output is the request's own bound per choice times the
  * choices, lowered to what still fits (and then sent upstream, so the provider cannot
- * produce more), or, where the request set none, the model's maximum or what fits.
+ * produce more), or, where the request set none, the default output bound (at most the
+ * model's maximum), lowered to what fits.
  * Every input token is priced at the dearest input rate of the model (cache writes
  * included), every output token at the output rate: the real cost can only be lower.
  */
@@ -27,6 +31,7 @@ export function sizeReservation(
   price: ModelPrice | undefined,
   remaining: Remaining,
   thinkingBudget: number | undefined,
+  defaultOutputTokens: number = DEFAULT_OUTPUT_TOKENS,
 ): SizeResult {
   const capsTokens = remaining.tokens !== null;
   const capsSpend = remaining.microUsd !== null;
@@ -74,7 +79,12 @@ export function sizeReservation(
       binding = 'max_spend_usd';
     }
   }
-  const wanted = bound.requestedOutputPerChoice ?? bound.maxOutputPerChoice ?? Number.POSITIVE_INFINITY;
+  // Without a bound of its own a request gets the default (or the model's maximum, if
+  // lower), lowered to what fits: never all that remains, which would leave nothing for
+  // the requests beside it.
+  const wanted =
+    bound.requestedOutputPerChoice ??
+    Math.min(bound.maxOutputPerChoice ?? Number.POSITIVE_INFINITY, defaultOutputTokens);
   const perChoice = Math.min(wanted, fits);
   if (!Number.isFinite(perChoice)) {
     // Only a spend cap, and output costs nothing: the input bounds it all.

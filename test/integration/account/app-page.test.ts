@@ -28,6 +28,13 @@ const ASKED = [
     limits: { max_requests: 1000, max_spend_usd: 5, period: 'month', requests_per_minute: 60 },
   },
 ];
+/** OpenAI's own caps, as the person approved them on the consent page. */
+const OPENAI_CAPS = {
+  maxRequests: 1000,
+  maxTokens: null,
+  maxSpendMicroUsd: 5_000_000,
+  requestsPerMinute: 60,
+};
 
 /**
  * The server's clock: noon on the 15th of last month (UTC), so the monthly period and
@@ -119,6 +126,7 @@ for (const engine of engines) {
           maxSpendMicroUsd: 5_000_000,
           limitPeriod: 'month',
           requestsPerMinute: 60,
+          providers: { openai: OPENAI_CAPS },
         },
       });
     });
@@ -314,6 +322,8 @@ for (const engine of engines) {
         maxSpendMicroUsd: 2_500_000,
         limitPeriod: 'month',
         requestsPerMinute: 60,
+        // OpenAI's own caps as approved stay; the grant as a whole is now the tighter.
+        providers: { openai: OPENAI_CAPS },
       });
       const events = await as.stores.grantEvents.forGrant(grantId);
       expect(events.map((e) => e.kind)).to.deep.equal(['approved', 'narrowed']);

@@ -94,12 +94,17 @@ for (const engine of engines) {
       expect(rt.authorization_details).to.deep.equal(granted);
 
       const grant = await as.stores.grants.find(introspected.grant_id as string);
+      // OpenAI's own caps (they count its requests only); the only provider, so the
+      // grant as a whole is capped the same.
       expect(grant?.limits).to.deep.equal({
         maxRequests: 200,
         maxTokens: 50000,
         maxSpendMicroUsd: 5_000_000,
         limitPeriod: 'lifetime',
         requestsPerMinute: 60,
+        providers: {
+          openai: { maxRequests: 200, maxTokens: 50000, maxSpendMicroUsd: 5_000_000, requestsPerMinute: 60 },
+        },
       });
 
       const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token as string);
@@ -107,6 +112,18 @@ for (const engine of engines) {
       expect(
         (await oidc.tokenIntrospection(proxy, refreshed.access_token)).authorization_details,
       ).to.deep.equal(granted);
+
+      // Lowered later (the account page): introspection and refreshed tokens say so.
+      const lowered = await as.stores.grants.lowerLimits(introspected.grant_id as string, {
+        providers: { openai: { maxRequests: 20 } },
+      });
+      expect(lowered.ok).to.equal(true);
+      const now = [{ ...granted[0], limits: { ...granted[0]?.limits, max_requests: 20 } }];
+      expect(
+        (await oidc.tokenIntrospection(proxy, refreshed.access_token)).authorization_details,
+      ).to.deep.equal(now);
+      const again = await oidc.refreshTokenGrant(config, refreshed.refresh_token as string);
+      expect(decodeJwt(again.access_token).authorization_details).to.deep.equal(now);
     });
 
     it('the consent page shows the asked limits as inputs the person can lower', async () => {
@@ -202,6 +219,7 @@ for (const engine of engines) {
         maxSpendMicroUsd: null,
         limitPeriod: 'lifetime',
         requestsPerMinute: null,
+        providers: {},
       });
     });
 

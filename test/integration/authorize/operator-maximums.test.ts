@@ -191,12 +191,16 @@ for (const engine of engines) {
           },
         },
       ]);
+      // OpenAI's caps as approved; the grant as a whole within the operator's maximums.
       expect((await grantOf(tokens.access_token))?.limits).to.deep.equal({
         maxRequests: 40,
         maxTokens: 10_000,
         maxSpendMicroUsd: 2_000_000,
         limitPeriod: 'lifetime',
         requestsPerMinute: 30,
+        providers: {
+          openai: { maxRequests: 40, maxTokens: 10_000, maxSpendMicroUsd: 2_000_000, requestsPerMinute: 30 },
+        },
       });
     });
 
@@ -236,12 +240,22 @@ for (const engine of engines) {
           opts(asked, { scope: 'openai:gpt-4o-mini:chat anthropic:*:chat' }),
         ),
       );
+      // Each provider may spend $2, the grant as a whole not more than the maximum, $2.
       expect((await grantOf(tokens.access_token))?.limits).to.deep.equal({
         maxRequests: 500,
         maxTokens: null,
         maxSpendMicroUsd: 2_000_000,
         limitPeriod: 'lifetime',
         requestsPerMinute: 30,
+        providers: {
+          openai: { maxRequests: 500, maxTokens: null, maxSpendMicroUsd: 2_000_000, requestsPerMinute: 30 },
+          anthropic: {
+            maxRequests: 500,
+            maxTokens: null,
+            maxSpendMicroUsd: 2_000_000,
+            requestsPerMinute: 30,
+          },
+        },
       });
     });
 
@@ -262,6 +276,7 @@ for (const engine of engines) {
         maxSpendMicroUsd: 2_000_000,
         limitPeriod: 'lifetime',
         requestsPerMinute: 30,
+        providers: {},
       });
     });
 

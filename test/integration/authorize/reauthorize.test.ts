@@ -179,11 +179,15 @@ for (const engine of engines) {
       const newRow = await as.stores.grants.find(newId);
       expect(newRow?.scopes).to.have.members(SECOND_SCOPE.split(' '));
       expect(newRow?.limits).to.deep.equal({
-        maxRequests: null, // Anthropic has no request cap: the grant as a whole has none.
+        // OpenAI's cap is its own (Anthropic has none); the grant as a whole has none.
+        maxRequests: null,
         maxTokens: null,
         maxSpendMicroUsd: null,
         limitPeriod: 'lifetime',
         requestsPerMinute: null,
+        providers: {
+          openai: { maxRequests: 200, maxTokens: null, maxSpendMicroUsd: null, requestsPerMinute: null },
+        },
       });
       expect(fresh.authorization_details).to.deep.equal([
         { type: 'ai_access', provider: 'openai', limits: { max_requests: 200, period: 'lifetime' } },
@@ -220,7 +224,7 @@ for (const engine of engines) {
       });
       const text = describeGrantEvent(reauthorized as (typeof newEvents)[number]);
       expect(text).to.match(
-        /^Allowed again, replacing the earlier terms: access to .*anthropic:\*:chat; no limits; until /,
+        /^Allowed again, replacing the earlier terms: access to .*anthropic:\*:chat; OpenAI: at most 200 requests in total; until /,
       );
       expect(text).to.include(
         'Before: access to openai:gpt-4o-mini:chat; at most 800 requests, $5.00 each calendar month; 60 requests per minute; until ',

@@ -406,8 +406,11 @@ for (const engine of engines) {
         max_tokens: 5,
       };
       await client.chat.completions.create(body);
-      expect((await charged(grantId)).requests).to.equal(0); // no caps: no counters kept
-      await stores().grants.lowerLimits(grantId, { maxRequests: 1 });
+      // No caps, still counted: the ledger has it once its usage record is stored.
+      await records(grantId, 1);
+      expect((await charged(grantId)).requests).to.equal(1);
+      // "At most 2 in total" counts the request already made: one more is served.
+      await stores().grants.lowerLimits(grantId, { maxRequests: 2 });
       await fx.proxy.revocationDelivered(grantId);
       await client.chat.completions.create(body);
       const err = await client.chat.completions.create(body).catch((e: unknown) => e);
@@ -420,6 +423,7 @@ for (const engine of engines) {
       const taken = await budgets.reserve({
         id: `dead-${grantId}`,
         grantId,
+        provider: 'openai',
         proxyId: 'proxy-that-died',
         note: {
           clientId: fx.client.clientId,

@@ -16,13 +16,16 @@ const STREAMS = 200;
 /** Fits a handful of worst cases of the requests below at the shipped gpt-4o-mini prices. */
 const CAP_MICRO_USD = 300;
 
-type Outcome = { ok: true } | { ok: false; status: number; code: string | undefined; retry: string | null };
+type Outcome =
+  | { ok: true }
+  | { ok: false; status: number; code: string | undefined; retry: string | null; retryAfter: string | null };
 
 /**
  * The issue's proof: 200 simultaneous streams of one grant, spread over three proxy
  * processes sharing PostgreSQL, against a spend cap that fits only a few. Whatever the
- * interleaving, the charged total never passes the cap, every refusal is the cap's 403,
- * and what was charged is exactly what the fake upstream reported, priced.
+ * interleaving, the charged total never passes the cap, every refusal is the cap's 403
+ * (settled usage leaves no room) or a 429 `limit_busy` with retry-after (only requests
+ * in flight stand in the way), and what was charged is exactly what the fake upstream reported, priced.
  */
 describe('caps hold across three proxy processes under 200 concurrent streams (pg)', function () {
   this.timeout(120_000);
@@ -70,6 +73,7 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
         status: err.status ?? 0,
         code: (err.error as { code?: string } | undefined)?.code,
         retry: err.headers?.get('x-should-retry') ?? null,
+        retryAfter: err.headers?.get('retry-after') ?? null,
       };
     }
   }
@@ -103,7 +107,11 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
     expect(served, 'some streams fit').to.be.at.least(1);
     expect(refused.length, 'most are refused').to.be.at.least(STREAMS / 2);
     for (const r of refused)
-      expect(r).to.deep.equal({ ok: false, status: 403, code: 'limit_reached', retry: 'false' });
+      expect(r).to.deep.equal(
+        r.status === 429
+          ? { ok: false, status: 429, code: 'limit_busy', retry: null, retryAfter: '1' }
+          : { ok: false, status: 403, code: 'limit_reached', retry: 'false', retryAfter: null },
+      );
     expect(forwarded).to.have.length(served);
     expect(charged.openReservations).to.equal(0);
     expect(charged.microUsd, 'never above the cap').to.be.at.most(CAP_MICRO_USD);

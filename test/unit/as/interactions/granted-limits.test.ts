@@ -22,7 +22,7 @@ describe('as/interactions/granted-limits', () => {
     });
   });
 
-  it('grants lowered and added limits, and sums them for the grants row', () => {
+  it('grants lowered and added limits, each provider its own (never summed or pooled)', () => {
     const r = readGrantedLimits(
       [openai, anthropic],
       form({
@@ -51,12 +51,17 @@ describe('as/interactions/granted-limits', () => {
       },
     ]);
     expect(r.row).to.deep.equal({
+      // The grant as a whole: the total the providers' caps imply, where all have one.
       maxRequests: 130,
       maxTokens: null,
       maxSpendMicroUsd: 1_750_000,
       limitPeriod: 'lifetime',
-      // Anthropic has no rate: the grant as a whole has none.
+      // Anthropic has no rate: the grant as a whole has none (OpenAI's own still holds).
       requestsPerMinute: null,
+      providers: {
+        openai: { maxRequests: 80, maxTokens: null, maxSpendMicroUsd: 1_250_000, requestsPerMinute: 10 },
+        anthropic: { maxRequests: 50, maxTokens: null, maxSpendMicroUsd: 500_000, requestsPerMinute: null },
+      },
     });
   });
 
@@ -67,7 +72,9 @@ describe('as/interactions/granted-limits', () => {
       ['openai'],
     );
     expect(r.ok && r.details.map((d) => d.provider)).to.deep.equal(['openai']);
-    expect(r.ok && r.row.maxRequests).to.equal(100);
+    expect(r.ok && r.row.providers).to.deep.equal({
+      openai: { maxRequests: 100, maxTokens: null, maxSpendMicroUsd: 2_000_000, requestsPerMinute: null },
+    });
   });
 
   it('refuses raising, clearing an asked limit, bad numbers, and a wider period', () => {
@@ -112,6 +119,7 @@ describe('as/interactions/granted-limits', () => {
         maxSpendMicroUsd: null,
         limitPeriod: 'lifetime',
         requestsPerMinute: null,
+        providers: {},
       },
     });
   });
@@ -172,7 +180,7 @@ describe('as/interactions/granted-limits', () => {
       expect((r as { error: string }).error).to.include('can be at most $2, what the app asked for');
     });
 
-    it('caps the grant total at the maximum whatever the providers add up to', () => {
+    it('caps the grant as a whole at the maximums, each provider at what the person approved', () => {
       const r = readGrantedLimits(
         [openai, anthropic],
         form({
@@ -193,6 +201,10 @@ describe('as/interactions/granted-limits', () => {
         maxSpendMicroUsd: 1_000_000,
         limitPeriod: 'lifetime',
         requestsPerMinute: 20,
+        providers: {
+          openai: { maxRequests: 40, maxTokens: null, maxSpendMicroUsd: 1_000_000, requestsPerMinute: 20 },
+          anthropic: { maxRequests: 30, maxTokens: null, maxSpendMicroUsd: 750_000, requestsPerMinute: 5 },
+        },
       });
     });
 
@@ -207,6 +219,7 @@ describe('as/interactions/granted-limits', () => {
           maxSpendMicroUsd: 1_000_000,
           limitPeriod: 'lifetime',
           requestsPerMinute: 20,
+          providers: {},
         },
       });
     });

@@ -1,0 +1,206 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { expect } from 'chai';
+import { decodeJwt } from 'jose';
+import OpenAI from 'openai';
+import { createBudgetStore } from '../../../src/storage/budget-store.ts';
+import { createGrantStore, type LowerLimits } from '../../../src/storage/grant-store.ts';
+import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
+import { createUsageStore } from '../../../src/storage/usage-store.ts';
+import { engines } from '../../support/databases.ts';
+import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+
+const PRICES = {
+  openai: {
+    'gpt-4o-mini': { input: 1, cachedInput: 0.5, output: 2, contextWindow: 100_000, maxOutputTokens: 1000 },
+  },
+  anthropic: {
+    'claude-sonnet-5-5': {
+      input: 3,
+      cachedInput: 0.3,
+      cacheWrite: 6,
+      output: 15,
+      contextWindow: 200_000,
+      maxOutputTokens: 500,
+    },
+  },
+};
+const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }], max_tokens: 30 };
+const MESSAGE = {
+  model: 'claude-sonnet-5-5',
+  max_tokens: 30,
+  messages: [{ role: 'user' as const, content: 'hi' }],
+};
+
+type Outcome =
+  | { ok: true }
+  | { ok: false; status: number | undefined; code: string | undefined; message: string };
+
+/**
+ * Per-provider caps and the one ledger, end to end through the real flow and both SDKs:
+ * a provider's cap counts that provider's requests only, and a cap added or lowered
+ * later counts what the period used so far.
+ */
+for (const engine of engines) {
+  describe(`per-provider caps and the one ledger (${engine})`, function () {
+    this.timeout(60_000);
+    let fx: ProxyFixture;
+
+    before(async () => {
+      fx = await startProxyFixture(engine, { prices: PRICES });
+    });
+    after(async () => {
+      await fx?.close();
+    });
+    beforeEach(() => fx.upstream.control.reset());
+
+    const stores = () => {
+      const db = fx.as.database.db;
+      return {
+        grants: createGrantStore(db, Date.now, createRevocationStore(db, Date.now)),
+        budgets: createBudgetStore(db, Date.now),
+        usage: createUsageStore(db),
+      };
+    };
+
+    async function grant(limits?: LowerLimits) {
+      const tokens = await fx.grant('openai:*:chat anthropic:*:chat');
+      const grantId = String(decodeJwt(tokens.accessToken).grant_id);
+      if (limits) await lower(grantId, limits);
+      return { token: tokens.accessToken, grantId };
+    }
+    async function lower(grantId: string, limits: LowerLimits) {
+      const lowered = await stores().grants.lowerLimits(grantId, limits);
+      expect(lowered.ok, JSON.stringify(lowered)).to.equal(true);
+      await fx.proxy.revocationDelivered(grantId);
+    }
+
+    const openai = (token: string) =>
+      new OpenAI({ apiKey: token, baseURL: fx.proxy.openaiBaseURL, maxRetries: 0 });
+    const anthropic = (token: string) =>
+      new Anthropic({ apiKey: token, baseURL: fx.proxy.anthropicBaseURL, maxRetries: 0 });
+    const outcome = async (send: () => Promise<unknown>): Promise<Outcome> => {
+      try {
+        await send();
+        return { ok: true };
+      } catch (err) {
+        const e = err as {
+          status?: number;
+          error?: { code?: string; error?: { type?: string } };
+          message: string;
+        };
+        return {
+          ok: false,
+          status: e.status,
+          code: e.error?.code ?? e.error?.error?.type,
+          message: e.message,
+        };
+      }
+    };
+    const chat = (token: string) => outcome(() => openai(token).chat.completions.create(CHAT));
+    const message = (token: string) => outcome(() => anthropic(token).messages.create(MESSAGE));
+    /** The ledger once every request is settled and every usage record stored. */
+    async function ledger(grantId: string) {
+      for (let i = 0; i < 100; i++) {
+        await fx.proxy.usage.flush();
+        const entries = (await stores().budgets.ledger([grantId])).get(grantId) ?? [];
+        if (entries.every((e) => e.open.requests === 0)) return entries;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('reservations stayed open');
+    }
+    const requestsOf = async (grantId: string) =>
+      Object.fromEntries((await ledger(grantId)).map((e) => [e.scope, e.charged.requests]));
+
+    it('OpenAI capped at 2 beside an uncapped Anthropic scope: the 3rd OpenAI request is refused, Anthropic keeps serving', async () => {
+      const { token, grantId } = await grant({ providers: { openai: { maxRequests: 2 } } });
+      expect((await chat(token)).ok).to.equal(true);
+      expect((await chat(token)).ok).to.equal(true);
+      const refused = await chat(token);
+      expect(refused).to.deep.include({ ok: false, status: 403, code: 'limit_reached' });
+      expect((refused as { message: string }).message).to.include(
+        'the OpenAI request limit (max_requests = 2)',
+      );
+      for (let i = 0; i < 3; i++) expect((await message(token)).ok, `anthropic ${i}`).to.equal(true);
+      expect(await requestsOf(grantId)).to.deep.equal({ '*': 5, openai: 2, anthropic: 3 });
+    });
+
+    it('2 on each provider: 2 each, never 4 for one', async () => {
+      const { token } = await grant({
+        providers: { openai: { maxRequests: 2 }, anthropic: { maxRequests: 2 } },
+      });
+      const openaiOutcomes = [await chat(token), await chat(token), await chat(token), await chat(token)];
+      expect(openaiOutcomes.map((o) => o.ok)).to.deep.equal([true, true, false, false]);
+      const anthropicOutcomes = [await message(token), await message(token), await message(token)];
+      expect(anthropicOutcomes.map((o) => o.ok)).to.deep.equal([true, true, false]);
+      expect(anthropicOutcomes[2]).to.deep.include({ status: 403, code: 'permission_error' });
+    });
+
+    it('the whole grant and a provider both bind: a whole-grant cap of 3 with OpenAI at 2', async () => {
+      const { token } = await grant({ maxRequests: 3, providers: { openai: { maxRequests: 2 } } });
+      expect([(await chat(token)).ok, (await chat(token)).ok, (await chat(token)).ok]).to.deep.equal([
+        true,
+        true,
+        false,
+      ]);
+      expect((await message(token)).ok).to.equal(true);
+      const whole = await message(token);
+      expect(whole).to.deep.include({ ok: false, status: 403 });
+      expect((whole as { message: string }).message).to.include(
+        'the request limit (max_requests = 3) of this grant',
+      );
+    });
+
+    it('a cap added after usage counts it: 2 used, lowered to 3, exactly 1 more is served', async () => {
+      const { token, grantId } = await grant();
+      expect((await chat(token)).ok).to.equal(true);
+      expect((await message(token)).ok).to.equal(true);
+      // The uncapped requests are in the ledger once their usage records are stored.
+      expect(await requestsOf(grantId)).to.deep.equal({ '*': 2, openai: 1, anthropic: 1 });
+      await lower(grantId, { maxRequests: 3 });
+      expect((await chat(token)).ok).to.equal(true);
+      expect(await chat(token)).to.deep.include({ ok: false, status: 403, code: 'limit_reached' });
+      expect(await message(token)).to.deep.include({ ok: false, status: 403 });
+      expect(await requestsOf(grantId)).to.deep.equal({ '*': 3, openai: 2, anthropic: 1 });
+    });
+
+    it('a provider cap added after usage counts that provider only', async () => {
+      const { token, grantId } = await grant();
+      expect((await chat(token)).ok).to.equal(true);
+      expect((await chat(token)).ok).to.equal(true);
+      expect((await message(token)).ok).to.equal(true);
+      await requestsOf(grantId);
+      await lower(grantId, { providers: { openai: { maxRequests: 2 }, anthropic: { maxRequests: 2 } } });
+      expect(await chat(token)).to.deep.include({ ok: false, status: 403, code: 'limit_reached' });
+      expect((await message(token)).ok).to.equal(true);
+      expect(await message(token)).to.deep.include({ ok: false, status: 403 });
+    });
+
+    it('a spend cap set below what was already spent refuses at once, and nothing is forwarded', async () => {
+      const { token, grantId } = await grant();
+      for (let i = 0; i < 3; i++) expect((await chat(token)).ok).to.equal(true);
+      const spent = (await ledger(grantId)).find((e) => e.scope === '*')?.charged.microUsd ?? 0;
+      expect(spent).to.be.greaterThan(2);
+      await lower(grantId, { maxSpendMicroUsd: Math.floor(spent / 2) });
+      const before = fx.upstream.requests.length;
+      const refused = await chat(token);
+      expect(refused).to.deep.include({ ok: false, status: 403, code: 'limit_reached' });
+      expect((refused as { message: string }).message).to.include('spend limit');
+      expect(fx.upstream.requests.length).to.equal(before);
+      const after = (await ledger(grantId)).find((e) => e.scope === '*')?.charged.microUsd;
+      expect(after).to.equal(spent);
+    });
+
+    it('raising a provider cap is refused; lowering one is kept', async () => {
+      const { grantId } = await grant({ providers: { openai: { maxRequests: 5 } } });
+      const raised = await stores().grants.lowerLimits(grantId, {
+        providers: { openai: { maxRequests: 6 } },
+      });
+      expect(raised).to.deep.equal({ ok: false, reason: 'OpenAI maxRequests can only be lowered (now 5)' });
+      const lowered = await stores().grants.lowerLimits(grantId, {
+        providers: { openai: { maxRequests: 4 } },
+      });
+      expect(lowered.ok && lowered.grant.limits.providers?.openai?.maxRequests).to.equal(4);
+      expect((await stores().grants.find(grantId))?.limits.providers?.openai?.maxRequests).to.equal(4);
+    });
+  });
+}
