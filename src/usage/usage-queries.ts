@@ -47,6 +47,12 @@ export function createUsageQueries(db: Database) {
       return totalsOf(await span(grantId, from, to).first(...sums));
     },
 
+    /** Records made in [from, to) the price table had no price for; `to` null: no end. */
+    async unpriced(grantId: string, from: number, to: number | null): Promise<number> {
+      const row = await span(grantId, from, to).whereNull('cost_micro_usd').count('* as unpriced').first();
+      return num(row?.unpriced);
+    },
+
     /** Totals per UTC day in [from, to), only days with records, oldest first. */
     async daily(grantId: string, from: number, to: number): Promise<DailyTotals[]> {
       const bucket = `created_at / ${DAY_MS}`;
