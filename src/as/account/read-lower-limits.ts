@@ -49,7 +49,7 @@ function readGroup(
     const label =
       provider === undefined
         ? LIMIT_LABELS[key]
-        : `${providerDisplayName(provider)}: ${LIMIT_LABELS[key].toLowerCase()}`;
+        : `${providerDisplayName(provider)}: ${LIMIT_LABELS[key].charAt(0).toLowerCase()}${LIMIT_LABELS[key].slice(1)}`;
     const raw = (form.get(field) ?? '').trim().replace(/^\$/, '');
     const was = current[column];
     const wasShown = was === null ? '' : shown(key, was);

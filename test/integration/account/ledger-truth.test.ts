@@ -265,6 +265,52 @@ for (const engine of engines) {
       expect(history).to.include('most requests none → 4').and.include('OpenAI most requests none → 2');
     });
 
+    it("the form never raises or removes a provider's cap, nor takes an unknown provider or a garbled value", async () => {
+      const post = async (changes: Record<string, string>) => {
+        const before = await person.request(`${fx.as.issuer}${appPath()}`);
+        const fields: Record<string, string> = {};
+        for (const input of find(before.body, 'input', (t) => t.attrs.get('type') === 'number'))
+          fields[input.attrs.get('name') as string] = input.attrs.get('value') ?? '';
+        return person.request(formAction(before.body, before.url, `${appPath()}/limits`), {
+          form: { ...fields, ...changes, csrf: csrfOf(before.body) },
+        });
+      };
+      for (const [changes, message] of [
+        [{ 'limit-openai-max_requests': '3' }, 'OpenAI: most requests can only be lowered: it is 2 now.'],
+        [
+          { 'limit-openai-max_requests': '' },
+          'OpenAI: most requests is 2 now: it can be lowered, not removed.',
+        ],
+        [
+          { 'limit-openai-max_requests': '1.5' },
+          'OpenAI: most requests must be a whole number of at least 1.',
+        ],
+        [
+          { 'limit-openai-max_requests': '-1' },
+          'OpenAI: most requests must be a whole number of at least 1.',
+        ],
+        [
+          { 'limit-anthropic-max_spend_usd': 'abc' },
+          'Anthropic: most spending, in US dollars must be an amount',
+        ],
+      ] as const) {
+        const res = await post(changes);
+        expect(res.status, JSON.stringify(changes)).to.equal(400);
+        expect(res.body).to.include(message);
+        const invalid = find(res.body, 'input', (t) => t.attrs.get('name') === Object.keys(changes)[0])[0];
+        expect(invalid?.attrs.get('aria-invalid')).to.equal('true');
+      }
+      // A provider the grant has no scope for is not on the form, and a field for it is ignored.
+      const stray = await post({ 'limit-gemini-max_requests': '1' });
+      expect(stray.status).to.equal(200);
+      expect(stray.body).to.include('Nothing changed: the limits are as they were.');
+      const grant = await fx.as.stores.grants.find(grantId);
+      expect(grant?.limits).to.deep.include({ maxRequests: 4 });
+      expect(grant?.limits.providers).to.deep.equal({
+        openai: { maxRequests: 2, maxTokens: null, maxSpendMicroUsd: null, requestsPerMinute: null },
+      });
+    });
+
     it('a request in flight shows as in flight, and the page says 0 left while the proxy answers busy', async () => {
       const caps = { '*': 4, openai: 2, anthropic: null };
       fx.upstream.control.next({ fault: { kind: 'stall' } });
