@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Account } from '../storage/account-store.ts';
+import { type Scope, WHOLE } from '../storage/grant-limits.ts';
 import type { GrantRecord } from '../storage/grant-store.ts';
 import type { Stores } from '../storage/index.ts';
 import { formatAgainstCap, formatMeasure, type Measure } from '../usage/format-usage.ts';
@@ -17,11 +18,18 @@ export async function username(stores: Stores, accountId: string): Promise<strin
   return (await stores.accounts.findById(accountId))?.username ?? accountId;
 }
 
-/** "12 of 200 (6%), 188 left", or "12 (no cap)": what the page shows for one cap. */
+/**
+ * "12 of 200 (6%), 188 left", "12 of 200 (6%), 1 in flight, 187 left", or "12 (no cap)":
+ * what the page shows for one cap.
+ */
 export function capLine(measure: Measure, cap: CapFigure): string {
+  const inFlight = cap.inFlight > 0 ? `, ${formatMeasure(measure, cap.inFlight)} in flight` : '';
   const left = cap.remaining === null ? '' : `, ${formatMeasure(measure, cap.remaining)} left`;
-  return `${formatAgainstCap(measure, cap)}${left}`;
+  return `${formatAgainstCap(measure, cap)}${inFlight}${left}`;
 }
+
+/** The SCOPE column: `all` for the whole grant, else the provider id. */
+export const scopeName = (scope: Scope): string => (scope === WHOLE ? 'all' : scope);
 
 /** "live", "revoked (cli)" or "expired". */
 export function grantState(grant: GrantRecord, now: number): string {

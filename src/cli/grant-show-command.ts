@@ -3,12 +3,12 @@ import type { Stores } from '../storage/index.ts';
 import { describeGrantEvent, GRANT_EVENT_TITLES } from '../usage/describe-grant-event.ts';
 import { describeLimits, formatCount, formatPeriod, formatUsd, formatUtc } from '../usage/format-usage.ts';
 import { createGrantUsage } from '../usage/grant-usage.ts';
-import { appName, capLine, findGrant, grantState, username, writeLines } from './grant-figures.ts';
+import { appName, capLine, findGrant, grantState, scopeName, username, writeLines } from './grant-figures.ts';
 import { printTable, UsageError } from './output.ts';
 
 /**
  * `mandate grant show ID`: one grant as the person's page shows it: scopes, limits,
- * usage against each cap, the last 30 days, recent requests and the audit trail.
+ * usage against each cap (a row for the whole grant, then one per provider), the last 30 days, recent requests and the audit trail.
  */
 export async function showGrant(stores: Stores, out: Writable, grantId: string | undefined): Promise<void> {
   if (!grantId) throw new UsageError('usage: mandate grant show GRANT_ID');
@@ -27,9 +27,18 @@ export async function showGrant(stores: Stores, out: Writable, grantId: string |
     `Limits    ${describeLimits(grant.limits)}`,
     '',
     `Usage in the current period: ${formatPeriod(usage.period)}`,
-    `  Requests  ${capLine('requests', usage.requests)}`,
-    `  Tokens    ${capLine('tokens', usage.tokens)}`,
-    `  Spending  ${capLine('spend', usage.spendMicroUsd)}`,
+  ]);
+  printTable(
+    out,
+    ['  SCOPE', 'REQUESTS', 'TOKENS', 'SPENDING'],
+    [usage, ...usage.providers].map((s) => [
+      `  ${scopeName(s.scope)}`,
+      capLine('requests', s.requests),
+      capLine('tokens', s.tokens),
+      capLine('spend', s.spendMicroUsd),
+    ]),
+  );
+  writeLines(out, [
     ...(usage.unpricedRequests > 0
       ? [`  ${formatCount(usage.unpricedRequests)} requests had no price; their cost is not in the spending.`]
       : []),

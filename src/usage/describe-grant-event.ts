@@ -107,8 +107,11 @@ export function describeGrantEvent(event: GrantEvent): string {
         : 'Access ended at its expiry.';
     case 'cap_reached': {
       const cap = typeof d.limit === 'string' ? (CAP_NAMES[d.limit] ?? d.limit) : 'a cap';
+      // A provider's own cap (detail.scope) names the provider and refuses only its requests.
+      const provider = typeof d.scope === 'string' && isProvider(d.scope) ? d.scope : undefined;
       const period = typeof d.period === 'string' && d.period !== 'lifetime' ? ` for ${d.period}` : '';
-      return `Reached its ${cap}${period}: further requests are refused${period ? ' until it resets' : ''}.`;
+      const refused = provider ? `further ${providerDisplayName(provider)} requests` : 'further requests';
+      return `Reached its ${provider ? `${providerDisplayName(provider)} ` : ''}${cap}${period}: ${refused} are refused${period ? ' until it resets' : ''}.`;
     }
     default:
       return GRANT_EVENT_TITLES[event.kind as GrantEvent['kind']] ?? String(event.kind);

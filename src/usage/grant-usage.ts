@@ -1,17 +1,38 @@
+import type { Provider } from '../scopes/index.ts';
+import type { Counters } from '../storage/budget-decision.ts';
+import type { LedgerEntry } from '../storage/budget-store.ts';
 import type { Database } from '../storage/create-database.ts';
+import { ledgerOf } from '../storage/grant-ledger.ts';
+import { type Caps, capsOf, type Scope, WHOLE } from '../storage/grant-limits.ts';
 import type { GrantRecord } from '../storage/grant-store.ts';
 import { type UsagePeriod, usagePeriod } from '../storage/limit-period.ts';
 import type { UsageRecord } from '../storage/usage-store.ts';
+import { grantProviders } from './grant-providers.ts';
 import { DAY_MS, utcDate, utcDayStart } from './usage-period.ts';
 import { createUsageQueries } from './usage-queries.ts';
 
-/** Usage against one cap; `limit` null: no cap (and no remaining or percent). */
+/**
+ * Usage against one cap, as the ledger (`grant_counters`) holds it: `used` is what
+ * finished requests were charged, `inFlight` what requests still running hold (their
+ * worst case, until they settle); `limit` null: no cap (and no remaining or percent).
+ */
 export interface CapFigure {
   used: number;
+  inFlight: number;
   limit: number | null;
+  /** limit − used − in flight, never below 0: 0 exactly when the proxy refuses (busy or capped). */
   remaining: number | null;
   /** used ÷ limit × 100, unrounded (may pass 100 if a cap was lowered below what was used). */
   percent: number | null;
+}
+
+/** One scope's caps and usage: the whole grant ('*') or one provider's requests. */
+export interface ScopeFigures {
+  scope: Scope;
+  requests: CapFigure;
+  tokens: CapFigure;
+  spendMicroUsd: CapFigure;
+  requestsPerMinute: number | null;
 }
 
 export interface DayFigure {
@@ -23,17 +44,18 @@ export interface DayFigure {
   spendMicroUsd: number;
 }
 
-/** Usage so far in the grant's current period against each cap (the account home shows these). */
-export interface GrantCaps {
+/**
+ * Usage so far in the grant's current period against each cap (the account home shows
+ * these): the whole grant's (the top-level figures, `scope` '*') and each provider's.
+ */
+export interface GrantCaps extends ScopeFigures {
   grantId: string;
   now: number;
   period: UsagePeriod;
-  requests: CapFigure;
-  tokens: CapFigure;
-  spendMicroUsd: CapFigure;
-  /** Requests in the period the price table had no price for. */
+  /** Each provider the grant can use, has caps for or was charged for, in `PROVIDERS` order. */
+  providers: Array<ScopeFigures & { scope: Provider }>;
+  /** Requests in the period the price table had no price for (from the history). */
   unpricedRequests: number;
-  requestsPerMinute: number | null;
 }
 
 /** A grant's figures at one moment, as the app page, its JSON API and the CLI show them. */
@@ -48,36 +70,55 @@ export interface GrantUsage extends GrantCaps {
 export const CHART_DAYS = 30;
 export const RECENT_REQUESTS = 20;
 
-function against(used: number, limit: number | null): CapFigure {
-  if (limit === null) return { used, limit, remaining: null, percent: null };
-  return { used, limit, remaining: Math.max(0, limit - used), percent: (used / limit) * 100 };
+function against(counters: LedgerEntry | undefined, key: keyof Counters, limit: number | null): CapFigure {
+  const used = counters?.settled[key] ?? 0;
+  const inFlight = counters?.open[key] ?? 0;
+  if (limit === null) return { used, inFlight, limit, remaining: null, percent: null };
+  return {
+    used,
+    inFlight,
+    limit,
+    remaining: Math.max(0, limit - used - inFlight),
+    percent: (used / limit) * 100,
+  };
+}
+
+function figuresOf<S extends Scope>(scope: S, caps: Caps, counters: LedgerEntry | undefined) {
+  return {
+    scope,
+    requests: against(counters, 'requests', caps.maxRequests),
+    tokens: against(counters, 'tokens', caps.maxTokens),
+    spendMicroUsd: against(counters, 'microUsd', caps.maxSpendMicroUsd),
+    requestsPerMinute: caps.requestsPerMinute,
+  };
 }
 
 /**
- * The one place a grant's figures are computed: the period its caps count over, usage
- * so far in that period (requests = usage records, tokens = input + output, spend = the
- * priced cost) against each cap (`caps`: one query); with `full`, also a 30-day daily
- * series and the latest requests.
+ * The one place a grant's figures are computed. Against the caps: the ledger the proxy
+ * enforces (`grant_counters`, one query for every scope of the grant's current period),
+ * settled usage and what requests in flight hold, for the whole grant and each provider.
+ * With `full`, also the history from `usage_records`: a 30-day daily series and the
+ * latest requests.
  */
 export function createGrantUsage(db: Database) {
   const queries = createUsageQueries(db);
 
   async function caps(grant: GrantRecord, now: number): Promise<GrantCaps> {
     const period = usagePeriod(grant.limits.limitPeriod, grant.createdAt, now);
-    // A lifetime period counts every record of the grant, whatever its clock said.
-    const totals =
+    const ledger = await ledgerOf(db, grant.id, period.key);
+    const unpriced =
       period.kind === 'lifetime'
-        ? await queries.totals(grant.id, 0, null)
-        : await queries.totals(grant.id, period.startsAt, period.resetsAt);
+        ? await queries.unpriced(grant.id, 0, null)
+        : await queries.unpriced(grant.id, period.startsAt, period.resetsAt);
     return {
       grantId: grant.id,
       now,
       period,
-      requests: against(totals.requests, grant.limits.maxRequests),
-      tokens: against(totals.tokens, grant.limits.maxTokens),
-      spendMicroUsd: against(totals.spendMicroUsd, grant.limits.maxSpendMicroUsd),
-      unpricedRequests: totals.unpricedRequests,
-      requestsPerMinute: grant.limits.requestsPerMinute,
+      ...figuresOf(WHOLE, capsOf(grant.limits, WHOLE), ledger.get(WHOLE)),
+      providers: grantProviders(grant, ledger.keys()).map((p) =>
+        figuresOf(p, capsOf(grant.limits, p), ledger.get(p)),
+      ),
+      unpricedRequests: unpriced,
     };
   }
 

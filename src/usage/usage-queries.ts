@@ -19,8 +19,9 @@ export interface DailyTotals extends UsageTotals {
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
 /**
- * Aggregates over `usage_records` for one grant, computed in the database (indexed by
- * grant and time), so the cost stays flat however many requests a grant made.
+ * Aggregates over `usage_records` (the history) for one grant, computed in the database
+ * (indexed by grant and time), so the cost stays flat however many requests a grant
+ * made. The figures against the caps come from the ledger, not from here.
  */
 export function createUsageQueries(db: Database) {
   const sums = [
@@ -42,9 +43,10 @@ export function createUsageQueries(db: Database) {
   };
 
   return {
-    /** Totals of records made in [from, to); `to` null: no end. */
-    async totals(grantId: string, from: number, to: number | null): Promise<UsageTotals> {
-      return totalsOf(await span(grantId, from, to).first(...sums));
+    /** Records made in [from, to) the price table had no price for; `to` null: no end. */
+    async unpriced(grantId: string, from: number, to: number | null): Promise<number> {
+      const row = await span(grantId, from, to).whereNull('cost_micro_usd').count('* as unpriced').first();
+      return num(row?.unpriced);
     },
 
     /** Totals per UTC day in [from, to), only days with records, oldest first. */

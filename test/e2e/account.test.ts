@@ -85,16 +85,25 @@ describe(`the person's view of an app in headless Chromium (${ENGINE})`, () => {
       await password.press('Enter');
       await page.getByRole('heading', { level: 1, name: 'Connected apps' }).waitFor();
 
-      // The home page says how much of each cap is used; the app's name opens its page.
+      // The home page says how much of each cap is used, for the grant as a whole and for
+      // OpenAI (its own cap of 500 is the whole grant's too); the app's name opens its page.
       const card = page.getByRole('article', { name: 'Ledger', exact: true });
-      expect(await card.getByText('3 of 500 (<1%)').count()).to.equal(1);
+      expect(await card.getByText('3 of 500 (<1%)').count()).to.equal(2);
+      const openaiPart = card.getByRole('region', { name: 'OpenAI requests', exact: true });
+      expect(await openaiPart.getByText('3 of 500 (<1%)').count()).to.equal(1);
       await tabTo(page, card.getByRole('link', { name: 'Ledger', exact: true }));
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { level: 1, name: 'Ledger' }).waitFor();
       expect(new URL(page.url()).pathname).to.equal(`/account/apps/${grantId}`);
 
       // Usage against each cap, three charts named for screen readers, the table behind a disclosure.
-      expect(await page.getByText('$0.03 of $5.00 (<1%)').count()).to.equal(1);
+      expect(await page.getByText('$0.03 of $5.00 (<1%)').count()).to.equal(2);
+      expect(
+        await page
+          .getByRole('region', { name: 'OpenAI requests', exact: true })
+          .getByText('$0.03 of $5.00 (<1%)')
+          .count(),
+      ).to.equal(1);
       for (const name of [
         'Requests per day, last 30 days',
         'Tokens per day, last 30 days',
@@ -106,7 +115,7 @@ describe(`the person's view of an app in headless Chromium (${ENGINE})`, () => {
         .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('height'))));
       expect(bars).to.have.length(30);
       expect(bars.at(-1)).to.be.greaterThan(bars.at(-4) as number);
-      expect(await page.getByRole('meter').count()).to.equal(2);
+      expect(await page.getByRole('meter').count()).to.equal(4);
       const table = page.getByRole('table', {
         name: 'Requests, tokens and spending per day (UTC), oldest first',
       });
@@ -116,8 +125,15 @@ describe(`the person's view of an app in headless Chromium (${ENGINE})`, () => {
       expect(await table.isVisible()).to.equal(true);
       expect(await page.getByRole('listitem').filter({ hasText: 'Approved' }).count()).to.equal(1);
 
-      // Keyboard only: Tab to "Most requests", type a lower number, Enter submits.
-      const requests = page.getByLabel('Most requests', { exact: true });
+      // Keyboard only: Tab to the whole grant's "Most requests", type a lower number, Enter submits.
+      const whole = () => page.getByRole('group', { name: 'New limits for all providers together' });
+      expect(
+        await page
+          .getByRole('group', { name: 'OpenAI requests only' })
+          .getByLabel('Most requests', { exact: true })
+          .inputValue(),
+      ).to.equal('500');
+      const requests = whole().getByLabel('Most requests', { exact: true });
       expect(await requests.inputValue()).to.equal('500');
       await tabTo(page, requests);
       await page.keyboard.press('ControlOrMeta+A');
@@ -126,7 +142,7 @@ describe(`the person's view of an app in headless Chromium (${ENGINE})`, () => {
       await page
         .getByText(/^New limits saved: at most 150 requests, \$5\.00 each calendar month\./)
         .waitFor();
-      expect(await page.getByLabel('Most requests', { exact: true }).inputValue()).to.equal('150');
+      expect(await whole().getByLabel('Most requests', { exact: true }).inputValue()).to.equal('150');
       expect(await page.getByText('3 of 150 (2%)').count()).to.equal(1);
       expect(
         await page.getByRole('listitem').filter({ hasText: 'most requests 500 → 150' }).count(),
@@ -134,7 +150,7 @@ describe(`the person's view of an app in headless Chromium (${ENGINE})`, () => {
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
       // The browser itself will not submit a raise: the field's maximum is the current limit.
-      const field = page.getByLabel('Most requests', { exact: true });
+      const field = whole().getByLabel('Most requests', { exact: true });
       await field.fill('151');
       expect(
         await field.evaluate((el) => (el as unknown as { validity: { valid: boolean } }).validity.valid),

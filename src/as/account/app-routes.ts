@@ -1,18 +1,21 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { default as Provider } from 'oidc-provider';
+import { type Provider as AiProvider, providerDisplayName } from '../../scopes/index.ts';
 import type { Account } from '../../storage/account-store.ts';
+import { type Caps, capsOf, WHOLE } from '../../storage/grant-limits.ts';
 import type { GrantRecord } from '../../storage/grant-store.ts';
 import type { Stores } from '../../storage/index.ts';
 import { describeGrantEvent, GRANT_EVENT_TITLES } from '../../usage/describe-grant-event.ts';
 import { describeLimits } from '../../usage/format-usage.ts';
+import { grantProviders } from '../../usage/grant-providers.ts';
 import type { GrantUsageOf } from '../../usage/grant-usage.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { LIMIT_LABELS } from '../interactions/granted-limits.ts';
 import { type LowerLimitsView, renderConnectedApp, renderMessage } from '../views/index.ts';
 import { createClientNames, scopeViews } from './app-views.ts';
-import { LOWER_LIMIT_FIELDS, readLowerLimits, usdField } from './read-lower-limits.ts';
+import { LOWER_LIMIT_FIELDS, lowerLimitField, readLowerLimits, usdField } from './read-lower-limits.ts';
 import type { AccountState, createSignedIn } from './signed-in.ts';
 
 interface Deps {
@@ -30,6 +33,8 @@ type Shown = {
   submitted?: URLSearchParams;
 };
 
+const ENDED = "This app's access has ended: its limits can no longer change.";
+
 const HINTS = {
   max_requests: 'Requests in each period, counted from the first.',
   max_tokens: 'Every billed token: input (cached and cache writes too) and output (reasoning too).',
@@ -37,28 +42,35 @@ const HINTS = {
   requests_per_minute: 'Over any 60 seconds.',
 } as const;
 
-function lowerLimitsView(grant: GrantRecord, shown: Shown): LowerLimitsView {
-  const fields = LOWER_LIMIT_FIELDS.map(([name, column]) => {
-    const current = grant.limits[column];
-    const currentText =
-      current === null ? '' : name === 'max_spend_usd' ? usdField(current) : String(current);
+function limitFieldsView(caps: Caps, provider: AiProvider | undefined, shown: Shown) {
+  return LOWER_LIMIT_FIELDS.map(([key, column]) => {
+    const name = lowerLimitField(provider, key);
+    const current = caps[column];
+    const currentText = current === null ? '' : key === 'max_spend_usd' ? usdField(current) : String(current);
     const value = shown.submitted?.get(name) ?? currentText;
     const hint =
       current === null
-        ? `No limit now: leave empty for none, or set one. ${HINTS[name]}`
-        : `Now ${name === 'max_spend_usd' ? `$${currentText}` : currentText}: you can lower it. ${HINTS[name]}`;
+        ? `No limit now: leave empty for none, or set one. ${HINTS[key]}`
+        : `Now ${key === 'max_spend_usd' ? `$${currentText}` : currentText}: you can lower it. ${HINTS[key]}`;
     return {
       name,
-      label: LIMIT_LABELS[name],
+      label: LIMIT_LABELS[key],
       value,
       ...(current === null ? {} : { max: currentText }),
-      step: name === 'max_spend_usd' ? 'any' : '1',
+      step: key === 'max_spend_usd' ? 'any' : '1',
       hint,
     };
   });
+}
+
+function lowerLimitsView(grant: GrantRecord, shown: Shown): LowerLimitsView {
   return {
     action: `/account/apps/${encodeURIComponent(grant.id)}/limits`,
-    fields,
+    fields: limitFieldsView(grant.limits, undefined, shown),
+    providers: grantProviders(grant).map((p) => ({
+      provider: providerDisplayName(p),
+      fields: limitFieldsView(capsOf(grant.limits, p), p, shown),
+    })),
     period: grant.limits.limitPeriod,
     ...(shown.error ? { error: shown.error } : {}),
   };
@@ -136,7 +148,9 @@ export function addConnectedAppRoutes(
     const { account, form } = ctx.state as Required<AccountState>;
     const grant = await ownGrant(ctx, account);
     if (!grant) return;
-    const read = readLowerLimits(form, grant.limits);
+    if (grant.revokedAt !== null || grant.expiresAt <= stores.clock())
+      return show(ctx, account, grant, { error: { message: ENDED } }, 409);
+    const read = readLowerLimits(form, grant.limits, grantProviders(grant));
     if (!read.ok) {
       return show(
         ctx,
@@ -151,11 +165,15 @@ export function addConnectedAppRoutes(
       const now = await stores.grants.find(grant.id);
       const message =
         now && (now.revokedAt !== null || now.expiresAt <= stores.clock())
-          ? "This app's access has ended: its limits can no longer change."
+          ? ENDED
           : 'The limits changed meanwhile. Look at them again and retry.';
       return show(ctx, account, now ?? grant, { error: { message } }, 409);
     }
-    const changed = LOWER_LIMIT_FIELDS.some(([, c]) => lowered.grant.limits[c] !== grant.limits[c]);
+    const changed = [undefined, ...grantProviders(grant)].some((p) =>
+      LOWER_LIMIT_FIELDS.some(
+        ([, c]) => capsOf(lowered.grant.limits, p ?? WHOLE)[c] !== capsOf(grant.limits, p ?? WHOLE)[c],
+      ),
+    );
     await show(ctx, account, lowered.grant, {
       notice: changed
         ? `New limits saved: ${describeLimits(lowered.grant.limits)}. They apply from the app's next request.`

@@ -1,12 +1,39 @@
+import { type Caps, capsOf, type Scope } from '../../storage/grant-limits.ts';
 import type { GrantRecord } from '../../storage/grant-store.ts';
-import type { CapFigure, GrantUsage } from '../../usage/grant-usage.ts';
+import type { CapFigure, GrantUsage, ScopeFigures } from '../../usage/grant-usage.ts';
 
-const cap = (c: CapFigure) => ({ used: c.used, limit: c.limit, remaining: c.remaining, percent: c.percent });
+const cap = (c: CapFigure) => ({
+  used: c.used,
+  in_flight: c.inFlight,
+  limit: c.limit,
+  remaining: c.remaining,
+  percent: c.percent,
+});
+
+const capsJson = (caps: Caps) => ({
+  max_requests: caps.maxRequests,
+  max_tokens: caps.maxTokens,
+  max_spend_micro_usd: caps.maxSpendMicroUsd,
+  requests_per_minute: caps.requestsPerMinute,
+});
+
+/** One scope's caps and its figures from the ledger the proxy enforces. */
+const scopeJson = (grant: GrantRecord, scope: Scope, figures: ScopeFigures) => ({
+  limits: capsJson(capsOf(grant.limits, scope)),
+  usage: {
+    requests: cap(figures.requests),
+    tokens: cap(figures.tokens),
+    spend_micro_usd: cap(figures.spendMicroUsd),
+  },
+});
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * A grant's figures as JSON for the person's own tools: the same numbers the pages and
- * the CLI show. Money is in integer micro-USD (USD × 10⁶), times are ISO 8601 UTC.
+ * the CLI show. Against the caps, from the ledger the proxy enforces: `whole_grant`
+ * (every provider together) and `providers.<id>` (each provider's own caps, null where
+ * none); `limits` and `usage` repeat the whole grant's. Money is in integer micro-USD
+ * (USD × 10⁶), times are ISO 8601 UTC.
  */
 export function usageJson(grant: GrantRecord, appName: string, usage: GrantUsage) {
   const live = grant.revokedAt === null && grant.expiresAt > usage.now;
@@ -29,6 +56,8 @@ export function usageJson(grant: GrantRecord, appName: string, usage: GrantUsage
       period: grant.limits.limitPeriod,
       requests_per_minute: grant.limits.requestsPerMinute,
     },
+    whole_grant: scopeJson(grant, '*', usage),
+    providers: Object.fromEntries(usage.providers.map((p) => [p.scope, scopeJson(grant, p.scope, p)])),
     period: {
       kind: usage.period.kind,
       key: usage.period.key,

@@ -44,7 +44,7 @@ ${
   app.usage &&
   html`<h3>Limits and usage</h3>
 ${app.limitsText && html`<p>Limits: ${app.limitsText}.</p>`}
-${usageCaps(app.usage, `${headingId}-usage`)}
+${usageCaps(app.usage, `${headingId}-usage`, 4)}
 <p class="hint">Open ${app.clientName} above for the last 30 days, recent requests, history, and to lower its limits.</p>`
 }
 <form method="post" action="/account/grants/${encodeURIComponent(app.grantId)}/revoke">

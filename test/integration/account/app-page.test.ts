@@ -202,6 +202,10 @@ for (const engine of engines) {
         max_tokens: '',
         max_spend_usd: '5.00',
         requests_per_minute: '60',
+        'limit-openai-max_requests': '1000',
+        'limit-openai-max_tokens': '',
+        'limit-openai-max_spend_usd': '5.00',
+        'limit-openai-requests_per_minute': '60',
       });
       expect(formAction(page.body, page.url, `/account/grants/${grantId}/revoke`)).to.be.a('string');
 
@@ -309,6 +313,10 @@ for (const engine of engines) {
         max_tokens: '50000',
         max_spend_usd: '2.50',
         requests_per_minute: '60',
+        'limit-openai-max_requests': '1000',
+        'limit-openai-max_tokens': '',
+        'limit-openai-max_spend_usd': '5.00',
+        'limit-openai-requests_per_minute': '60',
       });
       expect(res.body).to.include('3 of 200 (1%)');
       expect(res.body).to.include('<strong>Limits lowered</strong>');
@@ -359,9 +367,29 @@ for (const engine of engines) {
         period: 'month',
         requests_per_minute: 60,
       });
-      expect(body.usage.requests).to.deep.equal(usage.requests);
-      expect(body.usage.tokens).to.deep.equal(usage.tokens);
-      expect(body.usage.spend_micro_usd).to.deep.equal(usage.spendMicroUsd);
+      const cap = (c: typeof usage.requests) => ({
+        used: c.used,
+        in_flight: c.inFlight,
+        limit: c.limit,
+        remaining: c.remaining,
+        percent: c.percent,
+      });
+      expect(body.usage.requests).to.deep.equal(cap(usage.requests));
+      expect(body.usage.tokens).to.deep.equal(cap(usage.tokens));
+      expect(body.usage.spend_micro_usd).to.deep.equal(cap(usage.spendMicroUsd));
+      // The whole grant's and OpenAI's own caps, each against its own counters.
+      expect(body.whole_grant.usage.requests).to.deep.equal(cap(usage.requests));
+      const openai = usage.providers.find((p) => p.scope === 'openai');
+      expect(openai).to.not.equal(undefined);
+      expect(Object.keys(body.providers)).to.deep.equal(['openai']);
+      expect(body.providers.openai.limits).to.deep.equal({
+        max_requests: 1000,
+        max_tokens: null,
+        max_spend_micro_usd: 5_000_000,
+        requests_per_minute: 60,
+      });
+      expect(body.providers.openai.usage.requests).to.deep.equal(cap(openai?.requests ?? usage.requests));
+      expect(body.providers.openai.usage.requests).to.deep.include({ used: 3, limit: 1000, remaining: 997 });
       expect(body.last_30_days.days).to.have.length(30);
       expect(body.recent_requests).to.have.length(3);
       expect(res.body).to.not.include(accessToken);

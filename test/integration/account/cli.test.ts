@@ -106,9 +106,12 @@ for (const engine of engines) {
       const run = await runCli(['usage'], env);
       expect(run.code, run.stderr).to.equal(0);
       const lines = run.stdout.trimEnd().split('\n');
-      expect(lines[0]).to.match(/^GRANT ID +USER +APP +STATE +PERIOD +REQUESTS +TOKENS +SPEND$/);
-      expect(lines).to.have.length(3);
-      const carol = lines.find((l) => l.startsWith('g-carol')) as string;
+      expect(lines[0]).to.match(/^GRANT ID +USER +APP +STATE +SCOPE +PERIOD +REQUESTS +TOKENS +SPEND$/);
+      // A row for each grant as a whole, and one for each provider it can use.
+      expect(lines).to.have.length(5);
+      const row = (id: string, scope: string) =>
+        lines.find((l) => l.startsWith(id) && new RegExp(` live +${scope} `).test(l)) as string;
+      const carol = row('g-carol', 'all');
       const usage = await figures('g-carol');
       expect(carol).to.include('carol').and.include('Notebook').and.include('live');
       expect(carol).to.include(formatPeriod(usage.period));
@@ -116,10 +119,13 @@ for (const engine of engines) {
       expect(carol).to.include('2 of 400 (<1%), 398 left');
       expect(carol).to.include('12,465 of 100,000 (12%), 87,535 left');
       expect(carol).to.include('$0.01 of $5.00 (<1%), $4.99 left');
-      const dave = lines.find((l) => l.startsWith('g-dave')) as string;
+      // OpenAI has no caps of its own on this grant: its row says what it used.
+      expect(row('g-carol', 'openai')).to.include('2 (no cap)').and.include('12,465 (no cap)');
+      // The proxy does not charge a request that failed upstream (502): not one request.
+      const dave = row('g-dave', 'all');
       expect(dave)
         .to.include('lifetime (never resets)')
-        .and.include('1 (no cap)')
+        .and.include('0 (no cap)')
         .and.include('$0.00 (no cap)');
     });
 
@@ -148,9 +154,11 @@ for (const engine of engines) {
       expect(out).to.match(
         /^Limits +at most 400 requests, 100,000 tokens, \$5\.00 each calendar month; 20 requests per minute$/m,
       );
-      expect(out).to.match(/^ {2}Requests +2 of 400 \(<1%\), 398 left$/m);
-      expect(out).to.match(/^ {2}Tokens +12,465 of 100,000 \(12%\), 87,535 left$/m);
-      expect(out).to.match(/^ {2}Spending +\$0\.01 of \$5\.00 \(<1%\), \$4\.99 left$/m);
+      expect(out).to.match(/^ {2}SCOPE +REQUESTS +TOKENS +SPENDING$/m);
+      expect(out).to.match(
+        /^ {2}all +2 of 400 \(<1%\), 398 left +12,465 of 100,000 \(12%\), 87,535 left +\$0\.01 of \$5\.00 \(<1%\), \$4\.99 left$/m,
+      );
+      expect(out).to.match(/^ {2}openai +2 \(no cap\) +12,465 \(no cap\) +\$0\.01 \(no cap\)$/m);
       expect(out).to.match(
         /^Last 30 days \(\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d, UTC\): 2 requests, 12,465 tokens, \$0\.01$/m,
       );

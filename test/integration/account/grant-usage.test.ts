@@ -9,8 +9,9 @@ const DAY = 24 * 3600 * 1000;
 const at = (iso: string) => Date.parse(iso);
 
 /*
- * The one place a grant's figures are computed: period, usage against each cap, the
- * 30-day series and the latest requests, from usage_records, on both engines.
+ * The one place a grant's figures are computed: period, usage against each cap (from the
+ * ledger, which storing a usage record charges), the 30-day series and the latest
+ * requests (from usage_records), on both engines.
  */
 for (const engine of engines) {
   describe(`grant figures (${engine})`, () => {
@@ -88,8 +89,14 @@ for (const engine of engines) {
         resetsAt: at('2027-01-01T00:00:00Z'),
       });
       // Tokens are input (cached and cache writes included) + output (reasoning included).
-      expect(usage.requests).to.deep.equal({ used: 2, limit: 10, remaining: 8, percent: 20 });
-      expect(usage.tokens).to.deep.equal({ used: 200, limit: 1000, remaining: 800, percent: 20 });
+      expect(usage.requests).to.deep.equal({ used: 2, inFlight: 0, limit: 10, remaining: 8, percent: 20 });
+      expect(usage.tokens).to.deep.equal({
+        used: 200,
+        inFlight: 0,
+        limit: 1000,
+        remaining: 800,
+        percent: 20,
+      });
       expect(usage.spendMicroUsd).to.deep.include({ used: 12_300, limit: 5_000_000, remaining: 4_987_700 });
       expect(usage.unpricedRequests).to.equal(1);
       expect(usage.requestsPerMinute).to.equal(30);
@@ -171,9 +178,16 @@ for (const engine of engines) {
         startsAt: at('2026-09-01T00:00:00Z'),
         resetsAt: null,
       });
-      // Used past the cap (a cap lowered below what was used): nothing remains.
-      expect(usage.requests).to.deep.equal({ used: 5, limit: 4, remaining: 0, percent: 125 });
-      expect(usage.tokens).to.deep.equal({ used: 1_234_577, limit: null, remaining: null, percent: null });
+      // As the proxy charges them: the 502 is not a request (released), the 499 is; the
+      // cap is reached, so nothing remains.
+      expect(usage.requests).to.deep.equal({ used: 4, inFlight: 0, limit: 4, remaining: 0, percent: 100 });
+      expect(usage.tokens).to.deep.equal({
+        used: 1_234_577,
+        inFlight: 0,
+        limit: null,
+        remaining: null,
+        percent: null,
+      });
       expect(formatAgainstCap('tokens', usage.tokens)).to.equal('1,234,577 (no cap)');
       expect(usage.spendMicroUsd.used).to.equal(2_000_006);
       expect(usage.unpricedRequests).to.equal(0);
@@ -196,7 +210,13 @@ for (const engine of engines) {
       );
       expect(usage.requests.used).to.equal(25);
       const empty = await createGrantUsage(t.db)(await grant('g-none', undefined, now), now);
-      expect(empty.requests).to.deep.equal({ used: 0, limit: null, remaining: null, percent: null });
+      expect(empty.requests).to.deep.equal({
+        used: 0,
+        inFlight: 0,
+        limit: null,
+        remaining: null,
+        percent: null,
+      });
       expect(empty.recent).to.deep.equal([]);
       expect(empty.days.every((d) => d.requests === 0)).to.equal(true);
     });
