@@ -56,7 +56,8 @@ for (const engine of engines) {
       return open;
     };
     const requestsCounted = async (grantId: string) => {
-      const rows = await fx.as.database.db('grant_counters').where({ grant_id: grantId });
+      // The whole grant's counter rows (each request also counts in its provider's).
+      const rows = await fx.as.database.db('grant_counters').where({ grant_id: grantId, scope: '*' });
       return rows.reduce((sum, row) => sum + Number(row.requests ?? 0), 0);
     };
 
