@@ -432,7 +432,7 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
         ]
       : []),
     'Checked: before measuring, one budgeted request left `grant_counters.requests` > 0 and no open row in ' +
-      '`reservations` for its grant, and one unbudgeted request left its grant without either. After the run the ' +
+      '`reservations` for its grant, and one unbudgeted request was not sized (no output bound) and left no reservation. After the run the ' +
       `budgeted grant's counter stood at ${int(b.chargedRequests)} requests (the measurements alone had ` +
       `${int(b.measuredRequests)} budgeted 2xx answers; warm-ups, checks and profiling add the rest), with ` +
       `${b.openReservations} reservations still open 5 s after its last request. ` +
