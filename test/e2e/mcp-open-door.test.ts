@@ -274,6 +274,15 @@ describe(`open door: the MCP SDK with the person in headless Chromium (${ENGINE}
     });
     try {
       expect(provider.info?.client_id).to.match(/^dcr_/);
+      // Signed in and already allowed, the app still cannot skip the consent page: a
+      // silent request (prompt=none) gets consent_required, never a code.
+      const silent = new URL(provider.authorizationUrl as URL);
+      silent.searchParams.set('prompt', 'none');
+      const page = await context.newPage();
+      await page.goto(silent.toString());
+      const refused = await callbacks.next(5_000, () => `page is at ${page.url()}`);
+      expect(refused.searchParams.get('error')).to.equal('consent_required');
+      expect(refused.searchParams.get('code')).to.equal(null);
       // One registration for both authorizations.
       expect(await fx.as.database.db('clients').whereLike('client_id', 'dcr_%')).to.have.length(1);
       expect(fx.upstream.requests.length - before).to.equal(3);
