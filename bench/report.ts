@@ -438,7 +438,8 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
       `${b.openReservations} reservations still open 5 s after its last request. ` +
       (b.injectedOutputBound === null
         ? 'The proxy injected no output bound.'
-        : "The workloads set no `max_tokens`, so the proxy reserves the model's maximum output and writes it " +
+        : 'The workloads set no `max_tokens`, so the proxy reserves the default output bound ' +
+          "(`proxy.reservations.defaultOutputTokens`, within the model's maximum) and writes it " +
           `into each budgeted request (\`max_completion_tokens\` ${b.injectedOutputBound}), which re-serialises the body.`),
     '',
     ...(b.openReservations > 0
