@@ -24,6 +24,11 @@ export interface ForwardRequest {
    * the provider stops generating. Either way the outcome counts as `clientAborted`.
    */
   signal?: AbortSignal;
+  /**
+   * Called once the whole request (headers and body) was written to the upstream's
+   * socket: from then on the provider may run it, and bill it, even if no answer comes.
+   */
+  onDelivered?(): void;
 }
 
 /**
@@ -74,6 +79,7 @@ interface Pending {
   proxyReq?: ClientRequest;
   upstream?: IncomingMessage;
   onResponse: ForwardRequest['onResponse'];
+  onDelivered: ForwardRequest['onDelivered'];
   /** What the client sent, put back once http-proxy has copied the upstream headers. */
   clientHeaders: IncomingMessage['headers'];
   fail(err: ProxyError): void;
@@ -122,6 +128,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
       socket.once('connect', () => clearTimeout(connectTimer));
       socket.once('close', () => clearTimeout(connectTimer));
     });
+    proxyReq.once('finish', () => p.onDelivered?.());
     proxyReq.once('response', () => clearTimeout(responseTimer));
     proxyReq.once('close', () => clearTimeout(responseTimer));
   });
@@ -171,6 +178,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
       body,
       onResponse,
       signal,
+      onDelivered,
     }: ForwardRequest): Promise<ForwardOutcome> {
       // The client may have gone while the request waited (body, key, reservation): its
       // 'close' has been and will not come again, so nothing is sent. Likewise a request
@@ -194,6 +202,7 @@ export function createForwarder(timeouts: ForwardTimeouts) {
           ended: false,
           cut: new AbortController(),
           onResponse,
+          onDelivered,
           clientHeaders: req.headers,
           fail(err) {
             if (done) return;

@@ -28,6 +28,11 @@ export interface BudgetRequest {
 export interface BudgetOutcome {
   /** The request went upstream; false when the client had gone before it was sent. */
   sent: boolean;
+  /**
+   * The whole request was written to the upstream (so the provider may bill it even
+   * without an answer). Unset: not known to have been.
+   */
+  delivered?: boolean;
   /** The upstream answered (any status); false when it could not be reached. */
   answered: boolean;
   status: number;
@@ -164,9 +169,12 @@ export function createBudgetGate(deps: {
       // Refused or failed upstream: nothing was generated. A 5xx does not count as a request.
       return { requests: outcome.status >= 500 ? 0 : 1, tokens: 0, microUsd: 0 };
     }
-    // Not answered and the client still there: the upstream could not be reached (or did
-    // not answer in time); released.
-    if (!outcome.answered && !outcome.clientAborted) return { requests: 0, tokens: 0, microUsd: 0 };
+    // Not answered and the client still there: released only when the request never
+    // reached the upstream whole (no connection, refused, reset while sending). Once it
+    // was delivered, the provider may run and bill it though no answer came (a response
+    // timeout, a reset while waiting): the worst case, below.
+    if (!outcome.answered && !outcome.clientAborted && !outcome.delivered)
+      return { requests: 0, tokens: 0, microUsd: 0 };
     const b = bound();
     if (b.kind === 'fixed') return { requests: 1, tokens: 0, microUsd: b.microUsd };
     const w = worst();

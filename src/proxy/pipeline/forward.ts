@@ -38,6 +38,9 @@ export function createForward(forwarder: Forwarder) {
         headers: upstreamRequest.headers,
         body: upstreamRequest.body,
         signal,
+        onDelivered() {
+          outcome.delivered = true;
+        },
         async onResponse(upstream) {
           outcome.answered = true;
           outcome.status = upstream.statusCode;

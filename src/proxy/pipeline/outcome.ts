@@ -8,6 +8,11 @@ import type { TokenUsage } from '../usage/usage-tap.ts';
 export interface Outcome {
   /** The request went upstream; false when the client had gone before it was sent. */
   sent: boolean;
+  /**
+   * The whole request was written to the upstream: the provider may have run it (and
+   * billed it) even when no answer came (a response timeout, a connection reset).
+   */
+  delivered: boolean;
   /** The upstream answered (any status); false when it could not be reached. */
   answered: boolean;
   /** The upstream's status, or what the client was answered when forwarding failed. */
@@ -26,6 +31,7 @@ export interface Outcome {
 export function createOutcome(): Outcome {
   return {
     sent: false,
+    delivered: false,
     answered: false,
     status: 0,
     upstreamMs: null,

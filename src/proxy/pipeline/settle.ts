@@ -23,8 +23,16 @@ export function createSettle(deps: SettleDeps) {
     outcome: Outcome,
     facts: RequestFacts,
   ): Promise<void> {
-    const { sent, answered, status, usage, partialUsage, clientAborted } = outcome;
-    const charge = await admission.settle({ sent, answered, status, usage, partialUsage, clientAborted });
+    const { sent, delivered, answered, status, usage, partialUsage, clientAborted } = outcome;
+    const charge = await admission.settle({
+      sent,
+      delivered,
+      answered,
+      status,
+      usage,
+      partialUsage,
+      clientAborted,
+    });
     // Never sent: released, and no usage record (nothing reached the provider).
     if (!sent) return;
     // The record holds what was charged: the final usage, or the worst case.

@@ -350,6 +350,33 @@ for (const engine of engines) {
       });
     });
 
+    describe('with a 200 ms upstream response timeout', () => {
+      before(() => fx.restartProxy({ upstreamResponseTimeoutMs: 200 }));
+      afterEach(() => fx.upstream.control.release());
+
+      it('(g) delivered but never answered (504): charged the worst case, the provider may bill it', async () => {
+        const cap = 1_000;
+        const { token, grantId } = await limitedGrant({ maxTokens: cap }, 'anthropic:*:chat');
+        fx.upstream.control.next({ fault: { kind: 'stall' } });
+        const err = await anthropicClient(fx.proxy.anthropicBaseURL, token)
+          .withOptions({ maxRetries: 0 })
+          .messages.create({
+            model: 'claude-sonnet-5-5',
+            max_tokens: CHUNKS * CHUNK_TOKENS,
+            messages: [{ role: 'user', content: 'tell me a long story' }],
+          })
+          .catch((e: unknown) => e);
+        expect((err as { status?: number }).status).to.equal(504);
+        const totals = await charged(grantId);
+        report('(g) anthropic, response timeout', { charged: totals.tokens, cap });
+        // The reservation stands: the request's input bound and its whole output bound.
+        expect(totals.requests).to.equal(1);
+        expect(totals.tokens).to.be.above(CHUNKS * CHUNK_TOKENS);
+        const [row] = await expectRecordsMatch(grantId, 1, totals);
+        expect(row).to.include({ status: 504, upstreamFailed: true, outputTokens: CHUNKS * CHUNK_TOKENS });
+      });
+    });
+
     // Last: it points the proxy at a closed port.
     describe('with an upstream that refuses connections', () => {
       before(async () => {
