@@ -124,12 +124,29 @@ export function pipeResponse(
   });
 }
 
-/** A model listing, with only the models the token may use. */
+/** The OpenAI and Anthropic listing shape (`data[].id`, `first_id`/`last_id`) with only the allowed models. */
+export function filterDataListing(
+  listing: Record<string, unknown>,
+  allowed: (modelId: string) => boolean,
+): unknown {
+  const all = Array.isArray(listing.data) ? (listing.data as Array<{ id?: unknown }>) : [];
+  const data = all.filter((m) => typeof m?.id === 'string' && allowed(m.id));
+  const filtered = { ...listing, data };
+  if ('first_id' in listing)
+    Object.assign(filtered, { first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+  return filtered;
+}
+
+/** A model listing, with only the models the token may use (`filter` knows the provider's shape). */
 export async function filterModelListing(
   upstream: UpstreamResponse,
   res: ServerResponse,
   allowed: (modelId: string) => boolean,
   key: string,
+  filter: (
+    listing: Record<string, unknown>,
+    allowed: (modelId: string) => boolean,
+  ) => unknown = filterDataListing,
 ): Promise<void> {
   if (upstream.statusCode !== 200) return pipeResponse(upstream, res, undefined, key);
   const chunks: Buffer[] = [];
@@ -143,16 +160,18 @@ export async function filterModelListing(
     }
     chunks.push(chunk as Buffer);
   }
-  let listing: { data?: Array<{ id?: unknown }> } & Record<string, unknown>;
+  let listing: unknown;
   try {
     listing = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new ProxyError('upstream_unreachable', 'the provider sent a model listing that is not JSON');
   }
-  const data = (listing.data ?? []).filter((m) => typeof m.id === 'string' && allowed(m.id));
-  const filtered = { ...listing, data };
-  if ('first_id' in listing)
-    Object.assign(filtered, { first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+  if (typeof listing !== 'object' || listing === null || Array.isArray(listing))
+    throw new ProxyError(
+      'upstream_unreachable',
+      'the provider sent a model listing that is not a JSON object',
+    );
+  const filtered = filter(listing as Record<string, unknown>, allowed);
   const body = maskKeyIn(JSON.stringify(filtered), key);
   const headers = responseHeaders(upstream, key);
   headers['content-length'] = String(Buffer.byteLength(body));

@@ -1,12 +1,15 @@
 /**
  * Credential checks, as the providers do them:
  * - OpenAI: `Authorization: Bearer <openaiKey>`.
+ * - Google: `x-goog-api-key: <googleKey>` (a `key` query parameter is not accepted by the
+ *   fake, so a proxy that forwarded one fails); 403 without one, 400 for a wrong one.
  * - Anthropic: `x-api-key: <anthropicKey>` or `Authorization: Bearer <anthropicKey>` (the
  *   2026-10-21 SDKs send the key as a bearer token), plus a non-empty `anthropic-version`.
  * Returns the error reply to send, or undefined when the request may proceed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { anthropicError, openaiError } from './errors.ts';
+import { googleError } from './google/errors.ts';
 import { type BodyReply, jsonReply } from './outgoing.ts';
 
 const OPENAI_NO_KEY =
@@ -63,5 +66,23 @@ export function checkAnthropicKey(
   if (!header(headers, 'anthropic-version')) {
     return jsonReply(400, anthropicError(400, 'anthropic-version: header is required', requestId));
   }
+  return undefined;
+}
+
+export function checkGoogleKey(
+  headers: IncomingHttpHeaders,
+  key: string,
+  reject: boolean,
+): BodyReply | undefined {
+  const presented = header(headers, 'x-goog-api-key');
+  if (presented === undefined || presented === '') {
+    return jsonReply(
+      403,
+      googleError(403, "Method doesn't allow unregistered callers (callers without established identity)."),
+    );
+  }
+  if (reject) return jsonReply(403, googleError(403, 'Your API key was reported as leaked.'));
+  if (presented !== key)
+    return jsonReply(400, googleError(400, 'API key not valid. Please pass a valid API key.'));
   return undefined;
 }
