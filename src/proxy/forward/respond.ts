@@ -19,9 +19,11 @@ function responseHeaders(upstream: UpstreamResponse, key: string): Record<string
 }
 
 /**
- * An upstream 401 (or a 403 about the key) is about the person's key, not the app's
+ * An upstream 401 (or a 403 about the key; on Google, which answers a bad key with 400,
+ * a 400 whose reason is `API_KEY_INVALID`) is about the person's key, not the app's
  * token: it becomes a 502 that says so, and the upstream body (which may quote part of
- * the key) is dropped. Returns true when it answered the client itself (a 403 passed on).
+ * the key) is dropped. Returns true when it answered the client itself (a 403 or 400
+ * passed on).
  */
 export async function refuseRejectedKey(
   provider: Provider,
@@ -29,8 +31,17 @@ export async function refuseRejectedKey(
   res: ServerResponse,
   key: string,
 ): Promise<boolean> {
-  if (upstream.statusCode !== 401 && upstream.statusCode !== 403) return false;
+  const googleBadRequest = provider === 'google' && upstream.statusCode === 400;
+  if (upstream.statusCode !== 401 && upstream.statusCode !== 403 && !googleBadRequest) return false;
   const body = await readSmall(upstream);
+  if (googleBadRequest && !body.includes('API_KEY_INVALID')) {
+    const headers = responseHeaders(upstream, key);
+    const masked = maskKeyIn(body, key);
+    headers['content-length'] = String(Buffer.byteLength(masked));
+    res.writeHead(400, headers);
+    res.end(masked);
+    return true;
+  }
   // A 403 that is not about the key (a model the account may not use, a region) passes
   // through, unless it quotes a key.
   if (upstream.statusCode === 403 && !/api[ _-]?key|sk-[A-Za-z0-9]/i.test(body)) {

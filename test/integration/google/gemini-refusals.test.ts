@@ -137,6 +137,31 @@ for (const engine of engines) {
       expect(openai.status, 'not a token header on /openai').to.equal(401);
     });
 
+    it('Google refusing the person key (400 API_KEY_INVALID) is 502 upstream_key_rejected; another 400 passes', async () => {
+      fx.upstream.control.next({ fault: { kind: 'reject-key' } });
+      {
+        const response = await fetch(`${fx.proxy.url}/google${GENERATE}`, {
+          method: 'POST',
+          headers: { 'x-goog-api-key': token, 'content-type': 'application/json' },
+          body: JSON.stringify({ contents }),
+        });
+        const body = (await response.json()) as GoogleError;
+        expect(response.status).to.equal(502);
+        expect(response.headers.get('x-should-retry')).to.equal('false');
+        expect(body.error.details[0]?.reason).to.equal('upstream_key_rejected');
+        expect(body.error.message).to.include("the person's Google Gemini key was rejected");
+        expect(fx.upstream.requests.at(-1)?.status, 'the upstream answered 400').to.equal(400);
+      }
+      // A 400 about the request itself is Google's own answer, passed on.
+      const bad = await fetch(`${fx.proxy.url}/google${GENERATE}`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ notContents: true }),
+      });
+      expect(bad.status).to.equal(400);
+      expect(((await bad.json()) as GoogleError).error.message).to.include('contents is not specified');
+    });
+
     it('a stream of several candidates, and a body naming another model, are 400', async () => {
       const many = await send('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', {
         body: { contents, generationConfig: { candidateCount: 2 } },

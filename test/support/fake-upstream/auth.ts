@@ -2,7 +2,8 @@
  * Credential checks, as the providers do them:
  * - OpenAI: `Authorization: Bearer <openaiKey>`.
  * - Google: `x-goog-api-key: <googleKey>` (a `key` query parameter is not accepted by the
- *   fake, so a proxy that forwarded one fails); 403 without one, 400 for a wrong one.
+ *   fake, so a proxy that forwarded one fails); 403 without one, 400 `API_KEY_INVALID`
+ *   for a wrong one (and for `reject-key`).
  * - Anthropic: `x-api-key: <anthropicKey>` or `Authorization: Bearer <anthropicKey>` (the
  *   2026-10-21 SDKs send the key as a bearer token), plus a non-empty `anthropic-version`.
  * Returns the error reply to send, or undefined when the request may proceed.
@@ -69,6 +70,7 @@ export function checkAnthropicKey(
   return undefined;
 }
 
+/** Google answers a wrong key (and, in the fake, `reject-key`) with 400 `API_KEY_INVALID`. */
 export function checkGoogleKey(
   headers: IncomingHttpHeaders,
   key: string,
@@ -81,8 +83,11 @@ export function checkGoogleKey(
       googleError(403, "Method doesn't allow unregistered callers (callers without established identity)."),
     );
   }
-  if (reject) return jsonReply(403, googleError(403, 'Your API key was reported as leaked.'));
-  if (presented !== key)
-    return jsonReply(400, googleError(400, 'API key not valid. Please pass a valid API key.'));
+  if (presented !== key || reject) {
+    return jsonReply(
+      400,
+      googleError(400, 'API key not valid. Please pass a valid API key.', 'API_KEY_INVALID'),
+    );
+  }
   return undefined;
 }

@@ -18,9 +18,21 @@ const MESSAGES: Record<string, string> = {
   NOT_FOUND: 'Requested entity was not found.',
 };
 
-export function googleError(code: number, message?: string) {
+/** `reason` goes in a `google.rpc.ErrorInfo` detail, as Google names `API_KEY_INVALID`. */
+export function googleError(code: number, message?: string, reason?: string) {
   const status = STATUSES[code] ?? (code >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT');
   return {
-    error: { code, message: message ?? MESSAGES[status] ?? 'Request contains an invalid argument.', status },
+    error: {
+      code,
+      message: message ?? MESSAGES[status] ?? 'Request contains an invalid argument.',
+      status,
+      ...(reason
+        ? {
+            details: [
+              { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com' },
+            ],
+          }
+        : {}),
+    },
   };
 }
