@@ -5,8 +5,16 @@ import { GoogleGenAI } from '@google/genai';
  * (sent as `x-goog-api-key`), `httpOptions.baseUrl` the proxy's `/google`. `apiVersion`
  * is the SDK's default (`v1`) unless given (`v1beta`). No retries.
  */
-export function geminiClient(baseUrl: string, token: string, apiVersion?: string): GoogleGenAI {
-  return new GoogleGenAI({ apiKey: token, httpOptions: { baseUrl, ...(apiVersion ? { apiVersion } : {}) } });
+export function geminiClient(
+  baseUrl: string,
+  token: string,
+  apiVersion?: string,
+  fetch?: typeof globalThis.fetch,
+): GoogleGenAI {
+  return new GoogleGenAI({
+    apiKey: token,
+    httpOptions: { baseUrl, ...(apiVersion ? { apiVersion } : {}), ...(fetch ? { fetch } : {}) },
+  });
 }
 
 /** What a refusal through the SDK carries: its status and Google's error body, parsed from the message. */
