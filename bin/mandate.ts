@@ -16,7 +16,11 @@ import { readSecretLine } from '../src/cli/read-secret.ts';
 import { printUsage } from '../src/cli/usage-command.ts';
 import { addUser } from '../src/cli/user-commands.ts';
 import { type Config, ConfigError } from '../src/config/index.ts';
+import { DemoError } from '../src/demo/demo-error.ts';
+import { runDemo } from '../src/demo/run-demo.ts';
 import { migrateLatest, NotMigratedError } from '../src/storage/index.ts';
+import { logFormat } from './wiring/logger.ts';
+import { openBrowser } from './wiring/open-browser.ts';
 import { openDatabase, resolveConfig, withStores } from './wiring/resolve-config.ts';
 import { serve } from './wiring/serve.ts';
 
@@ -40,9 +44,16 @@ const USAGE = `usage: mandate <command>
   key rotate [--stage]          new proxy key-encryption key; re-wrap every stored key (docs/provider-keys.md)
   key rewrap                    re-wrap stored keys still under an older proxy key
   proxy-keys generate --out PRIVATE --public-out PUBLIC   the proxy's first key pair (production)
+  demo [--user NAME] [--fake-upstream [--fake-port PORT]] [--open] [--model MODEL] [--prompt TEXT]
+                                a demo app: sign in and consent in the browser, then one answer through
+                                the proxy (needs Mandate running; --fake-upstream --user NAME: a built-in
+                                fake OpenAI, Mandate started with MANDATE_OPENAI_BASE_URL=http://127.0.0.1:4100)
 
 Configuration: defaults < config file (MANDATE_CONFIG, or config/mandate.json) < MANDATE_* environment.
 See docs/configuration.md.`;
+
+/** Where `mandate demo --fake-upstream` serves its fake OpenAI unless --fake-port says otherwise. */
+const DEMO_FAKE_PORT = 4100;
 
 const proxyKeyFiles = (config: Config) => ({
   privateFile: config.proxy.keysFile,
@@ -68,6 +79,11 @@ async function main(argv: string[]): Promise<void> {
       'public-out': { type: 'string' },
       provider: { type: 'string' },
       stage: { type: 'boolean', default: false },
+      'fake-upstream': { type: 'boolean', default: false },
+      'fake-port': { type: 'string' },
+      open: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      prompt: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -86,13 +102,20 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   const config = await resolveConfig();
-  switch (`${command}${sub && !['start', 'serve', 'migrate', 'usage'].includes(command) ? ` ${sub}` : ''}`) {
+  switch (
+    `${command}${sub && !['start', 'serve', 'migrate', 'usage', 'demo'].includes(command) ? ` ${sub}` : ''}`
+  ) {
     case 'start':
-      return serve(config, { migrate: true, as: true, proxy: true });
+      return serve(config, { migrate: true, as: true, proxy: true, logs: logFormat('start') });
     case 'serve': {
       if (sub !== undefined && sub !== 'as' && sub !== 'proxy')
         throw new UsageError('usage: mandate serve [as|proxy]');
-      return serve(config, { migrate: false, as: sub !== 'proxy', proxy: sub !== 'as' });
+      return serve(config, {
+        migrate: false,
+        as: sub !== 'proxy',
+        proxy: sub !== 'as',
+        logs: logFormat('serve'),
+      });
     }
     case 'migrate': {
       const db = openDatabase(config);
@@ -164,6 +187,31 @@ async function main(argv: string[]): Promise<void> {
       return withStores(config, (s) =>
         rotateProxyKeys(s.providerKeys, out, { ...proxyKeyFiles(config), stage: values.stage ?? false }),
       );
+    case 'demo': {
+      const fakePort = Number(values['fake-port'] ?? DEMO_FAKE_PORT);
+      if (!Number.isInteger(fakePort) || fakePort < 0 || fakePort > 65535)
+        throw new UsageError('--fake-port must be a port number');
+      // Ctrl-C: stop waiting, clean up (the placeholder key), then leave; a second one leaves at once.
+      const interrupted = new AbortController();
+      const interrupt = () => (interrupted.signal.aborted ? process.exit(130) : interrupted.abort());
+      process.on('SIGINT', interrupt);
+      process.on('SIGTERM', interrupt);
+      return withStores(config, (s) =>
+        runDemo({
+          issuer: config.as.issuer,
+          proxyUrl: config.proxy.url,
+          stores: s,
+          publicJwks: () => readProxyKeyFile(config.as.providerKeyPublicKeysFile, 'public'),
+          out,
+          model: values.model ?? 'gpt-4o-mini',
+          prompt: values.prompt ?? 'In one sentence: what does Mandate do for an app?',
+          ...(values.user ? { user: values.user } : {}),
+          ...(values['fake-upstream'] ? { fakeUpstream: { port: fakePort } } : {}),
+          ...(values.open ? { openBrowser } : {}),
+          signal: interrupted.signal,
+        }),
+      );
+    }
     case 'key rewrap':
       return withStores(config, (s) => rewrapProxyKeys(s.providerKeys, out, proxyKeyFiles(config)));
     default:
@@ -175,6 +223,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof UsageError || err instanceof NotMigratedError) {
     console.error(`mandate: ${err.message}`);
     process.exit(2);
+  }
+  if (err instanceof DemoError) {
+    console.error(`[demo] stopped: ${err.message}`);
+    process.exit(1);
   }
   console.error(`mandate: ${(err as Error).stack ?? err}`);
   process.exit(1);

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Config } from '../../src/config/index.ts';
 import { assertMigrated, migrateLatest } from '../../src/storage/index.ts';
+import type { LogFormat } from './logger.ts';
 import { openDatabase } from './resolve-config.ts';
 import { startAs } from './start-as.ts';
 import { startProxy } from './start-proxy.ts';
@@ -10,6 +11,8 @@ export interface ServeOptions {
   migrate: boolean;
   as: boolean;
   proxy: boolean;
+  /** JSON lines unless `pretty` (readable on a terminal). */
+  logs?: LogFormat;
 }
 
 function drain(server: Server): Promise<void> {
@@ -26,13 +29,14 @@ function drain(server: Server): Promise<void> {
  * and settles and records every one), then the databases are closed and the process leaves.
  */
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
-  const running: Array<{ stop(): Promise<void>; db: { destroy(): Promise<void> } }> = [];
+  const running: Array<{ banner: string[]; stop(): Promise<void>; db: { destroy(): Promise<void> } }> = [];
   if (options.as) {
     const db = openDatabase(config);
     if (options.migrate) await migrateLatest(db);
     await assertMigrated(db);
-    const as = await startAs(config, db);
+    const as = await startAs(config, db, options.logs);
     running.push({
+      banner: as.banner,
       async stop() {
         await drain(as.server);
         await as.stop();
@@ -44,8 +48,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     const db = openDatabase(config);
     await assertMigrated(db);
     // Its stop drains the server itself: requests settle and usage is written first.
-    running.push({ ...(await startProxy(config, db)), db });
+    running.push({ ...(await startProxy(config, db, options.logs)), db });
   }
+  // Ready only once every server listens: a port in use stops the process before this.
+  for (const line of running.flatMap((r) => r.banner)) console.log(line);
   const stop = async () => {
     await Promise.all(running.map((r) => r.stop()));
     for (const r of running) await r.db.destroy();

@@ -4,10 +4,12 @@ import { buildAuthorizationServer } from '../../src/as/build-authorization-serve
 import { parseSigningJwks } from '../../src/as/keys/signing-keys.ts';
 import { startPurgeJob } from '../../src/as/purge-job.ts';
 import { type Config, ConfigError } from '../../src/config/index.ts';
+import { listenUrlWarning } from '../../src/config/listen-url-warning.ts';
 import { PROVIDERS } from '../../src/scopes/index.ts';
 import { type ProviderKeyJwks, parseProviderKeyJwks } from '../../src/shared/provider-key-crypto.ts';
 import { type Database, systemClock } from '../../src/storage/index.ts';
-import { processLogger } from './logger.ts';
+import { listen, listeningAt } from './listen.ts';
+import { type LogFormat, processLogger } from './logger.ts';
 import { readText } from './resolve-config.ts';
 
 function readSigningKeys(config: Config) {
@@ -55,10 +57,17 @@ function splitOperatorKeys(config: Config) {
   return { asConfig, operatorKeyProviders };
 }
 
-/** Starts the authorization server and its purge job; returns how to stop them. */
-export async function startAs(config: Config, db: Database): Promise<{ server: Server; stop(): void }> {
+/**
+ * Starts the authorization server and its purge job; returns how to stop them and the
+ * lines to print once every server of the process listens.
+ */
+export async function startAs(
+  config: Config,
+  db: Database,
+  logs: LogFormat = 'json',
+): Promise<{ server: Server; banner: string[]; stop(): void }> {
   const { asConfig, operatorKeyProviders } = splitOperatorKeys(config);
-  const logger = processLogger('mandate-as');
+  const logger = processLogger('mandate-as', logs);
   const as = buildAuthorizationServer(asConfig, {
     logger,
     db,
@@ -71,21 +80,37 @@ export async function startAs(config: Config, db: Database): Promise<{ server: S
   const stopPurge = startPurgeJob(as.stores, config.as.purgeIntervalSeconds * 1000, (err) =>
     logger.error({ event: 'purge.error', err }, 'purge failed'),
   );
-  const server = as.app.listen(config.as.port, config.as.host);
-  await new Promise((ok) => server.once('listening', ok));
-  console.log(`Mandate authorization server on ${config.as.issuer} (database: ${db.engine})`);
-  console.log(`  sign in:   ${config.as.issuer}/account`);
-  console.log(`  discovery: ${config.as.issuer}/.well-known/oauth-authorization-server`);
+  const server = await listen(as.app.callback(), {
+    host: config.as.host,
+    port: config.as.port,
+    hostSetting: 'as.host (MANDATE_AS_HOST)',
+    portSetting: 'as.port (MANDATE_AS_PORT)',
+  }).catch((err) => {
+    stopPurge();
+    throw err;
+  });
+  const issuer = config.as.issuer;
+  const banner = [
+    `Mandate authorization server on ${issuer} (listening on ${listeningAt(server)}, database: ${db.engine})`,
+    `  sign in:   ${issuer}/account`,
+    `  discovery: ${issuer}/.well-known/oauth-authorization-server`,
+  ];
   if ((await as.stores.accounts.count()) === 0) {
-    console.log(
+    banner.push(
       'Next: add yourself with   ./scripts/mandate.sh user add YOUR_NAME   (it asks for a password),',
-    );
-    console.log(
       "then register an app with ./scripts/mandate.sh client add --name App --redirect-uri URI --scope 'openai:*:chat'",
-    );
-    console.log(
-      `and store your provider key at ${config.as.issuer}/account/keys (or ./scripts/mandate.sh key set --user YOUR_NAME --provider openai).`,
+      `and store your provider key at ${issuer}/account/keys (or ./scripts/mandate.sh key set --user YOUR_NAME --provider openai),`,
+      config.proxy.upstreams.openai.startsWith('http://127.0.0.1:')
+        ? `or try the demo app: ./scripts/mandate.sh demo --fake-upstream --user YOUR_NAME (OpenAI requests go to ${config.proxy.upstreams.openai}).`
+        : 'or try the demo app with no API key (README, "Try it"): restart with MANDATE_OPENAI_BASE_URL=http://127.0.0.1:4100, then ./scripts/mandate.sh demo --fake-upstream --user YOUR_NAME.',
     );
   }
-  return { server, stop: stopPurge };
+  const warning = listenUrlWarning({
+    url: issuer,
+    setting: 'as.issuer (MANDATE_ISSUER)',
+    port: config.as.port,
+    portSetting: 'as.port, MANDATE_AS_PORT',
+  });
+  if (warning) console.error(warning);
+  return { server, banner, stop: stopPurge };
 }

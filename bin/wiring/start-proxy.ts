@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Config } from '../../src/config/index.ts';
+import { listenUrlWarning } from '../../src/config/listen-url-warning.ts';
 import { buildProxy } from '../../src/proxy/build-proxy.ts';
 import { stopGracefully } from '../../src/proxy/lifecycle/graceful-stop.ts';
 import { toProxyLiveness } from '../../src/proxy/liveness/proxy-liveness.ts';
@@ -12,7 +13,8 @@ import {
   parseProviderKeyJwks,
 } from '../../src/shared/provider-key-crypto.ts';
 import { type Database, systemClock } from '../../src/storage/index.ts';
-import { processLogger } from './logger.ts';
+import { listen, listeningAt } from './listen.ts';
+import { type LogFormat, processLogger } from './logger.ts';
 import { readText } from './resolve-config.ts';
 
 /** Without the private key file the proxy can only use operator keys. */
@@ -38,8 +40,9 @@ async function readDecrypter(config: Config): Promise<ProviderKeyDecrypter> {
 export async function startProxy(
   config: Config,
   db: Database,
-): Promise<{ server: Server; stop(): Promise<void> }> {
-  const logger = processLogger('mandate-proxy');
+  logs: LogFormat = 'json',
+): Promise<{ server: Server; banner: string[]; stop(): Promise<void> }> {
+  const logger = processLogger('mandate-proxy', logs);
   let failing = false;
   const liveness = await startLiveness({
     db,
@@ -69,13 +72,32 @@ export async function startProxy(
     decrypter: await readDecrypter(config),
     liveness: toProxyLiveness(liveness),
   });
-  const server = proxy.app.listen(config.proxy.port, config.proxy.host);
-  await new Promise((ok) => server.once('listening', ok));
-  console.log(`Mandate proxy on ${config.proxy.url}`);
-  console.log(`  OpenAI SDK:    baseURL ${config.proxy.url}/openai/v1`);
-  console.log(`  Anthropic SDK: baseURL ${config.proxy.url}/anthropic`);
+  const server = await listen(proxy.app.callback(), {
+    host: config.proxy.host,
+    port: config.proxy.port,
+    hostSetting: 'proxy.host (MANDATE_PROXY_HOST)',
+    portSetting: 'proxy.port (MANDATE_PROXY_PORT)',
+  }).catch(async (err) => {
+    await proxy.stop().catch(() => undefined);
+    await liveness.stop();
+    throw err;
+  });
+  const url = config.proxy.url;
+  const banner = [
+    `Mandate proxy on ${url} (listening on ${listeningAt(server)})`,
+    `  OpenAI SDK:    baseURL ${url}/openai/v1`,
+    `  Anthropic SDK: baseURL ${url}/anthropic`,
+  ];
+  const warning = listenUrlWarning({
+    url,
+    setting: 'proxy.url (MANDATE_PROXY_URL)',
+    port: config.proxy.port,
+    portSetting: 'proxy.port, MANDATE_PROXY_PORT',
+  });
+  if (warning) console.error(warning);
   return {
     server,
+    banner,
     async stop() {
       // Requests in flight finish or are cut at proxy.drainTimeoutMs, each settled and
       // recorded; then what is still queued is written.

@@ -7,8 +7,8 @@ export const defaults = {
   dataDir: './data',
   /** database.url and as.signingKeysFile default to files in dataDir (see data-dir-defaults.ts). */
   database: { poolMax: 10 },
+  /** as.issuer and proxy.url default to http://HOST:PORT of their server (see url-defaults.ts). */
   as: {
-    issuer: 'http://localhost:3000',
     host: 'localhost',
     port: 3000,
     trustProxy: false,
@@ -22,7 +22,6 @@ export const defaults = {
     limitMaximums: {},
   },
   proxy: {
-    url: 'http://localhost:4000',
     host: 'localhost',
     port: 4000,
     trustProxy: false,

@@ -5,3 +5,4 @@ export { defaults } from './defaults.ts';
 export { configFromEnv } from './from-env.ts';
 export { loadConfig } from './load-config.ts';
 export type { Config } from './schema.ts';
+export { hostForUrl, withUrlDefaults } from './url-defaults.ts';

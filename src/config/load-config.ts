@@ -7,6 +7,7 @@ import { envMap } from './env-map.ts';
 import { configFromEnv } from './from-env.ts';
 import { replaceModelPrices } from './prices-config.ts';
 import { type Config, configSchema } from './schema.ts';
+import { withUrlDefaults } from './url-defaults.ts';
 
 export interface LoadConfigInput {
   env: Readonly<Record<string, string | undefined>>;
@@ -25,7 +26,7 @@ const overlay = (base: Record<string, unknown>, over: Record<string, unknown>) =
 export function loadConfig({ env, file, overrides, readFile }: LoadConfigInput): Config {
   let merged = overlay(defaults as Record<string, unknown>, file ?? {});
   merged = deepMerge(merged, configFromEnv(env, readFile));
-  merged = withDataDirDefaults(overlay(merged, overrides ?? {}));
+  merged = withUrlDefaults(withDataDirDefaults(overlay(merged, overrides ?? {})));
   // reportInput: tells a wrong value (a fraction, a string) from a missing one; values are never printed.
   const parsed = configSchema.safeParse(merged, { reportInput: true });
   if (!parsed.success) {

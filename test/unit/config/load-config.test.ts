@@ -28,8 +28,43 @@ describe('config/loadConfig', () => {
     });
     expect(config.as.port).to.equal(3100);
     expect(config.as.host).to.equal('0.0.0.0');
-    expect(config.as.issuer).to.equal('http://localhost:3000');
+    // Not set: the issuer follows the port (and an unspecified host is reached as localhost).
+    expect(config.as.issuer).to.equal('http://localhost:3100');
+    expect(config.proxy.url).to.equal('http://localhost:4000');
     expect(Object.isFrozen(config.as)).to.equal(true);
+  });
+
+  it('derives as.issuer and proxy.url from host and port unless they are set', () => {
+    const moved = loadConfig({
+      env: {
+        ...secrets,
+        MANDATE_AS_PORT: '3999',
+        MANDATE_PROXY_PORT: '4999',
+        MANDATE_PROXY_HOST: '127.0.0.1',
+      },
+      readFile: noFiles,
+    });
+    expect(moved.as.issuer).to.equal('http://localhost:3999');
+    expect(moved.proxy.url).to.equal('http://127.0.0.1:4999');
+    expect(loadConfig({ env: secrets, readFile: noFiles }).as.issuer).to.equal('http://localhost:3000');
+    const v6 = loadConfig({ env: { ...secrets, MANDATE_AS_HOST: '::1' }, readFile: noFiles });
+    expect(v6.as.issuer).to.equal('http://[::1]:3000');
+    const set = loadConfig({
+      env: {
+        ...secrets,
+        MANDATE_AS_PORT: '3999',
+        MANDATE_ISSUER: 'https://auth.example.com',
+        MANDATE_TRUST_PROXY: 'true',
+      },
+      file: { proxy: { url: 'https://ai.example.com' } },
+      readFile: noFiles,
+    });
+    expect(set.as.issuer).to.equal('https://auth.example.com');
+    expect(set.proxy.url).to.equal('https://ai.example.com');
+    // A random port has no URL beforehand: the setting must then be given.
+    expect(
+      errorOf(() => loadConfig({ env: { ...secrets, MANDATE_PROXY_PORT: '0' }, readFile: noFiles })),
+    ).to.include('proxy.url (MANDATE_PROXY_URL): must be set when proxy.port is 0');
   });
 
   it('puts the database and signing keys in the data folder unless set elsewhere', () => {
