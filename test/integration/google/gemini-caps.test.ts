@@ -193,6 +193,22 @@ for (const engine of engines) {
       }
     });
 
+    it('an upstream that drops the stream before the finishReason chunk: charged the worst case, upstream_failed', async () => {
+      const { token, grantId } = await limitedGrant({ maxTokens: 100_000 });
+      fx.upstream.control.next({ fault: { kind: 'drop', afterEvents: 30 } });
+      const ending = await geminiStream(token, false, 400).catch((err: unknown) => err);
+      expect(ending, 'the SDK stream failed or ended early').to.not.equal('refused');
+      const totals = await charged(grantId);
+      const [row] = await records(grantId, 1);
+      // Input bound (the body's bytes) + the whole output bound, not the 150 tokens seen so far.
+      expect(row?.outputTokens).to.equal(400);
+      expect(row?.upstreamFailed).to.equal(true);
+      expect(totals.tokens).to.equal((row?.inputTokens ?? 0) + 400);
+      expect(
+        fx.upstream.generatedTotal((r) => r.seq === fx.upstream.requests.length - 1).outputTokens,
+      ).to.equal(150);
+    });
+
     it('a completed stream settles to its final usageMetadata', async () => {
       const { token, grantId } = await limitedGrant({ maxTokens: 100_000 });
       expect(await geminiStream(token, false, 1000)).to.equal('completed');
