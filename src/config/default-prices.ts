@@ -41,6 +41,14 @@ const claude = (input: number, cachedInput: number, output: number) => ({
 const CLAUDE_IMAGE = 1_600;
 /** Image input tokens: high-resolution vision (Opus 4.7 and later, the 5 family): 4,784 at most. */
 const CLAUDE_HIRES_IMAGE = 5_000;
+/**
+ * Image input tokens: Gemini bills 258 tokens per 768 × 768 tile (an image up to 384 px a
+ * side is one tile) and scales large images down first (at most 16 tiles, 4,128 tokens);
+ * 10,000 leaves room for higher media resolutions.
+ */
+const GEMINI_IMAGE = 10_000;
+/** Gemini 2.x models: a 1,048,576-token context window. */
+const GEMINI_CONTEXT = 1_048_576;
 /** Image input tokens: GPT-5.1 and later accept `detail: "original"`, up to 10,000 patches. */
 const GPT5X_IMAGE = 12_000;
 
@@ -414,5 +422,62 @@ export const DEFAULT_PRICES: PriceTable = deepFreeze({
       maxOutputTokens: 4_096,
       imageInputTokens: CLAUDE_IMAGE,
     },
+  },
+  google: {
+    // Gemini 2.5 (thinking models: thoughts are billed as output and count against
+    // maxOutputTokens). Cached input is implicit caching's read price; explicit context
+    // caches (cachedContent) are stored state and refused.
+    'gemini-2.5-pro': {
+      input: 1.25,
+      cachedInput: 0.125,
+      output: 10,
+      longContext: { aboveInputTokens: 200_000, input: 2.5, cachedInput: 0.25, output: 15 },
+      contextWindow: GEMINI_CONTEXT,
+      maxOutputTokens: 65_536,
+      imageInputTokens: GEMINI_IMAGE,
+    },
+    'gemini-2.5-flash': {
+      input: 0.3,
+      cachedInput: 0.03,
+      output: 2.5,
+      contextWindow: GEMINI_CONTEXT,
+      maxOutputTokens: 65_536,
+      imageInputTokens: GEMINI_IMAGE,
+    },
+    'gemini-2.5-flash-lite': {
+      input: 0.1,
+      cachedInput: 0.01,
+      output: 0.4,
+      contextWindow: GEMINI_CONTEXT,
+      maxOutputTokens: 65_536,
+      imageInputTokens: GEMINI_IMAGE,
+    },
+    // Gemini 2.0
+    'gemini-2.0-flash': {
+      input: 0.1,
+      cachedInput: 0.025,
+      output: 0.4,
+      contextWindow: GEMINI_CONTEXT,
+      maxOutputTokens: 8_192,
+      imageInputTokens: GEMINI_IMAGE,
+    },
+    'gemini-2.0-flash-lite': {
+      input: 0.075,
+      output: 0.3,
+      contextWindow: GEMINI_CONTEXT,
+      maxOutputTokens: 8_192,
+      imageInputTokens: GEMINI_IMAGE,
+    },
+    // Embeddings: input only.
+    'gemini-embedding-001': { input: 0.15 },
+    // Variants billed beyond text tokens (image and audio output, live sessions): no
+    // token price, so they are not priced as their base model.
+    'gemini-2.5-flash-image': {},
+    'gemini-2.5-flash-preview-tts': {},
+    'gemini-2.5-pro-preview-tts': {},
+    'gemini-2.5-flash-native-audio': {},
+    'gemini-2.5-flash-live': {},
+    'gemini-2.0-flash-preview-image-generation': {},
+    'gemini-2.0-flash-live': {},
   },
 });

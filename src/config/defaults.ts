@@ -46,7 +46,11 @@ export const defaults = {
     host: 'localhost',
     port: 4000,
     trustProxy: false,
-    upstreams: { openai: 'https://api.openai.com', anthropic: 'https://api.anthropic.com' },
+    upstreams: {
+      openai: 'https://api.openai.com',
+      anthropic: 'https://api.anthropic.com',
+      google: 'https://generativelanguage.googleapis.com',
+    },
     operatorKeys: {},
     openai: {},
     anthropicBetaAllowlist: [],

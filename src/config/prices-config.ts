@@ -55,7 +55,11 @@ const providerPrices = z
     ),
   );
 
-export const pricesSchema = z.strictObject({ openai: providerPrices, anthropic: providerPrices });
+export const pricesSchema = z.strictObject({
+  openai: providerPrices,
+  anthropic: providerPrices,
+  google: providerPrices,
+});
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);

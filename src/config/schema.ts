@@ -93,13 +93,14 @@ export const configSchema = z.strictObject({
     port: z.number().int().min(0).max(65535),
     trustProxy: z.boolean(),
     /** Where each provider's API lives. Operator configuration only: no request changes it. */
-    upstreams: z.strictObject({ openai: url, anthropic: url }),
+    upstreams: z.strictObject({ openai: url, anthropic: url, google: url }),
     /** Private JWKS that decrypts people's provider keys (proxy processes only). */
     keysFile: z.string().min(1),
     /** Single-person installs: one key per provider for every grant. */
     operatorKeys: z.strictObject({
       openai: z.string().min(1).optional(),
       anthropic: z.string().min(1).optional(),
+      google: z.string().min(1).optional(),
     }),
     openai: z.strictObject({
       organization: z.string().min(1).optional(),

@@ -84,7 +84,7 @@ export function parseAiAccessDetail(input: unknown): ParseDetailResult {
   if (input.type !== AI_ACCESS_TYPE) return { ok: false, reason: `type must be ${AI_ACCESS_TYPE}` };
   const provider = input.provider;
   if (typeof provider !== 'string' || !isProvider(provider)) {
-    return { ok: false, reason: 'provider must be openai or anthropic' };
+    return { ok: false, reason: 'provider must be openai, anthropic or google' };
   }
   const detail: AiAccessDetail = { type: AI_ACCESS_TYPE, provider };
 

@@ -12,6 +12,7 @@ import type { Provider } from './providers.ts';
 export const CAPABILITY_TABLE = deepFreeze({
   openai: ['chat', 'embeddings', 'images', 'audio', 'moderations', 'models'],
   anthropic: ['chat', 'models'],
+  google: ['chat', 'embeddings', 'models'],
 } as const satisfies Readonly<Record<Provider, readonly string[]>>);
 
 export type Capability = (typeof CAPABILITY_TABLE)[Provider][number];

@@ -14,6 +14,11 @@ const MODEL_NAMES: ReadonlyMap<string, string> = new Map([
   ['claude-opus-4-1', 'Claude Opus 4.1'],
   ['claude-sonnet-4-5', 'Claude Sonnet 4.5'],
   ['claude-haiku-4-5', 'Claude Haiku 4.5'],
+  ['gemini-2.5-pro', 'Gemini 2.5 Pro'],
+  ['gemini-2.5-flash', 'Gemini 2.5 Flash'],
+  ['gemini-2.5-flash-lite', 'Gemini 2.5 Flash-Lite'],
+  ['gemini-2.0-flash', 'Gemini 2.0 Flash'],
+  ['gemini-embedding-001', 'Gemini Embedding'],
 ]);
 
 /** Plain name for a model id: `GPT-4o mini`, `fine-tuned model ft:…`, or the id itself. */

@@ -4,7 +4,12 @@ export type ProviderKeyCheck = { ok: true; key: string; last4: string } | { ok: 
 
 const MIN_LENGTH = 20;
 const MAX_LENGTH = 512;
-const PREFIXES: Readonly<Record<Provider, string>> = { openai: 'sk-', anthropic: 'sk-ant-' };
+const PREFIXES: Readonly<Record<Provider, string>> = {
+  openai: 'sk-',
+  anthropic: 'sk-ant-',
+  // Gemini API keys are Google Cloud API keys: `AIza` and 35 more characters.
+  google: 'AIza',
+};
 
 /** How the provider's API keys start (for hints next to the input). */
 export function providerKeyPrefix(provider: Provider): string {

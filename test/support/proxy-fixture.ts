@@ -54,10 +54,11 @@ export interface ProxyFixture {
 }
 
 /** Distinctive fake provider keys, so a leak of any part of them can be searched for. */
-export function distinctiveKeys(): { openaiKey: string; anthropicKey: string } {
+export function distinctiveKeys(): { openaiKey: string; anthropicKey: string; googleKey: string } {
   return {
     openaiKey: `sk-proj-${randomBytes(24).toString('hex')}Zq9X`,
     anthropicKey: `sk-ant-api03-${randomBytes(24).toString('hex')}Wk3v`,
+    googleKey: `AIza${randomBytes(15).toString('hex')}Gm5Y1`,
   };
 }
 
@@ -91,6 +92,7 @@ export async function startProxyFixture(
       });
       await started.setProviderKey(accountId, 'openai', fake.openaiKey);
       await started.setProviderKey(accountId, 'anthropic', fake.anthropicKey);
+      await started.setProviderKey(accountId, 'google', fake.googleKey);
       return started;
     };
     proxy = await start(options.proxy);
@@ -103,6 +105,9 @@ export async function startProxyFixture(
           'openai:*:models',
           'anthropic:*:chat',
           'anthropic:*:models',
+          'google:*:chat',
+          'google:*:embeddings',
+          'google:*:models',
         ],
         ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
       });

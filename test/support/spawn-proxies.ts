@@ -194,6 +194,7 @@ export async function spawnProxies(
     MANDATE_PROXY_HOST: '127.0.0.1',
     MANDATE_OPENAI_BASE_URL: `${upstream.url}/openai`,
     MANDATE_ANTHROPIC_BASE_URL: `${upstream.url}/anthropic`,
+    MANDATE_GOOGLE_BASE_URL: `${upstream.url}/google`,
     MANDATE_PROXY_KEYS_FILE: keysFile,
     // Required by the one configuration schema, unused by a proxy-only process.
     MANDATE_COOKIE_KEYS: randomBytes(32).toString('base64url'),

@@ -51,6 +51,7 @@ export interface RunningAs extends AuthorizationServer {
 export const TEST_OPERATOR_KEYS = Object.freeze({
   openai: 'sk-operator-test-openai-0000',
   anthropic: 'sk-ant-operator-test-0000',
+  google: 'AIzaOperatorTestGoogle000000000000000',
 });
 
 export interface StartOptions {

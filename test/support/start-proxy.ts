@@ -24,6 +24,8 @@ export interface RunningProxy extends BuiltProxy {
   url: string;
   openaiBaseURL: string;
   anthropicBaseURL: string;
+  /** `@google/genai` `httpOptions.baseUrl` through the proxy. */
+  googleBaseURL: string;
   /** The proxy's own knex instance (tests may cut it). */
   db: Database;
   /** Every log line the proxy wrote, as text. */
@@ -71,7 +73,11 @@ export async function startProxy(
       proxy: {
         url: as.proxyUrl,
         port: Number(proxyUrl.port),
-        upstreams: { openai: `${upstream.url}/openai`, anthropic: `${upstream.url}/anthropic` },
+        upstreams: {
+          openai: `${upstream.url}/openai`,
+          anthropic: `${upstream.url}/anthropic`,
+          google: `${upstream.url}/google`,
+        },
         ...options.proxy,
       },
       proxyClient: as.proxyClient,
@@ -123,6 +129,7 @@ export async function startProxy(
     url: as.proxyUrl,
     openaiBaseURL: `${as.proxyUrl}/openai/v1`,
     anthropicBaseURL: `${as.proxyUrl}/anthropic`,
+    googleBaseURL: `${as.proxyUrl}/google`,
     logs,
     async setProviderKey(accountId, provider, key) {
       const encrypted = await encryptProviderKey(key, publicJwksOf(privateJwks), { accountId, provider });

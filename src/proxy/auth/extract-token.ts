@@ -4,14 +4,25 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
 /**
  * The access token from `Authorization: Bearer` (RFC 6750) or `x-api-key`, the headers
- * the official SDKs put their API key in. Both present and different is refused.
+ * the official SDKs put their API key in, or the provider's own API-key header
+ * (`tokenHeader`: Gemini's `x-goog-api-key`, on its paths only). Two present and
+ * different is refused.
  */
-export function extractToken(headers: Record<string, string | string[] | undefined>): string {
+export function extractToken(
+  headers: Record<string, string | string[] | undefined>,
+  tokenHeader?: string,
+): string {
   const authorization = headers.authorization;
-  const apiKey = headers['x-api-key'];
-  if (Array.isArray(authorization) || Array.isArray(apiKey)) {
+  const xApiKey = headers['x-api-key'];
+  const providerKey = tokenHeader === undefined ? undefined : headers[tokenHeader];
+  if (Array.isArray(authorization) || Array.isArray(xApiKey) || Array.isArray(providerKey)) {
     throw new ProxyError('invalid_request', 'send the access token once');
   }
+  const fromProviderKey = providerKey?.trim() || undefined;
+  if (xApiKey?.trim() && fromProviderKey && xApiKey.trim() !== fromProviderKey) {
+    throw new ProxyError('invalid_request', `x-api-key and ${tokenHeader} carry different tokens`);
+  }
+  const apiKey = xApiKey?.trim() ? xApiKey : providerKey;
   let fromAuthorization: string | undefined;
   if (authorization !== undefined) {
     const match = BEARER.exec(authorization);

@@ -5,8 +5,11 @@ import type { UsageFormat } from '../usage/usage-tap.ts';
 
 type Json = Record<string, unknown>;
 
-/** A refusal of a JSON body: throws a ProxyError, or returns. Runs before anything is reserved. */
-export type BodyRefusal = (json: Json) => void;
+/**
+ * A refusal of a JSON body (given the model checked against the scopes): throws a
+ * ProxyError, or returns. Runs before anything is reserved.
+ */
+export type BodyRefusal = (json: Json, model: string) => void;
 
 /** A rewrite of a JSON body before forwarding; returns whether it changed the body. Never refuses. */
 export type BodyRewrite = (json: Json) => boolean;
@@ -23,7 +26,11 @@ export type BodyKind = 'json' | 'form' | 'json-or-form' | 'none';
  */
 export interface EndpointSpec {
   readonly method: 'GET' | 'POST';
-  /** Relative to the provider's base URL, under `/v1/`; `{model}` is one segment holding a model id. */
+  /**
+   * Relative to the provider's base URL, under `/v1/` (or `/{version}/`, one of the
+   * provider's `apiVersions`); `{model}` is a segment holding a model id, or the start of
+   * one followed by a literal method (`{model}:generateContent`).
+   */
   readonly path: string;
   /** What the token's scope must grant for this endpoint. */
   readonly capability: Capability;
@@ -64,6 +71,23 @@ export interface ProviderSpec {
   readonly id: Provider;
   /** The proxy path prefix (`/openai`): `/openai/v1/…` is forwarded to the base URL + `/v1/…`. */
   readonly prefix: string;
+  /** The API versions a path may start with (a spec's `{version}` segment); `v1` when unset. */
+  readonly apiVersions?: readonly string[];
+  /**
+   * The header the provider's SDK sends its API key in, read as the access token besides
+   * `Authorization: Bearer` and `x-api-key` (Gemini's `x-goog-api-key`) on this provider's paths.
+   */
+  readonly tokenHeader?: string;
+  /**
+   * Refuses a query string the endpoint does not take (throws a ProxyError); unset: the
+   * query is passed on as it came.
+   */
+  readonly checkQuery?: (spec: EndpointSpec, params: URLSearchParams) => void;
+  /**
+   * A model listing (parsed JSON) with only the models `allowed` says; unset: the
+   * OpenAI/Anthropic shape (`data[].id`, `first_id`, `last_id`).
+   */
+  readonly filterListing?: (listing: Record<string, unknown>, allowed: (model: string) => boolean) => unknown;
   /** The configuration key of its base URL (`proxy.upstreams.<id>`). */
   readonly baseUrl: (settings: UpstreamSettings) => string;
   /**

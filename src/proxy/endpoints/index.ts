@@ -2,19 +2,24 @@ import { ANY_MODEL, type Provider, parseScope } from '../../scopes/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import { anthropic } from './anthropic/provider.ts';
 import type { EndpointSpec, ProviderSpec } from './endpoint-spec.ts';
+import { google } from './google/provider.ts';
 import { openai } from './openai/provider.ts';
 import { splitUpstreamPath } from './split-upstream-path.ts';
 
 export type { EndpointSpec, ProviderSpec, UpstreamSettings } from './endpoint-spec.ts';
 
 /** Every provider the proxy forwards to, by id. A new provider is a new folder and one line here. */
-export const PROVIDER_SPECS: Readonly<Record<Provider, ProviderSpec>> = Object.freeze({ openai, anthropic });
+export const PROVIDER_SPECS: Readonly<Record<Provider, ProviderSpec>> = Object.freeze({
+  openai,
+  anthropic,
+  google,
+});
 
 /** A request resolved to one endpoint of the table. */
 export interface EndpointMatch {
   provider: ProviderSpec;
   spec: EndpointSpec;
-  /** The path to request upstream, starting with `/v1/`, exactly as the client sent it. */
+  /** The path to request upstream, starting with `/v1/` (or the version), exactly as the client sent it. */
   upstreamPath: string;
   /** The query string including `?`, or ''. */
   search: string;
@@ -23,11 +28,18 @@ export interface EndpointMatch {
 }
 
 const MODEL_SEGMENT = '{model}';
+const VERSION_SEGMENT = '{version}';
+const DEFAULT_VERSIONS: readonly string[] = ['v1'];
 
-/** The provider whose prefix the path starts with (`/openai/v1/…`), for the error shape too. */
+const versionsOf = (provider: ProviderSpec) => provider.apiVersions ?? DEFAULT_VERSIONS;
+
+/** The provider whose prefix and API version the path starts with (`/openai/v1/…`), for the error shape too. */
 export function providerOfPath(path: string): ProviderSpec | undefined {
   for (const provider of Object.values(PROVIDER_SPECS)) {
-    if (path.startsWith(`${provider.prefix}/v1/`) || path === `${provider.prefix}/v1`) return provider;
+    for (const version of versionsOf(provider)) {
+      const base = `${provider.prefix}/${version}`;
+      if (path.startsWith(`${base}/`) || path === base) return provider;
+    }
   }
   return undefined;
 }
@@ -54,9 +66,15 @@ function matchPath(
   let model: string | undefined;
   for (const [i, want] of expected.entries()) {
     const got = segments[i] ?? '';
-    if (want === MODEL_SEGMENT) {
-      model = decodeModelSegment(provider, spec, got);
-      if (model === undefined) return undefined;
+    if (want === VERSION_SEGMENT) {
+      if (!versionsOf(provider).includes(got)) return undefined;
+    } else if (want.startsWith(MODEL_SEGMENT)) {
+      // `{model}` or `{model}:method`: the literal method must end the raw segment.
+      const method = want.slice(MODEL_SEGMENT.length);
+      if (got.length <= method.length || !got.endsWith(method)) return undefined;
+      model = decodeModelSegment(provider, spec, got.slice(0, got.length - method.length));
+      // Before a method, a colon in the model would make the segment ambiguous.
+      if (model === undefined || (method !== '' && model.includes(':'))) return undefined;
     } else if (want !== got) {
       return undefined;
     }
@@ -97,7 +115,10 @@ export function matchEndpoint(method: string, url: string): EndpointMatch {
   const search = q === -1 ? '' : url.slice(q);
   const provider = providerOfPath(path);
   if (!provider)
-    throw new ProxyError('unknown_endpoint', 'unknown path: use /openai/v1/… or /anthropic/v1/…');
+    throw new ProxyError(
+      'unknown_endpoint',
+      'unknown path: use /openai/v1/…, /anthropic/v1/… or /google/v1beta/… (/google/v1/…)',
+    );
   const upstreamPath = path.slice(provider.prefix.length);
   const found = findEndpoint(provider, upstreamPath);
   if (found && found.spec.method === method) return { provider, upstreamPath, search, ...found };

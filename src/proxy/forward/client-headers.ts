@@ -26,4 +26,7 @@ export const CORS_ALLOWED_HEADERS: readonly string[] = [
   'authorization',
   'x-api-key',
   'anthropic-beta',
+  // @google/genai: its API key (the access token on /google paths; never forwarded) and client tag.
+  'x-goog-api-key',
+  'x-goog-api-client',
 ];

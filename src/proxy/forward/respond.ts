@@ -19,9 +19,11 @@ function responseHeaders(upstream: UpstreamResponse, key: string): Record<string
 }
 
 /**
- * An upstream 401 (or a 403 about the key) is about the person's key, not the app's
+ * An upstream 401 (or a 403 about the key; on Google, which answers a bad key with 400,
+ * a 400 whose reason is `API_KEY_INVALID`) is about the person's key, not the app's
  * token: it becomes a 502 that says so, and the upstream body (which may quote part of
- * the key) is dropped. Returns true when it answered the client itself (a 403 passed on).
+ * the key) is dropped. Returns true when it answered the client itself (a 403 or 400
+ * passed on).
  */
 export async function refuseRejectedKey(
   provider: Provider,
@@ -29,8 +31,17 @@ export async function refuseRejectedKey(
   res: ServerResponse,
   key: string,
 ): Promise<boolean> {
-  if (upstream.statusCode !== 401 && upstream.statusCode !== 403) return false;
+  const googleBadRequest = provider === 'google' && upstream.statusCode === 400;
+  if (upstream.statusCode !== 401 && upstream.statusCode !== 403 && !googleBadRequest) return false;
   const body = await readSmall(upstream);
+  if (googleBadRequest && !body.includes('API_KEY_INVALID')) {
+    const headers = responseHeaders(upstream, key);
+    const masked = maskKeyIn(body, key);
+    headers['content-length'] = String(Buffer.byteLength(masked));
+    res.writeHead(400, headers);
+    res.end(masked);
+    return true;
+  }
   // A 403 that is not about the key (a model the account may not use, a region) passes
   // through, unless it quotes a key.
   if (upstream.statusCode === 403 && !/api[ _-]?key|sk-[A-Za-z0-9]/i.test(body)) {
@@ -124,12 +135,29 @@ export function pipeResponse(
   });
 }
 
-/** A model listing, with only the models the token may use. */
+/** The OpenAI and Anthropic listing shape (`data[].id`, `first_id`/`last_id`) with only the allowed models. */
+export function filterDataListing(
+  listing: Record<string, unknown>,
+  allowed: (modelId: string) => boolean,
+): unknown {
+  const all = Array.isArray(listing.data) ? (listing.data as Array<{ id?: unknown }>) : [];
+  const data = all.filter((m) => typeof m?.id === 'string' && allowed(m.id));
+  const filtered = { ...listing, data };
+  if ('first_id' in listing)
+    Object.assign(filtered, { first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+  return filtered;
+}
+
+/** A model listing, with only the models the token may use (`filter` knows the provider's shape). */
 export async function filterModelListing(
   upstream: UpstreamResponse,
   res: ServerResponse,
   allowed: (modelId: string) => boolean,
   key: string,
+  filter: (
+    listing: Record<string, unknown>,
+    allowed: (modelId: string) => boolean,
+  ) => unknown = filterDataListing,
 ): Promise<void> {
   if (upstream.statusCode !== 200) return pipeResponse(upstream, res, undefined, key);
   const chunks: Buffer[] = [];
@@ -143,16 +171,18 @@ export async function filterModelListing(
     }
     chunks.push(chunk as Buffer);
   }
-  let listing: { data?: Array<{ id?: unknown }> } & Record<string, unknown>;
+  let listing: unknown;
   try {
     listing = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new ProxyError('upstream_unreachable', 'the provider sent a model listing that is not JSON');
   }
-  const data = (listing.data ?? []).filter((m) => typeof m.id === 'string' && allowed(m.id));
-  const filtered = { ...listing, data };
-  if ('first_id' in listing)
-    Object.assign(filtered, { first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
+  if (typeof listing !== 'object' || listing === null || Array.isArray(listing))
+    throw new ProxyError(
+      'upstream_unreachable',
+      'the provider sent a model listing that is not a JSON object',
+    );
+  const filtered = filter(listing as Record<string, unknown>, allowed);
   const body = maskKeyIn(JSON.stringify(filtered), key);
   const headers = responseHeaders(upstream, key);
   headers['content-length'] = String(Buffer.byteLength(body));

@@ -49,6 +49,7 @@ export interface ModelPrice {
 export interface PriceTable {
   openai: Record<string, ModelPrice>;
   anthropic: Record<string, ModelPrice>;
+  google: Record<string, ModelPrice>;
 }
 
 /** The four token rates that apply to one request, resolved (undefined: not priced). */

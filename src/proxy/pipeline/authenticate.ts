@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { extractToken } from '../auth/extract-token.ts';
 import type { TokenClaims, VerifyToken } from '../auth/verify-token.ts';
+import { providerOfPath } from '../endpoints/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import { corsHeaders } from '../http/cors-headers.ts';
 import type { Flight } from '../lifecycle/in-flight.ts';
@@ -24,7 +25,9 @@ export function createAuthenticate(deps: AuthenticateDeps) {
     facts: RequestFacts,
     flight: Flight,
   ): Promise<TokenClaims> {
-    const claims = await deps.verifyToken(extractToken(ctx.req.headers));
+    const claims = await deps.verifyToken(
+      extractToken(ctx.req.headers, providerOfPath(ctx.path)?.tokenHeader),
+    );
     facts.clientId = claims.clientId;
     facts.grantId = claims.grantId;
     // Before liveness: a revocation from now on ends this request wherever it is.

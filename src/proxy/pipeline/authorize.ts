@@ -41,7 +41,7 @@ function checkBodyKind(spec: EndpointSpec, parsed: ParsedBody): void {
 
 /**
  * Stage 2: every refusal of the request itself, before anything is reserved: the
- * endpoint (from the table), headers the app may not set, the body (size, parse,
+ * endpoint (from the table), its query (where the provider checks it), headers the app may not set, the body (size, parse,
  * duplicate and type-confused decided fields), the model against the scopes, the
  * provider's and the endpoint's refusals (stored state), and the person's key.
  */
@@ -55,6 +55,7 @@ export function createAuthorize(deps: AuthorizeDeps) {
     const { provider, spec } = endpoint;
     facts.provider = provider.id;
     facts.capability = spec.capability;
+    provider.checkQuery?.(spec, new URLSearchParams(endpoint.search));
     checkClientHeaders(ctx.req.headers);
 
     const body = await readBody(ctx.req, deps.bodyLimit);
@@ -71,8 +72,8 @@ export function createAuthorize(deps: AuthorizeDeps) {
     const model = authorizeModel(claims.scopes, claims.grants, endpoint, parsed.model);
     facts.model = model;
     if (json) {
-      for (const refuse of provider.refusals) refuse(json);
-      for (const refuse of spec.refusals) refuse(json);
+      for (const refuse of provider.refusals) refuse(json, model);
+      for (const refuse of spec.refusals) refuse(json, model);
     }
     const apiKey = await deps.resolveKey(claims.sub, provider.id);
     return { claims, endpoint, model, body, json, apiKey };

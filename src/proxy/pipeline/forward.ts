@@ -47,7 +47,7 @@ export function createForward(forwarder: Forwarder) {
           if (await refuseRejectedKey(provider.id, upstream, ctx.res, apiKey)) return;
           if (spec.model === 'listing') {
             const allowed = listableModels(request.claims.grants, provider.id);
-            await filterModelListing(upstream, ctx.res, allowed, apiKey);
+            await filterModelListing(upstream, ctx.res, allowed, apiKey, provider.filterListing);
           } else {
             await pipeResponse(upstream, ctx.res, meter.tap(upstream), apiKey);
           }

@@ -1,12 +1,12 @@
 /**
  * Reads token usage from the upstream's own answer as it streams past, without a
  * Transform: the responder hands every chunk to `push`. SSE bodies are split into lines
- * (events may be split across chunks); only a `data:` line whose `"usage"` key holds an
- * object is parsed. A JSON body is kept (bounded) and parsed once, when usage is read.
+ * (events may be split across chunks); only a `data:` line whose `"usage"` key (Gemini:
+ * `"usageMetadata"`) holds an object is parsed. A JSON body is kept (bounded) and parsed once, when usage is read.
  */
 
 /** Which wire format an answer is in (its endpoint spec says). */
-export type UsageFormat = 'chat' | 'responses' | 'embeddings' | 'anthropic';
+export type UsageFormat = 'chat' | 'responses' | 'embeddings' | 'anthropic' | 'gemini';
 
 /**
  * Tokens of one request. `inputTokens` counts every input token, including cache reads
@@ -65,6 +65,36 @@ function fromResponsesUsage(u: Json): TokenUsage {
   };
 }
 
+/**
+ * Gemini `usageMetadata`. `promptTokenCount` already includes the cached tokens
+ * (`cachedContentTokenCount`); tool-use prompts (`toolUsePromptTokenCount`) are billed as
+ * input too. Thoughts (`thoughtsTokenCount`) are billed as output and are not in
+ * `candidatesTokenCount`.
+ */
+function fromGeminiUsage(u: Json): TokenUsage {
+  const thoughts = num(u.thoughtsTokenCount) ?? 0;
+  return {
+    inputTokens: (num(u.promptTokenCount) ?? 0) + (num(u.toolUsePromptTokenCount) ?? 0),
+    cachedInputTokens: num(u.cachedContentTokenCount) ?? 0,
+    cacheWriteTokens: 0,
+    outputTokens: (num(u.candidatesTokenCount) ?? 0) + thoughts,
+    reasoningTokens: thoughts,
+  };
+}
+
+/**
+ * Whether a Gemini chunk is the last of its stream: a candidate with a `finishReason`, or
+ * a prompt refused (`promptFeedback.blockReason`, no candidates).
+ */
+function isGeminiFinal(data: Json): boolean {
+  const candidates = Array.isArray(data.candidates) ? data.candidates : [];
+  if (candidates.some((c) => typeof obj(c)?.finishReason === 'string')) return true;
+  return typeof obj(data.promptFeedback)?.blockReason === 'string';
+}
+
+/** The key each format reports its usage under. */
+const usageKey = (format: UsageFormat): string => (format === 'gemini' ? 'usageMetadata' : 'usage');
+
 /** Anthropic's counters; cumulative, so each one present overwrites the one before. */
 interface AnthropicCounters {
   input: number;
@@ -91,8 +121,9 @@ const fromAnthropic = (c: AnthropicCounters): TokenUsage => ({
 
 /** The usage of a complete (non-streamed) JSON answer. */
 export function usageFromJson(format: UsageFormat, body: unknown): TokenUsage | undefined {
-  const u = obj(obj(body)?.usage);
+  const u = obj(obj(body)?.[usageKey(format)]);
   if (!u) return undefined;
+  if (format === 'gemini') return fromGeminiUsage(u);
   if (format === 'responses') return fromResponsesUsage(u);
   if (format === 'anthropic') {
     const c = { input: 0, cacheRead: 0, cacheWrite: 0, output: 0 };
@@ -102,11 +133,11 @@ export function usageFromJson(format: UsageFormat, body: unknown): TokenUsage | 
   return fromChatUsage(u);
 }
 
-/** Where a `"usage"` key holding an object starts its value in `line`, or -1. */
-function usageObjectAt(line: Buffer | string, from = 0): number {
-  let at = line.indexOf('"usage"', from);
+/** Where a `"usage"` key (or `quoted`) holding an object starts its value in `line`, or -1. */
+function usageObjectAt(line: Buffer | string, from = 0, quoted = '"usage"'): number {
+  let at = line.indexOf(quoted, from);
   while (at !== -1) {
-    let i = at + 7;
+    let i = at + quoted.length;
     const code = (k: number) => (typeof line === 'string' ? line.charCodeAt(k) : line[k]);
     while (code(i) === 0x20) i++;
     if (code(i) === 0x3a) {
@@ -114,17 +145,17 @@ function usageObjectAt(line: Buffer | string, from = 0): number {
       while (code(i) === 0x20) i++;
       if (code(i) === 0x7b) return i;
     }
-    at = line.indexOf('"usage"', at + 7);
+    at = line.indexOf(quoted, at + quoted.length);
   }
   return -1;
 }
 
-/** The last `"usage": {…}` object in a text (the tail of a very large JSON body). */
-export function lastUsageObject(text: string): Json | undefined {
+/** The last `"usage": {…}` object (or `key`) in a text (the tail of a very large JSON body). */
+export function lastUsageObject(text: string, key = 'usage'): Json | undefined {
   let found: Json | undefined;
   let from = 0;
   for (;;) {
-    const start = usageObjectAt(text, from);
+    const start = usageObjectAt(text, from, `"${key}"`);
     if (start === -1) return found;
     let depth = 0;
     let inString = false;
@@ -160,8 +191,9 @@ export interface UsageTap {
   /**
    * Whether the usage is the upstream's FINAL count, the one it bills: a complete JSON
    * body's `usage`; a chat stream's usage chunk; Responses `response.completed` (or
-   * `.incomplete`, `.failed`); Anthropic `message_delta`. Anthropic's `message_start`
-   * usage alone is partial (its `output_tokens` is 1 or so).
+   * `.incomplete`, `.failed`); Anthropic `message_delta`; Gemini, the chunk with a
+   * `finishReason`. Anthropic's `message_start` usage alone is partial (its
+   * `output_tokens` is 1 or so), and so is a Gemini chunk's before the last.
    */
   final(): boolean;
 }
@@ -179,6 +211,9 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
   let sawAnthropic = false;
   /** Anthropic: a `message_delta` carried usage (the final count). */
   let sawAnthropicFinal = false;
+  /** Gemini: the chunk with a finishReason carried usage (every chunk's is cumulative; that one is final). */
+  let sawGeminiFinal = false;
+  const key = Buffer.from(`"${usageKey(format)}"`);
 
   if (!sse) {
     const chunks: Buffer[] = [];
@@ -207,8 +242,8 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
               current = usageFromJson(format, JSON.parse(text));
             } catch {}
           } else {
-            const u = lastUsageObject(text);
-            current = u ? usageFromJson(format, { usage: u }) : undefined;
+            const u = lastUsageObject(text, usageKey(format));
+            current = u ? usageFromJson(format, { [usageKey(format)]: u }) : undefined;
           }
         }
         return current ?? zeroUsage();
@@ -234,7 +269,7 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
   function line(text: Buffer): boolean {
     if (text.length < 6 || text[0] !== 0x64 || text[1] !== 0x61 || text[2] !== 0x74 || text[3] !== 0x61)
       return false;
-    if (text[4] !== 0x3a || usageObjectAt(text) === -1) return false;
+    if (text[4] !== 0x3a || usageObjectAt(text, 0, key.toString()) === -1) return false;
     let data: Json | undefined;
     try {
       data = obj(JSON.parse(text.toString('utf8', 5)));
@@ -247,6 +282,14 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
       if (!u) return false;
       current = fromChatUsage(u);
       return Array.isArray(data.choices) && data.choices.length === 0;
+    }
+    if (format === 'gemini') {
+      const u = obj(data.usageMetadata);
+      if (u) {
+        current = fromGeminiUsage(u);
+        if (isGeminiFinal(data)) sawGeminiFinal = true;
+      }
+      return false;
     }
     if (format === 'responses') {
       const type = data.type;
@@ -324,10 +367,10 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
     const lastNl = chunk.lastIndexOf(NEWLINE);
     const complete = lastNl >= from ? lastNl + 1 : from;
     let emitted = from;
-    let at = complete > from ? chunk.indexOf(USAGE, from) : -1;
+    let at = complete > from ? chunk.indexOf(key, from) : -1;
     while (at !== -1 && at < complete) {
-      if (!holdsObject(chunk, at)) {
-        at = chunk.indexOf(USAGE, at + 7);
+      if (!holdsObject(chunk, at, key.length)) {
+        at = chunk.indexOf(key, at + key.length);
         continue;
       }
       const lineStart = Math.max(chunk.lastIndexOf(NEWLINE, at) + 1, from);
@@ -339,7 +382,7 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
         emitted = blank !== -1 ? blank : nl + 1;
         if (blank === -1 && nl + 1 >= chunk.length) dropBlank = true;
       }
-      at = chunk.indexOf(USAGE, nl + 1);
+      at = chunk.indexOf(key, nl + 1);
     }
     if (out && complete > emitted) out.push(chunk.subarray(emitted, complete));
     if (complete < chunk.length) {
@@ -372,15 +415,14 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
     },
     reported: () => (anthropic ? sawAnthropic : current !== undefined),
     // Chat and Responses streams report usage once, at the end: whatever was read is final.
-    final: () => (anthropic ? sawAnthropicFinal : current !== undefined),
+    final: () =>
+      anthropic ? sawAnthropicFinal : format === 'gemini' ? sawGeminiFinal : current !== undefined,
   };
 }
 
-const USAGE = Buffer.from('"usage"');
-
-/** Whether the `"usage"` key at `at` holds an object. */
-function holdsObject(chunk: Buffer, at: number): boolean {
-  let i = at + 7;
+/** Whether the usage key (of `keyLength` bytes, quotes included) at `at` holds an object. */
+function holdsObject(chunk: Buffer, at: number, keyLength: number): boolean {
+  let i = at + keyLength;
   while (chunk[i] === 0x20) i++;
   if (chunk[i] !== 0x3a) return false;
   i++;

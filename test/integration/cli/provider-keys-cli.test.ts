@@ -149,7 +149,7 @@ for (const engine of engines) {
       ).to.match(/no user named nobody/);
       expect(
         (await run(['key', 'set', '--user', 'carol', '--provider', 'mistral'], `${OPENAI_KEY}\n`)).stderr,
-      ).to.match(/unknown provider mistral; one of openai, anthropic/);
+      ).to.match(/unknown provider mistral; one of openai, anthropic, google/);
       expect((await run(['key', 'set', '--provider', 'openai'])).stderr).to.match(/usage: mandate key set/);
       const argv = await run([
         'key',

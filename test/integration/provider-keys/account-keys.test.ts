@@ -75,7 +75,7 @@ for (const engine of engines) {
       return decrypter.decrypt(stored.ciphertext, { accountId: alice, provider });
     }
 
-    it('lists both providers with no key, under the strict CSP, linked from the account navigation', async () => {
+    it('lists every provider with no key, under the strict CSP, linked from the account navigation', async () => {
       const ua = await signedIn();
       const apps = await ua.request(`${as.issuer}/account`);
       expect(apps.body).to.include('<a href="/account/keys">Provider keys</a>');
@@ -85,8 +85,20 @@ for (const engine of engines) {
       expect(page.headers.get('cache-control')).to.equal('no-store');
       expect(page.body).to.include('<h2 id="key-openai-title">OpenAI</h2>');
       expect(page.body).to.include('<h2 id="key-anthropic-title">Anthropic</h2>');
-      expect(page.body.match(/No key stored\./g)).to.have.length(2);
+      expect(page.body).to.include('<h2 id="key-google-title">Google Gemini</h2>');
+      expect(page.body.match(/No key stored\./g)).to.have.length(3);
       expect(page.body).to.include('type="password" autocomplete="off"');
+    });
+
+    it('stores a Google Gemini key (AIza…) like the others, and refuses a key of another provider', async () => {
+      const ua = await signedIn();
+      const wrong = await post(ua, '/account/keys/google', { key: 'sk-proj-abcdefghijklmnopqrstuvwxyz0123' });
+      expect(wrong.body).to.include('Google Gemini API keys start with AIza');
+      expect(await row('google')).to.equal(undefined);
+      const saved = await post(ua, '/account/keys/google', { key: 'AIzaSyAbcdefghijklmnopqrstuvwxyz0-1_Q8' });
+      expect(saved.status).to.equal(200);
+      expect(saved.body).to.include('Your Google Gemini key ending in …1_Q8 was saved.');
+      expect((await row('google')).last4).to.equal('1_Q8');
     });
 
     it('adds a key with CSRF: stored as a JWE to the proxy key, shown only as its last four characters', async () => {

@@ -421,6 +421,8 @@ for (const engine of engines) {
         expect(methods).to.include('POST');
         const allowed = (res.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/,\s*/);
         expect(allowed).to.include.members(['authorization', 'content-type', 'x-api-key']);
+        // @google/genai in a browser sends its API key (the token) and its client tag.
+        expect(allowed).to.include.members(['x-goog-api-key', 'x-goog-api-client']);
         expect(res.headers.get('vary') ?? '').to.match(/origin/i);
       });
 

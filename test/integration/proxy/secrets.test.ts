@@ -4,6 +4,7 @@ import type OpenAI from 'openai';
 import * as oidc from 'openid-client';
 import { engines } from '../../support/databases.ts';
 import { freePort } from '../../support/free-port.ts';
+import { geminiClient } from '../../support/gemini-client.ts';
 import { claimsOf, signAccessToken, unsecuredToken } from '../../support/mint-token.ts';
 import {
   anthropicClient,
@@ -17,7 +18,7 @@ import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixtur
 import type { RunningProxy } from '../../support/start-proxy.ts';
 
 const SCOPE =
-  'openai:gpt-4o-mini:chat openai:text-embedding-3-small:embeddings anthropic:claude-sonnet-5-5:chat';
+  'openai:gpt-4o-mini:chat openai:text-embedding-3-small:embeddings anthropic:claude-sonnet-5-5:chat google:gemini-2.5-flash:chat';
 const APP_ORIGIN = 'https://app.example';
 
 /** Settles a call, whatever its outcome: this test looks at what came back, not at who threw. */
@@ -90,6 +91,22 @@ for (const engine of engines) {
         anthropic(t).messages.stream({ model: 'claude-sonnet-5-5', max_tokens: 32, messages }).finalMessage(),
       );
       await attempt(() => chat(openai(t, { defaultHeaders: { origin: APP_ORIGIN } })));
+      const gemini = (token: string) =>
+        geminiClient(fx.proxy.googleBaseURL, token, undefined, rec.fetch as typeof fetch);
+      await attempt(() => gemini(t).models.generateContent({ model: 'gemini-2.5-flash', contents: prompt }));
+      await attempt(async () => {
+        const stream = await gemini(t).models.generateContentStream({
+          model: 'gemini-2.5-flash',
+          contents: prompt,
+        });
+        for await (const _ of stream);
+      });
+      await attempt(() =>
+        gemini(main.refreshToken).models.generateContent({ model: 'gemini-2.5-flash', contents: prompt }),
+      );
+      await attempt(() => gemini(t).models.generateContent({ model: 'gemini-2.5-pro', contents: prompt }));
+      control.next({ fault: { kind: 'reject-key' } });
+      await attempt(() => gemini(t).models.generateContent({ model: 'gemini-2.5-flash', contents: prompt }));
 
       // Bad and misplaced tokens.
       await attempt(() => chat(openai('unused', { fetch: withoutCredentials(rec.fetch) })));
@@ -200,6 +217,7 @@ for (const engine of engines) {
         upstreams: {
           openai: `http://127.0.0.1:${closed}/openai`,
           anthropic: `http://127.0.0.1:${closed}/anthropic`,
+          google: `http://127.0.0.1:${closed}/google`,
         },
       });
       proxies.push(fx.proxy);
@@ -209,6 +227,10 @@ for (const engine of engines) {
 
       // Everything above really happened: every kind of answer was collected.
       const statuses = new Set(rec.exchanges.map((e) => e.status));
+      const geminiStatuses = new Set(
+        rec.exchanges.filter((e) => e.url.includes('/google/')).map((e) => e.status),
+      );
+      expect([...geminiStatuses], 'Gemini answers collected').to.include.members([200, 401, 403, 502]);
       expect([...statuses]).to.include.members([200, 204, 400, 401, 403, 404, 413, 429, 500, 502, 504]);
 
       for (const e of rec.exchanges.filter((x) => x.status >= 400)) {
@@ -227,6 +249,8 @@ for (const engine of engines) {
         ['OpenAI key body', fx.upstream.openaiKey.slice(fx.upstream.openaiKey.lastIndexOf('-') + 1)],
         ['Anthropic key', fx.upstream.anthropicKey],
         ['Anthropic key body', fx.upstream.anthropicKey.slice(fx.upstream.anthropicKey.lastIndexOf('-') + 1)],
+        ['Google key', fx.upstream.googleKey],
+        ['Google key body', fx.upstream.googleKey.slice('AIza'.length)],
         ['password', password],
         ['prompt', prompt.slice(0, 'PROMPT-'.length + 16)],
         ['prompt text', 'tell nobody about the blue door'],

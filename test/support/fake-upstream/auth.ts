@@ -1,12 +1,16 @@
 /**
  * Credential checks, as the providers do them:
  * - OpenAI: `Authorization: Bearer <openaiKey>`.
+ * - Google: `x-goog-api-key: <googleKey>` (a `key` query parameter is not accepted by the
+ *   fake, so a proxy that forwarded one fails); 403 without one, 400 `API_KEY_INVALID`
+ *   for a wrong one (and for `reject-key`).
  * - Anthropic: `x-api-key: <anthropicKey>` or `Authorization: Bearer <anthropicKey>` (the
  *   2026-10-21 SDKs send the key as a bearer token), plus a non-empty `anthropic-version`.
  * Returns the error reply to send, or undefined when the request may proceed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { anthropicError, openaiError } from './errors.ts';
+import { googleError } from './google/errors.ts';
 import { type BodyReply, jsonReply } from './outgoing.ts';
 
 const OPENAI_NO_KEY =
@@ -62,6 +66,28 @@ export function checkAnthropicKey(
   }
   if (!header(headers, 'anthropic-version')) {
     return jsonReply(400, anthropicError(400, 'anthropic-version: header is required', requestId));
+  }
+  return undefined;
+}
+
+/** Google answers a wrong key (and, in the fake, `reject-key`) with 400 `API_KEY_INVALID`. */
+export function checkGoogleKey(
+  headers: IncomingHttpHeaders,
+  key: string,
+  reject: boolean,
+): BodyReply | undefined {
+  const presented = header(headers, 'x-goog-api-key');
+  if (presented === undefined || presented === '') {
+    return jsonReply(
+      403,
+      googleError(403, "Method doesn't allow unregistered callers (callers without established identity)."),
+    );
+  }
+  if (presented !== key || reject) {
+    return jsonReply(
+      400,
+      googleError(400, 'API key not valid. Please pass a valid API key.', 'API_KEY_INVALID'),
+    );
   }
   return undefined;
 }

@@ -1,4 +1,6 @@
 /** The providers' own error bodies, so the official SDKs raise their usual error classes. */
+
+import { googleError } from './google/errors.ts';
 import { type BodyReply, type Headers, jsonReply } from './outgoing.ts';
 import type { Provider } from './types.ts';
 
@@ -83,6 +85,8 @@ export function errorReply(
   const body =
     provider === 'openai'
       ? openaiError(status, options.message === undefined ? {} : { message: options.message })
-      : anthropicError(status, options.message, options.requestId);
+      : provider === 'google'
+        ? googleError(status, options.message)
+        : anthropicError(status, options.message, options.requestId);
   return jsonReply(status, body, headers);
 }

@@ -1,12 +1,13 @@
 /** The request pipeline: record, pick the plan, check the key, route, write with faults. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routeAnthropic } from './anthropic/routes.ts';
-import { checkAnthropicKey, checkOpenAIKey } from './auth.ts';
+import { checkAnthropicKey, checkGoogleKey, checkOpenAIKey } from './auth.ts';
 import { isObject, type RouteContext } from './context.ts';
 import type { ControlState } from './control.ts';
 import { echoKey, sentKey } from './echo-key.ts';
 import { errorReply } from './errors.ts';
 import { type ExchangeDeps, openExchange } from './exchange.ts';
+import { routeGoogle } from './google/routes.ts';
 import { routeOpenAI } from './openai/routes.ts';
 import { jsonReply, type Reply } from './outgoing.ts';
 import { fakeId } from './text.ts';
@@ -19,7 +20,13 @@ export type HandlerDeps = ExchangeDeps & {
   models: Record<Provider, string[]>;
 };
 
-const REQUEST_ID_HEADER: Record<Provider, string> = { openai: 'x-request-id', anthropic: 'request-id' };
+const REQUEST_ID_HEADER: Record<Provider, string> = {
+  openai: 'x-request-id',
+  anthropic: 'request-id',
+  google: 'x-goog-request-id',
+};
+
+const ROUTES = { openai: routeOpenAI, anthropic: routeAnthropic, google: routeGoogle };
 
 async function answer(
   record: RecordedRequest,
@@ -38,7 +45,9 @@ async function answer(
   const denied =
     provider === 'openai'
       ? checkOpenAIKey(record.headers, deps.keys.openai, reject)
-      : checkAnthropicKey(record.headers, deps.keys.anthropic, reject, requestId);
+      : provider === 'google'
+        ? checkGoogleKey(record.headers, deps.keys.google, reject)
+        : checkAnthropicKey(record.headers, deps.keys.anthropic, reject, requestId);
   const context: RouteContext = {
     record,
     body: isObject(record.json) ? record.json : {},
@@ -47,7 +56,7 @@ async function answer(
     requestId,
     models: deps.models[provider],
   };
-  let reply: Reply = denied ?? (await (provider === 'openai' ? routeOpenAI : routeAnthropic)(context));
+  let reply: Reply = denied ?? (await ROUTES[provider](context));
   if (fault?.kind === 'stream-error' && reply.kind === 'body') {
     reply = errorReply(provider, fault.status ?? 500, { requestId });
   }

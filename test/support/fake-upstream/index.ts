@@ -1,8 +1,9 @@
 /**
- * A local fake of the OpenAI and Anthropic APIs on one `node:http` server, speaking their
+ * A local fake of the OpenAI, Anthropic and Gemini APIs on one `node:http` server, speaking their
  * wire formats so the official SDKs (and the proxy) can be tested without the network.
  * OpenAI lives under `/openai` (SDK baseURL `${url}/openai/v1`), Anthropic under
- * `/anthropic` (SDK baseURL `${url}/anthropic`).
+ * `/anthropic` (SDK baseURL `${url}/anthropic`), Gemini under `/google` (`@google/genai`
+ * `httpOptions.baseUrl` `${url}/google`).
  * `generated()` says, per recorded request, how many tokens each text generation produced
  * before it ended or the client left: what the provider would bill.
  */
@@ -21,6 +22,7 @@ import type {
 } from './types.ts';
 
 export { maskKey } from './auth.ts';
+export { geminiPromptTokens, geminiUsage } from './google/usage.ts';
 export { fakeEmbedding } from './openai/embeddings.ts';
 export { TINY_PNG_BASE64 } from './openai/images.ts';
 export { fakeSpeech } from './openai/speech.ts';
@@ -38,6 +40,14 @@ export const DEFAULT_OPENAI_MODELS = [
   'omni-moderation-latest',
 ];
 export const DEFAULT_ANTHROPIC_MODELS = ['claude-sonnet-5-5', 'claude-haiku-5-5', 'claude-opus-5-5'];
+/** Gemini API keys are Google Cloud API keys: `AIza` and 35 characters. */
+export const DEFAULT_GOOGLE_KEY = 'AIzaFakeGoogle0000000000000000000000000';
+export const DEFAULT_GOOGLE_MODELS = [
+  'gemini-2.5-flash',
+  'gemini-2.5-pro',
+  'gemini-2.5-flash-lite',
+  'gemini-embedding-001',
+];
 
 /** The text generations among `requests`, each with the request it answered. */
 function generationsOf(requests: RecordedRequest[], match: RequestPredicate = () => true): Generated[] {
@@ -60,6 +70,7 @@ function generationsOf(requests: RecordedRequest[], match: RequestPredicate = ()
 export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const openaiKey = options.openaiKey ?? DEFAULT_OPENAI_KEY;
   const anthropicKey = options.anthropicKey ?? DEFAULT_ANTHROPIC_KEY;
+  const googleKey = options.googleKey ?? DEFAULT_GOOGLE_KEY;
   const recorder = createRecorder({ keep: options.record ?? true });
   const control = createControl(options, recorder);
   let closing = false;
@@ -68,10 +79,11 @@ export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Pro
       recorder,
       control,
       isClosing: () => closing,
-      keys: { openai: openaiKey, anthropic: anthropicKey },
+      keys: { openai: openaiKey, anthropic: anthropicKey, google: googleKey },
       models: {
         openai: options.openaiModels ?? DEFAULT_OPENAI_MODELS,
         anthropic: options.anthropicModels ?? DEFAULT_ANTHROPIC_MODELS,
+        google: options.googleModels ?? DEFAULT_GOOGLE_MODELS,
       },
     }),
   );
@@ -80,8 +92,10 @@ export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Pro
     url: server.url,
     openaiBaseURL: `${server.url}/openai/v1`,
     anthropicBaseURL: `${server.url}/anthropic`,
+    googleBaseURL: `${server.url}/google`,
     openaiKey,
     anthropicKey,
+    googleKey,
     requests: recorder.requests,
     control: publicControl,
     generated: (match) => generationsOf(recorder.requests, match),

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-export type Provider = 'openai' | 'anthropic';
+export type Provider = 'openai' | 'anthropic' | 'google';
 
 /** Knobs that shape normal answers. Persistent via `control.set`, per request via a plan. */
 export type Settings = {
@@ -153,8 +153,10 @@ export type Control = {
 export type FakeUpstreamOptions = Partial<Settings> & {
   openaiKey?: string;
   anthropicKey?: string;
+  googleKey?: string;
   openaiModels?: string[];
   anthropicModels?: string[];
+  googleModels?: string[];
   /** Keep every request in `requests` (default). `false` for benchmarks: nothing kept, waits never resolve. */
   record?: boolean;
 };
@@ -166,8 +168,11 @@ export type FakeUpstream = {
   openaiBaseURL: string;
   /** `${url}/anthropic`: the Anthropic SDK's `baseURL` (it appends `/v1/...`). */
   anthropicBaseURL: string;
+  /** `@google/genai` `httpOptions.baseUrl` for the fake Gemini. */
+  googleBaseURL: string;
   openaiKey: string;
   anthropicKey: string;
+  googleKey: string;
   requests: RecordedRequest[];
   control: Control;
   /**

@@ -95,7 +95,7 @@ describe('config/prices', () => {
     expect(errorOf(() => load({ prices: { openai: { x: { longContext: { input: 2 } } } } }))).to.include(
       'prices.openai.x.longContext.aboveInputTokens: is required',
     );
-    expect(errorOf(() => load({ prices: { google: {} } }))).to.match(/prices: .*google/);
+    expect(errorOf(() => load({ prices: { azure: {} } }))).to.match(/prices: .*azure/);
     expect(errorOf(() => load({ prices: { openai: { 'bad id': { input: 1 } } } }))).to.include(
       'prices.openai.bad id: is not a model id',
     );

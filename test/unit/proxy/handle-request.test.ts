@@ -63,7 +63,7 @@ describe('the request pipeline', () => {
       allowedOrigins: async () => new Set(),
       resolveKey: async () => 'sk-test-key',
       upstreams: createUpstreams({
-        baseUrls: { openai: base, anthropic: base },
+        baseUrls: { openai: base, anthropic: base, google: base },
         openai: {},
         anthropicBetaAllowlist: [],
       }),

@@ -12,9 +12,10 @@ import {
 
 describe('capability table', () => {
   it('lists the providers', () => {
-    expect(PROVIDERS).to.deep.equal(['openai', 'anthropic']);
+    expect(PROVIDERS).to.deep.equal(['openai', 'anthropic', 'google']);
     expect(providerDisplayName('openai')).to.equal('OpenAI');
     expect(providerDisplayName('anthropic')).to.equal('Anthropic');
+    expect(providerDisplayName('google')).to.equal('Google Gemini');
     expect(isProvider('openai')).to.equal(true);
     expect(isProvider('constructor')).to.equal(false);
     expect(isProvider('')).to.equal(false);
@@ -30,6 +31,7 @@ describe('capability table', () => {
       'models',
     ]);
     expect(capabilitiesFor('anthropic')).to.deep.equal(['chat', 'models']);
+    expect(capabilitiesFor('google')).to.deep.equal(['chat', 'embeddings', 'models']);
     expect(CAPABILITIES).to.deep.equal(['chat', 'embeddings', 'images', 'audio', 'moderations', 'models']);
   });
 

@@ -23,6 +23,21 @@ describe('describeScope', () => {
     );
   });
 
+  it('words Google Gemini scopes for the consent page', () => {
+    expect(describeScope({ provider: 'google', model: 'gemini-2.5-flash', capability: 'chat' })).to.equal(
+      'Chat with Gemini 2.5 Flash',
+    );
+    expect(describeScope({ provider: 'google', model: '*', capability: 'chat' })).to.equal(
+      'Chat with any Google Gemini model',
+    );
+    expect(describeScope({ provider: 'google', model: '*', capability: 'models' })).to.equal(
+      'List your Google Gemini models and see their details',
+    );
+    expect(
+      describeScope({ provider: 'google', model: 'gemini-embedding-001', capability: 'embeddings' }),
+    ).to.equal('Create embeddings with Gemini Embedding');
+  });
+
   it('shows other model ids as they are', () => {
     expect(
       describeScope({ provider: 'openai', model: 'text-embedding-3-small', capability: 'embeddings' }),

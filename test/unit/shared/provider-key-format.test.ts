@@ -3,6 +3,7 @@ import { checkProviderKey, providerKeyPrefix } from '../../../src/shared/provide
 
 const OPENAI = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789_-XYZ9';
 const ANTHROPIC = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789-AbCd';
+const GOOGLE = 'AIzaSyAbcdefghijklmnopqrstuvwxyz0-1_Q8';
 
 describe('shared/provider-key-format', () => {
   it('accepts real-looking keys, trimmed, and keeps their last four characters', () => {
@@ -18,10 +19,15 @@ describe('shared/provider-key-format', () => {
     });
     expect(providerKeyPrefix('openai')).to.equal('sk-');
     expect(providerKeyPrefix('anthropic')).to.equal('sk-ant-');
+    expect(checkProviderKey('google', ` ${GOOGLE} `)).to.deep.equal({ ok: true, key: GOOGLE, last4: '1_Q8' });
+    expect(providerKeyPrefix('google')).to.equal('AIza');
   });
 
   it('refuses wrong prefixes, other providers’ keys, odd characters and silly lengths, never quoting the key', () => {
-    const cases: Array<['openai' | 'anthropic', string, RegExp]> = [
+    const cases: Array<['openai' | 'anthropic' | 'google', string, RegExp]> = [
+      ['google', OPENAI, /Google Gemini API keys start with AIza/],
+      ['google', 'AIza short', /only letters, digits/],
+      ['openai', GOOGLE, /OpenAI API keys start with sk-/],
       ['openai', '', /Paste your OpenAI API key/],
       ['openai', '   ', /Paste your OpenAI API key/],
       ['openai', 'pk-abcdefghijklmnopqrstuvwxyz', /OpenAI API keys start with sk-/],

@@ -33,26 +33,30 @@ describe('the endpoint table', () => {
   it('resolves every spec from its own method and path, with its query string too', () => {
     expect(all.length).to.be.greaterThan(10);
     for (const { id, spec } of all) {
-      const path = `/${id}${spec.path.replace('{model}', 'some-model')}`;
-      for (const url of [path, `${path}?x=1`]) {
-        const match = matchEndpoint(spec.method, url);
-        expect(match.spec, `${spec.method} ${url}`).to.equal(spec);
-        expect(match.provider.id).to.equal(id);
-        expect(match.upstreamPath).to.equal(path.slice(id.length + 1));
+      for (const version of PROVIDER_SPECS[id].apiVersions ?? ['v1']) {
+        const path = `/${id}${spec.path.replace('{model}', 'some-model').replace('{version}', version)}`;
+        for (const url of [path, `${path}?x=1`]) {
+          const match = matchEndpoint(spec.method, url);
+          expect(match.spec, `${spec.method} ${url}`).to.equal(spec);
+          expect(match.provider.id).to.equal(id);
+          expect(match.upstreamPath).to.equal(path.slice(id.length + 1));
+          if (spec.model === 'path') expect(match.modelFromPath).to.equal('some-model');
+        }
+        // Any other method is refused.
+        const other = spec.method === 'GET' ? 'POST' : 'GET';
+        expect(codeOf(other, path), `${other} ${path}`).to.not.equal('matched');
       }
-      // Any other method is refused.
-      const other = spec.method === 'GET' ? 'POST' : 'GET';
-      expect(codeOf(other, path), `${other} ${path}`).to.not.equal('matched');
     }
   });
 
-  it('gives no two specs of a provider the same path, and uses only GET and POST under /v1/', () => {
+  it('gives no two specs of a provider the same path, and uses only GET and POST under /v1/ (or a version)', () => {
     for (const id of PROVIDERS) {
       const paths = PROVIDER_SPECS[id].endpoints.map((spec) => spec.path);
       expect(new Set(paths).size, id).to.equal(paths.length);
       for (const spec of PROVIDER_SPECS[id].endpoints) {
         expect(['GET', 'POST']).to.include(spec.method);
-        expect(spec.path).to.match(/^\/v1\/[a-z_/{}]+$/);
+        if (PROVIDER_SPECS[id].apiVersions) expect(spec.path).to.match(/^\/\{version\}\/[A-Za-z_/{}:]+$/);
+        else expect(spec.path).to.match(/^\/v1\/[a-z_/{}]+$/);
       }
     }
   });
@@ -131,6 +135,67 @@ describe('matchEndpoint: method + path → capability', () => {
     for (const [method, path, capability] of cases) {
       it(`${method} ${path} needs ${capability}`, () => {
         expect(capabilityOf('anthropic', method, path)).to.deep.equal({ capability });
+      });
+    }
+  });
+
+  describe('allowed Gemini routes, under v1beta and v1', () => {
+    const cases: Array<[string, string, string]> = [
+      ['POST', '/models/gemini-2.5-flash:generateContent', 'chat'],
+      ['POST', '/models/gemini-2.5-flash:streamGenerateContent', 'chat'],
+      ['POST', '/models/gemini-2.5-flash:countTokens', 'chat'],
+      ['POST', '/models/gemini-embedding-001:embedContent', 'embeddings'],
+      ['POST', '/models/gemini-embedding-001:batchEmbedContents', 'embeddings'],
+      ['GET', '/models/gemini-2.5-flash', 'models'],
+    ];
+    for (const version of ['v1beta', 'v1']) {
+      for (const [method, path, capability] of cases) {
+        it(`${method} /${version}${path} needs ${capability}, model from the path`, () => {
+          expect(capabilityOf('google', method, `/${version}${path}`)).to.deep.equal({
+            capability,
+            modelFromPath: /models\/([^:]+)/.exec(path)?.[1],
+          });
+        });
+      }
+      it(`GET /${version}/models is a listing`, () => {
+        expect(capabilityOf('google', 'GET', `/${version}/models`)).to.deep.equal({ capability: 'models' });
+      });
+    }
+
+    const denied: Array<[string, string, string]> = [
+      ['GET', '/v1beta/files', 'endpoint_denied'],
+      ['POST', '/v1beta/files', 'endpoint_denied'],
+      ['GET', '/v1beta/files/abc', 'endpoint_denied'],
+      ['POST', '/v1beta/cachedContents', 'endpoint_denied'],
+      ['GET', '/v1/cachedContents/xyz', 'endpoint_denied'],
+      ['POST', '/v1beta/tunedModels/my-model:generateContent', 'endpoint_denied'],
+      ['GET', '/v1beta/tunedModels', 'endpoint_denied'],
+      ['GET', '/v1beta/batches/b1', 'endpoint_denied'],
+      ['POST', '/v1beta/corpora', 'endpoint_denied'],
+      ['POST', '/v1beta/fileSearchStores', 'endpoint_denied'],
+      ['GET', '/v1beta/operations', 'endpoint_denied'],
+      ['POST', '/v1beta/models/gemini-2.5-flash:batchGenerateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/gemini-2.5-flash:asyncBatchEmbedContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/gemini-2.5-flash:predict', 'unknown_endpoint'],
+      ['GET', '/v1beta/models/gemini-2.5-flash:generateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/gemini-2.5-flash', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/:generateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/a:b:generateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/gemini%3AgenerateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/gemini-2.5-flash%3AgenerateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/gemini-2.5-flash:generatecontent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/gemini-2.5-flash:generateContentX', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/*:generateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/..:generateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/models/x%2F..%2F..%2Ffiles:generateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta1/models/gemini-2.5-flash:generateContent', 'unknown_endpoint'],
+      ['POST', '/v1alpha/models/gemini-2.5-flash:generateContent', 'unknown_endpoint'],
+      ['POST', '/v2/models/gemini-2.5-flash:generateContent', 'unknown_endpoint'],
+      ['POST', '/v1beta/projects/p/locations/l/models/m:generateContent', 'unknown_endpoint'],
+    ];
+    for (const [method, path, code] of denied) {
+      it(`refuses Gemini ${method} ${path}: ${code}`, () => {
+        expect(codeOf(method, `/google${path}`)).to.equal(code);
       });
     }
   });

@@ -33,6 +33,7 @@ const TABLE: PriceTable = {
     'claude-sonnet-4': { input: 3, output: 15 },
     'claude-sonnet-4-5': { input: 3.5, output: 16 },
   },
+  google: {},
 };
 
 describe('proxy/limits/price-table', () => {

@@ -1,0 +1,16 @@
+import { boundEmbedContent } from '../../limits/request-bounds.ts';
+import { defineEndpoint } from '../endpoint-spec.ts';
+
+/**
+ * `POST /v1beta/models/{model}:batchEmbedContents` (what the SDK's `embedContent` sends):
+ * as embedContent, for many texts; each request's `model` must be the path's.
+ */
+export const batchEmbedContents = defineEndpoint({
+  method: 'POST',
+  path: '/{version}/models/{model}:batchEmbedContents',
+  capability: 'embeddings',
+  body: 'json',
+  model: 'path',
+  cost: { bound: boundEmbedContent },
+  usage: 'gemini',
+});

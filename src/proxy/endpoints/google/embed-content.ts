@@ -1,0 +1,13 @@
+import { boundEmbedContent } from '../../limits/request-bounds.ts';
+import { defineEndpoint } from '../endpoint-spec.ts';
+
+/** `POST /v1beta/models/{model}:embedContent`: input only, bounded by the body's bytes (text parts only). */
+export const embedContent = defineEndpoint({
+  method: 'POST',
+  path: '/{version}/models/{model}:embedContent',
+  capability: 'embeddings',
+  body: 'json',
+  model: 'path',
+  cost: { bound: boundEmbedContent },
+  usage: 'gemini',
+});
