@@ -80,22 +80,35 @@ for (const engine of engines) {
       new OpenAI({ apiKey: token, baseURL: fx.proxy.openaiBaseURL, maxRetries: 0 });
     const anthropic = (token: string) =>
       new Anthropic({ apiKey: token, baseURL: fx.proxy.anthropicBaseURL, maxRetries: 0 });
+    /**
+     * What one request ends as, retrying a 429 `limit_busy` after its `retry-after-ms` as the
+     * SDKs do by default: the previous request's settle may still be in flight when a
+     * sequential client already sends the next one.
+     */
     const outcome = async (send: () => Promise<unknown>): Promise<Outcome> => {
-      try {
-        await send();
-        return { ok: true };
-      } catch (err) {
-        const e = err as {
-          status?: number;
-          error?: { code?: string; error?: { type?: string } };
-          message: string;
-        };
-        return {
-          ok: false,
-          status: e.status,
-          code: e.error?.code ?? e.error?.error?.type,
-          message: e.message,
-        };
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await send();
+          return { ok: true };
+        } catch (err) {
+          const e = err as {
+            status?: number;
+            headers?: Headers;
+            error?: { code?: string; error?: { type?: string } };
+            message: string;
+          };
+          const busy = e.status === 429 && /limit_busy|in flight/.test(`${e.error?.code} ${e.message}`);
+          if (busy && attempt < 3) {
+            await new Promise((r) => setTimeout(r, Number(e.headers?.get('retry-after-ms') ?? 100)));
+            continue;
+          }
+          return {
+            ok: false,
+            status: e.status,
+            code: e.error?.code ?? e.error?.error?.type,
+            message: e.message,
+          };
+        }
       }
     };
     const chat = (token: string) => outcome(() => openai(token).chat.completions.create(CHAT));
