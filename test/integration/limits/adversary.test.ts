@@ -3,11 +3,12 @@ import { expect } from 'chai';
 import OpenAI from 'openai';
 import { engines } from '../../support/databases.ts';
 import type { GeneratedTotal } from '../../support/fake-upstream/index.ts';
-import { freePort } from '../../support/free-port.ts';
 import { flushedRecords, settledCounters } from '../../support/ledger-reads.ts';
 import { limitedGrant } from '../../support/limited-grant.ts';
 import { anthropicClient, openaiClient } from '../../support/proxy-clients.ts';
-import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import type { ProxyFixture } from '../../support/proxy-fixture.ts';
+import { proxyFixtureHooks } from '../../support/proxy-fixture-hooks.ts';
+import { refusingUpstreams } from '../../support/refusing-upstreams.ts';
 import { roundPrices } from '../../support/round-prices.ts';
 
 /** Round prices (µ$ per token), room for each stream's whole output. */
@@ -40,14 +41,10 @@ for (const engine of engines) {
     this.timeout(120_000);
     let fx: ProxyFixture;
 
-    before(async () => {
-      fx = await startProxyFixture(engine, { prices: PRICES });
-    });
-    after(async () => {
-      await fx?.close();
+    proxyFixtureHooks(engine, { prices: PRICES }, (started) => {
+      fx = started;
     });
     beforeEach(() => {
-      fx.upstream.control.reset();
       fx.upstream.control.set({ chunkCount: CHUNKS, chunkTokens: CHUNK_TOKENS, chunkDelayMs: 1 });
     });
 
@@ -147,6 +144,14 @@ for (const engine of engines) {
     const tokensOf = (g: GeneratedTotal) => g.inputTokens + g.outputTokens;
     const report = (name: string, numbers: Record<string, number>) =>
       console.log(`      [${engine}] ${name}: ${JSON.stringify(numbers)}`);
+    /** Prints how a run's requests ended, what the fake generated and what was charged, against the cap. */
+    const reportRun = (
+      name: string,
+      count: Record<string, number>,
+      generated: number,
+      charged: number,
+      cap: number,
+    ) => report(name, { ...count, generated, charged, cap });
 
     /** What a run from upstream request `since` came to: the counters, what the fake generated, the endings counted. */
     async function tally(grantId: string, since: number, endings: Ending[]) {
@@ -158,6 +163,19 @@ for (const engine of engines) {
         aborted: ended('aborted'),
         refused: ended('refused'),
       };
+    }
+
+    /** Every request served reached the fake; generated ≤ charged ≤ the token cap. */
+    function expectTokenCapHeld(
+      generated: GeneratedTotal,
+      served: number,
+      totals: { tokens: number },
+      cap: number,
+    ) {
+      expect(generated.requests).to.equal(served);
+      expect(tokensOf(generated), 'generated within the cap').to.be.at.most(cap);
+      expect(totals.tokens, 'charged at least what was generated').to.be.at.least(tokensOf(generated));
+      expect(totals.tokens, 'charged within the cap').to.be.at.most(cap);
     }
 
     /** What the usage records say agrees with the counters; worst-case records are flagged. */
@@ -178,18 +196,10 @@ for (const engine of engines) {
       const since = fx.upstream.requests.length;
       const endings = await untilRefused(token, (t) => anthropicStream(t, true));
       const { totals, generated, ...count } = await tally(grantId, since, endings);
-      report('(a) anthropic, token cap', {
-        ...count,
-        generated: tokensOf(generated),
-        charged: totals.tokens,
-        cap,
-      });
+      reportRun('(a) anthropic, token cap', count, tokensOf(generated), totals.tokens, cap);
       expect(endings.at(-1), 'the cap refuses in the end').to.equal('refused');
       expect(count.aborted, 'some were aborted late').to.be.at.least(2);
-      expect(generated.requests).to.equal(count.served);
-      expect(tokensOf(generated), 'generated within the cap').to.be.at.most(cap);
-      expect(totals.tokens, 'charged at least what was generated').to.be.at.least(tokensOf(generated));
-      expect(totals.tokens, 'charged within the cap').to.be.at.most(cap);
+      expectTokenCapHeld(generated, count.served, totals, cap);
       const rows = await expectRecordsMatch(grantId, count.served, totals);
       // An aborted stream's record is its worst case: the reserved input bound and output bound.
       const aborted = rows.filter((r) => r.clientAborted);
@@ -208,17 +218,9 @@ for (const engine of engines) {
         fx.upstream.requests.slice(since).map((r) => fx.upstream.control.waitForEnd((x) => x.seq === r.seq)),
       );
       const { totals, generated, ...count } = await tally(grantId, since, endings);
-      report('(b) openai chat, 100 concurrent, token cap', {
-        ...count,
-        generated: tokensOf(generated),
-        charged: totals.tokens,
-        cap,
-      });
+      reportRun('(b) openai chat, 100 concurrent, token cap', count, tokensOf(generated), totals.tokens, cap);
       expect(count.aborted, 'some were aborted late').to.be.at.least(2);
-      expect(generated.requests).to.equal(count.served);
-      expect(tokensOf(generated), 'generated within the cap').to.be.at.most(cap);
-      expect(totals.tokens, 'charged at least what was generated').to.be.at.least(tokensOf(generated));
-      expect(totals.tokens, 'charged within the cap').to.be.at.most(cap);
+      expectTokenCapHeld(generated, count.served, totals, cap);
       await expectRecordsMatch(grantId, count.served, totals);
     });
 
@@ -228,12 +230,7 @@ for (const engine of engines) {
       const since = fx.upstream.requests.length;
       const endings = await untilRefused(token, (t) => responsesStream(t, true));
       const { totals, generated, ...count } = await tally(grantId, since, endings);
-      report('(c) openai responses, token cap', {
-        ...count,
-        generated: tokensOf(generated),
-        charged: totals.tokens,
-        cap,
-      });
+      reportRun('(c) openai responses, token cap', count, tokensOf(generated), totals.tokens, cap);
       expect(endings.at(-1), 'the cap refuses in the end').to.equal('refused');
       expect(count.aborted, 'some were aborted late').to.be.at.least(2);
       expect(tokensOf(generated), 'generated within the cap').to.be.at.most(cap);
@@ -255,12 +252,7 @@ for (const engine of engines) {
       const { totals, generated, ...count } = await tally(grantId, since, endings);
       // What the provider would bill for what the fake generated (no cache in these replies).
       const billable = generated.inputTokens * 3 + generated.outputTokens * 15;
-      report('(d) anthropic, spend cap (µ$)', {
-        ...count,
-        generated: billable,
-        charged: totals.microUsd,
-        cap,
-      });
+      reportRun('(d) anthropic, spend cap (µ$)', count, billable, totals.microUsd, cap);
       expect(endings.at(-1), 'the cap refuses in the end').to.equal('refused');
       expect(count.aborted, 'some were aborted late').to.be.at.least(2);
       expect(billable, 'billable within the cap').to.be.at.most(cap);
@@ -322,13 +314,7 @@ for (const engine of engines) {
     // Last: it points the proxy at a closed port.
     describe('with an upstream that refuses connections', () => {
       before(async () => {
-        const closed = await freePort();
-        await fx.restartProxy({
-          upstreams: {
-            openai: `http://127.0.0.1:${closed}/openai`,
-            anthropic: `http://127.0.0.1:${closed}/anthropic`,
-          },
-        });
+        await fx.restartProxy(await refusingUpstreams());
       });
 
       it('(f) nothing reached the upstream: released, nothing charged', async () => {

@@ -7,7 +7,8 @@ import { engines } from '../../support/databases.ts';
 import { anthropicUsage, chatUsage } from '../../support/fake-upstream/index.ts';
 import { flushedRecords, settledCounters } from '../../support/ledger-reads.ts';
 import { grantIdOf, grantStoreOf, limitedGrant, lowerLimits } from '../../support/limited-grant.ts';
-import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import type { ProxyFixture } from '../../support/proxy-fixture.ts';
+import { proxyFixtureHooks } from '../../support/proxy-fixture-hooks.ts';
 import { ROUND_PRICES } from '../../support/round-prices.ts';
 
 for (const engine of engines) {
@@ -15,13 +16,9 @@ for (const engine of engines) {
     this.timeout(60_000);
     let fx: ProxyFixture;
 
-    before(async () => {
-      fx = await startProxyFixture(engine, { prices: ROUND_PRICES });
+    proxyFixtureHooks(engine, { prices: ROUND_PRICES }, (started) => {
+      fx = started;
     });
-    after(async () => {
-      await fx?.close();
-    });
-    beforeEach(() => fx.upstream.control.reset());
 
     /** A grant through the real flow, then limited the way the account page does it. */
     const limited = (limits: LowerLimits, scope = 'openai:*:chat anthropic:*:chat') =>

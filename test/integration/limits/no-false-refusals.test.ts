@@ -4,7 +4,8 @@ import { engines } from '../../support/databases.ts';
 import { chatUsage } from '../../support/fake-upstream/index.ts';
 import { settledCounters } from '../../support/ledger-reads.ts';
 import { limitedGrant, lowerLimits } from '../../support/limited-grant.ts';
-import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import type { ProxyFixture } from '../../support/proxy-fixture.ts';
+import { proxyFixtureHooks } from '../../support/proxy-fixture-hooks.ts';
 
 /** µ$ per token; a model maximum far above the default bound, so "all that remains" would show. */
 const PRICES = {
@@ -30,13 +31,9 @@ for (const engine of engines) {
     this.timeout(120_000);
     let fx: ProxyFixture;
 
-    before(async () => {
-      fx = await startProxyFixture(engine, { prices: PRICES });
+    proxyFixtureHooks(engine, { prices: PRICES }, (started) => {
+      fx = started;
     });
-    after(async () => {
-      await fx?.close();
-    });
-    beforeEach(() => fx.upstream.control.reset());
 
     async function cappedGrant(maxSpendMicroUsd: number) {
       const { accessToken, grantId } = await limitedGrant(fx, { maxSpendMicroUsd }, 'openai:*:chat');

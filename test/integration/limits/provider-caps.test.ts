@@ -7,7 +7,8 @@ import { engines } from '../../support/databases.ts';
 import { settledLedger } from '../../support/ledger-reads.ts';
 import { grantIdOf, grantStoreOf, lowerLimits } from '../../support/limited-grant.ts';
 import { authorize, exchange } from '../../support/oauth-flow.ts';
-import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import type { ProxyFixture } from '../../support/proxy-fixture.ts';
+import { proxyFixtureHooks } from '../../support/proxy-fixture-hooks.ts';
 import { HI_CHAT, HI_MESSAGE, ROUND_PRICES } from '../../support/round-prices.ts';
 import { createUserAgent } from '../../support/user-agent.ts';
 
@@ -25,13 +26,9 @@ for (const engine of engines) {
     this.timeout(60_000);
     let fx: ProxyFixture;
 
-    before(async () => {
-      fx = await startProxyFixture(engine, { prices: ROUND_PRICES });
+    proxyFixtureHooks(engine, { prices: ROUND_PRICES }, (started) => {
+      fx = started;
     });
-    after(async () => {
-      await fx?.close();
-    });
-    beforeEach(() => fx.upstream.control.reset());
 
     /** A grant of both providers through the real flow, its limits lowered when given. */
     async function grant(limits?: LowerLimits) {
