@@ -29,3 +29,19 @@ export async function startOpenDoorFixture(
     throw err;
   }
 }
+
+/** The open-door fixture for the enclosing `describe`: started before its tests (handed to `use`), closed after. */
+export function openDoorFixtureHooks(
+  engine: Engine,
+  use: (door: { fx: ProxyFixture; docs: DocumentServer }) => void,
+): void {
+  let door: { fx: ProxyFixture; docs: DocumentServer } | undefined;
+  before(async () => {
+    door = await startOpenDoorFixture(engine);
+    use(door);
+  });
+  after(async () => {
+    await door?.fx.close();
+    await door?.docs.close();
+  });
+}

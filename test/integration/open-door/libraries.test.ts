@@ -5,7 +5,7 @@ import { engines } from '../../support/databases.ts';
 import { claimsOf } from '../../support/mint-token.ts';
 import { authorize, consent, exchange, signInAndReachConsent } from '../../support/oauth-flow.ts';
 import { oauth4webapiCodeFlow } from '../../support/oauth4webapi-code.ts';
-import { startOpenDoorFixture } from '../../support/open-door-fixture.ts';
+import { openDoorFixtureHooks } from '../../support/open-door-fixture.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
 import type { ProxyFixture } from '../../support/proxy-fixture.ts';
 import { type DocumentServer, json } from '../../support/test-tls.ts';
@@ -24,12 +24,8 @@ for (const engine of engines) {
     let fx: ProxyFixture;
     let docs: DocumentServer;
 
-    before(async () => {
-      ({ fx, docs } = await startOpenDoorFixture(engine));
-    });
-    after(async () => {
-      await fx?.close();
-      await docs?.close();
+    openDoorFixtureHooks(engine, (door) => {
+      ({ fx, docs } = door);
     });
 
     it('openid-client: dynamicClientRegistration, then code + PKCE and a proxied call', async () => {

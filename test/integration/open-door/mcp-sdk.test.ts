@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { engines } from '../../support/databases.ts';
 import { MemoryMcpOAuthProvider, mcpAuthorize, mcpClientByDocument } from '../../support/mcp-client.ts';
 import { claimsOf } from '../../support/mint-token.ts';
-import { startOpenDoorFixture } from '../../support/open-door-fixture.ts';
+import { openDoorFixtureHooks } from '../../support/open-door-fixture.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
 import type { ProxyFixture } from '../../support/proxy-fixture.ts';
 import { signInToAccount } from '../../support/security-checks.ts';
@@ -40,31 +40,32 @@ for (const engine of engines) {
     let fx: ProxyFixture;
     let docs: DocumentServer;
 
-    before(async () => {
-      ({ fx, docs } = await startOpenDoorFixture(engine));
+    openDoorFixtureHooks(engine, (door) => {
+      ({ fx, docs } = door);
     });
-    after(async () => {
-      await fx?.close();
-      await docs?.close();
-    });
+
+    /** The SDK's authorization from a refused response, the person approving: the token and the consent page they saw. */
+    async function authorizeFrom(provider: MemoryMcpOAuthProvider, challenge: Response, untick?: string[]) {
+      let consentPage = '';
+      const token = await mcpAuthorize(provider, {
+        serverUrl: fx.proxy.openaiBaseURL,
+        challenge,
+        username: fx.username,
+        password: fx.password,
+        ...(untick ? { untick } : {}),
+        onConsentPage: (body) => {
+          consentPage = body;
+        },
+      });
+      return { token, consentPage };
+    }
 
     async function connect(provider: MemoryMcpOAuthProvider, untick: string[] = []) {
       const refused = await chat(fx, 'none', 'gpt-4o-mini').then(() =>
         fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, { method: 'POST', body: '{}' }),
       );
       expect(refused.status).to.equal(401);
-      let consentPage = '';
-      const token = await mcpAuthorize(provider, {
-        serverUrl: fx.proxy.openaiBaseURL,
-        challenge: refused,
-        username: fx.username,
-        password: fx.password,
-        untick,
-        onConsentPage: (body) => {
-          consentPage = body;
-        },
-      });
-      return { token, consentPage };
+      return authorizeFrom(provider, refused, untick);
     }
 
     async function stepUp(provider: MemoryMcpOAuthProvider, token: string) {
@@ -73,17 +74,7 @@ for (const engine of engines) {
       // auth() refreshes when it holds a refresh token, and a refresh never widens a
       // grant: a client stepping up drops its tokens (keeping its client information).
       provider.saved = undefined;
-      let consentPage = '';
-      const next = await mcpAuthorize(provider, {
-        serverUrl: fx.proxy.openaiBaseURL,
-        challenge: forbidden,
-        username: fx.username,
-        password: fx.password,
-        onConsentPage: (body) => {
-          consentPage = body;
-        },
-      });
-      return { token: next, consentPage };
+      return authorizeFrom(provider, forbidden);
     }
 
     const UNTICK = ['openai:*:chat', 'openai:*:embeddings', 'openai:*:models', 'anthropic:*:models'];
