@@ -80,19 +80,20 @@ for (const engine of engines) {
       }
     }
 
-    /** One OpenAI chat stream through the official SDK, aborted after ABORT_AFTER content deltas. */
-    async function chatStream(token: string, abort: boolean): Promise<Ending> {
-      const client = openaiClient(fx.proxy.openaiBaseURL, token);
+    /**
+     * Reads one OpenAI SDK stream; with `abort`, closes it after ABORT_AFTER of the events
+     * `isDelta` counts.
+     */
+    async function readOpenAIStream<T>(
+      open: () => Promise<AsyncIterable<T> & { controller: AbortController }>,
+      isDelta: (event: T) => boolean,
+      abort: boolean,
+    ): Promise<Ending> {
       try {
-        const stream = await client.chat.completions.create({
-          model: 'gpt-4o-mini',
-          max_tokens: CHUNKS * CHUNK_TOKENS,
-          stream: true,
-          messages: [{ role: 'user', content: 'tell me a long story' }],
-        });
+        const stream = await open();
         let deltas = 0;
-        for await (const chunk of stream) {
-          if (chunk.choices[0]?.delta.content && abort && ++deltas === ABORT_AFTER) {
+        for await (const event of stream) {
+          if (isDelta(event) && abort && ++deltas === ABORT_AFTER) {
             stream.controller.abort();
             return 'aborted';
           }
@@ -104,29 +105,33 @@ for (const engine of engines) {
       }
     }
 
+    /** One OpenAI chat stream through the official SDK, aborted after ABORT_AFTER content deltas. */
+    const chatStream = (token: string, abort: boolean) =>
+      readOpenAIStream(
+        () =>
+          openaiClient(fx.proxy.openaiBaseURL, token).chat.completions.create({
+            model: 'gpt-4o-mini',
+            max_tokens: CHUNKS * CHUNK_TOKENS,
+            stream: true,
+            messages: [{ role: 'user', content: 'tell me a long story' }],
+          }),
+        (chunk) => Boolean(chunk.choices[0]?.delta.content),
+        abort,
+      );
+
     /** One Responses stream through the official SDK, aborted after ABORT_AFTER text deltas. */
-    async function responsesStream(token: string, abort: boolean): Promise<Ending> {
-      const client = openaiClient(fx.proxy.openaiBaseURL, token);
-      try {
-        const stream = await client.responses.create({
-          model: 'gpt-4o-mini',
-          max_output_tokens: CHUNKS * CHUNK_TOKENS,
-          stream: true,
-          input: 'tell me a long story',
-        });
-        let deltas = 0;
-        for await (const event of stream) {
-          if (event.type === 'response.output_text.delta' && abort && ++deltas === ABORT_AFTER) {
-            stream.controller.abort();
-            return 'aborted';
-          }
-        }
-        return 'completed';
-      } catch (err) {
-        if (err instanceof OpenAI.APIUserAbortError) return 'aborted';
-        return refusal(err);
-      }
-    }
+    const responsesStream = (token: string, abort: boolean) =>
+      readOpenAIStream(
+        () =>
+          openaiClient(fx.proxy.openaiBaseURL, token).responses.create({
+            model: 'gpt-4o-mini',
+            max_output_tokens: CHUNKS * CHUNK_TOKENS,
+            stream: true,
+            input: 'tell me a long story',
+          }),
+        (event) => event.type === 'response.output_text.delta',
+        abort,
+      );
 
     /** Sends one request after another, each aborted late, until the cap refuses one. */
     async function untilRefused(token: string, send: (token: string) => Promise<Ending>) {
