@@ -4,21 +4,18 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type CallbackServer, startCallbackServer } from '../support/callback-server.ts';
 import { chromiumOrSkip, launchChromium } from '../support/chromium.ts';
 import type { Engine } from '../support/databases.ts';
-import { MemoryMcpOAuthProvider } from '../support/mcp-client.ts';
+import { grantIdOf } from '../support/limited-grant.ts';
+import { MemoryMcpOAuthProvider, mcpClientByDocument } from '../support/mcp-client.ts';
 import { claimsOf } from '../support/mint-token.ts';
+import { startOpenDoorFixture } from '../support/open-door-fixture.ts';
 import {
   anthropicClient,
   expectInsufficientScopeChallenge,
   expectInvalidTokenChallenge,
   openaiClient,
 } from '../support/proxy-clients.ts';
-import { type ProxyFixture, startProxyFixture } from '../support/proxy-fixture.ts';
-import {
-  type DocumentServer,
-  generateTestCertificate,
-  json,
-  startDocumentServer,
-} from '../support/test-tls.ts';
+import type { ProxyFixture } from '../support/proxy-fixture.ts';
+import type { DocumentServer } from '../support/test-tls.ts';
 
 // The integration tests run this flow on both databases; the browser adds the pages.
 const ENGINE: Engine = 'sqlite';
@@ -41,7 +38,6 @@ function recordRequests(page: Page): string[] {
  */
 describe(`open door: the MCP SDK with the person in headless Chromium (${ENGINE})`, function () {
   this.timeout(60_000);
-  const tls = generateTestCertificate();
   let browser: Browser | undefined;
   let fx: ProxyFixture;
   let docs: DocumentServer;
@@ -51,17 +47,7 @@ describe(`open door: the MCP SDK with the person in headless Chromium (${ENGINE}
     const executablePath = chromiumOrSkip(this);
     browser = await launchChromium(executablePath);
     callbacks = await startCallbackServer();
-    docs = await startDocumentServer(tls);
-    fx = await startProxyFixture(ENGINE, {
-      as: {
-        openDoor: {
-          registration: 'open',
-          // The document server is on loopback: allowed here, off by default.
-          metadataDocuments: { allowedHosts: ['localhost'], allowPrivateAddresses: true },
-        },
-      },
-      asStart: { metadataDocumentCa: tls.cert },
-    });
+    ({ fx, docs } = await startOpenDoorFixture(ENGINE));
   });
   after(async () => {
     await browser?.close();
@@ -258,6 +244,8 @@ describe(`open door: the MCP SDK with the person in headless Chromium (${ENGINE}
       messages: [{ role: 'user', content: 'hi' }],
     });
     expect(message.content).to.have.length.greaterThan(0);
+    // The replaced grant is revoked: asked once the proxy has read that, not before.
+    await fx.proxy.revocationDelivered(grantIdOf(firstToken));
     const stale = await claude(firstToken);
     expect(stale.status).to.equal(401);
     return { context, first: firstToken, second: secondToken };
@@ -292,24 +280,7 @@ describe(`open door: the MCP SDK with the person in headless Chromium (${ENGINE}
   });
 
   it('through a Client ID Metadata Document over https: labelled by its domain, nothing loaded from it', async () => {
-    const url = `${docs.origin}/mcp/client.json`;
-    docs.route(
-      '/mcp/client.json',
-      json(
-        {
-          client_id: url,
-          client_name: 'Docs MCP client',
-          redirect_uris: [callbacks.redirectUri],
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'none',
-          logo_uri: `${docs.origin}/logo.png`,
-          client_uri: docs.origin,
-        },
-        { 'cache-control': 'max-age=3600' },
-      ),
-    );
-    const provider = new MemoryMcpOAuthProvider(callbacks.redirectUri, url);
+    const { url, provider } = mcpClientByDocument(docs, callbacks.redirectUri, { client_uri: docs.origin });
     const domain = `localhost:${docs.port}`;
     const redirectHost = new URL(callbacks.redirectUri).host;
     const { context } = await journey(provider, async (page) => {

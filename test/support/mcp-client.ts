@@ -9,6 +9,7 @@ import type {
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { consent, signInAndReachConsent } from './oauth-flow.ts';
+import { type DocumentServer, json } from './test-tls.ts';
 import { createUserAgent } from './user-agent.ts';
 
 /**
@@ -116,4 +117,35 @@ export async function mcpAuthorize(
   });
   if (finished !== 'AUTHORIZED' || !provider.saved) throw new Error(`auth() with the code said ${finished}`);
   return provider.saved.access_token;
+}
+
+/**
+ * An MCP client known by its Client ID Metadata Document: serves "Docs MCP client" at
+ * `/mcp/client.json` on `docs` (public, code + refresh, a logo nothing may load,
+ * cacheable for an hour; `extra` adds fields) and returns its URL, the client_id, with
+ * the provider of an app using it.
+ */
+export function mcpClientByDocument(
+  docs: DocumentServer,
+  redirect: string,
+  extra: Record<string, unknown> = {},
+): { url: string; provider: MemoryMcpOAuthProvider } {
+  const url = `${docs.origin}/mcp/client.json`;
+  docs.route(
+    '/mcp/client.json',
+    json(
+      {
+        client_id: url,
+        client_name: 'Docs MCP client',
+        redirect_uris: [redirect],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        logo_uri: `${docs.origin}/logo.png`,
+        ...extra,
+      },
+      { 'cache-control': 'max-age=3600' },
+    ),
+  );
+  return { url, provider: new MemoryMcpOAuthProvider(redirect, url) };
 }

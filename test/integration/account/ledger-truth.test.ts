@@ -4,37 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
-import { decodeJwt } from 'jose';
 import OpenAI from 'openai';
-import { createBudgetStore, type LedgerEntry } from '../../../src/storage/budget-store.ts';
+import type { LedgerEntry } from '../../../src/storage/budget-store.ts';
 import { engines } from '../../support/databases.ts';
+import { ledgerOf, settledLedger as settledLedgerOf } from '../../support/ledger-reads.ts';
+import { grantIdOf } from '../../support/limited-grant.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import { HI_CHAT, HI_MESSAGE, ROUND_PRICES } from '../../support/round-prices.ts';
 import { runCli } from '../../support/run-cli.ts';
 import { signInToAccount } from '../../support/security-checks.ts';
 import { createUserAgent, csrfOf, formAction, type UserAgent } from '../../support/user-agent.ts';
 import { find } from '../../unit/as/views/html-checks.ts';
-
-const PRICES = {
-  openai: {
-    'gpt-4o-mini': { input: 1, cachedInput: 0.5, output: 2, contextWindow: 100_000, maxOutputTokens: 1000 },
-  },
-  anthropic: {
-    'claude-sonnet-5-5': {
-      input: 3,
-      cachedInput: 0.3,
-      cacheWrite: 6,
-      output: 15,
-      contextWindow: 200_000,
-      maxOutputTokens: 500,
-    },
-  },
-};
-const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }], max_tokens: 30 };
-const MESSAGE = {
-  model: 'claude-sonnet-5-5',
-  max_tokens: 30,
-  messages: [{ role: 'user' as const, content: 'hi' }],
-};
 
 type ScopeName = '*' | 'openai' | 'anthropic';
 /** One scope's request figures, as some view shows them. */
@@ -70,7 +50,7 @@ for (const engine of engines) {
     let grantId: string;
 
     before(async () => {
-      fx = await startProxyFixture(engine, { prices: PRICES });
+      fx = await startProxyFixture(engine, { prices: ROUND_PRICES });
       person = createUserAgent();
       expect((await signInToAccount(person, fx.as, fx.username, fx.password)).status).to.equal(303);
       dir = mkdtempSync(join(tmpdir(), 'mandate-ledger-truth-'));
@@ -83,7 +63,7 @@ for (const engine of engines) {
       };
       const tokens = await fx.grant('openai:*:chat anthropic:*:chat');
       token = tokens.accessToken;
-      grantId = String(decodeJwt(token).grant_id);
+      grantId = grantIdOf(token);
     });
     after(async () => {
       await fx?.close();
@@ -94,31 +74,21 @@ for (const engine of engines) {
     const chat = () =>
       served(() =>
         new OpenAI({ apiKey: token, baseURL: fx.proxy.openaiBaseURL, maxRetries: 0 }).chat.completions.create(
-          CHAT,
+          HI_CHAT,
         ),
       );
     const message = () =>
       served(() =>
         new Anthropic({ apiKey: token, baseURL: fx.proxy.anthropicBaseURL, maxRetries: 0 }).messages.create(
-          MESSAGE,
+          HI_MESSAGE,
         ),
       );
 
+    const byScope = (entries: LedgerEntry[]) => new Map(entries.map((e) => [e.scope, e]));
     /** The ledger's request counters by scope (what the proxy checks the caps against). */
-    async function ledger(): Promise<Map<string, LedgerEntry>> {
-      const entries = (await createBudgetStore(fx.as.database.db, Date.now).ledger([grantId])).get(grantId);
-      return new Map((entries ?? []).map((e) => [e.scope, e]));
-    }
+    const ledger = async () => byScope(await ledgerOf(fx, grantId));
     /** The ledger once every request is settled and every usage record stored. */
-    async function settledLedger(): Promise<Map<string, LedgerEntry>> {
-      for (let i = 0; i < 200; i++) {
-        await fx.proxy.usage.flush();
-        const entries = await ledger();
-        if ([...entries.values()].every((e) => e.open.requests === 0)) return entries;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('reservations stayed open');
-    }
+    const settledLedger = async () => byScope(await settledLedgerOf(fx, grantId));
 
     /** The app page's request figures per scope, from its description lists. */
     async function page(): Promise<{ views: Views; body: string }> {

@@ -1,93 +1,32 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
-import { decodeJwt } from 'jose';
 import OpenAI from 'openai';
 import { createBudgetStore } from '../../../src/storage/budget-store.ts';
-import { createGrantStore, type GrantLimits } from '../../../src/storage/grant-store.ts';
-import { usagePeriod } from '../../../src/storage/limit-period.ts';
-import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
-import { createUsageStore } from '../../../src/storage/usage-store.ts';
+import type { LowerLimits } from '../../../src/storage/grant-store.ts';
 import { engines } from '../../support/databases.ts';
 import { anthropicUsage, chatUsage } from '../../support/fake-upstream/index.ts';
-import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
-
-/** Round prices so every expected cost is plain arithmetic: µ$ per token. */
-const PRICES = {
-  openai: {
-    'gpt-4o-mini': { input: 1, cachedInput: 0.5, output: 2, contextWindow: 100_000, maxOutputTokens: 1000 },
-  },
-  anthropic: {
-    'claude-sonnet-5-5': {
-      input: 3,
-      cachedInput: 0.3,
-      cacheWrite: 6,
-      output: 15,
-      contextWindow: 200_000,
-      maxOutputTokens: 500,
-    },
-  },
-};
-
-type Limits = Partial<Omit<GrantLimits, 'limitPeriod'>>;
+import { flushedRecords, settledCounters } from '../../support/ledger-reads.ts';
+import { grantIdOf, grantStoreOf, limitedGrant, lowerLimits } from '../../support/limited-grant.ts';
+import type { ProxyFixture } from '../../support/proxy-fixture.ts';
+import { proxyFixtureHooks } from '../../support/proxy-fixture-hooks.ts';
+import { ROUND_PRICES } from '../../support/round-prices.ts';
 
 for (const engine of engines) {
   describe(`budget enforcement in the proxy (${engine})`, function () {
     this.timeout(60_000);
     let fx: ProxyFixture;
 
-    before(async () => {
-      fx = await startProxyFixture(engine, { prices: PRICES });
+    proxyFixtureHooks(engine, { prices: ROUND_PRICES }, (started) => {
+      fx = started;
     });
-    after(async () => {
-      await fx?.close();
-    });
-    beforeEach(() => fx.upstream.control.reset());
-
-    const stores = () => {
-      const db = fx.as.database.db;
-      const clock = () => Date.now();
-      return {
-        grants: createGrantStore(db, clock, createRevocationStore(db, clock)),
-        budgets: createBudgetStore(db, clock),
-        usage: createUsageStore(db),
-      };
-    };
 
     /** A grant through the real flow, then limited the way the account page does it. */
-    async function limitedGrant(limits: Limits, scope = 'openai:*:chat anthropic:*:chat') {
-      const tokens = await fx.grant(scope);
-      const grantId = String(decodeJwt(tokens.accessToken).grant_id);
-      const lowered = await stores().grants.lowerLimits(grantId, limits);
-      expect(lowered.ok).to.equal(true);
-      await fx.proxy.revocationDelivered(grantId);
-      return { ...tokens, grantId };
-    }
+    const limited = (limits: LowerLimits, scope = 'openai:*:chat anthropic:*:chat') =>
+      limitedGrant(fx, limits, scope);
 
     const openai = (apiKey: string) => new OpenAI({ apiKey, baseURL: fx.proxy.openaiBaseURL, maxRetries: 2 });
-    /** The grant's counters once every reservation is settled (the proxy settles after the answer ends). */
-    const charged = async (grantId: string) => {
-      const grant = await stores().grants.find(grantId);
-      const period = usagePeriod(grant?.limits.limitPeriod ?? 'lifetime', 0, Date.now()).key;
-      let totals = await stores().budgets.charged(grantId, period);
-      for (let i = 0; i < 100 && totals.openReservations > 0; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        totals = await stores().budgets.charged(grantId, period);
-      }
-      return totals;
-    };
-    /**
-     * The grant's usage records, once `count` are written: a request queues its record
-     * right after settling, and the reaper after its pass.
-     */
-    const records = async (grantId: string, count: number) => {
-      let rows = await stores().usage.forGrant(grantId);
-      for (let i = 0; i < 100 && rows.length < count; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        await fx.proxy.usage.flush();
-        rows = await stores().usage.forGrant(grantId);
-      }
-      return rows;
-    };
+    const charged = (grantId: string) => settledCounters(fx, grantId);
+    const records = (grantId: string, count: number) => flushedRecords(fx, grantId, count);
 
     it('refuses the request that would pass the spend cap with 403, which the SDK does not retry', async () => {
       // Each request: 3 words in, 20 tokens out; reserved: body bytes × 1 µ$ + 40 out × 2 µ$.
@@ -104,7 +43,7 @@ for (const engine of engines) {
       // then only the input bound and less than one output token remain.
       const cap = 2 * cost + bytes + 1;
       expect(reserve).to.be.at.most(cap);
-      const { accessToken, grantId } = await limitedGrant({ maxSpendMicroUsd: cap });
+      const { accessToken, grantId } = await limited({ maxSpendMicroUsd: cap });
       const client = openai(accessToken);
       // Each answer is settled right after it ends; the next request waits for that.
       await client.chat.completions.create(body);
@@ -168,7 +107,7 @@ for (const engine of engines) {
       const body = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hello there' }] };
       const bytes = Buffer.byteLength(JSON.stringify(body));
       // Room for the input bound and 7 output tokens.
-      const { accessToken, grantId } = await limitedGrant({ maxSpendMicroUsd: bytes + 7 * 2 + 1 });
+      const { accessToken, grantId } = await limited({ maxSpendMicroUsd: bytes + 7 * 2 + 1 });
       const raw = await openai(accessToken).chat.completions.create(body).withResponse();
       expect(raw.response.headers.get('x-mandate-output-bound')).to.equal('7');
       const seen = fx.upstream.requests.at(-1)?.json as Record<string, unknown>;
@@ -187,7 +126,7 @@ for (const engine of engines) {
         max_completion_tokens: 500,
       };
       const bytes = Buffer.byteLength(JSON.stringify(body));
-      const { accessToken, grantId } = await limitedGrant({ maxTokens: bytes + 3 * 5 });
+      const { accessToken, grantId } = await limited({ maxTokens: bytes + 3 * 5 });
       const answer = await openai(accessToken).chat.completions.create(body);
       expect(
         (fx.upstream.requests.at(-1)?.json as Record<string, unknown> | undefined)?.max_completion_tokens,
@@ -200,10 +139,9 @@ for (const engine of engines) {
 
     it('refuses past max_requests, and says when a monthly cap resets', async () => {
       const tokens = await fx.grant('openai:*:chat');
-      const grantId = String(decodeJwt(tokens.accessToken).grant_id);
+      const grantId = grantIdOf(tokens.accessToken);
       await fx.as.database.db('grants').where({ id: grantId }).update({ limit_period: 'month' });
-      await stores().grants.lowerLimits(grantId, { maxRequests: 2 });
-      await fx.proxy.revocationDelivered(grantId);
+      await lowerLimits(fx, grantId, { maxRequests: 2 });
       const client = openai(tokens.accessToken);
       const body = {
         model: 'gpt-4o-mini',
@@ -220,7 +158,7 @@ for (const engine of engines) {
     });
 
     it('answers 429 with retry-after over the per-minute limit (both SDKs)', async () => {
-      const { accessToken } = await limitedGrant({ requestsPerMinute: 2 });
+      const { accessToken } = await limited({ requestsPerMinute: 2 });
       const client = new OpenAI({ apiKey: accessToken, baseURL: fx.proxy.openaiBaseURL, maxRetries: 0 });
       const body = {
         model: 'gpt-4o-mini',
@@ -255,7 +193,7 @@ for (const engine of engines) {
     });
 
     it('refuses a model the price table cannot price under a spend cap, never free', async () => {
-      const { accessToken } = await limitedGrant({ maxSpendMicroUsd: 1_000_000 });
+      const { accessToken } = await limited({ maxSpendMicroUsd: 1_000_000 });
       const err = (await openai(accessToken)
         .chat.completions.create({
           model: 'gpt-unpriced-1',
@@ -269,7 +207,7 @@ for (const engine of engines) {
 
     it('settles Anthropic streams to the reported cumulative usage, cache writes priced', async () => {
       fx.upstream.control.set({ cachedTokens: 2, cacheWriteTokens: 3 });
-      const { accessToken, grantId } = await limitedGrant({ maxSpendMicroUsd: 1_000_000 });
+      const { accessToken, grantId } = await limited({ maxSpendMicroUsd: 1_000_000 });
       const anthropic = new Anthropic({ apiKey: accessToken, baseURL: fx.proxy.anthropicBaseURL });
       const body = {
         model: 'claude-sonnet-5-5',
@@ -292,7 +230,7 @@ for (const engine of engines) {
     });
 
     it('releases the reservation when the upstream fails before answering', async () => {
-      const { accessToken, grantId } = await limitedGrant({ maxSpendMicroUsd: 1_000_000 });
+      const { accessToken, grantId } = await limited({ maxSpendMicroUsd: 1_000_000 });
       fx.upstream.control.next({ fault: { kind: 'status', status: 500 } });
       const client = new OpenAI({ apiKey: accessToken, baseURL: fx.proxy.openaiBaseURL, maxRetries: 0 });
       const err = await client.chat.completions
@@ -305,7 +243,7 @@ for (const engine of engines) {
 
     it('charges a client abort mid-stream its reserved worst case, not the partial message_start usage', async () => {
       fx.upstream.control.set({ chunkDelayMs: 20 });
-      const { accessToken, grantId } = await limitedGrant({ maxSpendMicroUsd: 1_000_000 });
+      const { accessToken, grantId } = await limited({ maxSpendMicroUsd: 1_000_000 });
       const anthropic = new Anthropic({ apiKey: accessToken, baseURL: fx.proxy.anthropicBaseURL });
       const body = {
         model: 'claude-sonnet-5-5',
@@ -339,7 +277,7 @@ for (const engine of engines) {
     });
 
     it('releases the reservation of a client that left while waiting for it, and sends nothing', async () => {
-      const { accessToken, grantId } = await limitedGrant({ maxSpendMicroUsd: 1_000_000 });
+      const { accessToken, grantId } = await limited({ maxSpendMicroUsd: 1_000_000 });
       const body = {
         model: 'gpt-4o-mini',
         messages: [{ role: 'user' as const, content: 'hi' }],
@@ -383,7 +321,7 @@ for (const engine of engines) {
     });
 
     it('enforces a limit lowered on the account side on the next request with the same token', async () => {
-      const { accessToken, grantId } = await limitedGrant({ maxRequests: 100 });
+      const { accessToken, grantId } = await limited({ maxRequests: 100 });
       const client = openai(accessToken);
       const body = {
         model: 'gpt-4o-mini',
@@ -391,14 +329,14 @@ for (const engine of engines) {
         max_tokens: 5,
       };
       await client.chat.completions.create(body);
-      expect((await stores().grants.lowerLimits(grantId, { maxRequests: 1 })).ok).to.equal(true);
+      expect((await grantStoreOf(fx).lowerLimits(grantId, { maxRequests: 1 })).ok).to.equal(true);
       const err = await client.chat.completions.create(body).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(OpenAI.PermissionDeniedError);
     });
 
     it('a grant without caps gains one when a limit is added, once the change reached the proxy', async () => {
       const tokens = await fx.grant('openai:*:chat');
-      const grantId = String(decodeJwt(tokens.accessToken).grant_id);
+      const grantId = grantIdOf(tokens.accessToken);
       const client = openai(tokens.accessToken);
       const body = {
         model: 'gpt-4o-mini',
@@ -410,17 +348,15 @@ for (const engine of engines) {
       await records(grantId, 1);
       expect((await charged(grantId)).requests).to.equal(1);
       // "At most 2 in total" counts the request already made: one more is served.
-      await stores().grants.lowerLimits(grantId, { maxRequests: 2 });
-      await fx.proxy.revocationDelivered(grantId);
+      await lowerLimits(fx, grantId, { maxRequests: 2 });
       await client.chat.completions.create(body);
       const err = await client.chat.completions.create(body).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(OpenAI.PermissionDeniedError);
     });
 
     it('reaps the reservations of a proxy that stopped beating, keeping them charged', async () => {
-      const { grantId } = await limitedGrant({ maxSpendMicroUsd: 1_000_000 });
-      const { budgets } = stores();
-      const taken = await budgets.reserve({
+      const { grantId } = await limited({ maxSpendMicroUsd: 1_000_000 });
+      const taken = await createBudgetStore(fx.as.database.db, Date.now).reserve({
         id: `dead-${grantId}`,
         grantId,
         provider: 'openai',

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { decodeJwt } from 'jose';
 import { APIError } from 'openai';
 import { DEFAULT_PRICES } from '../../../src/config/default-prices.ts';
 import {
@@ -8,10 +7,9 @@ import {
   type ModelPrice,
   worstRatesFor,
 } from '../../../src/proxy/limits/price-table.ts';
-import { createBudgetStore } from '../../../src/storage/budget-store.ts';
-import { createGrantStore } from '../../../src/storage/grant-store.ts';
-import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
 import { chatUsage } from '../../support/fake-upstream/index.ts';
+import { settledCounters } from '../../support/ledger-reads.ts';
+import { limitedGrant } from '../../support/limited-grant.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
 import { type ProxyProcess, type SpawnedProxies, spawnProxies } from '../../support/spawn-proxies.ts';
@@ -53,11 +51,7 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
   });
 
   async function cappedGrant(cap = CAP_MICRO_USD): Promise<{ token: string; grantId: string }> {
-    const { accessToken } = await fx.grant('openai:*:chat');
-    const grantId = String(decodeJwt(accessToken).grant_id);
-    const db = fx.as.database.db;
-    const grants = createGrantStore(db, Date.now, createRevocationStore(db, Date.now));
-    expect((await grants.lowerLimits(grantId, { maxSpendMicroUsd: cap })).ok).to.equal(true);
+    const { accessToken, grantId } = await limitedGrant(fx, { maxSpendMicroUsd: cap }, 'openai:*:chat');
     return { token: accessToken, grantId };
   }
 
@@ -91,12 +85,7 @@ describe('caps hold across three proxy processes under 200 concurrent streams (p
         stream((spawned.proxies[i % spawned.proxies.length] as ProxyProcess).openaiBaseURL, token, body),
       ),
     );
-    const budgets = createBudgetStore(fx.as.database.db, Date.now);
-    let charged = await budgets.charged(grantId, 'lifetime');
-    for (let i = 0; i < 200 && charged.openReservations > 0; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      charged = await budgets.charged(grantId, 'lifetime');
-    }
+    const charged = await settledCounters(fx, grantId);
     // What the upstream really answered, as it reported it.
     const forwarded = fx.upstream.requests.slice(since).filter((r) => r.route === '/v1/chat/completions');
     const usages = forwarded.map((r) =>

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { decodeJwt } from 'jose';
 import OpenAI, { APIError } from 'openai';
-import { createBudgetStore } from '../../../src/storage/budget-store.ts';
-import { createGrantStore } from '../../../src/storage/grant-store.ts';
-import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
 import { engines } from '../../support/databases.ts';
 import { chatUsage } from '../../support/fake-upstream/index.ts';
-import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import { settledCounters } from '../../support/ledger-reads.ts';
+import { limitedGrant, lowerLimits } from '../../support/limited-grant.ts';
+import type { ProxyFixture } from '../../support/proxy-fixture.ts';
+import { proxyFixtureHooks } from '../../support/proxy-fixture-hooks.ts';
 
 /** µ$ per token; a model maximum far above the default bound, so "all that remains" would show. */
 const PRICES = {
@@ -32,21 +31,12 @@ for (const engine of engines) {
     this.timeout(120_000);
     let fx: ProxyFixture;
 
-    before(async () => {
-      fx = await startProxyFixture(engine, { prices: PRICES });
+    proxyFixtureHooks(engine, { prices: PRICES }, (started) => {
+      fx = started;
     });
-    after(async () => {
-      await fx?.close();
-    });
-    beforeEach(() => fx.upstream.control.reset());
 
     async function cappedGrant(maxSpendMicroUsd: number) {
-      const { accessToken } = await fx.grant('openai:*:chat');
-      const grantId = String(decodeJwt(accessToken).grant_id);
-      const db = fx.as.database.db;
-      const grants = createGrantStore(db, Date.now, createRevocationStore(db, Date.now));
-      expect((await grants.lowerLimits(grantId, { maxSpendMicroUsd })).ok).to.equal(true);
-      await fx.proxy.revocationDelivered(grantId);
+      const { accessToken, grantId } = await limitedGrant(fx, { maxSpendMicroUsd }, 'openai:*:chat');
       return { token: accessToken, grantId };
     }
 
@@ -66,15 +56,7 @@ for (const engine of engines) {
       }
     }
 
-    async function settled(grantId: string) {
-      const budgets = createBudgetStore(fx.as.database.db, Date.now);
-      let charged = await budgets.charged(grantId, 'lifetime');
-      for (let i = 0; i < 200 && charged.openReservations > 0; i++) {
-        await new Promise((r) => setTimeout(r, 25));
-        charged = await budgets.charged(grantId, 'lifetime');
-      }
-      return charged;
-    }
+    const settled = (grantId: string) => settledCounters(fx, grantId);
 
     /** What one request reserves: its input bound (its body's bytes) and the default output bound. */
     const reservation = () =>
@@ -132,10 +114,7 @@ for (const engine of engines) {
       expect(await send(token)).to.deep.equal({ ok: true });
       const spent = (await settled(grantId)).microUsd;
       // What is left is below the input bound plus one output token: nothing can fit.
-      const db = fx.as.database.db;
-      const grants = createGrantStore(db, Date.now, createRevocationStore(db, Date.now));
-      expect((await grants.lowerLimits(grantId, { maxSpendMicroUsd: spent + 5 })).ok).to.equal(true);
-      await fx.proxy.revocationDelivered(grantId);
+      await lowerLimits(fx, grantId, { maxSpendMicroUsd: spent + 5 });
       const client = new OpenAI({ apiKey: token, baseURL: fx.proxy.openaiBaseURL, maxRetries: 0 });
       const err = (await client.chat.completions.create(BODY).catch((e: unknown) => e)) as APIError;
       expect(err.status).to.equal(403);

@@ -2,36 +2,15 @@ import Anthropic from '@anthropic-ai/sdk';
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import OpenAI from 'openai';
-import { createBudgetStore } from '../../../src/storage/budget-store.ts';
-import { createGrantStore, type LowerLimits } from '../../../src/storage/grant-store.ts';
-import { createRevocationStore } from '../../../src/storage/revocation-store.ts';
-import { createUsageStore } from '../../../src/storage/usage-store.ts';
+import type { LowerLimits } from '../../../src/storage/grant-store.ts';
 import { engines } from '../../support/databases.ts';
+import { settledLedger } from '../../support/ledger-reads.ts';
+import { grantIdOf, grantStoreOf, lowerLimits } from '../../support/limited-grant.ts';
 import { authorize, exchange } from '../../support/oauth-flow.ts';
-import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import type { ProxyFixture } from '../../support/proxy-fixture.ts';
+import { proxyFixtureHooks } from '../../support/proxy-fixture-hooks.ts';
+import { HI_CHAT, HI_MESSAGE, ROUND_PRICES } from '../../support/round-prices.ts';
 import { createUserAgent } from '../../support/user-agent.ts';
-
-const PRICES = {
-  openai: {
-    'gpt-4o-mini': { input: 1, cachedInput: 0.5, output: 2, contextWindow: 100_000, maxOutputTokens: 1000 },
-  },
-  anthropic: {
-    'claude-sonnet-5-5': {
-      input: 3,
-      cachedInput: 0.3,
-      cacheWrite: 6,
-      output: 15,
-      contextWindow: 200_000,
-      maxOutputTokens: 500,
-    },
-  },
-};
-const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }], max_tokens: 30 };
-const MESSAGE = {
-  model: 'claude-sonnet-5-5',
-  max_tokens: 30,
-  messages: [{ role: 'user' as const, content: 'hi' }],
-};
 
 type Outcome =
   | { ok: true }
@@ -47,33 +26,16 @@ for (const engine of engines) {
     this.timeout(60_000);
     let fx: ProxyFixture;
 
-    before(async () => {
-      fx = await startProxyFixture(engine, { prices: PRICES });
+    proxyFixtureHooks(engine, { prices: ROUND_PRICES }, (started) => {
+      fx = started;
     });
-    after(async () => {
-      await fx?.close();
-    });
-    beforeEach(() => fx.upstream.control.reset());
 
-    const stores = () => {
-      const db = fx.as.database.db;
-      return {
-        grants: createGrantStore(db, Date.now, createRevocationStore(db, Date.now)),
-        budgets: createBudgetStore(db, Date.now),
-        usage: createUsageStore(db),
-      };
-    };
-
+    /** A grant of both providers through the real flow, its limits lowered when given. */
     async function grant(limits?: LowerLimits) {
-      const tokens = await fx.grant('openai:*:chat anthropic:*:chat');
-      const grantId = String(decodeJwt(tokens.accessToken).grant_id);
-      if (limits) await lower(grantId, limits);
-      return { token: tokens.accessToken, grantId };
-    }
-    async function lower(grantId: string, limits: LowerLimits) {
-      const lowered = await stores().grants.lowerLimits(grantId, limits);
-      expect(lowered.ok, JSON.stringify(lowered)).to.equal(true);
-      await fx.proxy.revocationDelivered(grantId);
+      const { accessToken } = await fx.grant('openai:*:chat anthropic:*:chat');
+      const grantId = grantIdOf(accessToken);
+      if (limits) await lowerLimits(fx, grantId, limits);
+      return { token: accessToken, grantId };
     }
 
     const openai = (token: string) =>
@@ -111,18 +73,9 @@ for (const engine of engines) {
         }
       }
     };
-    const chat = (token: string) => outcome(() => openai(token).chat.completions.create(CHAT));
-    const message = (token: string) => outcome(() => anthropic(token).messages.create(MESSAGE));
-    /** The ledger once every request is settled and every usage record stored. */
-    async function ledger(grantId: string) {
-      for (let i = 0; i < 100; i++) {
-        await fx.proxy.usage.flush();
-        const entries = (await stores().budgets.ledger([grantId])).get(grantId) ?? [];
-        if (entries.every((e) => e.open.requests === 0)) return entries;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('reservations stayed open');
-    }
+    const chat = (token: string) => outcome(() => openai(token).chat.completions.create(HI_CHAT));
+    const message = (token: string) => outcome(() => anthropic(token).messages.create(HI_MESSAGE));
+    const ledger = (grantId: string) => settledLedger(fx, grantId);
     const requestsOf = async (grantId: string) =>
       Object.fromEntries((await ledger(grantId)).map((e) => [e.scope, e.charged.requests]));
 
@@ -193,7 +146,7 @@ for (const engine of engines) {
       expect((await message(token)).ok).to.equal(true);
       // The uncapped requests are in the ledger once their usage records are stored.
       expect(await requestsOf(grantId)).to.deep.equal({ '*': 2, openai: 1, anthropic: 1 });
-      await lower(grantId, { maxRequests: 3 });
+      await lowerLimits(fx, grantId, { maxRequests: 3 });
       expect((await chat(token)).ok).to.equal(true);
       expect(await chat(token)).to.deep.include({ ok: false, status: 403, code: 'limit_reached' });
       expect(await message(token)).to.deep.include({ ok: false, status: 403 });
@@ -206,7 +159,9 @@ for (const engine of engines) {
       expect((await chat(token)).ok).to.equal(true);
       expect((await message(token)).ok).to.equal(true);
       await requestsOf(grantId);
-      await lower(grantId, { providers: { openai: { maxRequests: 2 }, anthropic: { maxRequests: 2 } } });
+      await lowerLimits(fx, grantId, {
+        providers: { openai: { maxRequests: 2 }, anthropic: { maxRequests: 2 } },
+      });
       expect(await chat(token)).to.deep.include({ ok: false, status: 403, code: 'limit_reached' });
       expect((await message(token)).ok).to.equal(true);
       expect(await message(token)).to.deep.include({ ok: false, status: 403 });
@@ -217,7 +172,7 @@ for (const engine of engines) {
       for (let i = 0; i < 3; i++) expect((await chat(token)).ok).to.equal(true);
       const spent = (await ledger(grantId)).find((e) => e.scope === '*')?.charged.microUsd ?? 0;
       expect(spent).to.be.greaterThan(2);
-      await lower(grantId, { maxSpendMicroUsd: Math.floor(spent / 2) });
+      await lowerLimits(fx, grantId, { maxSpendMicroUsd: Math.floor(spent / 2) });
       const before = fx.upstream.requests.length;
       const refused = await chat(token);
       expect(refused).to.deep.include({ ok: false, status: 403, code: 'limit_reached' });
@@ -236,15 +191,15 @@ for (const engine of engines) {
 
     it('raising a provider cap is refused; lowering one is kept', async () => {
       const { grantId } = await grant({ providers: { openai: { maxRequests: 5 } } });
-      const raised = await stores().grants.lowerLimits(grantId, {
+      const raised = await grantStoreOf(fx).lowerLimits(grantId, {
         providers: { openai: { maxRequests: 6 } },
       });
       expect(raised).to.deep.equal({ ok: false, reason: 'OpenAI maxRequests can only be lowered (now 5)' });
-      const lowered = await stores().grants.lowerLimits(grantId, {
+      const lowered = await grantStoreOf(fx).lowerLimits(grantId, {
         providers: { openai: { maxRequests: 4 } },
       });
       expect(lowered.ok && lowered.grant.limits.providers?.openai?.maxRequests).to.equal(4);
-      expect((await stores().grants.find(grantId))?.limits.providers?.openai?.maxRequests).to.equal(4);
+      expect((await grantStoreOf(fx).find(grantId))?.limits.providers?.openai?.maxRequests).to.equal(4);
     });
   });
 }

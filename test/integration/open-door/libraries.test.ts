@@ -4,14 +4,11 @@ import * as oidc from 'openid-client';
 import { engines } from '../../support/databases.ts';
 import { claimsOf } from '../../support/mint-token.ts';
 import { authorize, consent, exchange, signInAndReachConsent } from '../../support/oauth-flow.ts';
+import { oauth4webapiCodeFlow } from '../../support/oauth4webapi-code.ts';
+import { openDoorFixtureHooks } from '../../support/open-door-fixture.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
-import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
-import {
-  type DocumentServer,
-  generateTestCertificate,
-  json,
-  startDocumentServer,
-} from '../../support/test-tls.ts';
+import type { ProxyFixture } from '../../support/proxy-fixture.ts';
+import { type DocumentServer, json } from '../../support/test-tls.ts';
 import { createUserAgent } from '../../support/user-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -24,25 +21,11 @@ const insecure = { [oauth.allowInsecureRequests]: true } as const;
  */
 for (const engine of engines) {
   describe(`open door: openid-client and oauth4webapi as unregistered apps (${engine})`, () => {
-    const tls = generateTestCertificate();
     let fx: ProxyFixture;
     let docs: DocumentServer;
 
-    before(async () => {
-      docs = await startDocumentServer(tls);
-      fx = await startProxyFixture(engine, {
-        as: {
-          openDoor: {
-            registration: 'open',
-            metadataDocuments: { allowedHosts: ['localhost'], allowPrivateAddresses: true },
-          },
-        },
-        asStart: { metadataDocumentCa: tls.cert },
-      });
-    });
-    after(async () => {
-      await fx?.close();
-      await docs?.close();
+    openDoorFixtureHooks(engine, (door) => {
+      ({ fx, docs } = door);
     });
 
     it('openid-client: dynamicClientRegistration, then code + PKCE and a proxied call', async () => {
@@ -97,31 +80,15 @@ for (const engine of engines) {
         ),
       );
       const client: oauth.Client = { client_id: clientId, token_endpoint_auth_method: 'none' };
-      const verifier = oauth.generateRandomCodeVerifier();
-      const state = oauth.generateRandomState();
-      const url = new URL(server.authorization_endpoint as string);
-      url.search = new URLSearchParams({
-        client_id: clientId,
-        redirect_uri: REDIRECT,
-        response_type: 'code',
+      const { url, redeem } = await oauth4webapiCodeFlow(server, client, {
+        redirectUri: REDIRECT,
         scope: 'openai:*:chat',
         resource: resource.resource,
-        state,
-        code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      }).toString();
+      });
       const ua = createUserAgent();
       const flow = { redirectUri: REDIRECT, scope: '', username: fx.username, password: fx.password };
       const done = await consent(ua, await signInAndReachConsent(ua, url.toString(), flow), flow);
-      const params = oauth.validateAuthResponse(server, client, new URL(done.location as string), state);
-      const tokens = await oauth.processAuthorizationCodeResponse(
-        server,
-        client,
-        await oauth.authorizationCodeGrantRequest(server, client, oauth.None(), params, REDIRECT, verifier, {
-          ...insecure,
-          additionalParameters: { resource: resource.resource },
-        }),
-      );
+      const tokens = await redeem(done.location as string);
       expect(claimsOf(tokens.access_token).client_id).to.equal(clientId);
       const refreshed = await oauth.processRefreshTokenResponse(
         server,

@@ -1,25 +1,28 @@
 import { expect } from 'chai';
 import { engines } from '../../support/databases.ts';
-import { MemoryMcpOAuthProvider, mcpAuthorize } from '../../support/mcp-client.ts';
+import { MemoryMcpOAuthProvider, mcpAuthorize, mcpClientByDocument } from '../../support/mcp-client.ts';
 import { claimsOf } from '../../support/mint-token.ts';
+import { openDoorFixtureHooks } from '../../support/open-door-fixture.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
-import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import type { ProxyFixture } from '../../support/proxy-fixture.ts';
 import { signInToAccount } from '../../support/security-checks.ts';
-import {
-  type DocumentServer,
-  generateTestCertificate,
-  json,
-  startDocumentServer,
-} from '../../support/test-tls.ts';
+import type { DocumentServer } from '../../support/test-tls.ts';
 import { createUserAgent } from '../../support/user-agent.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/mcp/callback';
 
-/** What a chat completion through the proxy answers with this token, or the status refusing it. */
-async function chat(fx: ProxyFixture, token: string, model: string): Promise<Response> {
+/**
+ * What a chat completion through the proxy answers with this token, or the status refusing
+ * it; `origin` set: sent as a browser page on that origin sends it.
+ */
+async function chat(fx: ProxyFixture, token: string, model: string, origin?: string): Promise<Response> {
   return fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      ...(origin ? { origin } : {}),
+    },
     body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
   });
 }
@@ -34,45 +37,35 @@ async function chat(fx: ProxyFixture, token: string, model: string): Promise<Res
  */
 for (const engine of engines) {
   describe(`open door: the MCP SDK connects without an operator (${engine})`, () => {
-    const tls = generateTestCertificate();
     let fx: ProxyFixture;
     let docs: DocumentServer;
 
-    before(async () => {
-      docs = await startDocumentServer(tls);
-      fx = await startProxyFixture(engine, {
-        as: {
-          openDoor: {
-            registration: 'open',
-            // The document server is on loopback: allowed here, off by default.
-            metadataDocuments: { allowedHosts: ['localhost'], allowPrivateAddresses: true },
-          },
+    openDoorFixtureHooks(engine, (door) => {
+      ({ fx, docs } = door);
+    });
+
+    /** The SDK's authorization from a refused response, the person approving: the token and the consent page they saw. */
+    async function authorizeFrom(provider: MemoryMcpOAuthProvider, challenge: Response, untick?: string[]) {
+      let consentPage = '';
+      const token = await mcpAuthorize(provider, {
+        serverUrl: fx.proxy.openaiBaseURL,
+        challenge,
+        username: fx.username,
+        password: fx.password,
+        ...(untick ? { untick } : {}),
+        onConsentPage: (body) => {
+          consentPage = body;
         },
-        asStart: { metadataDocumentCa: tls.cert },
       });
-    });
-    after(async () => {
-      await fx?.close();
-      await docs?.close();
-    });
+      return { token, consentPage };
+    }
 
     async function connect(provider: MemoryMcpOAuthProvider, untick: string[] = []) {
       const refused = await chat(fx, 'none', 'gpt-4o-mini').then(() =>
         fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, { method: 'POST', body: '{}' }),
       );
       expect(refused.status).to.equal(401);
-      let consentPage = '';
-      const token = await mcpAuthorize(provider, {
-        serverUrl: fx.proxy.openaiBaseURL,
-        challenge: refused,
-        username: fx.username,
-        password: fx.password,
-        untick,
-        onConsentPage: (body) => {
-          consentPage = body;
-        },
-      });
-      return { token, consentPage };
+      return authorizeFrom(provider, refused, untick);
     }
 
     async function stepUp(provider: MemoryMcpOAuthProvider, token: string) {
@@ -81,17 +74,7 @@ for (const engine of engines) {
       // auth() refreshes when it holds a refresh token, and a refresh never widens a
       // grant: a client stepping up drops its tokens (keeping its client information).
       provider.saved = undefined;
-      let consentPage = '';
-      const next = await mcpAuthorize(provider, {
-        serverUrl: fx.proxy.openaiBaseURL,
-        challenge: forbidden,
-        username: fx.username,
-        password: fx.password,
-        onConsentPage: (body) => {
-          consentPage = body;
-        },
-      });
-      return { token: next, consentPage };
+      return authorizeFrom(provider, forbidden);
     }
 
     const UNTICK = ['openai:*:chat', 'openai:*:embeddings', 'openai:*:models', 'anthropic:*:models'];
@@ -122,23 +105,7 @@ for (const engine of engines) {
     });
 
     it('through a Client ID Metadata Document over https: the URL is the client_id, fetched once', async () => {
-      const url = `${docs.origin}/mcp/client.json`;
-      docs.route(
-        '/mcp/client.json',
-        json(
-          {
-            client_id: url,
-            client_name: 'Docs MCP client',
-            redirect_uris: [REDIRECT],
-            grant_types: ['authorization_code', 'refresh_token'],
-            response_types: ['code'],
-            token_endpoint_auth_method: 'none',
-            logo_uri: `${docs.origin}/logo.png`,
-          },
-          { 'cache-control': 'max-age=3600' },
-        ),
-      );
-      const provider = new MemoryMcpOAuthProvider(REDIRECT, url);
+      const { url, provider } = mcpClientByDocument(docs, REDIRECT);
       const first = await connect(
         provider,
         [...UNTICK, 'anthropic:*:chat'].filter((s) => s !== 'openai:*:chat'),
@@ -165,29 +132,10 @@ for (const engine of engines) {
       });
       expect(preflight.status).to.equal(204);
       expect(preflight.headers.get('access-control-allow-origin')).to.equal(docs.origin);
-      const fromApp = await fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${first.token}`,
-          'content-type': 'application/json',
-          origin: docs.origin,
-        },
-        body: JSON.stringify({
-          model: 'gpt-4o-mini',
-          messages: [{ role: 'user', content: 'from the page' }],
-        }),
-      });
+      const fromApp = await chat(fx, first.token, 'gpt-4o-mini', docs.origin);
       expect(fromApp.status).to.equal(200);
       expect(fromApp.headers.get('access-control-allow-origin')).to.equal(docs.origin);
-      const fromElsewhere = await fetch(`${fx.proxy.openaiBaseURL}/chat/completions`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${first.token}`,
-          'content-type': 'application/json',
-          origin: 'https://evil.example',
-        },
-        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
-      });
+      const fromElsewhere = await chat(fx, first.token, 'gpt-4o-mini', 'https://evil.example');
       expect(fromElsewhere.status).to.equal(403);
       // Authorization and token requests both looked the client up: one fetch.
       expect(docs.hits('/mcp/client.json')).to.equal(1);

@@ -11,6 +11,7 @@ import {
   signInAndReachConsent,
   startAuthorization,
 } from '../../support/oauth-flow.ts';
+import { oauth4webapiCodeFlow } from '../../support/oauth4webapi-code.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
 import { createUserAgent } from '../../support/user-agent.ts';
 
@@ -95,19 +96,11 @@ for (const engine of engines) {
       expect(client).not.to.have.property('client_secret');
       expect(client.registration_access_token).to.be.a('string');
 
-      const verifier = oauth.generateRandomCodeVerifier();
-      const state = oauth.generateRandomState();
-      const url = new URL(server.authorization_endpoint as string);
-      url.search = new URLSearchParams({
-        client_id: client.client_id,
-        redirect_uri: REDIRECT,
-        response_type: 'code',
+      const { url, redeem } = await oauth4webapiCodeFlow(server, client, {
+        redirectUri: REDIRECT,
         scope: 'openai:gpt-4o-mini:chat',
         resource: as.proxyUrl,
-        state,
-        code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      }).toString();
+      });
       const ua = createUserAgent();
       const opts = { redirectUri: REDIRECT, scope: '' };
       const page = await signInAndReachConsent(ua, url.toString(), opts);
@@ -115,15 +108,7 @@ for (const engine of engines) {
       expect(page.body).to.include('Agent &lt;b&gt;X&lt;/b&gt;');
       expect(page.body).not.to.include('<b>X</b>');
       const done = await consent(ua, page, opts);
-      const params = oauth.validateAuthResponse(server, client, new URL(done.location as string), state);
-      const tokens = await oauth.processAuthorizationCodeResponse(
-        server,
-        client,
-        await oauth.authorizationCodeGrantRequest(server, client, oauth.None(), params, REDIRECT, verifier, {
-          ...insecure,
-          additionalParameters: { resource: as.proxyUrl },
-        }),
-      );
+      const tokens = await redeem(done.location as string);
       expect(claimsOf(tokens.access_token).aud).to.equal(as.proxyUrl);
       expect(claimsOf(tokens.access_token).client_id).to.equal(client.client_id);
 

@@ -4,7 +4,6 @@ import OpenAI from 'openai';
 import { engines } from '../../support/databases.ts';
 import { anthropicError, openaiError } from '../../support/fake-upstream/errors.ts';
 import { fakeId, maskKey } from '../../support/fake-upstream/index.ts';
-import { freePort } from '../../support/free-port.ts';
 import {
   anthropicClient,
   anthropicRefusal,
@@ -13,6 +12,7 @@ import {
   openaiRefusal,
 } from '../../support/proxy-clients.ts';
 import { type IssuedTokens, type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import { refusingUpstreams } from '../../support/refusing-upstreams.ts';
 
 const SCOPE = 'openai:gpt-4o-mini:chat anthropic:claude-sonnet-5-5:chat';
 const user = (content: string) => [{ role: 'user' as const, content }];
@@ -166,13 +166,7 @@ for (const engine of engines) {
 
     describe('with an upstream that refuses connections', () => {
       before(async () => {
-        const closed = await freePort();
-        await fx.restartProxy({
-          upstreams: {
-            openai: `http://127.0.0.1:${closed}/openai`,
-            anthropic: `http://127.0.0.1:${closed}/anthropic`,
-          },
-        });
+        await fx.restartProxy(await refusingUpstreams());
       });
 
       it('connection refused: 502', async () => {
