@@ -113,7 +113,11 @@ for (const engine of engines) {
       } catch (err) {
         if (controller.signal.aborted) return 'aborted';
         const { status, message } = err as ApiError;
-        if (err instanceof ApiError && status === 403 && /limit \(max_(tokens|spend_usd)\)/.test(message)) {
+        if (
+          err instanceof ApiError &&
+          status === 403 &&
+          /limit \(max_(tokens|spend_usd)( = [^)]+)?\)/.test(message)
+        ) {
           return 'refused';
         }
         if (err instanceof ApiError && status === 429) return 'refused';
