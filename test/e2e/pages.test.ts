@@ -1,8 +1,11 @@
 import { expect } from 'chai';
+import { decodeJwt } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumOrSkip, launchChromium } from '../support/chromium.ts';
 import type { Engine } from '../support/databases.ts';
+import { authorize, discover, exchange } from '../support/oauth-flow.ts';
 import { type RunningAs, startAuthorizationServer } from '../support/start-authorization-server.ts';
+import { createUserAgent } from '../support/user-agent.ts';
 
 const ENGINE: Engine = 'sqlite';
 const PASSWORD = 'correct horse battery';
@@ -40,6 +43,62 @@ describe(`the hosted pages' layout in headless Chromium (${ENGINE})`, () => {
     await page.getByRole('heading', { level: 1, name: 'Connected apps' }).waitFor();
     return page;
   }
+
+  /** A live grant of `username` to an app named `name`, with a monthly cap of 500 requests. */
+  async function grantFor(username: string, name: string): Promise<string> {
+    const server = as as RunningAs;
+    const app = await server.addClient({ name });
+    const config = await discover(server, app.clientId);
+    const tokens = await exchange(
+      await authorize(config, server, createUserAgent(), {
+        username,
+        password: PASSWORD,
+        redirectUri: app.redirectUri,
+        scope: 'openai:gpt-4o-mini:chat',
+        extraParams: {
+          authorization_details: JSON.stringify([
+            { type: 'ai_access', provider: 'openai', limits: { max_requests: 500, period: 'month' } },
+          ]),
+        },
+      }),
+    );
+    return decodeJwt(tokens.access_token).grant_id as string;
+  }
+
+  it('a refused "Lower limits": the error summary is at the top with focus on it, linking to the field; a success redirects', async () => {
+    const page = await signIn('summary');
+    const grantId = await grantFor('summary', 'Summary app');
+    const url = `${(as as RunningAs).issuer}/account/apps/${grantId}`;
+    await page.goto(url);
+    const whole = page.getByRole('group', { name: 'New limits for all providers together' });
+    const requests = whole.getByLabel('Most requests', { exact: true });
+    // The browser would refuse a raise itself (max); let it through so the server answers.
+    await page.locator('form#lower-limits').evaluate((f) => f.setAttribute('novalidate', ''));
+    await requests.fill('1001');
+    const [response] = await Promise.all([page.waitForNavigation(), requests.press('Enter')]);
+    expect(response?.status()).to.equal(400);
+    const summary = page.locator('.error-summary');
+    expect(await summary.evaluate((el) => el === el.ownerDocument.activeElement)).to.equal(true);
+    const box = await summary.boundingBox();
+    const viewport = page.viewportSize();
+    expect(box && viewport && box.y + box.height).to.be.below(viewport?.height ?? 0);
+    expect(await summary.getByRole('heading', { name: 'There is a problem' }).count()).to.equal(1);
+    const link = summary.getByRole('link', { name: /can only be lowered/ });
+    await link.click();
+    expect(await requests.evaluate((el) => el === el.ownerDocument.activeElement)).to.equal(true);
+
+    // A success is a 303 to the page: reloading shows it again and posts nothing.
+    await requests.fill('400');
+    const [saved] = await Promise.all([page.waitForNavigation(), requests.press('Enter')]);
+    expect(saved?.request().method()).to.equal('GET');
+    expect(page.url()).to.equal(`${url}?saved=changed`);
+    await page.getByText(/^New limits saved: at most 400 requests/).waitFor();
+    const events = async () => (await (as as RunningAs).stores.grantEvents.forGrant(grantId)).length;
+    const before = await events();
+    const reloaded = await page.reload();
+    expect(reloaded?.request().method()).to.equal('GET');
+    expect(await events()).to.equal(before);
+  });
 
   it('Change password: the hidden username field for password managers is not shown', async () => {
     const page = await signIn('hidden-field');

@@ -104,3 +104,15 @@ export function formAction(page: string, base: string, contains: string): string
   }
   throw new Error(`no form with action containing ${contains}`);
 }
+
+/**
+ * Post/redirect/get: a successful form post answers 303 See Other to a page; this
+ * checks that and loads the page, as a browser would (a reload then never reposts).
+ */
+export async function seeOther(ua: UserAgent, posted: Hop): Promise<Hop> {
+  if (posted.status !== 303 || !posted.location)
+    throw new Error(
+      `expected a 303 See Other after the post, got ${posted.status}: ${posted.body.slice(0, 200)}`,
+    );
+  return ua.request(posted.location);
+}

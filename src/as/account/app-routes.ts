@@ -141,7 +141,16 @@ export function addConnectedAppRoutes(
   router.get('/account/apps/:grantId', signedIn, async (ctx) => {
     const { account } = ctx.state;
     const grant = await ownGrant(ctx, account);
-    if (grant) await show(ctx, account, grant);
+    if (!grant) return;
+    // After a successful "Lower limits" (post/redirect/get): the notice says the limits as they are now.
+    const done = ctx.query.saved;
+    const notice =
+      done === 'changed'
+        ? `New limits saved: ${describeLimits(grant.limits)}. They apply from the app's next request.`
+        : done === 'unchanged'
+          ? 'Nothing changed: the limits are as they were.'
+          : undefined;
+    await show(ctx, account, grant, notice ? { notice } : {});
   });
 
   router.post('/account/apps/:grantId/limits', signedIn, async (ctx) => {
@@ -174,10 +183,8 @@ export function addConnectedAppRoutes(
         ([, c]) => capsOf(lowered.grant.limits, p ?? WHOLE)[c] !== capsOf(grant.limits, p ?? WHOLE)[c],
       ),
     );
-    await show(ctx, account, lowered.grant, {
-      notice: changed
-        ? `New limits saved: ${describeLimits(lowered.grant.limits)}. They apply from the app's next request.`
-        : 'Nothing changed: the limits are as they were.',
-    });
+    // Post/redirect/get: a reload shows the page again instead of posting twice.
+    ctx.status = 303;
+    ctx.redirect(`/account/apps/${encodeURIComponent(grant.id)}?saved=${changed ? 'changed' : 'unchanged'}`);
   });
 }

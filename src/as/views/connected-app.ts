@@ -3,9 +3,10 @@ import type { GrantUsage } from '../../usage/grant-usage.ts';
 import { errorAlert, notice } from './alerts.ts';
 import { type AuditEventView, auditTrail } from './audit-trail.ts';
 import { csrfField } from './csrf-field.ts';
+import { errorSummary } from './error-summary.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
-import { type LowerLimitsView, lowerLimitsForm } from './lower-limits-form.ts';
+import { type LowerLimitsView, lowerLimitsErrorTarget, lowerLimitsForm } from './lower-limits-form.ts';
 import { recentRequests } from './recent-requests.ts';
 import { usageCaps } from './usage-caps.ts';
 import { usageChart } from './usage-chart.ts';
@@ -101,6 +102,7 @@ export function renderConnectedApp(view: ConnectedAppPageView): string {
     : html`<div><dt>Ended</dt><dd>${utcTime(state.endedAt)} (${state.why})</dd></div>`;
   const body = html`<p class="breadcrumb"><a href="/account">Connected apps</a></p>
 <h1>${view.clientName}</h1>
+${view.lowerLimits?.error && errorSummary([{ message: view.lowerLimits.error.message, fieldId: lowerLimitsErrorTarget(view.lowerLimits.error) }])}
 ${view.notice && notice(view.notice)}
 ${view.error && errorAlert('page-error', view.error)}
 <dl class="dates">

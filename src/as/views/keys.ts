@@ -1,5 +1,6 @@
 import { errorAlert, notice } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
+import { errorSummary } from './error-summary.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { utcTime } from './utc-time.ts';
@@ -84,7 +85,11 @@ export function renderProviderKeys({
   canStore,
   notice: message,
 }: ProviderKeysView): string {
+  const errors = providers.flatMap((row) =>
+    row.error ? [{ message: row.error, fieldId: canStore ? idFor(row) : `${idFor(row)}-error` }] : [],
+  );
   const body = html`<h1>Provider keys</h1>
+${errorSummary(errors)}
 ${message && notice(message)}
 <p class="lede">Apps you allow use these keys through Mandate and never see them. Each key is stored encrypted so that only Mandate's proxy can read it; these pages show only its last four characters.</p>
 ${!canStore && html`<div class="alert alert-warning"><p>This server cannot store new keys yet: its operator has not set up the proxy's encryption key.</p></div>`}

@@ -92,12 +92,12 @@ for (const engine of engines) {
       const saved = await person.request(formAction(keys.body, keys.url, '/account/keys/openai'), {
         form: { csrf: csrfOf(keys.body), key: OPENAI_KEY },
       });
-      expect(saved.status).to.equal(200);
+      expect(saved.status).to.equal(303);
       const apps = await person.request(`${as.issuer}/account`);
       const revoked = await person.request(formAction(apps.body, apps.url, '/revoke'), {
         form: { csrf: csrfOf(apps.body) },
       });
-      expect(revoked.status).to.equal(200);
+      expect(revoked.status).to.equal(303);
 
       // An expired interaction link is refused through the one error handler.
       expect((await createUserAgent().request(`${as.issuer}/interaction/no-such-uid`)).status).to.equal(400);

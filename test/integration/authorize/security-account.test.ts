@@ -5,7 +5,7 @@ import { engines } from '../../support/databases.ts';
 import { authorize, discover, exchange, oauthErrorOf } from '../../support/oauth-flow.ts';
 import { signInToAccount, submitAccountForm } from '../../support/security-checks.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
-import { createUserAgent, csrfOf, formAction, type UserAgent } from '../../support/user-agent.ts';
+import { createUserAgent, csrfOf, formAction, seeOther, type UserAgent } from '../../support/user-agent.ts';
 
 const SCOPE = 'openai:gpt-4o-mini:chat';
 const PASSWORD = 'correct horse battery';
@@ -96,7 +96,10 @@ for (const engine of engines) {
       expect(stranger.status).to.equal(404);
       expect(await active(refreshed.access_token)).to.equal(true);
 
-      const revoked = await submitAccountForm(ua, page, `/account/grants/${grantId}/revoke`);
+      const revoked = await seeOther(
+        ua,
+        await submitAccountForm(ua, page, `/account/grants/${grantId}/revoke`),
+      );
       expect(revoked.status).to.equal(200);
       expect(revoked.body).to.include('Writer can no longer use your accounts.');
       expect(revoked.body).to.not.include(`/account/grants/${grantId}/revoke`);
@@ -137,7 +140,10 @@ for (const engine of engines) {
       expect(Number(throttled.headers.get('retry-after'))).to.be.greaterThan(0);
       // After the window, the right password changes it and the new one signs in.
       await as.database.db('login_failures').delete();
-      expect((await change(PASSWORD)).body).to.include('Your password was changed.');
+      const changed = await change(PASSWORD);
+      expect(changed.status).to.equal(303);
+      expect(changed.location).to.equal(`${as.issuer}/account/password?changed=1`);
+      expect((await seeOther(ua, changed)).body).to.include('Your password was changed.');
       expect((await signInToAccount(createUserAgent(), as, 'carol', 'a brand new password')).status).to.equal(
         303,
       );

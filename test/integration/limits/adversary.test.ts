@@ -107,7 +107,10 @@ for (const engine of engines) {
      */
     function refusal(err: unknown): Ending {
       const { status, message } = err as { status?: number; message?: string };
-      if (status === 403 && /limit \(max_(tokens|spend_usd) = [^)]+\) of this grant is reached/.test(message ?? ''))
+      if (
+        status === 403 &&
+        /limit \(max_(tokens|spend_usd) = [^)]+\) of this grant is reached/.test(message ?? '')
+      )
         return 'refused';
       if (status === 429) return 'refused';
       throw err;

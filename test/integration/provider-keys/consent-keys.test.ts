@@ -96,7 +96,7 @@ for (const engine of engines) {
       const saved = await account.request(formAction(keysPage.body, keysPage.url, '/account/keys/openai'), {
         form: { csrf: csrfOf(keysPage.body), key: OPENAI_KEY },
       });
-      expect(saved.status).to.equal(200);
+      expect(saved.status).to.equal(303);
 
       const { ua, page, app } = await reachConsent(as, 'bob');
       expect(page.body).to.include('<strong>No key stored for Anthropic.</strong>');
