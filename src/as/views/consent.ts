@@ -59,11 +59,17 @@ export type ConsentView = {
   /** The app's current access, when the person already allowed it: Allow replaces it. */
   currentAccess?: CurrentAccessView;
   error?: string;
+  /** `error` is Allow refused for providers without a key: it replaces the no-key warning (one banner, not two). */
+  errorIsMissingKeys?: boolean;
 };
 
 const errorId = 'consent-error';
 
-function missingKeysWarning(providers: string[]): SafeHtml {
+function missingKeysWarning(providers: string[], refusal: string | undefined): SafeHtml {
+  if (refusal !== undefined)
+    return html`<div class="alert alert-error" id="${errorId}" role="alert">
+<p><strong>${refusal}</strong> Your <a href="/account/keys">Provider keys</a> page takes a key.</p>
+</div>`;
   return html`<div class="alert alert-warning" id="missing-keys">
 <p><strong>No key stored for ${providers.join(', ')}.</strong>
 You cannot allow access to ${providers.length === 1 ? 'that provider' : 'those providers'} until you add a key on your <a href="/account/keys">Provider keys</a> page (then reload this page), or untick ${providers.length === 1 ? 'its' : 'their'} permissions.</p>
@@ -192,8 +198,8 @@ export function renderConsent(view: ConsentView): string {
   const body = html`<h1>${client.name}${domain && html` <span class="badge">${domain}</span>`} wants to use your AI accounts</h1>
 <p class="lede">You are signed in as <strong>${account}</strong>. After you choose, you will be sent back to <strong>${client.redirectHost}</strong>.</p>
 ${unreviewedNotice(client)}
-${error && errorAlert(errorId, error)}
-${missing.length > 0 && missingKeysWarning(missing)}
+${error && !(view.errorIsMissingKeys && missing.length > 0) && errorAlert(errorId, error)}
+${missing.length > 0 && missingKeysWarning(missing, view.errorIsMissingKeys ? error : undefined)}
 ${current && currentAccessSection(client.name, current)}
 <form class="stack" method="post" action="${action}">
 ${csrfField(csrfToken)}
