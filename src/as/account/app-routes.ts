@@ -7,7 +7,7 @@ import { type Caps, capsOf, WHOLE } from '../../storage/grant-limits.ts';
 import type { GrantRecord } from '../../storage/grant-store.ts';
 import type { Stores } from '../../storage/index.ts';
 import { describeGrantEvent, GRANT_EVENT_TITLES } from '../../usage/describe-grant-event.ts';
-import { describeLimits } from '../../usage/format-usage.ts';
+import { describeLimits, formatCount, formatUsd } from '../../usage/format-usage.ts';
 import { grantProviders } from '../../usage/grant-providers.ts';
 import type { GrantUsageOf } from '../../usage/grant-usage.ts';
 import type { Csrf } from '../http/csrf.ts';
@@ -51,7 +51,7 @@ function limitFieldsView(caps: Caps, provider: AiProvider | undefined, shown: Sh
     const hint =
       current === null
         ? `No limit now: leave empty for none, or set one. ${HINTS[key]}`
-        : `Now ${key === 'max_spend_usd' ? `$${currentText}` : currentText}: you can lower it. ${HINTS[key]}`;
+        : `Now ${key === 'max_spend_usd' ? formatUsd(current) : formatCount(current)}: you can lower it. ${HINTS[key]}`;
     return {
       name,
       label: LIMIT_LABELS[key],

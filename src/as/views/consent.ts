@@ -1,3 +1,4 @@
+import { formatCount, formatDollars } from '../../usage/format-usage.ts';
 import { errorAlert } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
 import { type CurrentAccessView, currentAccessSection, REPLACE_WARNING_ID } from './current-access.ts';
@@ -116,13 +117,17 @@ function limitGroup(group: LimitGroupView, index: number): SafeHtml {
     const id = `limit-${index}-${i}`;
     const { asked, most } = limit;
     const bound = asked === undefined ? most : most === undefined ? asked : Math.min(asked, most);
+    // Dollars for spending (step 0.01), counts otherwise, as every page says them.
+    const say = (n: number | undefined) =>
+      n === undefined ? '' : limit.step === '1' ? formatCount(n) : formatDollars(n);
     let hint: string;
     if (bound === undefined) hint = 'The app asked for no limit here. Leave empty for none, or set one.';
     else if (asked === undefined)
-      hint = `The app asked for no limit here; this server allows at most ${most}. You can lower it.`;
-    else if (bound === asked) hint = `The app asked for at most ${asked}. You can lower it, not raise it.`;
+      hint = `The app asked for no limit here; this server allows at most ${say(most)}. You can lower it.`;
+    else if (bound === asked)
+      hint = `The app asked for at most ${say(asked)}. You can lower it, not raise it.`;
     else
-      hint = `The app asked for at most ${asked}; this server allows at most ${most}. You can lower it, not raise it.`;
+      hint = `The app asked for at most ${say(asked)}; this server allows at most ${say(most)}. You can lower it, not raise it.`;
     return html`<div class="field">
 <label for="${id}">${limit.label}</label>
 <input type="number" id="${id}" name="${limit.name}" inputmode="${limit.step === '1' ? 'numeric' : 'decimal'}" min="${limit.step}" step="${limit.step}"${bound === undefined ? '' : html` max="${bound}" required`} value="${limit.value ?? ''}" aria-describedby="${id}-hint">
