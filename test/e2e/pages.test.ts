@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { insertUsage } from '../integration/account/usage-records.ts';
 import { chromiumOrSkip, launchChromium } from '../support/chromium.ts';
 import type { Engine } from '../support/databases.ts';
 import { authorize, discover, exchange } from '../support/oauth-flow.ts';
@@ -98,6 +99,39 @@ describe(`the hosted pages' layout in headless Chromium (${ENGINE})`, () => {
     const reloaded = await page.reload();
     expect(reloaded?.request().method()).to.equal('GET');
     expect(await events()).to.equal(before);
+  });
+
+  it('on a phone-wide screen the tables scroll: model ids are never broken and dates never wrap', async () => {
+    const page = await signIn('narrow');
+    const grantId = await grantFor('narrow', 'Narrow app');
+    const server = as as RunningAs;
+    const grant = await server.stores.grants.find(grantId);
+    const model = 'gpt-4o-mini-2024-07-18-with-a-long-fine-tune-suffix';
+    await insertUsage(
+      server.database.db,
+      { id: grantId, accountId: grant?.accountId ?? '', clientId: grant?.clientId ?? '' },
+      [
+        {
+          createdAt: Date.now() - 60_000,
+          model,
+          inputTokens: 1234567,
+          outputTokens: 7654321,
+          costMicroUsd: 123_456_789,
+        },
+      ],
+    );
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto(`${server.issuer}/account/apps/${grantId}`);
+    const cell = page.locator('table.figures code.scope-token', { hasText: model });
+    expect(await cell.count()).to.equal(1);
+    // An inline element broken over lines has one client rect per line.
+    const lines = (l: typeof cell) => l.evaluate((el) => el.getClientRects().length);
+    expect(await lines(cell)).to.equal(1);
+    for (const time of await page.locator('table.figures time').all()) expect(await lines(time)).to.equal(1);
+    const scroller = page.locator('.table-scroll', { has: cell });
+    expect(await scroller.evaluate((el) => el.scrollWidth > el.clientWidth)).to.equal(true);
+    // The page itself does not scroll sideways: only the table's wrapper does.
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).to.equal(true);
   });
 
   it('Change password: the hidden username field for password managers is not shown', async () => {
