@@ -26,6 +26,8 @@ export { renderLogin } from './login.ts';
 export type { LowerLimitFieldView, LowerLimitsView } from './lower-limits-form.ts';
 export type { MessageView } from './message.ts';
 export { renderMessage } from './message.ts';
+export type { OAuthErrorView } from './oauth-error.ts';
+export { renderOAuthError } from './oauth-error.ts';
 export type { ChangePasswordView } from './password.ts';
 export { renderChangePassword } from './password.ts';
 export type { Stylesheet } from './stylesheet.ts';
