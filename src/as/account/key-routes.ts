@@ -9,7 +9,7 @@ import type { Stores } from '../../storage/index.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { saveProviderKey } from '../keys/save-provider-key.ts';
-import { renderMessage, renderProviderKeys } from '../views/index.ts';
+import { renderConfirm, renderMessage, renderProviderKeys } from '../views/index.ts';
 import type { AccountState, createSignedIn } from './signed-in.ts';
 
 export interface ProviderKeyPagesDeps {
@@ -124,6 +124,37 @@ export function addProviderKeyRoutes(
     ctx.status = 303;
     ctx.redirect(
       `/account/keys?${saved.outcome === 'added' ? 'saved' : 'replaced'}=${encodeURIComponent(provider)}`,
+    );
+  });
+
+  // Deleting a key's confirmation step.
+  router.get('/account/keys/:provider/delete', signedIn, async (ctx) => {
+    const { account } = ctx.state;
+    const provider = ctx.params.provider as string;
+    if (!isProvider(provider)) return notFound(ctx);
+    const name = providerDisplayName(provider);
+    const key = (await stores.providerKeys.listForAccount(account.id)).find((k) => k.provider === provider);
+    if (!key) {
+      ctx.status = 303;
+      return ctx.redirect('/account/keys');
+    }
+    sendHtml(
+      ctx,
+      renderConfirm({
+        csrfToken: csrf.token(ctx),
+        username: account.username,
+        title: `Delete your ${name} key?`,
+        consequences: [
+          `Mandate forgets your ${name} key ending in …${key.last4}; nobody can get it back from Mandate.`,
+          operatorKeyProviders.includes(provider)
+            ? `Apps you allowed to use ${name} go on with the key this server's operator set up.`
+            : `Apps you allowed to use ${name} cannot make requests there until you add a key again.`,
+          'The key itself stays valid at the provider: revoke it there if it should stop working everywhere.',
+        ],
+        action: `/account/keys/${encodeURIComponent(provider)}/delete`,
+        button: `Delete the ${name} key`,
+        cancelHref: '/account/keys',
+      }),
     );
   });
 

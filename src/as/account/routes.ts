@@ -12,7 +12,14 @@ import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { readForm } from '../http/read-form.ts';
-import { renderAccount, renderChangePassword, renderLogin, renderMessage } from '../views/index.ts';
+import {
+  appPath,
+  renderAccount,
+  renderChangePassword,
+  renderConfirm,
+  renderLogin,
+  renderMessage,
+} from '../views/index.ts';
 import { addConnectedAppRoutes } from './app-routes.ts';
 import { createClientNames, scopeViews } from './app-views.ts';
 import { addProviderKeyRoutes, type ProviderKeyPagesDeps } from './key-routes.ts';
@@ -122,6 +129,40 @@ export function createAccountRoutes({
         ? `${await createClientNames(provider)(revoked.clientId)} can no longer use your accounts.`
         : undefined;
     await showApps(ctx, account, notice);
+  });
+
+  // Revoke's confirmation step: what it does, and the one button that does it.
+  router.get('/account/grants/:grantId/revoke', signedIn, async (ctx) => {
+    const { account } = ctx.state;
+    const grant = await stores.grants.find(ctx.params.grantId as string);
+    if (!grant || grant.accountId !== account.id) {
+      return sendHtml(
+        ctx,
+        renderMessage({ title: 'Not found', message: 'No such connected app.', status: 'error' }),
+        404,
+      );
+    }
+    if (grant.revokedAt !== null || grant.expiresAt <= stores.clock()) {
+      ctx.status = 303;
+      return ctx.redirect(appPath(grant.id));
+    }
+    const name = await createClientNames(provider)(grant.clientId);
+    sendHtml(
+      ctx,
+      renderConfirm({
+        csrfToken: csrf.token(ctx),
+        username: account.username,
+        title: `Revoke access for ${name}?`,
+        consequences: [
+          `${name} can no longer use your AI accounts: every token it holds stops working at once.`,
+          'Its usage and history stay on its page.',
+          `To use your accounts again, ${name} has to ask you again, and you choose anew.`,
+        ],
+        action: `/account/grants/${encodeURIComponent(grant.id)}/revoke`,
+        button: `Revoke access for ${name}`,
+        cancelHref: appPath(grant.id),
+      }),
+    );
   });
 
   router.post('/account/grants/:grantId/revoke', signedIn, async (ctx) => {

@@ -2,7 +2,6 @@ import { formatCount, formatUsd } from '../../usage/format-usage.ts';
 import type { GrantUsage } from '../../usage/grant-usage.ts';
 import { errorAlert, notice } from './alerts.ts';
 import { type AuditEventView, auditTrail } from './audit-trail.ts';
-import { csrfField } from './csrf-field.ts';
 import { errorSummary } from './error-summary.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
@@ -129,10 +128,7 @@ ${
   state.live &&
   html`<h2>Revoke</h2>
 <p>Revoking cuts off ${view.clientName}'s access at once, with every token it holds.</p>
-<form method="post" action="/account/grants/${encodeURIComponent(view.grantId)}/revoke">
-${csrfField(view.csrfToken)}
-<button type="submit" class="button button-danger">Revoke<span class="visually-hidden"> ${view.clientName}</span></button>
-</form>`
+<p><a class="button button-danger" href="/account/grants/${encodeURIComponent(view.grantId)}/revoke">Revoke<span class="visually-hidden"> ${view.clientName}</span></a></p>`
 }`;
   return layout({ title: view.clientName, body, signedInAs: view.username, csrfToken: view.csrfToken });
 }

@@ -1,6 +1,8 @@
 export type { AccountView, ConnectedAppView } from './account.ts';
 export { appPath, renderAccount } from './account.ts';
 export type { AuditEventView } from './audit-trail.ts';
+export type { ConfirmView } from './confirm.ts';
+export { renderConfirm } from './confirm.ts';
 export type { ConnectedAppPageView } from './connected-app.ts';
 export { renderConnectedApp } from './connected-app.ts';
 export type {

@@ -48,11 +48,9 @@ ${csrfField(csrfToken)}
 </form>`;
 }
 
-function deleteForm(row: ProviderKeyRowView, csrfToken: string): SafeHtml {
-  return html`<form class="key-delete" method="post" action="/account/keys/${encodeURIComponent(row.provider)}/delete">
-${csrfField(csrfToken)}
-<button type="submit" class="button button-danger">Delete key<span class="visually-hidden"> for ${row.name}</span></button>
-</form>`;
+/** Leads to the confirmation page (GET /account/keys/<provider>/delete), whose form deletes. */
+function deleteLink(row: ProviderKeyRowView): SafeHtml {
+  return html`<p class="key-delete"><a class="button button-danger" href="/account/keys/${encodeURIComponent(row.provider)}/delete">Delete key<span class="visually-hidden"> for ${row.name}</span></a></p>`;
 }
 
 function providerCard(row: ProviderKeyRowView, csrfToken: string, canStore: boolean): SafeHtml {
@@ -67,7 +65,7 @@ ${status}
 ${row.operatorKey && html`<p class="hint">The operator of this server has also set up a key for ${row.name}.</p>`}
 ${row.error && errorAlert(`${id}-error`, row.error)}
 ${canStore && keyForm(row, csrfToken)}
-${row.stored && deleteForm(row, csrfToken)}
+${row.stored && deleteLink(row)}
 </article>
 </li>`;
 }

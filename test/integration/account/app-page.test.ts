@@ -17,6 +17,7 @@ import {
   csrfOf,
   formAction,
   type Hop,
+  linkTo,
   seeOther,
   type UserAgent,
 } from '../../support/user-agent.ts';
@@ -214,7 +215,7 @@ for (const engine of engines) {
         'limit-openai-max_spend_usd': '5.00',
         'limit-openai-requests_per_minute': '60',
       });
-      expect(formAction(page.body, page.url, `/account/grants/${grantId}/revoke`)).to.be.a('string');
+      expect(linkTo(page.body, page.url, `/account/grants/${grantId}/revoke`)).to.be.a('string');
 
       // Secrets never appear: not the app's token, not a provider key.
       for (const secret of [accessToken, ...Object.values(TEST_OPERATOR_KEYS)])
@@ -463,7 +464,10 @@ for (const engine of engines) {
     });
 
     it('Revoke on the app page ends the grant; the page then shows its history, with no forms', async () => {
-      const page = await alice.request(`${as.issuer}${appPath}`);
+      const appPage = await alice.request(`${as.issuer}${appPath}`);
+      const page = await alice.request(
+        linkTo(appPage.body, appPage.url, `/account/grants/${grantId}/revoke`),
+      );
       const revoked = await alice.request(
         formAction(page.body, page.url, `/account/grants/${grantId}/revoke`),
         {

@@ -5,7 +5,14 @@ import { engines } from '../../support/databases.ts';
 import { authorize, discover, exchange, oauthErrorOf } from '../../support/oauth-flow.ts';
 import { signInToAccount, submitAccountForm } from '../../support/security-checks.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
-import { createUserAgent, csrfOf, formAction, seeOther, type UserAgent } from '../../support/user-agent.ts';
+import {
+  createUserAgent,
+  csrfOf,
+  formAction,
+  linkTo,
+  seeOther,
+  type UserAgent,
+} from '../../support/user-agent.ts';
 
 const SCOPE = 'openai:gpt-4o-mini:chat';
 const PASSWORD = 'correct horse battery';
@@ -79,7 +86,14 @@ for (const engine of engines) {
 
       const page = await ua.request(`${as.issuer}/account`);
       expect(page.status).to.equal(200);
-      const action = formAction(page.body, page.url, `/account/grants/${grantId}/revoke`);
+      // Revoke leads to a confirmation page first; opening it changes nothing.
+      const confirm = await ua.request(linkTo(page.body, page.url, `/account/grants/${grantId}/revoke`));
+      expect(confirm.status).to.equal(200);
+      expect(confirm.body).to.include('<h1>Revoke access for Writer?</h1>');
+      expect(confirm.body).to.include('every token it holds stops working at once');
+      expect(linkTo(confirm.body, confirm.url, '/account/apps/')).to.be.a('string');
+      expect(await active(refreshed.access_token)).to.equal(true);
+      const action = formAction(confirm.body, confirm.url, `/account/grants/${grantId}/revoke`);
 
       // Without the CSRF token nothing happens.
       const forged = await ua.request(action, { method: 'POST', form: {} });
@@ -98,7 +112,7 @@ for (const engine of engines) {
 
       const revoked = await seeOther(
         ua,
-        await submitAccountForm(ua, page, `/account/grants/${grantId}/revoke`),
+        await submitAccountForm(ua, confirm, `/account/grants/${grantId}/revoke`),
       );
       expect(revoked.status).to.equal(200);
       expect(revoked.body).to.include('Writer can no longer use your accounts.');

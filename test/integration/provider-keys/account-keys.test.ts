@@ -9,6 +9,7 @@ import {
   csrfOf,
   formAction,
   type Hop,
+  linkTo,
   seeOther,
   type UserAgent,
 } from '../../support/user-agent.ts';
@@ -67,7 +68,8 @@ for (const engine of engines) {
     }
 
     async function post(ua: UserAgent, path: string, form: Record<string, string>) {
-      const page = await ua.request(`${as.issuer}/account/keys`);
+      // Deleting goes through its confirmation page, whose form posts to the same path.
+      const page = await ua.request(`${as.issuer}${path.endsWith('/delete') ? path : '/account/keys'}`);
       const posted = await ua.request(formAction(page.body, page.url, path), {
         form: { csrf: csrfOf(page.body), ...form },
       });
@@ -183,6 +185,11 @@ for (const engine of engines) {
       expect(nothing.body).to.include('There was no Anthropic key to delete.');
       expect(await row('anthropic')).to.not.equal(undefined);
 
+      const keys = await ua.request(`${as.issuer}/account/keys`);
+      const confirm = await ua.request(linkTo(keys.body, keys.url, '/account/keys/anthropic/delete'));
+      expect(confirm.body).to.include('<h1>Delete your Anthropic key?</h1>');
+      expect(confirm.body).to.include('ending in …');
+      expect(await row('anthropic')).to.not.equal(undefined);
       const deleted = await post(ua, '/account/keys/anthropic/delete', {});
       expect(deleted.status).to.equal(200);
       expect(deleted.body).to.include('Your Anthropic key was deleted.');
