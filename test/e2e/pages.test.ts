@@ -134,6 +134,51 @@ describe(`the hosted pages' layout in headless Chromium (${ENGINE})`, () => {
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).to.equal(true);
   });
 
+  it('the 30-day charts with one day of data: a date axis, the peak, one visible bar, and the table behind them', async () => {
+    const page = await signIn('one-day');
+    const grantId = await grantFor('one-day', 'One day app');
+    const server = as as RunningAs;
+    const grant = await server.stores.grants.find(grantId);
+    await insertUsage(
+      server.database.db,
+      { id: grantId, accountId: grant?.accountId ?? '', clientId: grant?.clientId ?? '' },
+      [{ createdAt: Date.now() - 60_000, inputTokens: 1500, outputTokens: 500, costMicroUsd: 20_000 }],
+    );
+    await page.goto(`${server.issuer}/account/apps/${grantId}`);
+    const chart = page.locator('svg#chart-tokens');
+    const dates = await chart.locator('text.chart-date').allTextContents();
+    expect(dates).to.have.length(3);
+    for (const d of dates) expect(d).to.match(/^\d{4}-\d{2}-\d{2}$/);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(dates.at(-1)).to.equal(today);
+    expect(await chart.locator('text.chart-peak').textContent()).to.equal('Highest: 2,000');
+    // Each date label is drawn inside the chart and they do not overlap.
+    const boxes = await Promise.all(
+      (await chart.locator('text.chart-date').all()).map((t) => t.boundingBox()),
+    );
+    const svgBox = await chart.boundingBox();
+    for (let i = 0; i < boxes.length; i++) {
+      const b = boxes[i];
+      expect(b && svgBox && b.x >= svgBox.x - 0.5 && b.x + b.width <= svgBox.x + svgBox.width + 0.5).to.equal(
+        true,
+      );
+      const next = boxes[i + 1];
+      if (b && next) expect(b.x + b.width).to.be.below(next.x);
+    }
+    // The one day with data is a bar one can see; the 29 others are stubs on the axis.
+    const full = chart.locator('rect.chart-bar:not(.chart-bar-empty)');
+    expect(await full.count()).to.equal(1);
+    expect((await full.boundingBox())?.height).to.be.above(20);
+    expect(await chart.locator('rect.chart-bar-empty').count()).to.equal(29);
+    // The same figures as an accessible table behind a disclosure.
+    await page.getByText('The last 30 days as a table', { exact: true }).click();
+    const table = page.getByRole('table', {
+      name: 'Requests, tokens and spending per day (UTC), oldest first',
+    });
+    const row = table.getByRole('row', { name: new RegExp(today) });
+    expect(await row.getByRole('cell').allTextContents()).to.deep.equal(['1', '2,000', '$0.02']);
+  });
+
   it('Change password: the hidden username field for password managers is not shown', async () => {
     const page = await signIn('hidden-field');
     await page.goto(`${(as as RunningAs).issuer}/account/password`);
