@@ -148,6 +148,11 @@ for (const engine of engines) {
       const misplaced = await post(ua, '/account/keys/openai', { key: ANTHROPIC_KEY });
       expect(misplaced.status).to.equal(400);
       expect(misplaced.body).to.include('That looks like an Anthropic key.');
+      // At the top, a summary that takes focus and links to the field.
+      expect(misplaced.body).to.include('<a href="#key-openai">That looks like an Anthropic key.');
+      expect(misplaced.body.indexOf('class="error-summary"')).to.be.below(
+        misplaced.body.indexOf('<ul class="app-list">'),
+      );
       expect(misplaced.body).to.include('role="alert"');
       expect(misplaced.body).to.not.include(ANTHROPIC_KEY);
       const junk = 'sk-<script>alert(1)</script>-0000000000';
