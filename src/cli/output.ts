@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { formatUtc } from '../usage/format-usage.ts';
 
 /** Prints rows as aligned columns under a header. */
 export function printTable(out: Writable, header: string[], rows: string[][]): void {
@@ -12,7 +13,8 @@ export function printTable(out: Writable, header: string[], rows: string[][]): v
   for (const row of rows) out.write(`${line(row)}\n`);
 }
 
-export const isoDate = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** A date as the pages say it too: "2026-11-30 17:05 UTC" (the name is older than the format). */
+export const isoDate = (ms: number): string => formatUtc(ms);
 
 export class UsageError extends Error {
   override name = 'UsageError';

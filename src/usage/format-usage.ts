@@ -6,7 +6,8 @@ import type { CapFigure } from './grant-usage.ts';
 /*
  * Figures in words, shared by the account pages and the CLI so both say the same:
  * counts with thousands separators, money in US dollars with cents (more decimals only
- * below a cent), dates in UTC.
+ * below a cent), dates in UTC as "2026-11-30 17:05 UTC" (`formatUtc`), days as
+ * "2026-11-30". One locale, en-US, for every page and command.
  */
 
 const count = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -22,6 +23,9 @@ export function formatUsd(microUsd: number): string {
   const abs = Math.abs(microUsd);
   return `${sign}$${(abs >= 10_000 || abs === 0 ? cents : small).format(abs / 1e6)}`;
 }
+
+/** Dollars (as `authorization_details` and the forms say them) like micro-USD: 5 → "$5.00", 0.0025 → "$0.0025". */
+export const formatDollars = (usd: number): string => formatUsd(Math.round(usd * 1e6));
 
 /** A share of a cap: "6%", "<1%" for a little above nothing, never rounded up to 100%. */
 export function formatPercent(percent: number): string {

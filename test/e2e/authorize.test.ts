@@ -265,15 +265,21 @@ describe(`hosted pages in headless Chromium (${ENGINE})`, () => {
         'Chat with any Anthropic model anthropic:*:chat',
       ]);
 
-      // Keyboard only: Tab until the Revoke button for Notebook has focus, then Enter.
-      const revoke = card.getByRole('button', { name: 'Revoke Notebook', exact: true });
-      const focused = () => revoke.evaluate((el) => el === el.ownerDocument.activeElement);
-      const stops: string[] = [];
-      for (let i = 0; i < 30 && !(await focused()); i++) {
-        await page.keyboard.press('Tab');
-        stops.push(String(await page.evaluate(activeElementText)));
-      }
-      expect(await focused(), `Tab stops: ${stops.join(' | ')}`).to.equal(true);
+      // Keyboard only: Tab until Revoke for Notebook has focus, then Enter; it leads to the
+      // confirmation page, where Tab reaches the one button that revokes.
+      const tabTo = async (target: ReturnType<typeof page.getByRole>) => {
+        const focused = () => target.evaluate((el) => el === el.ownerDocument.activeElement);
+        const stops: string[] = [];
+        for (let i = 0; i < 30 && !(await focused()); i++) {
+          await page.keyboard.press('Tab');
+          stops.push(String(await page.evaluate(activeElementText)));
+        }
+        expect(await focused(), `Tab stops: ${stops.join(' | ')}`).to.equal(true);
+      };
+      await tabTo(card.getByRole('link', { name: 'Revoke Notebook', exact: true }));
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: 'Revoke access for Notebook?' }).waitFor();
+      await tabTo(page.getByRole('button', { name: 'Revoke access for Notebook', exact: true }));
       await page.keyboard.press('Enter');
       await page.getByText('Notebook can no longer use your accounts.', { exact: true }).waitFor();
       expect(await page.getByRole('article', { name: 'Notebook', exact: true }).count()).to.equal(0);

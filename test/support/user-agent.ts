@@ -104,3 +104,25 @@ export function formAction(page: string, base: string, contains: string): string
   }
   throw new Error(`no form with action containing ${contains}`);
 }
+
+/** The URL of the first link whose href contains `contains`. */
+export function linkTo(page: string, base: string, contains: string): string {
+  const re = /<a[^>]*href="([^"]+)"/g;
+  for (let m = re.exec(page); m; m = re.exec(page)) {
+    const href = (m[1] as string).replaceAll('&amp;', '&');
+    if (href.includes(contains)) return new URL(href, base).toString();
+  }
+  throw new Error(`no link with href containing ${contains}`);
+}
+
+/**
+ * Post/redirect/get: a successful form post answers 303 See Other to a page; this
+ * checks that and loads the page, as a browser would (a reload then never reposts).
+ */
+export async function seeOther(ua: UserAgent, posted: Hop): Promise<Hop> {
+  if (posted.status !== 303 || !posted.location)
+    throw new Error(
+      `expected a 303 See Other after the post, got ${posted.status}: ${posted.body.slice(0, 200)}`,
+    );
+  return ua.request(posted.location);
+}

@@ -7,7 +7,7 @@ import { type Caps, capsOf, WHOLE } from '../../storage/grant-limits.ts';
 import type { GrantRecord } from '../../storage/grant-store.ts';
 import type { Stores } from '../../storage/index.ts';
 import { describeGrantEvent, GRANT_EVENT_TITLES } from '../../usage/describe-grant-event.ts';
-import { describeLimits } from '../../usage/format-usage.ts';
+import { describeLimits, formatCount, formatUsd } from '../../usage/format-usage.ts';
 import { grantProviders } from '../../usage/grant-providers.ts';
 import type { GrantUsageOf } from '../../usage/grant-usage.ts';
 import type { Csrf } from '../http/csrf.ts';
@@ -51,7 +51,7 @@ function limitFieldsView(caps: Caps, provider: AiProvider | undefined, shown: Sh
     const hint =
       current === null
         ? `No limit now: leave empty for none, or set one. ${HINTS[key]}`
-        : `Now ${key === 'max_spend_usd' ? `$${currentText}` : currentText}: you can lower it. ${HINTS[key]}`;
+        : `Now ${key === 'max_spend_usd' ? formatUsd(current) : formatCount(current)}: you can lower it. ${HINTS[key]}`;
     return {
       name,
       label: LIMIT_LABELS[key],
@@ -141,7 +141,16 @@ export function addConnectedAppRoutes(
   router.get('/account/apps/:grantId', signedIn, async (ctx) => {
     const { account } = ctx.state;
     const grant = await ownGrant(ctx, account);
-    if (grant) await show(ctx, account, grant);
+    if (!grant) return;
+    // After a successful "Lower limits" (post/redirect/get): the notice says the limits as they are now.
+    const done = ctx.query.saved;
+    const notice =
+      done === 'changed'
+        ? `New limits saved: ${describeLimits(grant.limits)}. They apply from the app's next request.`
+        : done === 'unchanged'
+          ? 'Nothing changed: the limits are as they were.'
+          : undefined;
+    await show(ctx, account, grant, notice ? { notice } : {});
   });
 
   router.post('/account/apps/:grantId/limits', signedIn, async (ctx) => {
@@ -174,10 +183,8 @@ export function addConnectedAppRoutes(
         ([, c]) => capsOf(lowered.grant.limits, p ?? WHOLE)[c] !== capsOf(grant.limits, p ?? WHOLE)[c],
       ),
     );
-    await show(ctx, account, lowered.grant, {
-      notice: changed
-        ? `New limits saved: ${describeLimits(lowered.grant.limits)}. They apply from the app's next request.`
-        : 'Nothing changed: the limits are as they were.',
-    });
+    // Post/redirect/get: a reload shows the page again instead of posting twice.
+    ctx.status = 303;
+    ctx.redirect(`/account/apps/${encodeURIComponent(grant.id)}?saved=${changed ? 'changed' : 'unchanged'}`);
   });
 }

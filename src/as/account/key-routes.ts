@@ -9,7 +9,7 @@ import type { Stores } from '../../storage/index.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { saveProviderKey } from '../keys/save-provider-key.ts';
-import { renderMessage, renderProviderKeys } from '../views/index.ts';
+import { renderConfirm, renderMessage, renderProviderKeys } from '../views/index.ts';
 import type { AccountState, createSignedIn } from './signed-in.ts';
 
 export interface ProviderKeyPagesDeps {
@@ -71,13 +71,39 @@ export function addProviderKeyRoutes(
     );
   }
 
-  router.get('/account/keys', signedIn, (ctx) => show(ctx, ctx.state.account));
+  router.get('/account/keys', signedIn, async (ctx) => {
+    const { account } = ctx.state;
+    await show(ctx, account, { ...(await doneNotice(ctx, account)) });
+  });
+
+  /**
+   * After a save or delete (post/redirect/get), the notice for `?saved=<provider>` or
+   * `?deleted=<provider>`, said from what is stored now: a link cannot make the page
+   * claim a key that is not there (or gone while it is there).
+   */
+  async function doneNotice(ctx: Context, account: Account): Promise<{ notice?: string }> {
+    const { saved, replaced, deleted } = ctx.query;
+    const provider = [saved, replaced, deleted].find((p) => typeof p === 'string');
+    if (typeof provider !== 'string' || !isProvider(provider)) return {};
+    const name = providerDisplayName(provider);
+    const key = (await stores.providerKeys.listForAccount(account.id)).find((k) => k.provider === provider);
+    if (deleted === provider && !key) {
+      const after = operatorKeyProviders.includes(provider)
+        ? ''
+        : ` Apps you allowed to use ${name} cannot make requests there until you add a key again.`;
+      return { notice: `Your ${name} key was deleted.${after}` };
+    }
+    if ((saved === provider || replaced === provider) && key)
+      return {
+        notice: `Your ${name} key ending in …${key.last4} was ${saved === provider ? 'saved' : 'replaced'}.`,
+      };
+    return {};
+  }
 
   router.post('/account/keys/:provider', signedIn, async (ctx) => {
     const { account, form } = ctx.state as Required<AccountState>;
     const provider = ctx.params.provider as string;
     if (!isProvider(provider)) return notFound(ctx);
-    const name = providerDisplayName(provider);
     if (!publicJwks) {
       const message =
         "This server cannot store new keys yet: its operator has not set up the proxy's encryption key.";
@@ -94,8 +120,42 @@ export function addProviderKeyRoutes(
       { event: 'provider_key.saved', accountId: account.id, provider, outcome: saved.outcome },
       'provider key saved',
     );
-    const verb = saved.outcome === 'added' ? 'saved' : 'replaced';
-    await show(ctx, account, { notice: `Your ${name} key ending in …${saved.last4} was ${verb}.` });
+    // Post/redirect/get: a reload shows the keys again instead of posting the key twice.
+    ctx.status = 303;
+    ctx.redirect(
+      `/account/keys?${saved.outcome === 'added' ? 'saved' : 'replaced'}=${encodeURIComponent(provider)}`,
+    );
+  });
+
+  // Deleting a key's confirmation step.
+  router.get('/account/keys/:provider/delete', signedIn, async (ctx) => {
+    const { account } = ctx.state;
+    const provider = ctx.params.provider as string;
+    if (!isProvider(provider)) return notFound(ctx);
+    const name = providerDisplayName(provider);
+    const key = (await stores.providerKeys.listForAccount(account.id)).find((k) => k.provider === provider);
+    if (!key) {
+      ctx.status = 303;
+      return ctx.redirect('/account/keys');
+    }
+    sendHtml(
+      ctx,
+      renderConfirm({
+        csrfToken: csrf.token(ctx),
+        username: account.username,
+        title: `Delete your ${name} key?`,
+        consequences: [
+          `Mandate forgets your ${name} key ending in …${key.last4}; nobody can get it back from Mandate.`,
+          operatorKeyProviders.includes(provider)
+            ? `Apps you allowed to use ${name} go on with the key this server's operator set up.`
+            : `Apps you allowed to use ${name} cannot make requests there until you add a key again.`,
+          'The key itself stays valid at the provider: revoke it there if it should stop working everywhere.',
+        ],
+        action: `/account/keys/${encodeURIComponent(provider)}/delete`,
+        button: `Delete the ${name} key`,
+        cancelHref: '/account/keys',
+      }),
+    );
   });
 
   router.post('/account/keys/:provider/delete', signedIn, async (ctx) => {
@@ -107,9 +167,7 @@ export function addProviderKeyRoutes(
       return show(ctx, account, { notice: `There was no ${name} key to delete.` }, 404);
     }
     log.info({ event: 'provider_key.deleted', accountId: account.id, provider }, 'provider key deleted');
-    const after = operatorKeyProviders.includes(provider)
-      ? ''
-      : ` Apps you allowed to use ${name} cannot make requests there until you add a key again.`;
-    await show(ctx, account, { notice: `Your ${name} key was deleted.${after}` });
+    ctx.status = 303;
+    ctx.redirect(`/account/keys?deleted=${encodeURIComponent(provider)}`);
   });
 }

@@ -12,7 +12,14 @@ import type { CheckPassword } from '../http/check-password.ts';
 import type { Csrf } from '../http/csrf.ts';
 import { sendHtml } from '../http/html-response.ts';
 import { readForm } from '../http/read-form.ts';
-import { renderAccount, renderChangePassword, renderLogin, renderMessage } from '../views/index.ts';
+import {
+  appPath,
+  renderAccount,
+  renderChangePassword,
+  renderConfirm,
+  renderLogin,
+  renderMessage,
+} from '../views/index.ts';
 import { addConnectedAppRoutes } from './app-routes.ts';
 import { createClientNames, scopeViews } from './app-views.ts';
 import { addProviderKeyRoutes, type ProviderKeyPagesDeps } from './key-routes.ts';
@@ -111,7 +118,52 @@ export function createAccountRoutes({
     ctx.redirect('/account');
   });
 
-  router.get('/account', signedIn, (ctx) => showApps(ctx, ctx.state.account));
+  router.get('/account', signedIn, async (ctx) => {
+    const { account } = ctx.state;
+    // After a Revoke (post/redirect/get): the notice names the app, only if it is this
+    // person's grant and really revoked, so a link cannot make the page say otherwise.
+    const revokedId = ctx.query.revoked;
+    const revoked = typeof revokedId === 'string' ? await stores.grants.find(revokedId) : undefined;
+    const notice =
+      revoked && revoked.accountId === account.id && revoked.revokedAt !== null
+        ? `${await createClientNames(provider)(revoked.clientId)} can no longer use your accounts.`
+        : undefined;
+    await showApps(ctx, account, notice);
+  });
+
+  // Revoke's confirmation step: what it does, and the one button that does it.
+  router.get('/account/grants/:grantId/revoke', signedIn, async (ctx) => {
+    const { account } = ctx.state;
+    const grant = await stores.grants.find(ctx.params.grantId as string);
+    if (!grant || grant.accountId !== account.id) {
+      return sendHtml(
+        ctx,
+        renderMessage({ title: 'Not found', message: 'No such connected app.', status: 'error' }),
+        404,
+      );
+    }
+    if (grant.revokedAt !== null || grant.expiresAt <= stores.clock()) {
+      ctx.status = 303;
+      return ctx.redirect(appPath(grant.id));
+    }
+    const name = await createClientNames(provider)(grant.clientId);
+    sendHtml(
+      ctx,
+      renderConfirm({
+        csrfToken: csrf.token(ctx),
+        username: account.username,
+        title: `Revoke access for ${name}?`,
+        consequences: [
+          `${name} can no longer use your AI accounts: every token it holds stops working at once.`,
+          'Its usage and history stay on its page.',
+          `To use your accounts again, ${name} has to ask you again, and you choose anew.`,
+        ],
+        action: `/account/grants/${encodeURIComponent(grant.id)}/revoke`,
+        button: `Revoke access for ${name}`,
+        cancelHref: appPath(grant.id),
+      }),
+    );
+  });
 
   router.post('/account/grants/:grantId/revoke', signedIn, async (ctx) => {
     const { account } = ctx.state;
@@ -134,8 +186,9 @@ export function createAccountRoutes({
       },
       'grant revoked',
     );
-    const name = await createClientNames(provider)(grant.clientId);
-    await showApps(ctx, account, `${name} can no longer use your accounts.`);
+    // Post/redirect/get: a reload shows the list again instead of posting twice.
+    ctx.status = 303;
+    ctx.redirect(`/account?revoked=${encodeURIComponent(grant.id)}`);
   });
 
   addConnectedAppRoutes(router, { stores, csrf, signedIn, provider, grantUsage });
@@ -143,12 +196,22 @@ export function createAccountRoutes({
   addProviderKeyRoutes(router, { stores, csrf, signedIn, log, ...providerKeys });
 
   router.get('/account/password', signedIn, (ctx) => {
-    sendHtml(ctx, renderChangePassword({ csrfToken: csrf.token(ctx), username: ctx.state.account.username }));
+    sendHtml(
+      ctx,
+      renderChangePassword({
+        csrfToken: csrf.token(ctx),
+        username: ctx.state.account.username,
+        ...(ctx.query.changed === '1' ? { notice: 'Your password was changed.' } : {}),
+      }),
+    );
   });
 
   router.post('/account/password', signedIn, async (ctx) => {
     const { account, form } = ctx.state as Required<AccountState>;
-    const again = (status: number, view: { error?: string; notice?: string }) =>
+    const again = (
+      status: number,
+      view: { error: string; errorField?: 'current-password' | 'new-password' },
+    ) =>
       sendHtml(
         ctx,
         renderChangePassword({ csrfToken: csrf.token(ctx), username: account.username, ...view }),
@@ -162,11 +225,16 @@ export function createAccountRoutes({
     }
     if (!checked.ok) return again(400, { error: 'Your current password is not right.' });
     if (next.length < MIN_PASSWORD)
-      return again(400, { error: `Choose a new password of at least ${MIN_PASSWORD} characters.` });
-    if (next !== form.get('confirm_password')) return again(400, { error: 'The two new passwords differ.' });
+      return again(400, {
+        error: `Choose a new password of at least ${MIN_PASSWORD} characters.`,
+        errorField: 'new-password',
+      });
+    if (next !== form.get('confirm_password'))
+      return again(400, { error: 'The two new passwords differ.', errorField: 'new-password' });
     await stores.accounts.setPasswordHash(account.id, await hashPassword(next));
     log.info({ event: 'password.changed', accountId: account.id }, 'password changed');
-    again(200, { notice: 'Your password was changed.' });
+    ctx.status = 303;
+    ctx.redirect('/account/password?changed=1');
   });
 
   router.post('/account/logout', signedIn, async (ctx) => {

@@ -10,6 +10,7 @@ import {
   usdToMicro,
 } from '../../scopes/index.ts';
 import { type Caps, capsHaveAny, type GrantLimits } from '../../storage/grant-limits.ts';
+import { formatCount, formatDollars } from '../../usage/format-usage.ts';
 import { type LimitMaximums, limitBound } from './operator-maximums.ts';
 
 /** Plain words for each limit, as the consent page and its errors say them. */
@@ -59,7 +60,7 @@ export type GrantedLimits =
 const SERVER_MOST = 'the most this server allows';
 
 function fmt(key: LimitKey, value: number): string {
-  return key === 'max_spend_usd' ? `$${value}` : String(value);
+  return key === 'max_spend_usd' ? formatDollars(value) : formatCount(value);
 }
 
 /**

@@ -242,7 +242,14 @@ export function createInteractionRoutes({
     return stores.grants.list({ accountId, clientId: String(d.params.client_id) });
   }
 
-  async function showConsent(ctx: Context, d: Details, error?: string, status = 200, form?: URLSearchParams) {
+  async function showConsent(
+    ctx: Context,
+    d: Details,
+    error?: string,
+    status = 200,
+    form?: URLSearchParams,
+    errorIsMissingKeys = false,
+  ) {
     const limits = limitsView(d, form);
     const account = d.session?.accountId ? await stores.accounts.findById(d.session.accountId) : undefined;
     const current = await currentGrants(d);
@@ -281,7 +288,7 @@ export function createInteractionRoutes({
               }),
             }
           : {}),
-        ...(error ? { error } : {}),
+        ...(error ? { error, errorIsMissingKeys } : {}),
       }),
       status,
     );
@@ -352,7 +359,7 @@ export function createInteractionRoutes({
     const accountId = d.session?.accountId as string;
     // No grant for a provider no key can serve: every request the app made would fail.
     const unserved = (await withoutKey(accountId, chosen)).map(providerDisplayName);
-    if (unserved.length > 0) return showConsent(ctx, d, noKeyMessage(unserved), 400);
+    if (unserved.length > 0) return showConsent(ctx, d, noKeyMessage(unserved), 400, undefined, true);
 
     // Limits may only narrow what the app asked, within the operator's maximums; anything
     // else is refused, with no grant.

@@ -8,9 +8,9 @@ import type { Stores } from '../../storage/index.ts';
 import { createOidcAdapterFactory } from '../../storage/oidc-adapter.ts';
 import { cookieNames, isSecureIssuer } from '../http/cookie-names.ts';
 import { logProviderEvents } from '../log/log-provider-events.ts';
-import { REGISTERED_ID_PREFIX } from '../open-door/client-kind.ts';
+import { clientDomain, REGISTERED_ID_PREFIX } from '../open-door/client-kind.ts';
 import { createMetadataDocuments, type MetadataDocumentPolicy } from '../open-door/metadata-documents.ts';
-import { renderMessage } from '../views/index.ts';
+import { renderOAuthError } from '../views/index.ts';
 import { grantRevocationReasonFromRequest, useHashedClientSecrets } from './internals.ts';
 import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
 import { createLifetimes } from './lifetimes.ts';
@@ -220,12 +220,19 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
     extraTokenClaims: async (_ctx, token) =>
       token.kind === 'AccessToken' ? { grant_id: (token as { grantId?: string }).grantId } : undefined,
     ttl: createLifetimes(options) as Configuration['ttl'],
+    // An error that cannot go back to the app (no trusted redirect): a page in plain words
+    // naming the app when it is known (a metadata-document app by its domain, as the
+    // account pages do), the OAuth code only in the developer's details.
     async renderError(ctx, out) {
+      const client = ctx.oidc?.client;
+      const appName = client
+        ? (clientDomain(client.clientId) ?? (client.clientName as string | undefined) ?? client.clientId)
+        : undefined;
       ctx.type = 'text/html; charset=utf-8';
-      ctx.body = renderMessage({
-        title: 'Something went wrong',
-        message: `${out.error}: ${out.error_description ?? 'the request could not be completed'}`,
-        status: 'error',
+      ctx.body = renderOAuthError({
+        code: out.error,
+        ...(out.error_description ? { description: out.error_description } : {}),
+        ...(appName ? { appName } : {}),
       });
     },
   };

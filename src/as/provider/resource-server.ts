@@ -56,9 +56,10 @@ export function createGetResourceServerInfo({
     } else {
       scopes = splitScopeParam(ctx.oidc.params?.scope as string | undefined).filter(isAiScope);
       if (scopes.length === 0) {
+        // No scope to name: oidc-provider would otherwise send a literal `scope=scope` back.
         throw new errors.InvalidScope(
           'request at least one AI scope, such as openai:gpt-4o-mini:chat',
-          'scope',
+          undefined as unknown as string,
         );
       }
       const allowed = allowedScopesFor(client, openDoorScopes);

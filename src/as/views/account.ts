@@ -1,6 +1,5 @@
 import type { GrantCaps } from '../../usage/grant-usage.ts';
 import { notice } from './alerts.ts';
-import { csrfField } from './csrf-field.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { usageCaps } from './usage-caps.ts';
@@ -28,7 +27,7 @@ export type AccountView = {
 /** The page of one connected app. */
 export const appPath = (grantId: string): string => `/account/apps/${encodeURIComponent(grantId)}`;
 
-function connectedApp(app: ConnectedAppView, index: number, csrfToken: string): SafeHtml {
+function connectedApp(app: ConnectedAppView, index: number): SafeHtml {
   const headingId = `app-${index}`;
   const scopes = app.scopes.map((s) => html`<li>${s.text} <code class="scope-token">${s.value}</code></li>`);
   return html`<li>
@@ -47,20 +46,17 @@ ${app.limitsText && html`<p>Limits: ${app.limitsText}.</p>`}
 ${usageCaps(app.usage, `${headingId}-usage`, 4)}
 <p class="hint">Open ${app.clientName} above for the last 30 days, recent requests, history, and to lower its limits.</p>`
 }
-<form method="post" action="/account/grants/${encodeURIComponent(app.grantId)}/revoke">
-${csrfField(csrfToken)}
-<button type="submit" class="button button-danger">Revoke<span class="visually-hidden"> ${app.clientName}</span></button>
-</form>
+<p><a class="button button-danger" href="/account/grants/${encodeURIComponent(app.grantId)}/revoke">Revoke<span class="visually-hidden"> ${app.clientName}</span></a></p>
 </article>
 </li>`;
 }
 
-/** Connected apps page. Each app has its own form posting `csrf` to /account/grants/<grantId>/revoke. */
+/** Connected apps page. Each app's Revoke leads to its confirmation page, GET /account/grants/<grantId>/revoke. */
 export function renderAccount({ csrfToken, username, apps, notice: message }: AccountView): string {
   const list =
     apps.length === 0
       ? html`<p class="empty">No apps can use your AI accounts. When you allow an app, it appears here and you can revoke it at any time.</p>`
-      : html`<ul class="app-list">${apps.map((app, i) => connectedApp(app, i, csrfToken))}</ul>`;
+      : html`<ul class="app-list">${apps.map((app, i) => connectedApp(app, i))}</ul>`;
   const body = html`<h1>Connected apps</h1>
 ${message && notice(message)}
 <p class="lede">These apps can use your AI accounts. Revoking an app cuts off its access at once.</p>

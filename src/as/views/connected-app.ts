@@ -2,10 +2,10 @@ import { formatCount, formatUsd } from '../../usage/format-usage.ts';
 import type { GrantUsage } from '../../usage/grant-usage.ts';
 import { errorAlert, notice } from './alerts.ts';
 import { type AuditEventView, auditTrail } from './audit-trail.ts';
-import { csrfField } from './csrf-field.ts';
+import { errorSummary } from './error-summary.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
-import { type LowerLimitsView, lowerLimitsForm } from './lower-limits-form.ts';
+import { type LowerLimitsView, lowerLimitsErrorTarget, lowerLimitsForm } from './lower-limits-form.ts';
 import { recentRequests } from './recent-requests.ts';
 import { usageCaps } from './usage-caps.ts';
 import { usageChart } from './usage-chart.ts';
@@ -101,6 +101,7 @@ export function renderConnectedApp(view: ConnectedAppPageView): string {
     : html`<div><dt>Ended</dt><dd>${utcTime(state.endedAt)} (${state.why})</dd></div>`;
   const body = html`<p class="breadcrumb"><a href="/account">Connected apps</a></p>
 <h1>${view.clientName}</h1>
+${view.lowerLimits?.error && errorSummary([{ message: view.lowerLimits.error.message, fieldId: lowerLimitsErrorTarget(view.lowerLimits.error) }])}
 ${view.notice && notice(view.notice)}
 ${view.error && errorAlert('page-error', view.error)}
 <dl class="dates">
@@ -127,10 +128,7 @@ ${
   state.live &&
   html`<h2>Revoke</h2>
 <p>Revoking cuts off ${view.clientName}'s access at once, with every token it holds.</p>
-<form method="post" action="/account/grants/${encodeURIComponent(view.grantId)}/revoke">
-${csrfField(view.csrfToken)}
-<button type="submit" class="button button-danger">Revoke<span class="visually-hidden"> ${view.clientName}</span></button>
-</form>`
+<p><a class="button button-danger" href="/account/grants/${encodeURIComponent(view.grantId)}/revoke">Revoke<span class="visually-hidden"> ${view.clientName}</span></a></p>`
 }`;
   return layout({ title: view.clientName, body, signedInAs: view.username, csrfToken: view.csrfToken });
 }

@@ -1,3 +1,4 @@
+import { formatCount, formatDollars } from '../../usage/format-usage.ts';
 import { errorAlert } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
 import { type CurrentAccessView, currentAccessSection, REPLACE_WARNING_ID } from './current-access.ts';
@@ -59,11 +60,17 @@ export type ConsentView = {
   /** The app's current access, when the person already allowed it: Allow replaces it. */
   currentAccess?: CurrentAccessView;
   error?: string;
+  /** `error` is Allow refused for providers without a key: it replaces the no-key warning (one banner, not two). */
+  errorIsMissingKeys?: boolean;
 };
 
 const errorId = 'consent-error';
 
-function missingKeysWarning(providers: string[]): SafeHtml {
+function missingKeysWarning(providers: string[], refusal: string | undefined): SafeHtml {
+  if (refusal !== undefined)
+    return html`<div class="alert alert-error" id="${errorId}" role="alert">
+<p><strong>${refusal}</strong> Your <a href="/account/keys">Provider keys</a> page takes a key.</p>
+</div>`;
   return html`<div class="alert alert-warning" id="missing-keys">
 <p><strong>No key stored for ${providers.join(', ')}.</strong>
 You cannot allow access to ${providers.length === 1 ? 'that provider' : 'those providers'} until you add a key on your <a href="/account/keys">Provider keys</a> page (then reload this page), or untick ${providers.length === 1 ? 'its' : 'their'} permissions.</p>
@@ -110,13 +117,17 @@ function limitGroup(group: LimitGroupView, index: number): SafeHtml {
     const id = `limit-${index}-${i}`;
     const { asked, most } = limit;
     const bound = asked === undefined ? most : most === undefined ? asked : Math.min(asked, most);
+    // Dollars for spending (step 0.01), counts otherwise, as every page says them.
+    const say = (n: number | undefined) =>
+      n === undefined ? '' : limit.step === '1' ? formatCount(n) : formatDollars(n);
     let hint: string;
     if (bound === undefined) hint = 'The app asked for no limit here. Leave empty for none, or set one.';
     else if (asked === undefined)
-      hint = `The app asked for no limit here; this server allows at most ${most}. You can lower it.`;
-    else if (bound === asked) hint = `The app asked for at most ${asked}. You can lower it, not raise it.`;
+      hint = `The app asked for no limit here; this server allows at most ${say(most)}. You can lower it.`;
+    else if (bound === asked)
+      hint = `The app asked for at most ${say(asked)}. You can lower it, not raise it.`;
     else
-      hint = `The app asked for at most ${asked}; this server allows at most ${most}. You can lower it, not raise it.`;
+      hint = `The app asked for at most ${say(asked)}; this server allows at most ${say(most)}. You can lower it, not raise it.`;
     return html`<div class="field">
 <label for="${id}">${limit.label}</label>
 <input type="number" id="${id}" name="${limit.name}" inputmode="${limit.step === '1' ? 'numeric' : 'decimal'}" min="${limit.step}" step="${limit.step}"${bound === undefined ? '' : html` max="${bound}" required`} value="${limit.value ?? ''}" aria-describedby="${id}-hint">
@@ -192,8 +203,8 @@ export function renderConsent(view: ConsentView): string {
   const body = html`<h1>${client.name}${domain && html` <span class="badge">${domain}</span>`} wants to use your AI accounts</h1>
 <p class="lede">You are signed in as <strong>${account}</strong>. After you choose, you will be sent back to <strong>${client.redirectHost}</strong>.</p>
 ${unreviewedNotice(client)}
-${error && errorAlert(errorId, error)}
-${missing.length > 0 && missingKeysWarning(missing)}
+${error && !(view.errorIsMissingKeys && missing.length > 0) && errorAlert(errorId, error)}
+${missing.length > 0 && missingKeysWarning(missing, view.errorIsMissingKeys ? error : undefined)}
 ${current && currentAccessSection(client.name, current)}
 <form class="stack" method="post" action="${action}">
 ${csrfField(csrfToken)}

@@ -1,6 +1,8 @@
 export type { AccountView, ConnectedAppView } from './account.ts';
 export { appPath, renderAccount } from './account.ts';
 export type { AuditEventView } from './audit-trail.ts';
+export type { ConfirmView } from './confirm.ts';
+export { renderConfirm } from './confirm.ts';
 export type { ConnectedAppPageView } from './connected-app.ts';
 export { renderConnectedApp } from './connected-app.ts';
 export type {
@@ -26,6 +28,8 @@ export { renderLogin } from './login.ts';
 export type { LowerLimitFieldView, LowerLimitsView } from './lower-limits-form.ts';
 export type { MessageView } from './message.ts';
 export { renderMessage } from './message.ts';
+export type { OAuthErrorView } from './oauth-error.ts';
+export { renderOAuthError } from './oauth-error.ts';
 export type { ChangePasswordView } from './password.ts';
 export { renderChangePassword } from './password.ts';
 export type { Stylesheet } from './stylesheet.ts';

@@ -1,5 +1,6 @@
 import { errorAlert, notice } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
+import { errorSummary } from './error-summary.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { utcTime } from './utc-time.ts';
@@ -47,11 +48,9 @@ ${csrfField(csrfToken)}
 </form>`;
 }
 
-function deleteForm(row: ProviderKeyRowView, csrfToken: string): SafeHtml {
-  return html`<form class="key-delete" method="post" action="/account/keys/${encodeURIComponent(row.provider)}/delete">
-${csrfField(csrfToken)}
-<button type="submit" class="button button-danger">Delete key<span class="visually-hidden"> for ${row.name}</span></button>
-</form>`;
+/** Leads to the confirmation page (GET /account/keys/<provider>/delete), whose form deletes. */
+function deleteLink(row: ProviderKeyRowView): SafeHtml {
+  return html`<p class="key-delete"><a class="button button-danger" href="/account/keys/${encodeURIComponent(row.provider)}/delete">Delete key<span class="visually-hidden"> for ${row.name}</span></a></p>`;
 }
 
 function providerCard(row: ProviderKeyRowView, csrfToken: string, canStore: boolean): SafeHtml {
@@ -66,7 +65,7 @@ ${status}
 ${row.operatorKey && html`<p class="hint">The operator of this server has also set up a key for ${row.name}.</p>`}
 ${row.error && errorAlert(`${id}-error`, row.error)}
 ${canStore && keyForm(row, csrfToken)}
-${row.stored && deleteForm(row, csrfToken)}
+${row.stored && deleteLink(row)}
 </article>
 </li>`;
 }
@@ -84,7 +83,11 @@ export function renderProviderKeys({
   canStore,
   notice: message,
 }: ProviderKeysView): string {
+  const errors = providers.flatMap((row) =>
+    row.error ? [{ message: row.error, fieldId: canStore ? idFor(row) : `${idFor(row)}-error` }] : [],
+  );
   const body = html`<h1>Provider keys</h1>
+${errorSummary(errors)}
 ${message && notice(message)}
 <p class="lede">Apps you allow use these keys through Mandate and never see them. Each key is stored encrypted so that only Mandate's proxy can read it; these pages show only its last four characters.</p>
 ${!canStore && html`<div class="alert alert-warning"><p>This server cannot store new keys yet: its operator has not set up the proxy's encryption key.</p></div>`}

@@ -32,6 +32,10 @@ export type LowerLimitsView = {
 
 const ERROR_ID = 'limits-error';
 
+/** Where the error summary links for the form's error: its field, else the form. */
+export const lowerLimitsErrorTarget = (error: { field?: string }): string =>
+  error.field === undefined ? 'lower-limits' : `lower-${error.field}`;
+
 /**
  * The form that lowers a live grant's limits (never raises them): POSTs `csrf` and one
  * field per limit, in a fieldset for the whole grant and one per provider.
@@ -58,7 +62,7 @@ ${fieldsOf(g.fields)}
     view.period === 'month'
       ? 'Requests, tokens and spending count per calendar month (UTC).'
       : 'Requests, tokens and spending count over the whole time access lasts.';
-  return html`<form class="stack" method="post" action="${view.action}">
+  return html`<form class="stack" id="lower-limits" method="post" action="${view.action}">
 ${csrfField(csrfToken)}
 ${view.error && errorAlert(ERROR_ID, view.error.message)}
 <fieldset class="limit-group" aria-describedby="lower-limits-hint">

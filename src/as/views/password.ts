@@ -1,5 +1,6 @@
 import { errorAlert, notice } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
+import { errorSummary } from './error-summary.ts';
 import { html, raw } from './html.ts';
 import { layout } from './layout.ts';
 
@@ -7,6 +8,8 @@ export type ChangePasswordView = {
   csrfToken: string;
   username: string;
   error?: string;
+  /** The field the error is about (`current-password`, `new-password`): the error summary links to it. */
+  errorField?: 'current-password' | 'new-password' | 'confirm-password';
   notice?: string;
 };
 
@@ -18,10 +21,12 @@ export function renderChangePassword({
   csrfToken,
   username,
   error,
+  errorField,
   notice: message,
 }: ChangePasswordView): string {
   const errorRef = error ? raw(' password-error') : '';
   const body = html`<h1>Change password</h1>
+${error && errorSummary([{ message: error, fieldId: errorField ?? 'current-password' }])}
 ${message && notice(message)}
 ${error && errorAlert('password-error', error)}
 <form class="stack" method="post" action="/account/password">

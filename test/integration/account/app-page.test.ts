@@ -12,7 +12,15 @@ import {
   startAuthorizationServer,
   TEST_OPERATOR_KEYS,
 } from '../../support/start-authorization-server.ts';
-import { createUserAgent, csrfOf, formAction, type Hop, type UserAgent } from '../../support/user-agent.ts';
+import {
+  createUserAgent,
+  csrfOf,
+  formAction,
+  type Hop,
+  linkTo,
+  seeOther,
+  type UserAgent,
+} from '../../support/user-agent.ts';
 import { attrBreakout, scriptName } from '../../unit/as/views/fixtures.ts';
 import { assertPage, find, textOf } from '../../unit/as/views/html-checks.ts';
 import { insertUsage } from './usage-records.ts';
@@ -207,7 +215,7 @@ for (const engine of engines) {
         'limit-openai-max_spend_usd': '5.00',
         'limit-openai-requests_per_minute': '60',
       });
-      expect(formAction(page.body, page.url, `/account/grants/${grantId}/revoke`)).to.be.a('string');
+      expect(linkTo(page.body, page.url, `/account/grants/${grantId}/revoke`)).to.be.a('string');
 
       // Secrets never appear: not the app's token, not a provider key.
       for (const secret of [accessToken, ...Object.values(TEST_OPERATOR_KEYS)])
@@ -241,7 +249,13 @@ for (const engine of engines) {
       ).to.equal(401);
     });
 
+    /** Posts the form; a success (303, post/redirect/get) is followed to the page it names. */
     async function lower(ua: UserAgent, fields: Record<string, string>, csrf?: string): Promise<Hop> {
+      const posted = await postLower(ua, fields, csrf);
+      return posted.status === 303 ? seeOther(ua, posted) : posted;
+    }
+
+    async function postLower(ua: UserAgent, fields: Record<string, string>, csrf?: string): Promise<Hop> {
       const page = await ua.request(`${as.issuer}${appPath}`);
       return ua.request(formAction(page.body, page.url, `${appPath}/limits`), {
         form: {
@@ -288,6 +302,17 @@ for (const engine of engines) {
         const field = find(res.body, 'input', (t) => t.attrs.get('name') === invalid)[0];
         expect(field?.attrs.get('aria-invalid')).to.equal('true');
         expect(field?.attrs.get('aria-describedby')).to.include('limits-error');
+        // The error summary at the top of the page takes focus and links to the field.
+        const summary = find(res.body, 'div', (t) => t.attrs.get('class') === 'error-summary')[0];
+        expect(summary?.attrs.get('tabindex')).to.equal('-1');
+        expect(summary?.attrs.has('autofocus')).to.equal(true);
+        expect(res.body.indexOf('class="error-summary"')).to.be.below(res.body.indexOf('<h2>Can use</h2>'));
+        expect(textOf(res.body, /<div class="error-summary"/))
+          .to.include('There is a problem')
+          .and.include(message);
+        expect(
+          find(res.body, 'a', (t) => t.attrs.get('href') === `#${field?.attrs.get('id')}`),
+        ).to.have.length(1);
         assertPage(res.body, csrfOf(res.body));
       }
       const grant = await as.stores.grants.find(grantId);
@@ -301,7 +326,15 @@ for (const engine of engines) {
 
     it('lowering works: the page shows the new limits, the history says so, proxies are told', async () => {
       const seqBefore = await as.stores.revocations.lastSeq();
-      const res = await lower(alice, { max_requests: '200', max_tokens: '50000', max_spend_usd: '2.5' });
+      const posted = await postLower(alice, {
+        max_requests: '200',
+        max_tokens: '50000',
+        max_spend_usd: '2.5',
+      });
+      // Post/redirect/get: the browser then shows a GET, and a reload never posts again.
+      expect(posted.status).to.equal(303);
+      expect(posted.location).to.equal(`${as.issuer}${appPath}?saved=changed`);
+      const res = await seeOther(alice, posted);
       expect(res.status).to.equal(200);
       expect(textOf(res.body, /<div class="alert alert-info" role="status">/)).to.equal(
         escapeHtml(
@@ -431,15 +464,19 @@ for (const engine of engines) {
     });
 
     it('Revoke on the app page ends the grant; the page then shows its history, with no forms', async () => {
-      const page = await alice.request(`${as.issuer}${appPath}`);
+      const appPage = await alice.request(`${as.issuer}${appPath}`);
+      const page = await alice.request(
+        linkTo(appPage.body, appPage.url, `/account/grants/${grantId}/revoke`),
+      );
       const revoked = await alice.request(
         formAction(page.body, page.url, `/account/grants/${grantId}/revoke`),
         {
           form: { csrf: csrfOf(page.body) },
         },
       );
-      expect(revoked.status).to.equal(200);
-      expect(revoked.body).to.include('Writer can no longer use your accounts.');
+      const list = await seeOther(alice, revoked);
+      expect(list.url).to.equal(`${as.issuer}/account?revoked=${encodeURIComponent(grantId)}`);
+      expect(list.body).to.include('Writer can no longer use your accounts.');
       const events = await as.stores.grantEvents.forGrant(grantId);
       expect(events.map((e) => [e.kind, e.detail])).to.deep.include(['revoked', { reason: 'account_page' }]);
 

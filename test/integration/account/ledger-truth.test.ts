@@ -13,7 +13,7 @@ import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixtur
 import { HI_CHAT, HI_MESSAGE, ROUND_PRICES } from '../../support/round-prices.ts';
 import { runCli } from '../../support/run-cli.ts';
 import { signInToAccount } from '../../support/security-checks.ts';
-import { createUserAgent, csrfOf, formAction, type UserAgent } from '../../support/user-agent.ts';
+import { createUserAgent, csrfOf, formAction, seeOther, type UserAgent } from '../../support/user-agent.ts';
 import { find } from '../../unit/as/views/html-checks.ts';
 
 type ScopeName = '*' | 'openai' | 'anthropic';
@@ -212,7 +212,7 @@ for (const engine of engines) {
       for (const input of find(before.body, 'input', (t) => t.attrs.get('type') === 'number'))
         fields[input.attrs.get('name') as string] = input.attrs.get('value') ?? '';
       expect(Object.keys(fields)).to.include.members(['max_requests', 'limit-openai-max_requests']);
-      const saved = await person.request(formAction(before.body, before.url, `${appPath()}/limits`), {
+      const posted = await person.request(formAction(before.body, before.url, `${appPath()}/limits`), {
         form: {
           ...fields,
           max_requests: '4',
@@ -220,6 +220,7 @@ for (const engine of engines) {
           csrf: csrfOf(before.body),
         },
       });
+      const saved = await seeOther(person, posted);
       expect(saved.status).to.equal(200);
       await fx.proxy.revocationDelivered(grantId);
       expect(saved.body)
@@ -241,9 +242,10 @@ for (const engine of engines) {
         const fields: Record<string, string> = {};
         for (const input of find(before.body, 'input', (t) => t.attrs.get('type') === 'number'))
           fields[input.attrs.get('name') as string] = input.attrs.get('value') ?? '';
-        return person.request(formAction(before.body, before.url, `${appPath()}/limits`), {
+        const posted = await person.request(formAction(before.body, before.url, `${appPath()}/limits`), {
           form: { ...fields, ...changes, csrf: csrfOf(before.body) },
         });
+        return posted.status === 303 ? seeOther(person, posted) : posted;
       };
       for (const [changes, message] of [
         [{ 'limit-openai-max_requests': '3' }, 'OpenAI: most requests can only be lowered: it is 2 now.'],

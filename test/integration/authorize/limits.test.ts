@@ -177,7 +177,7 @@ for (const engine of engines) {
           decision: 'allow',
         },
       });
-      expect(refused.body).to.include('can be at most 1000, what the app asked for');
+      expect(refused.body).to.include('can be at most 1,000, what the app asked for');
       expect((await as.stores.grants.list({ includeEnded: true })).length).to.equal(before);
       // The person can still allow within the asked limits on the same page.
       const done = await consent(ua, page, opts());

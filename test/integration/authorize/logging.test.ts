@@ -4,7 +4,14 @@ import { engines } from '../../support/databases.ts';
 import { authorize, discover, exchange } from '../../support/oauth-flow.ts';
 import { signInToAccount } from '../../support/security-checks.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
-import { createUserAgent, csrfOf, formAction, type Hop, type UserAgent } from '../../support/user-agent.ts';
+import {
+  createUserAgent,
+  csrfOf,
+  formAction,
+  type Hop,
+  linkTo,
+  type UserAgent,
+} from '../../support/user-agent.ts';
 
 const SCOPE = 'openai:gpt-4o-mini:chat anthropic:*:chat';
 const PASSWORD = 'correct horse battery';
@@ -92,12 +99,13 @@ for (const engine of engines) {
       const saved = await person.request(formAction(keys.body, keys.url, '/account/keys/openai'), {
         form: { csrf: csrfOf(keys.body), key: OPENAI_KEY },
       });
-      expect(saved.status).to.equal(200);
-      const apps = await person.request(`${as.issuer}/account`);
+      expect(saved.status).to.equal(303);
+      const list = await person.request(`${as.issuer}/account`);
+      const apps = await person.request(linkTo(list.body, list.url, '/revoke'));
       const revoked = await person.request(formAction(apps.body, apps.url, '/revoke'), {
         form: { csrf: csrfOf(apps.body) },
       });
-      expect(revoked.status).to.equal(200);
+      expect(revoked.status).to.equal(303);
 
       // An expired interaction link is refused through the one error handler.
       expect((await createUserAgent().request(`${as.issuer}/interaction/no-such-uid`)).status).to.equal(400);

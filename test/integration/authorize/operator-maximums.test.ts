@@ -106,8 +106,8 @@ for (const engine of engines) {
       expect(textOf(page.body, /<p class="hint" id="maximums-hint">/)).to.equal(
         'This server allows no app more than 500 requests, $2.00 spending, 30 requests per minute, for all providers together.',
       );
-      expect(page.body).to.include('The app asked for at most 1000; this server allows at most 500.');
-      expect(page.body).to.include('The app asked for at most 1.5. You can lower it, not raise it.');
+      expect(page.body).to.include('The app asked for at most 1,000; this server allows at most 500.');
+      expect(page.body).to.include('The app asked for at most $1.50. You can lower it, not raise it.');
       // The app asked for monthly caps: the maximums count per month too.
       expect(page.body).to.match(/<option value="month" selected>/);
     });
@@ -138,7 +138,7 @@ for (const engine of engines) {
         ],
         [
           { 'limit-openai-max_spend_usd': '1.75' },
-          'OpenAI: most spending, in US dollars can be at most $1.5, what the app asked for.',
+          'OpenAI: most spending, in US dollars can be at most $1.50, what the app asked for.',
         ],
         [
           { 'limit-openai-max_requests': '' },
@@ -164,7 +164,7 @@ for (const engine of engines) {
         'limit-openai-requests_per_minute': '30',
       });
       expect(page.body).to.include(
-        'The app asked for no limit here; this server allows at most 2. You can lower it.',
+        'The app asked for no limit here; this server allows at most $2.00. You can lower it.',
       );
       // The app asked for a lifetime cap: only lifetime.
       expect(page.body).to.not.include('value="month"');

@@ -5,7 +5,14 @@ import { engines } from '../../support/databases.ts';
 import { authorize, discover, exchange, oauthErrorOf } from '../../support/oauth-flow.ts';
 import { signInToAccount, submitAccountForm } from '../../support/security-checks.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
-import { createUserAgent, csrfOf, formAction, type UserAgent } from '../../support/user-agent.ts';
+import {
+  createUserAgent,
+  csrfOf,
+  formAction,
+  linkTo,
+  seeOther,
+  type UserAgent,
+} from '../../support/user-agent.ts';
 
 const SCOPE = 'openai:gpt-4o-mini:chat';
 const PASSWORD = 'correct horse battery';
@@ -79,7 +86,14 @@ for (const engine of engines) {
 
       const page = await ua.request(`${as.issuer}/account`);
       expect(page.status).to.equal(200);
-      const action = formAction(page.body, page.url, `/account/grants/${grantId}/revoke`);
+      // Revoke leads to a confirmation page first; opening it changes nothing.
+      const confirm = await ua.request(linkTo(page.body, page.url, `/account/grants/${grantId}/revoke`));
+      expect(confirm.status).to.equal(200);
+      expect(confirm.body).to.include('<h1>Revoke access for Writer?</h1>');
+      expect(confirm.body).to.include('every token it holds stops working at once');
+      expect(linkTo(confirm.body, confirm.url, '/account/apps/')).to.be.a('string');
+      expect(await active(refreshed.access_token)).to.equal(true);
+      const action = formAction(confirm.body, confirm.url, `/account/grants/${grantId}/revoke`);
 
       // Without the CSRF token nothing happens.
       const forged = await ua.request(action, { method: 'POST', form: {} });
@@ -96,7 +110,10 @@ for (const engine of engines) {
       expect(stranger.status).to.equal(404);
       expect(await active(refreshed.access_token)).to.equal(true);
 
-      const revoked = await submitAccountForm(ua, page, `/account/grants/${grantId}/revoke`);
+      const revoked = await seeOther(
+        ua,
+        await submitAccountForm(ua, confirm, `/account/grants/${grantId}/revoke`),
+      );
       expect(revoked.status).to.equal(200);
       expect(revoked.body).to.include('Writer can no longer use your accounts.');
       expect(revoked.body).to.not.include(`/account/grants/${grantId}/revoke`);
@@ -137,7 +154,10 @@ for (const engine of engines) {
       expect(Number(throttled.headers.get('retry-after'))).to.be.greaterThan(0);
       // After the window, the right password changes it and the new one signs in.
       await as.database.db('login_failures').delete();
-      expect((await change(PASSWORD)).body).to.include('Your password was changed.');
+      const changed = await change(PASSWORD);
+      expect(changed.status).to.equal(303);
+      expect(changed.location).to.equal(`${as.issuer}/account/password?changed=1`);
+      expect((await seeOther(ua, changed)).body).to.include('Your password was changed.');
       expect((await signInToAccount(createUserAgent(), as, 'carol', 'a brand new password')).status).to.equal(
         303,
       );

@@ -95,6 +95,12 @@ for (const engine of engines) {
         expect(hop.location, redirectUri).to.equal(undefined);
         expect(hop.headers.get('content-type')).to.match(/^text\/html/);
         expect(hop.body).to.include('redirect_uri');
+        // In plain words, naming the app, with a way back; the OAuth code only for its developer.
+        expect(hop.body).to.include('<h1>Mandate cannot send you back to this app</h1>');
+        expect(hop.body).to.include('Writer asked Mandate to send you back to an address');
+        expect(hop.body).to.include('<a href="/account">');
+        expect(hop.body).to.not.match(/<h1>[^<]*invalid_/);
+        expect(hop.body.indexOf('invalid_redirect_uri')).to.be.above(hop.body.indexOf('Details for the app'));
         expect(hop.body, 'no link to the unregistered URI').to.not.include(`href="${redirectUri}`);
         expect(hop.body).to.not.match(/http-equiv="?refresh/i);
       }

@@ -13,7 +13,7 @@ import { dumpDatabase } from '../../support/database-dump.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../support/databases.ts';
 import { freePort } from '../../support/free-port.ts';
 import { type CliRun, runCli } from '../../support/run-cli.ts';
-import { createUserAgent, csrfOf, formAction } from '../../support/user-agent.ts';
+import { createUserAgent, csrfOf, formAction, seeOther } from '../../support/user-agent.ts';
 
 const mandate = runCli;
 
@@ -317,9 +317,12 @@ for (const engine of engines) {
           form: { csrf: csrfOf(login.body), username: 'dave', password: 'a very long password' },
         });
         const page = await ua.request(`${issuer}/account/keys`);
-        const saved = await ua.request(formAction(page.body, page.url, '/account/keys/openai'), {
-          form: { csrf: csrfOf(page.body), key: PAGE_KEY },
-        });
+        const saved = await seeOther(
+          ua,
+          await ua.request(formAction(page.body, page.url, '/account/keys/openai'), {
+            form: { csrf: csrfOf(page.body), key: PAGE_KEY },
+          }),
+        );
         expect(saved.status).to.equal(200);
         expect(saved.body).to.include('…Pg55').and.not.include(PAGE_KEY);
         outputs.push(output);

@@ -4,7 +4,15 @@ import { dumpDatabase } from '../../support/database-dump.ts';
 import { engines } from '../../support/databases.ts';
 import { expectStrictCsp, signInToAccount } from '../../support/security-checks.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
-import { createUserAgent, csrfOf, formAction, type Hop, type UserAgent } from '../../support/user-agent.ts';
+import {
+  createUserAgent,
+  csrfOf,
+  formAction,
+  type Hop,
+  linkTo,
+  seeOther,
+  type UserAgent,
+} from '../../support/user-agent.ts';
 
 const PASSWORD = 'correct horse battery';
 const OPENAI_KEY = 'sk-proj-AccountPageTest_0123456789abcdefXYZ9';
@@ -60,10 +68,13 @@ for (const engine of engines) {
     }
 
     async function post(ua: UserAgent, path: string, form: Record<string, string>) {
-      const page = await ua.request(`${as.issuer}/account/keys`);
-      return ua.request(formAction(page.body, page.url, path), {
+      // Deleting goes through its confirmation page, whose form posts to the same path.
+      const page = await ua.request(`${as.issuer}${path.endsWith('/delete') ? path : '/account/keys'}`);
+      const posted = await ua.request(formAction(page.body, page.url, path), {
         form: { csrf: csrfOf(page.body), ...form },
       });
+      // A success answers 303 to the keys page (post/redirect/get); a refusal is the page itself.
+      return posted.status === 303 ? seeOther(ua, posted) : posted;
     }
 
     const row = (provider: string) =>
@@ -111,7 +122,15 @@ for (const engine of engines) {
       expect(wrong.status).to.equal(403);
       expect(await row('openai')).to.equal(undefined);
 
-      const saved = await post(ua, '/account/keys/openai', { key: `  ${OPENAI_KEY}\n` });
+      const keysPage = await ua.request(`${as.issuer}/account/keys`);
+      const posted = await ua.request(formAction(keysPage.body, keysPage.url, '/account/keys/openai'), {
+        form: { csrf: csrfOf(keysPage.body), key: `  ${OPENAI_KEY}\n` },
+      });
+      // Post/redirect/get: a reload of what the browser shows never posts the key again.
+      expect(posted.status).to.equal(303);
+      expect(posted.location).to.equal(`${as.issuer}/account/keys?saved=openai`);
+      expect(posted.body).to.not.include(OPENAI_KEY);
+      const saved = await seeOther(ua, posted);
       expect(saved.status).to.equal(200);
       expect(saved.body).to.include('Your OpenAI key ending in …XYZ9 was saved.');
       expect(saved.body).to.include('<code class="key-last4">…XYZ9</code>');
@@ -123,6 +142,10 @@ for (const engine of engines) {
 
       const again = await ua.request(`${as.issuer}/account/keys`);
       expect(again.body).to.include('Stored key ending in <code class="key-last4">…XYZ9</code>');
+      expect(again.body).to.not.include('was saved.');
+      // The notice is said from what is stored: a crafted link cannot claim a key that is not there.
+      const spoof = await ua.request(`${as.issuer}/account/keys?saved=anthropic&deleted=openai`);
+      expect(spoof.body).to.not.include('Your Anthropic key').and.not.include('Your OpenAI key was deleted');
       expect(again.body).to.include('Replace with a new OpenAI API key');
     });
 
@@ -137,6 +160,11 @@ for (const engine of engines) {
       const misplaced = await post(ua, '/account/keys/openai', { key: ANTHROPIC_KEY });
       expect(misplaced.status).to.equal(400);
       expect(misplaced.body).to.include('That looks like an Anthropic key.');
+      // At the top, a summary that takes focus and links to the field.
+      expect(misplaced.body).to.include('<a href="#key-openai">That looks like an Anthropic key.');
+      expect(misplaced.body.indexOf('class="error-summary"')).to.be.below(
+        misplaced.body.indexOf('<ul class="app-list">'),
+      );
       expect(misplaced.body).to.include('role="alert"');
       expect(misplaced.body).to.not.include(ANTHROPIC_KEY);
       const junk = 'sk-<script>alert(1)</script>-0000000000';
@@ -174,6 +202,11 @@ for (const engine of engines) {
       expect(nothing.body).to.include('There was no Anthropic key to delete.');
       expect(await row('anthropic')).to.not.equal(undefined);
 
+      const keys = await ua.request(`${as.issuer}/account/keys`);
+      const confirm = await ua.request(linkTo(keys.body, keys.url, '/account/keys/anthropic/delete'));
+      expect(confirm.body).to.include('<h1>Delete your Anthropic key?</h1>');
+      expect(confirm.body).to.include('ending in …');
+      expect(await row('anthropic')).to.not.equal(undefined);
       const deleted = await post(ua, '/account/keys/anthropic/delete', {});
       expect(deleted.status).to.equal(200);
       expect(deleted.body).to.include('Your Anthropic key was deleted.');

@@ -79,6 +79,10 @@ for (const engine of engines) {
       expect(refused.body).to.include(
         'You have no keys stored for OpenAI and Anthropic, so you cannot allow access to them yet.',
       );
+      // One banner says it, with the link to the keys page: not a warning and an error repeating it.
+      expect(refused.body.match(/class="alert /g)).to.have.length(1);
+      expect(refused.body).to.not.include('No key stored for');
+      expect(refused.body).to.include('href="/account/keys"');
       expect(await grantsOf(as, app.clientId)).to.have.length(0);
       expect(await storedGrantsOf(as, app.clientId)).to.have.length(0);
 
@@ -96,7 +100,7 @@ for (const engine of engines) {
       const saved = await account.request(formAction(keysPage.body, keysPage.url, '/account/keys/openai'), {
         form: { csrf: csrfOf(keysPage.body), key: OPENAI_KEY },
       });
-      expect(saved.status).to.equal(200);
+      expect(saved.status).to.equal(303);
 
       const { ua, page, app } = await reachConsent(as, 'bob');
       expect(page.body).to.include('<strong>No key stored for Anthropic.</strong>');
@@ -108,6 +112,8 @@ for (const engine of engines) {
         'You have no Anthropic key stored, so you cannot allow Anthropic access yet.',
       );
       expect(refused.body).to.include('untick the Anthropic permissions');
+      expect(refused.body.match(/role="alert"/g)).to.have.length(1);
+      expect(refused.body.match(/class="alert /g)).to.have.length(1);
       expect(await grantsOf(as, app.clientId)).to.have.length(0);
 
       const allowed = await decide(ua, refused, ['openai:gpt-4o-mini:chat']);

@@ -158,7 +158,7 @@ describe('as/interactions/granted-limits', () => {
             'limit-openai-max_spend_usd': '1.5',
             'limit-openai-requests_per_minute': '20',
           },
-          'OpenAI: most spending, in US dollars can be at most $1, the most this server allows.',
+          'OpenAI: most spending, in US dollars can be at most $1.00, the most this server allows.',
         ],
         [
           { 'limit-openai-max_requests': '50', 'limit-openai-max_spend_usd': '1' },
@@ -177,7 +177,7 @@ describe('as/interactions/granted-limits', () => {
         ['openai'],
         { max_requests: 50, max_spend_usd: 5 },
       );
-      expect((r as { error: string }).error).to.include('can be at most $2, what the app asked for');
+      expect((r as { error: string }).error).to.include('can be at most $2.00, what the app asked for');
     });
 
     it('caps the grant as a whole at the maximums, each provider at what the person approved', () => {

@@ -29,17 +29,16 @@ describe('views/account', () => {
     expect(doc).to.include('Chat with GPT-4o mini');
   });
 
-  it('gives each app a Revoke form to its URL-encoded grant id, named after the app', () => {
+  it('gives each app a Revoke link to its confirmation page at its URL-encoded grant id, named after the app', () => {
     const other = { ...app, grantId: 'g2', clientName: 'Other App' };
     const doc = renderAccount({ csrfToken, username: 'alice', apps: [app, other] });
     assertPage(doc, csrfToken);
-    expect(find(doc, 'form').map((f) => f.attrs.get('action'))).to.deep.equal([
-      '/account/logout',
-      '/account/grants/grant%2F1%20%3F%26/revoke',
-      '/account/grants/g2/revoke',
-    ]);
-    const revokes = doc.split('<button type="submit" class="button button-danger">').slice(1);
-    expect(revokes.map((b) => b.slice(0, b.indexOf('</button>')).replace(/<[^>]*>/g, ''))).to.deep.equal([
+    expect(find(doc, 'form').map((f) => f.attrs.get('action'))).to.deep.equal(['/account/logout']);
+    expect(
+      find(doc, 'a', (a) => (a.attrs.get('href') ?? '').endsWith('/revoke')).map((a) => a.attrs.get('href')),
+    ).to.deep.equal(['/account/grants/grant%2F1%20%3F%26/revoke', '/account/grants/g2/revoke']);
+    const revokes = doc.split('/revoke">').slice(1);
+    expect(revokes.map((b) => b.slice(0, b.indexOf('</a>')).replace(/<[^>]*>/g, ''))).to.deep.equal([
       'Revoke Acme Writer',
       'Revoke Other App',
     ]);

@@ -194,7 +194,7 @@ describe('views/consent', () => {
         expect(doc).to.include(`id="${input.attrs.get('aria-describedby')}"`);
       }
       expect(textOf(doc, /<legend>Limits for/)).to.equal('Limits for OpenAI');
-      expect(doc).to.include('The app asked for at most 1000.');
+      expect(doc).to.include('The app asked for at most 1,000.');
       expect(doc).to.match(/<option value="month" selected>/);
     });
 
@@ -239,12 +239,30 @@ describe('views/consent', () => {
         view({ limits: limitsWith(field({ asked: 1000, most: 500, value: '500' })) }),
       );
       expect(inputOf(below).attrs.get('max')).to.equal('500');
-      expect(below).to.include('The app asked for at most 1000; this server allows at most 500.');
+      expect(below).to.include('The app asked for at most 1,000; this server allows at most 500.');
       const within = renderConsent(
         view({ limits: limitsWith(field({ asked: 100, most: 500, value: '100' })) }),
       );
       expect(inputOf(within).attrs.get('max')).to.equal('100');
       expect(within).to.include('The app asked for at most 100. You can lower it, not raise it.');
+    });
+
+    it('says counts and dollars as every page does: 2,000,000 and $5.00, never 2000000 and 5', () => {
+      const tokens = renderConsent(
+        view({
+          limits: limitsWith(field({ name: 'limit-openai-max_tokens', asked: 2_000_000, value: '2000000' })),
+        }),
+      );
+      expect(tokens).to.include('The app asked for at most 2,000,000. You can lower it');
+      expect(inputOf(tokens).attrs.get('value')).to.equal('2000000');
+      const spend = renderConsent(
+        view({
+          limits: limitsWith(
+            field({ name: 'limit-openai-max_spend_usd', step: '0.01', asked: 5, most: 2, value: '2' }),
+          ),
+        }),
+      );
+      expect(spend).to.include('The app asked for at most $5.00; this server allows at most $2.00.');
     });
 
     it('requires a capped limit the app did not ask for', () => {

@@ -25,8 +25,11 @@ describe('views/keys', () => {
       '/account/logout',
       '/account/keys/openai',
       '/account/keys/anthropic',
-      '/account/keys/anthropic/delete',
     ]);
+    // Delete leads to its confirmation page: a link, not a form that deletes at once.
+    expect(
+      find(doc, 'a', (a) => (a.attrs.get('href') ?? '').endsWith('/delete')).map((a) => a.attrs.get('href')),
+    ).to.deep.equal(['/account/keys/anthropic/delete']);
     for (const id of ['key-openai', 'key-anthropic']) {
       const field = input(doc, id);
       expect(field?.attrs.get('type')).to.equal('password');
@@ -46,7 +49,7 @@ describe('views/keys', () => {
     expect(textOf(doc, /<label for="key-anthropic">/)).to.equal('Replace with a new Anthropic API key');
     expect(textOf(doc, /<label for="key-openai">/)).to.equal('Your OpenAI API key');
     const buttons = find(doc, 'button').length;
-    expect(buttons).to.equal(4);
+    expect(buttons).to.equal(3);
     expect(doc).to.include('Delete key<span class="visually-hidden"> for Anthropic</span>');
     expect(doc).to.include('Replace key<span class="visually-hidden"> for Anthropic</span>');
     expect(doc).to.include('Save key<span class="visually-hidden"> for OpenAI</span>');
@@ -82,10 +85,8 @@ describe('views/keys', () => {
     assertPage(doc, csrfToken);
     expect(doc).to.include('cannot store new keys yet');
     expect(find(doc, 'input', (t) => t.attrs.get('name') === 'key')).to.have.length(0);
-    expect(find(doc, 'form').map((f) => f.attrs.get('action'))).to.deep.equal([
-      '/account/logout',
-      '/account/keys/anthropic/delete',
-    ]);
+    expect(find(doc, 'form').map((f) => f.attrs.get('action'))).to.deep.equal(['/account/logout']);
+    expect(find(doc, 'a', (a) => a.attrs.get('href') === '/account/keys/anthropic/delete')).to.have.length(1);
   });
 
   it('renders hostile names, usernames and notices inert', () => {

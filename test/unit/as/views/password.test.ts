@@ -35,6 +35,25 @@ describe('views/password', () => {
     }
   });
 
+  it('puts the error in a summary at the top that takes focus and links to the field', () => {
+    const doc = renderChangePassword({
+      csrfToken,
+      username: 'alice',
+      error: 'The two new passwords differ.',
+      errorField: 'new-password',
+    });
+    assertPage(doc, csrfToken);
+    const summary = find(doc, 'div', (t) => t.attrs.get('class') === 'error-summary')[0];
+    expect(summary?.attrs.get('tabindex')).to.equal('-1');
+    expect(summary?.attrs.has('autofocus')).to.equal(true);
+    expect(doc.indexOf('class="error-summary"')).to.be.below(doc.indexOf('<form class="stack"'));
+    expect(find(doc, 'a', (t) => t.attrs.get('href') === '#new-password')).to.have.length(1);
+    expect(textOf(doc, /<div class="error-summary"/)).to.equal(
+      'There is a problem The two new passwords differ.',
+    );
+    expect(renderChangePassword({ csrfToken, username: 'alice' })).to.not.include('error-summary');
+  });
+
   it('shows a notice politely', () => {
     const doc = renderChangePassword({ csrfToken, username: 'alice', notice: 'Password changed.' });
     assertPage(doc, csrfToken);
