@@ -184,6 +184,47 @@ function durationOptions(durations: DurationView[]): SafeHtml[] {
   );
 }
 
+/** A limit field's first-shown value in words: "1,000 requests", "$5.00", or "no limit" when empty. */
+function limitInWords(limit: LimitInputView, unit: string): string {
+  const v = limit.value ?? '';
+  if (v.trim() === '') return `no limit on ${unit}`;
+  const n = Number(v);
+  if (!Number.isFinite(n)) return `${v} ${unit}`;
+  if (limit.step !== '1') return `at most ${formatDollars(n)} spending`;
+  return `at most ${formatCount(n)} ${unit}`;
+}
+
+const LIMIT_UNITS: Readonly<Record<string, string>> = {
+  max_requests: 'requests',
+  max_tokens: 'tokens',
+  max_spend_usd: 'spending',
+  requests_per_minute: 'requests per minute',
+};
+
+/**
+ * What Allow grants, as the form below first shows it, in one short list: per provider
+ * the permissions (in the checkboxes' words), then for how long and within what limits.
+ */
+function allowSummary(view: ConsentView): SafeHtml | false {
+  const groups = view.groups.filter((g) => g.scopes.length > 0);
+  if (groups.length === 0) return false;
+  const duration = view.durations.find((d) => d.selected) ?? view.durations[0];
+  const limitGroups = view.limits?.groups ?? [];
+  const period = view.limits?.period === 'month' ? 'each calendar month' : 'in total';
+  const items = groups.map((g) => {
+    const own = limitGroups.find((l) => l.provider === g.provider);
+    const words = own
+      ? `${own.limits.map((l) => limitInWords(l, LIMIT_UNITS[l.name.slice(l.name.lastIndexOf('-') + 1)] ?? l.label)).join(', ')} (${period})`
+      : (view.grantLimits ?? 'no limits');
+    return html`<li><strong>${g.provider}:</strong> ${g.scopes.map((s) => s.text).join('; ')}. Limits: ${words}.</li>`;
+  });
+  return html`<section class="allow-summary" id="allow-summary" aria-labelledby="allow-summary-title">
+<h2 id="allow-summary-title">If you allow, ${view.client.name} may</h2>
+<ul>${items}</ul>
+${duration && html`<p>For <strong>${duration.label}</strong>, unless you revoke it sooner. You can change all of this below.</p>`}
+</section>`;
+}
+
 /**
  * Consent page. One form posts `csrf`, the ticked `scope` values, `duration` (seconds),
  * when limits were asked for (or the operator caps them) one number field per limit and
@@ -203,6 +244,7 @@ export function renderConsent(view: ConsentView): string {
   const body = html`<h1>${client.name}${domain && html` <span class="badge">${domain}</span>`} wants to use your AI accounts</h1>
 <p class="lede">You are signed in as <strong>${account}</strong>. After you choose, you will be sent back to <strong>${client.redirectHost}</strong>.</p>
 ${unreviewedNotice(client)}
+${allowSummary(view)}
 ${error && !(view.errorIsMissingKeys && missing.length > 0) && errorAlert(errorId, error)}
 ${missing.length > 0 && missingKeysWarning(missing, view.errorIsMissingKeys ? error : undefined)}
 ${current && currentAccessSection(client.name, current)}

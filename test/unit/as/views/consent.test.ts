@@ -321,7 +321,11 @@ describe('views/consent', () => {
       const doc = renderConsent(view({ currentAccess }));
       assertPage(doc, csrfToken);
       expect(textOf(doc, /<h2 id="current-access-heading">/)).to.equal('You already allowed Acme Writer');
-      expect(find(doc, 'section')[0]?.attrs.get('aria-labelledby')).to.equal('current-access-heading');
+      // The summary of what Allow grants is the first section; the current access the second.
+      expect(find(doc, 'section').map((s) => s.attrs.get('aria-labelledby'))).to.deep.equal([
+        'allow-summary-title',
+        'current-access-heading',
+      ]);
       expect(textOf(doc, /<caption>/)).to.equal(
         'What Acme Writer can use now, and what it asks for this time',
       );
