@@ -1,7 +1,7 @@
 import { formatCount, formatDollars } from '../../usage/format-usage.ts';
-import { errorAlert } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
 import { type CurrentAccessView, currentAccessSection, REPLACE_WARNING_ID } from './current-access.ts';
+import { errorSummary } from './error-summary.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 
@@ -60,11 +60,29 @@ export type ConsentView = {
   /** The app's current access, when the person already allowed it: Allow replaces it. */
   currentAccess?: CurrentAccessView;
   error?: string;
+  /** The form field `error` is about (`scope`, `duration`, `period`, a limit's name); the summary links to it. */
+  errorField?: string;
   /** `error` is Allow refused for providers without a key: it replaces the no-key warning (one banner, not two). */
   errorIsMissingKeys?: boolean;
 };
 
 const errorId = 'consent-error';
+/** The error summary's id: the fields an error is about point at it. */
+const summaryId = 'error-summary';
+
+const optional = (fieldId: string | undefined) => (fieldId === undefined ? {} : { fieldId });
+
+/** The id of the input for form field `field` (the first checkbox for `scope`). */
+function fieldIdOf(view: ConsentView, field: string | undefined): string | undefined {
+  if (field === 'duration' || field === 'period') return field;
+  if (field === 'scope') return view.groups.some((g) => g.scopes.length > 0) ? 'scope-0-0' : undefined;
+  const groups = view.limits?.groups ?? [];
+  for (const [i, g] of groups.entries()) {
+    const j = g.limits.findIndex((l) => l.name === field);
+    if (j >= 0) return `limit-${i}-${j}`;
+  }
+  return undefined;
+}
 
 function missingKeysWarning(providers: string[], refusal: string | undefined): SafeHtml {
   if (refusal !== undefined)
@@ -234,7 +252,9 @@ ${duration && html`<p>For <strong>${duration.label}</strong>, unless you revoke 
 export function renderConsent(view: ConsentView): string {
   const { action, csrfToken, client, account, groups, durations, error } = view;
   const missing = view.missingKeys ?? [];
-  const describedBy = error ? `scope-hint ${errorId}` : 'scope-hint';
+  // The no-key refusal keeps its own banner (with its link to Provider keys); any other error is summarised.
+  const errorRef = view.errorIsMissingKeys && missing.length > 0 ? errorId : summaryId;
+  const describedBy = error ? `scope-hint ${errorRef}` : 'scope-hint';
   const fieldsets = groups
     .filter((g) => g.scopes.length > 0)
     .map((g, i) => scopeGroup(g, i, missing.includes(g.provider), describedBy));
@@ -245,7 +265,11 @@ export function renderConsent(view: ConsentView): string {
 <p class="lede">You are signed in as <strong>${account}</strong>. After you choose, you will be sent back to <strong>${client.redirectHost}</strong>.</p>
 ${unreviewedNotice(client)}
 ${allowSummary(view)}
-${error && !(view.errorIsMissingKeys && missing.length > 0) && errorAlert(errorId, error)}
+${
+  error &&
+  !(view.errorIsMissingKeys && missing.length > 0) &&
+  errorSummary([{ message: error, ...optional(fieldIdOf(view, view.errorField)) }])
+}
 ${missing.length > 0 && missingKeysWarning(missing, view.errorIsMissingKeys ? error : undefined)}
 ${current && currentAccessSection(client.name, current)}
 <form class="stack" method="post" action="${action}">
@@ -262,7 +286,7 @@ ${
 }
 <div class="field">
 <label for="duration">Allow access for</label>
-<select id="duration" name="duration" aria-describedby="duration-hint${error ? ` ${errorId}` : ''}">${durationOptions(durations)}</select>
+<select id="duration" name="duration" aria-describedby="duration-hint${error ? ` ${errorRef}` : ''}">${durationOptions(durations)}</select>
 <p class="hint" id="duration-hint">You can revoke access at any time from your Connected apps page.</p>
 </div>
 <div class="actions">

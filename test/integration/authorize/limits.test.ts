@@ -165,7 +165,11 @@ for (const engine of engines) {
           },
         });
         expect(res.status, `${field}=${value}`).to.equal(400);
-        expect(res.body).to.include('role="alert"');
+        // Summarised at the top, linking to the limit's input (one provider: limit-0-N).
+        expect(res.body).to.include('id="error-summary"');
+        expect(res.body).to.match(
+          /<div class="error-summary"[^>]*>\s*<h2[^>]*>There is a problem<\/h2>\s*<ul><li><a href="#limit-0-\d">/,
+        );
       }
       const refused = await ua.request(formAction(page.body, page.url, '/consent'), {
         form: {

@@ -121,12 +121,25 @@ describe('views/consent', () => {
   });
 
   it('announces an error and points the controls at it', () => {
-    const doc = renderConsent(view({ error: 'Choose at least one permission, or press Deny.' }));
+    const doc = renderConsent(
+      view({ error: 'Choose at least one permission, or press Deny.', errorField: 'scope' }),
+    );
     assertPage(doc, csrfToken);
-    expect(textOf(doc, /<div[^>]*role="alert"/)).to.equal('Choose at least one permission, or press Deny.');
+    // The error summary at the top, focused as the page loads, linking to the first checkbox.
+    expect(textOf(doc, /<div class="error-summary"[^>]*>/)).to.equal(
+      'There is a problem Choose at least one permission, or press Deny.',
+    );
+    expect(doc).to.include(
+      '<li><a href="#scope-0-0">Choose at least one permission, or press Deny.</a></li>',
+    );
+    expect(doc).to.match(/<div class="error-summary" id="error-summary"[^>]*tabindex="-1" autofocus>/);
+    expect(doc).not.to.include('role="alert"');
     for (const fs of find(doc, 'fieldset'))
-      expect(fs.attrs.get('aria-describedby')).to.include('consent-error');
-    expect(find(doc, 'select')[0]?.attrs.get('aria-describedby')).to.include('consent-error');
+      expect(fs.attrs.get('aria-describedby')).to.include('error-summary');
+    expect(find(doc, 'select')[0]?.attrs.get('aria-describedby')).to.include('error-summary');
+    expect(
+      renderConsent(view({ error: 'Choose how long access lasts.', errorField: 'duration' })),
+    ).to.include('<a href="#duration">');
   });
 
   it('renders hostile client names, hosts, scope text and values inert', () => {
