@@ -3,7 +3,7 @@ import { engines } from '../../support/databases.ts';
 import { discover, signInAndReachConsent, startAuthorization } from '../../support/oauth-flow.ts';
 import { captureProviderNotices } from '../../support/provider-notices.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
-import { createUserAgent } from '../../support/user-agent.ts';
+import { createUserAgent, csrfOf, formAction } from '../../support/user-agent.ts';
 import { textOf } from '../../unit/as/views/html-checks.ts';
 
 const summaryOf = (body: string): string => textOf(body, /<section class="allow-summary"[^>]*>/);
@@ -73,6 +73,24 @@ for (const engine of engines) {
       expect(summaryOf(body)).to.include(
         'Limits: at most 1,500 requests, no limit on tokens, at most $12.50 spending, at most 60 requests per minute (each calendar month).',
       );
+    });
+
+    it('a wrong password: the sign-in page answers 401 with the error summary linking to the username', async () => {
+      const app = await as.addClient({ name: 'Writer' });
+      const config = await discover(as, app.clientId);
+      const opts = { redirectUri: app.redirectUri, scope: 'openai:gpt-4o-mini:chat' };
+      const { url } = await startAuthorization(config, as, opts);
+      const ua = createUserAgent();
+      const page = await ua.follow(url.toString(), app.redirectUri);
+      const res = await ua.request(formAction(page.body, page.url, '/login'), {
+        form: { csrf: csrfOf(page.body), username: 'alice', password: 'wrong' },
+      });
+      expect(res.status).to.equal(401);
+      expect(res.body).to.match(
+        /<div class="error-summary" id="error-summary"[^>]*tabindex="-1" autofocus>\s*<h2[^>]*>There is a problem<\/h2>\s*<ul><li><a href="#username">Wrong username or password.<\/a><\/li><\/ul>/,
+      );
+      expect(res.body).to.not.include('role="alert"');
+      expect(res.body).to.include('<input id="username"');
     });
 
     it('escapes the app-chosen name', async () => {
