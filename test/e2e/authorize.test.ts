@@ -109,7 +109,14 @@ describe(`hosted pages in headless Chromium (${ENGINE})`, () => {
       expect(await page.locator('.lede').textContent()).to.equal(
         `You are signed in as alice. After you choose, you will be sent back to ${new URL(cb.redirectUri).host}.`,
       );
+      // First, in one list, what Allow grants as the form first stands; then the form.
       expect(await page.getByRole('heading', { level: 2 }).first().textContent()).to.equal(
+        'If you allow, Writer may',
+      );
+      expect(await page.getByRole('region', { name: 'If you allow, Writer may' }).textContent()).to.include(
+        'OpenAI: Chat with GPT-4o mini.',
+      );
+      expect(await page.getByRole('heading', { level: 2 }).nth(1).textContent()).to.equal(
         'What Writer asks for',
       );
       const boxes = page.getByRole('checkbox');

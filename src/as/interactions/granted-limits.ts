@@ -55,7 +55,8 @@ export function periodChoice(
 
 export type GrantedLimits =
   | { ok: true; details: AiAccessDetail[]; row: GrantLimits }
-  | { ok: false; error: string };
+  /** `field`: the form field the error is about (a limit's input, or `period`). */
+  | { ok: false; error: string; field: string };
 
 const SERVER_MOST = 'the most this server allows';
 
@@ -81,10 +82,11 @@ export function readGrantedLimits(
   if (asked.length > 0) {
     const chosen = form.get('period') ?? 'lifetime';
     if (chosen !== 'lifetime' && chosen !== 'month')
-      return { ok: false, error: 'Choose a period for the limits.' };
+      return { ok: false, error: 'Choose a period for the limits.', field: 'period' };
     if (chosen === 'month' && !monthAllowed)
       return {
         ok: false,
+        field: 'period',
         error: periodChoice(asked).monthAllowed
           ? "This server's maximums count over the whole time access lasts; the limits cannot be made monthly."
           : 'The app asked for limits over the whole time access lasts; they cannot be made monthly.',
@@ -106,12 +108,17 @@ export function readGrantedLimits(
       if (raw === '') {
         if (bound === undefined) continue;
         const why = bound === wanted ? 'as the app asked' : SERVER_MOST;
-        return { ok: false, error: `${label} must be set, at most ${fmt(key, bound)}, ${why}.` };
+        return {
+          ok: false,
+          field: limitField(detail.provider, key),
+          error: `${label} must be set, at most ${fmt(key, bound)}, ${why}.`,
+        };
       }
       const value = Number(raw);
       if (!/^\d+(\.\d+)?$/.test(raw) || checkLimitValue(key, value)) {
         return {
           ok: false,
+          field: limitField(detail.provider, key),
           error: `${label} must be ${key === 'max_spend_usd' ? 'an amount above 0' : 'a whole number of at least 1'}.`,
         };
       }
@@ -119,6 +126,7 @@ export function readGrantedLimits(
         const why = bound === wanted ? 'what the app asked for' : SERVER_MOST;
         return {
           ok: false,
+          field: limitField(detail.provider, key),
           error: `${label} can be at most ${fmt(key, bound)}, ${why}. You can lower a limit, not raise it.`,
         };
       }

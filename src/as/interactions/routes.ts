@@ -249,6 +249,7 @@ export function createInteractionRoutes({
     status = 200,
     form?: URLSearchParams,
     errorIsMissingKeys = false,
+    errorField?: string,
   ) {
     const limits = limitsView(d, form);
     const account = d.session?.accountId ? await stores.accounts.findById(d.session.accountId) : undefined;
@@ -288,7 +289,7 @@ export function createInteractionRoutes({
               }),
             }
           : {}),
-        ...(error ? { error, errorIsMissingKeys } : {}),
+        ...(error ? { error, errorIsMissingKeys, ...(errorField ? { errorField } : {}) } : {}),
       }),
       status,
     );
@@ -350,10 +351,11 @@ export function createInteractionRoutes({
 
     const requested = (await offeredScopes(d, await currentGrants(d))).all;
     const chosen = requested.filter((s) => form.getAll('scope').includes(s));
-    if (chosen.length === 0) return showConsent(ctx, d, 'Choose at least one permission, or Deny.', 400);
+    if (chosen.length === 0)
+      return showConsent(ctx, d, 'Choose at least one permission, or Deny.', 400, undefined, false, 'scope');
     const duration = Number(form.get('duration'));
     if (!durationChoices(grantTtl.max, grantTtl.default).some(([s]) => s === duration)) {
-      return showConsent(ctx, d, 'Choose how long access lasts.', 400);
+      return showConsent(ctx, d, 'Choose how long access lasts.', 400, undefined, false, 'duration');
     }
 
     const accountId = d.session?.accountId as string;
@@ -364,7 +366,7 @@ export function createInteractionRoutes({
     // Limits may only narrow what the app asked, within the operator's maximums; anything
     // else is refused, with no grant.
     const limits = readGrantedLimits(askedDetails(d), form, providersOf(chosen), maximumsOf(d));
-    if (!limits.ok) return showConsent(ctx, d, limits.error, 400, form);
+    if (!limits.ok) return showConsent(ctx, d, limits.error, 400, form, false, limits.field);
 
     // Allowing replaces exactly the grants the page showed: if the app's access changed
     // since (another tab, another device), the person sees the new state first.

@@ -1,7 +1,7 @@
 import { formatCount, formatDollars } from '../../usage/format-usage.ts';
-import { errorAlert } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
 import { type CurrentAccessView, currentAccessSection, REPLACE_WARNING_ID } from './current-access.ts';
+import { errorSummary } from './error-summary.ts';
 import { html, raw, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 
@@ -60,11 +60,29 @@ export type ConsentView = {
   /** The app's current access, when the person already allowed it: Allow replaces it. */
   currentAccess?: CurrentAccessView;
   error?: string;
+  /** The form field `error` is about (`scope`, `duration`, `period`, a limit's name); the summary links to it. */
+  errorField?: string;
   /** `error` is Allow refused for providers without a key: it replaces the no-key warning (one banner, not two). */
   errorIsMissingKeys?: boolean;
 };
 
 const errorId = 'consent-error';
+/** The error summary's id: the fields an error is about point at it. */
+const summaryId = 'error-summary';
+
+const optional = (fieldId: string | undefined) => (fieldId === undefined ? {} : { fieldId });
+
+/** The id of the input for form field `field` (the first checkbox for `scope`). */
+function fieldIdOf(view: ConsentView, field: string | undefined): string | undefined {
+  if (field === 'duration' || field === 'period') return field;
+  if (field === 'scope') return view.groups.some((g) => g.scopes.length > 0) ? 'scope-0-0' : undefined;
+  const groups = view.limits?.groups ?? [];
+  for (const [i, g] of groups.entries()) {
+    const j = g.limits.findIndex((l) => l.name === field);
+    if (j >= 0) return `limit-${i}-${j}`;
+  }
+  return undefined;
+}
 
 function missingKeysWarning(providers: string[], refusal: string | undefined): SafeHtml {
   if (refusal !== undefined)
@@ -184,6 +202,47 @@ function durationOptions(durations: DurationView[]): SafeHtml[] {
   );
 }
 
+/** A limit field's first-shown value in words: "1,000 requests", "$5.00", or "no limit" when empty. */
+function limitInWords(limit: LimitInputView, unit: string): string {
+  const v = limit.value ?? '';
+  if (v.trim() === '') return `no limit on ${unit}`;
+  const n = Number(v);
+  if (!Number.isFinite(n)) return `${v} ${unit}`;
+  if (limit.step !== '1') return `at most ${formatDollars(n)} spending`;
+  return `at most ${formatCount(n)} ${unit}`;
+}
+
+const LIMIT_UNITS: Readonly<Record<string, string>> = {
+  max_requests: 'requests',
+  max_tokens: 'tokens',
+  max_spend_usd: 'spending',
+  requests_per_minute: 'requests per minute',
+};
+
+/**
+ * What Allow grants, as the form below first shows it, in one short list: per provider
+ * the permissions (in the checkboxes' words), then for how long and within what limits.
+ */
+function allowSummary(view: ConsentView): SafeHtml | false {
+  const groups = view.groups.filter((g) => g.scopes.length > 0);
+  if (groups.length === 0) return false;
+  const duration = view.durations.find((d) => d.selected) ?? view.durations[0];
+  const limitGroups = view.limits?.groups ?? [];
+  const period = view.limits?.period === 'month' ? 'each calendar month' : 'in total';
+  const items = groups.map((g) => {
+    const own = limitGroups.find((l) => l.provider === g.provider);
+    const words = own
+      ? `${own.limits.map((l) => limitInWords(l, LIMIT_UNITS[l.name.slice(l.name.lastIndexOf('-') + 1)] ?? l.label)).join(', ')} (${period})`
+      : (view.grantLimits ?? 'no limits');
+    return html`<li><strong>${g.provider}:</strong> ${g.scopes.map((s) => s.text).join('; ')}. Limits: ${words}.</li>`;
+  });
+  return html`<section class="allow-summary" id="allow-summary" aria-labelledby="allow-summary-title">
+<h2 id="allow-summary-title">If you allow, ${view.client.name} may</h2>
+<ul>${items}</ul>
+${duration && html`<p>For <strong>${duration.label}</strong>, unless you revoke it sooner. You can change all of this below.</p>`}
+</section>`;
+}
+
 /**
  * Consent page. One form posts `csrf`, the ticked `scope` values, `duration` (seconds),
  * when limits were asked for (or the operator caps them) one number field per limit and
@@ -193,7 +252,9 @@ function durationOptions(durations: DurationView[]): SafeHtml[] {
 export function renderConsent(view: ConsentView): string {
   const { action, csrfToken, client, account, groups, durations, error } = view;
   const missing = view.missingKeys ?? [];
-  const describedBy = error ? `scope-hint ${errorId}` : 'scope-hint';
+  // The no-key refusal keeps its own banner (with its link to Provider keys); any other error is summarised.
+  const errorRef = view.errorIsMissingKeys && missing.length > 0 ? errorId : summaryId;
+  const describedBy = error ? `scope-hint ${errorRef}` : 'scope-hint';
   const fieldsets = groups
     .filter((g) => g.scopes.length > 0)
     .map((g, i) => scopeGroup(g, i, missing.includes(g.provider), describedBy));
@@ -203,7 +264,12 @@ export function renderConsent(view: ConsentView): string {
   const body = html`<h1>${client.name}${domain && html` <span class="badge">${domain}</span>`} wants to use your AI accounts</h1>
 <p class="lede">You are signed in as <strong>${account}</strong>. After you choose, you will be sent back to <strong>${client.redirectHost}</strong>.</p>
 ${unreviewedNotice(client)}
-${error && !(view.errorIsMissingKeys && missing.length > 0) && errorAlert(errorId, error)}
+${allowSummary(view)}
+${
+  error &&
+  !(view.errorIsMissingKeys && missing.length > 0) &&
+  errorSummary([{ message: error, ...optional(fieldIdOf(view, view.errorField)) }])
+}
 ${missing.length > 0 && missingKeysWarning(missing, view.errorIsMissingKeys ? error : undefined)}
 ${current && currentAccessSection(client.name, current)}
 <form class="stack" method="post" action="${action}">
@@ -220,7 +286,7 @@ ${
 }
 <div class="field">
 <label for="duration">Allow access for</label>
-<select id="duration" name="duration" aria-describedby="duration-hint${error ? ` ${errorId}` : ''}">${durationOptions(durations)}</select>
+<select id="duration" name="duration" aria-describedby="duration-hint${error ? ` ${errorRef}` : ''}">${durationOptions(durations)}</select>
 <p class="hint" id="duration-hint">You can revoke access at any time from your Connected apps page.</p>
 </div>
 <div class="actions">

@@ -1,5 +1,5 @@
-import { errorAlert } from './alerts.ts';
 import { csrfField } from './csrf-field.ts';
+import { errorSummary } from './error-summary.ts';
 import { html, raw } from './html.ts';
 import { layout } from './layout.ts';
 
@@ -28,10 +28,10 @@ export function renderLogin({
   throttled,
 }: LoginView): string {
   const message = throttled ? throttledMessage : error;
-  const invalid = message ? raw(' aria-invalid="true" aria-describedby="login-error"') : '';
+  const invalid = message ? raw(' aria-invalid="true" aria-describedby="error-summary"') : '';
   const body = html`<h1>Sign in</h1>
 ${clientName !== undefined && html`<p class="lede">Sign in to continue to <strong>${clientName}</strong>.</p>`}
-${message && errorAlert('login-error', message)}
+${message && errorSummary([throttled ? { message } : { message, fieldId: 'username' }])}
 <form class="stack" method="post" action="${action}">
 ${csrfField(csrfToken)}
 <div class="field">

@@ -165,7 +165,16 @@ for (const engine of engines) {
           },
         });
         expect(res.status, `${field}=${value}`).to.equal(400);
-        expect(res.body).to.include('role="alert"');
+        // Summarised at the top, linking to the limit's input (one provider: limit-0-N).
+        expect(res.body).to.include('id="error-summary"');
+        const target =
+          /<div class="error-summary"[^>]*>\s*<h2[^>]*>There is a problem<\/h2>\s*<ul><li><a href="#([\w-]+)">/.exec(
+            res.body,
+          )?.[1];
+        // The link goes to the very input refused.
+        expect(res.body, `${field}=${value}`).to.match(
+          new RegExp(`<input type="number" id="${target}" name="${field}"`),
+        );
       }
       const refused = await ua.request(formAction(page.body, page.url, '/consent'), {
         form: {

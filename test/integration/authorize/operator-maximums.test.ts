@@ -148,7 +148,7 @@ for (const engine of engines) {
       for (const [fields, message] of cases) {
         const res = await post(fields);
         expect(res.status, JSON.stringify(fields)).to.equal(400);
-        expect(res.body).to.include('role="alert"');
+        expect(res.body).to.match(/<div class="error-summary"[^>]*tabindex="-1" autofocus>/);
         expect(res.body).to.include(message);
       }
       expect((await as.stores.grants.list({ includeEnded: true })).length).to.equal(before);

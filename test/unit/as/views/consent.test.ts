@@ -121,12 +121,25 @@ describe('views/consent', () => {
   });
 
   it('announces an error and points the controls at it', () => {
-    const doc = renderConsent(view({ error: 'Choose at least one permission, or press Deny.' }));
+    const doc = renderConsent(
+      view({ error: 'Choose at least one permission, or press Deny.', errorField: 'scope' }),
+    );
     assertPage(doc, csrfToken);
-    expect(textOf(doc, /<div[^>]*role="alert"/)).to.equal('Choose at least one permission, or press Deny.');
+    // The error summary at the top, focused as the page loads, linking to the first checkbox.
+    expect(textOf(doc, /<div class="error-summary"[^>]*>/)).to.equal(
+      'There is a problem Choose at least one permission, or press Deny.',
+    );
+    expect(doc).to.include(
+      '<li><a href="#scope-0-0">Choose at least one permission, or press Deny.</a></li>',
+    );
+    expect(doc).to.match(/<div class="error-summary" id="error-summary"[^>]*tabindex="-1" autofocus>/);
+    expect(doc).not.to.include('role="alert"');
     for (const fs of find(doc, 'fieldset'))
-      expect(fs.attrs.get('aria-describedby')).to.include('consent-error');
-    expect(find(doc, 'select')[0]?.attrs.get('aria-describedby')).to.include('consent-error');
+      expect(fs.attrs.get('aria-describedby')).to.include('error-summary');
+    expect(find(doc, 'select')[0]?.attrs.get('aria-describedby')).to.include('error-summary');
+    expect(
+      renderConsent(view({ error: 'Choose how long access lasts.', errorField: 'duration' })),
+    ).to.include('<a href="#duration">');
   });
 
   it('renders hostile client names, hosts, scope text and values inert', () => {
@@ -321,7 +334,11 @@ describe('views/consent', () => {
       const doc = renderConsent(view({ currentAccess }));
       assertPage(doc, csrfToken);
       expect(textOf(doc, /<h2 id="current-access-heading">/)).to.equal('You already allowed Acme Writer');
-      expect(find(doc, 'section')[0]?.attrs.get('aria-labelledby')).to.equal('current-access-heading');
+      // The summary of what Allow grants is the first section; the current access the second.
+      expect(find(doc, 'section').map((s) => s.attrs.get('aria-labelledby'))).to.deep.equal([
+        'allow-summary-title',
+        'current-access-heading',
+      ]);
       expect(textOf(doc, /<caption>/)).to.equal(
         'What Acme Writer can use now, and what it asks for this time',
       );

@@ -49,13 +49,17 @@ describe('views/login', () => {
   it('announces an error and ties it to both fields', () => {
     const doc = renderLogin({ action, csrfToken, error: 'Wrong username or password.' });
     assertPage(doc, csrfToken);
-    expect(
-      find(doc, 'div', (t) => t.attrs.get('role') === 'alert' && t.attrs.get('id') === 'login-error'),
-    ).to.have.length(1);
-    expect(textOf(doc, /<div[^>]*role="alert"/)).to.equal('Wrong username or password.');
+    const summary = find(doc, 'div', (t) => t.attrs.get('id') === 'error-summary');
+    expect(summary).to.have.length(1);
+    expect(summary[0]?.attrs.get('tabindex')).to.equal('-1');
+    expect(summary[0]?.attrs.has('autofocus')).to.equal(true);
+    expect(textOf(doc, /<div class="error-summary"[^>]*>/)).to.equal(
+      'There is a problem Wrong username or password.',
+    );
+    expect(doc).to.include('<li><a href="#username">Wrong username or password.</a></li>');
     for (const name of ['username', 'password']) {
       const input = find(doc, 'input', (t) => t.attrs.get('name') === name)[0];
-      expect(input?.attrs.get('aria-describedby')).to.equal('login-error');
+      expect(input?.attrs.get('aria-describedby')).to.equal('error-summary');
       expect(input?.attrs.get('aria-invalid')).to.equal('true');
     }
   });
@@ -63,7 +67,7 @@ describe('views/login', () => {
   it('says so when throttled, in place of the error', () => {
     const doc = renderLogin({ action, csrfToken, error: 'Wrong username or password.', throttled: true });
     assertPage(doc, csrfToken);
-    expect(textOf(doc, /<div[^>]*role="alert"/)).to.match(/Too many sign-in attempts/);
+    expect(textOf(doc, /<div class="error-summary"[^>]*>/)).to.match(/Too many sign-in attempts/);
     expect(doc).not.to.include('Wrong username or password.');
   });
 });
