@@ -58,6 +58,22 @@ export interface LedgerEntry {
   settled: Counters;
 }
 
+/** One `grant_counters` row as a ledger entry: charged, its open part, and what settled. */
+export function ledgerEntryOf(row: Record<string, unknown>): LedgerEntry {
+  const { total, open } = countersOf(row, '');
+  return {
+    scope: String(row.scope) as Scope,
+    period: String(row.period),
+    charged: total,
+    open,
+    settled: {
+      requests: total.requests - open.requests,
+      tokens: total.tokens - open.tokens,
+      microUsd: total.microUsd - open.microUsd,
+    },
+  };
+}
+
 const MINUTE = 60_000;
 
 /**
@@ -334,6 +350,20 @@ export function createBudgetStore(db: Database, clock: Clock) {
     return undefined;
   }
 
+  /** `MOVE_COUNTERS` parameters that add a new reservation to both rows, total and open part. */
+  const takeParams = (args: ReserveArgs<unknown>, period: string, row: ReturnType<typeof reservationRow>) =>
+    [
+      1,
+      row.tokens,
+      row.micro_usd,
+      1,
+      row.tokens,
+      row.micro_usd,
+      args.grantId,
+      period,
+      args.provider,
+    ] as const;
+
   /**
    * SQLite, the common case: the same decision as the locked path, in one synchronous
    * `BEGIN IMMEDIATE` transaction of prepared statements (see `inSqliteTransaction`).
@@ -346,17 +376,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
       const plan = planFrom(statements.grantAndCounters.get(...joinedParams(now, args)), args, now);
       if (!plan) return undefined;
       const { limits, period, decided, row } = plan;
-      statements.moveCounters.run(
-        1,
-        row.tokens,
-        row.micro_usd,
-        1,
-        row.tokens,
-        row.micro_usd,
-        args.grantId,
-        period,
-        args.provider,
-      );
+      statements.moveCounters.run(...takeParams(args, period, row));
       statements.addReservation.run(...valuesOf(row));
       return admitted(args, period, row, decided.sized, limits);
     });
@@ -401,17 +421,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
         });
       }
       const row = reservationRow(args, period, decided.amounts, now);
-      await trx.raw(MOVE_COUNTERS, [
-        1,
-        row.tokens,
-        row.micro_usd,
-        1,
-        row.tokens,
-        row.micro_usd,
-        args.grantId,
-        period,
-        args.provider,
-      ]);
+      await trx.raw(MOVE_COUNTERS, takeParams(args, period, row));
       await trx.raw(INSERT_RESERVATION, valuesOf(row));
       return admitted(args, period, row, decided.sized, limits);
     });
@@ -420,21 +430,6 @@ export function createBudgetStore(db: Database, clock: Clock) {
   const rowsOf = (result: unknown): Record<string, unknown>[] =>
     // PostgreSQL answers { rows }, better-sqlite3 the rows themselves.
     Array.isArray(result) ? result : (result as { rows: Record<string, unknown>[] }).rows;
-
-  const ledgerEntryOf = (row: Record<string, unknown>): LedgerEntry => {
-    const { total, open } = countersOf(row, '');
-    return {
-      scope: String(row.scope) as Scope,
-      period: String(row.period),
-      charged: total,
-      open,
-      settled: {
-        requests: total.requests - open.requests,
-        tokens: total.tokens - open.tokens,
-        microUsd: total.microUsd - open.microUsd,
-      },
-    };
-  };
 
   return {
     /**

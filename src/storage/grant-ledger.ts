@@ -1,5 +1,4 @@
-import { countersOf } from './budget-queries.ts';
-import type { LedgerEntry } from './budget-store.ts';
+import { type LedgerEntry, ledgerEntryOf } from './budget-store.ts';
 import type { Database } from './create-database.ts';
 import type { Scope } from './grant-limits.ts';
 
@@ -15,20 +14,7 @@ export async function ledgerOf(
   period: string,
 ): Promise<Map<Scope, LedgerEntry>> {
   const rows = await db('grant_counters').where({ grant_id: grantId, period });
-  const entries = new Map<Scope, LedgerEntry>();
-  for (const row of rows) {
-    const { total, open } = countersOf(row, '');
-    entries.set(String(row.scope) as Scope, {
-      scope: String(row.scope) as Scope,
-      period,
-      charged: total,
-      open,
-      settled: {
-        requests: total.requests - open.requests,
-        tokens: total.tokens - open.tokens,
-        microUsd: total.microUsd - open.microUsd,
-      },
-    });
-  }
-  return entries;
+  return new Map(
+    rows.map((row: Record<string, unknown>) => [String(row.scope) as Scope, ledgerEntryOf(row)]),
+  );
 }

@@ -131,17 +131,23 @@ export function createAccountRoutes({
     await showApps(ctx, account, notice);
   });
 
+  /** The signed-in person's grant named in the path, or a 404 page (another person's grant too). */
+  async function ownGrant(ctx: Context) {
+    const grant = await stores.grants.find(ctx.params.grantId as string);
+    if (grant && grant.accountId === ctx.state.account.id) return grant;
+    sendHtml(
+      ctx,
+      renderMessage({ title: 'Not found', message: 'No such connected app.', status: 'error' }),
+      404,
+    );
+    return undefined;
+  }
+
   // Revoke's confirmation step: what it does, and the one button that does it.
   router.get('/account/grants/:grantId/revoke', signedIn, async (ctx) => {
     const { account } = ctx.state;
-    const grant = await stores.grants.find(ctx.params.grantId as string);
-    if (!grant || grant.accountId !== account.id) {
-      return sendHtml(
-        ctx,
-        renderMessage({ title: 'Not found', message: 'No such connected app.', status: 'error' }),
-        404,
-      );
-    }
+    const grant = await ownGrant(ctx);
+    if (!grant) return;
     if (grant.revokedAt !== null || grant.expiresAt <= stores.clock()) {
       ctx.status = 303;
       return ctx.redirect(appPath(grant.id));
@@ -167,14 +173,8 @@ export function createAccountRoutes({
 
   router.post('/account/grants/:grantId/revoke', signedIn, async (ctx) => {
     const { account } = ctx.state;
-    const grant = await stores.grants.find(ctx.params.grantId as string);
-    if (!grant || grant.accountId !== account.id) {
-      return sendHtml(
-        ctx,
-        renderMessage({ title: 'Not found', message: 'No such connected app.', status: 'error' }),
-        404,
-      );
-    }
+    const grant = await ownGrant(ctx);
+    if (!grant) return;
     await stores.revocations.revokeGrant(grant.id, 'account_page');
     log.info(
       {
