@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { providerRoute } from './provider-route.ts';
 import { readBody, replayBody } from './replay-body.ts';
 
 /** oidc-provider's endpoints that take a `resource` parameter (RFC 8707). */
@@ -26,7 +27,7 @@ export function canonicalResource(proxyUrl: string) {
   }
 
   return async function canonicalResourceMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (!RESOURCE_ENDPOINTS.has(ctx.path)) return next();
+    if (!RESOURCE_ENDPOINTS.has(providerRoute(ctx.path).route)) return next();
     const query = new URLSearchParams(ctx.querystring);
     if (rewrite(query)) ctx.querystring = query.toString();
     if (ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {

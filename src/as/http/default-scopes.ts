@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { isAiScope, splitScopeParam } from '../../scopes/index.ts';
 import { allowedScopesFor } from '../provider/resource-server.ts';
+import { providerRoute } from './provider-route.ts';
 import { readBody, replayBody } from './replay-body.ts';
 
 /**
@@ -31,7 +32,7 @@ export function defaultScopes({
   }
 
   return async function defaultScopesMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (ctx.path !== '/auth') return next();
+    if (providerRoute(ctx.path).route !== '/auth') return next();
     const query = new URLSearchParams(ctx.querystring);
     if (ctx.method === 'GET') {
       const scope = await widened(query);

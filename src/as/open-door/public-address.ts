@@ -22,7 +22,9 @@ for (const [net, prefix] of [
   SPECIAL.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
+  // IPv4-compatible (::a.b.c.d, :: itself included) and IPv4-translated (::ffff:0:a.b.c.d) forms.
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
   ['::1', 128],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],

@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { isClientSecretHash, verifyClientSecret } from '../../shared/client-secret.ts';
+import { providerRoute } from '../http/provider-route.ts';
 import { readBody, replayBody } from '../http/replay-body.ts';
 import { checkRegistration } from './check-registration.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -35,9 +36,10 @@ function bearer(ctx: Context): string | undefined {
  */
 export function createRegistrationGate({ provider, limiter, openDoorScopes }: RegistrationGateDeps) {
   return async function registrationGate(ctx: Context, next: Next): Promise<void> {
-    const isCreate = ctx.path === REGISTRATION_PATH && ctx.method === 'POST';
-    const clientId = ctx.path.startsWith(`${REGISTRATION_PATH}/`)
-      ? ctx.path.slice(REGISTRATION_PATH.length + 1)
+    const { route, trimmed } = providerRoute(ctx.path);
+    const isCreate = route === REGISTRATION_PATH && ctx.method === 'POST';
+    const clientId = route.startsWith(`${REGISTRATION_PATH}/`)
+      ? trimmed.slice(REGISTRATION_PATH.length + 1)
       : undefined;
     if (!isCreate && clientId === undefined) return next();
 

@@ -314,6 +314,18 @@ for (const engine of engines) {
         body: '{',
       });
       expect(notJson.status).to.equal(400);
+      // oidc-provider's router folds case and drops a trailing slash: the checks hold there too.
+      for (const path of ['/REG', '/reg/', '/Reg/']) {
+        const around = await fetch(`${as.issuer}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ redirect_uris: [REDIRECT], scope: 'openai:*:images' }),
+        });
+        const answer = (await around.json()) as { error?: string; error_description?: string };
+        expect(around.status, path).to.equal(400);
+        expect(answer.error, path).to.equal('invalid_client_metadata');
+        expect(answer.error_description, path).to.match(/not open/);
+      }
       const huge = await register(as, {
         redirect_uris: [REDIRECT],
         client_name: 'x',

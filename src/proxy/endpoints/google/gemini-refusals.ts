@@ -19,6 +19,7 @@ const SNAKE_CASE_ALIASES = new Set([
   'thinking_config',
   'cached_content',
   'inline_data',
+  'mime_type',
   'file_data',
   'file_uri',
   'function_declarations',

@@ -19,6 +19,8 @@ describe('public-address: only public internet addresses may be fetched', () => 
       '255.255.255.255',
       '::',
       '::1',
+      '::7f00:1',
+      '::ffff:0:7f00:1',
       'fe80::1',
       'fc00::1',
       'fd12:3456::1',
