@@ -1,5 +1,5 @@
 import { isCapabilityOffered } from './capability-table.ts';
-import { isProvider, type Provider } from './providers.ts';
+import { isProvider, PROVIDERS, type Provider } from './providers.ts';
 
 /**
  * RFC 9396 authorization details of type `ai_access`: which provider an app wants, and
@@ -7,6 +7,9 @@ import { isProvider, type Provider } from './providers.ts';
  * call; `models` and `capabilities` only describe the request, `limits` bound its use.
  */
 export const AI_ACCESS_TYPE = 'ai_access';
+
+/** The refusal of an unknown provider, naming the ones there are (`openai, anthropic or google`). */
+const PROVIDER_REASON = `provider must be ${PROVIDERS.slice(0, -1).join(', ')} or ${PROVIDERS.at(-1)}`;
 
 export const LIMIT_PERIODS = Object.freeze(['lifetime', 'month'] as const);
 export type LimitPeriod = (typeof LIMIT_PERIODS)[number];
@@ -84,7 +87,7 @@ export function parseAiAccessDetail(input: unknown): ParseDetailResult {
   if (input.type !== AI_ACCESS_TYPE) return { ok: false, reason: `type must be ${AI_ACCESS_TYPE}` };
   const provider = input.provider;
   if (typeof provider !== 'string' || !isProvider(provider)) {
-    return { ok: false, reason: 'provider must be openai, anthropic or google' };
+    return { ok: false, reason: PROVIDER_REASON };
   }
   const detail: AiAccessDetail = { type: AI_ACCESS_TYPE, provider };
 

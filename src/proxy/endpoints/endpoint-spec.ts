@@ -100,6 +100,12 @@ export interface ProviderSpec {
     apiKey: string,
     settings: UpstreamSettings,
   ) => void;
+  /**
+   * A reason in an upstream 400 body that means the person's key was refused (Google
+   * answers a bad key with 400 `API_KEY_INVALID`); unset: only a 401 or a 403 about the
+   * key is.
+   */
+  readonly badKeyReasonIn400?: string;
   /** A refusal in the provider's own error shape, so its SDK raises its usual exception. */
   readonly errorBody: (status: number, code: string, message: string) => unknown;
   /** Type rules every endpoint of the provider checks. */

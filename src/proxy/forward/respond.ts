@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { type Provider, providerDisplayName } from '../../scopes/index.ts';
+import { providerDisplayName } from '../../scopes/index.ts';
+import type { ProviderSpec } from '../endpoints/endpoint-spec.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import type { UsageTap } from '../usage/usage-tap.ts';
 import type { UpstreamResponse } from './forwarder.ts';
@@ -19,22 +20,22 @@ function responseHeaders(upstream: UpstreamResponse, key: string): Record<string
 }
 
 /**
- * An upstream 401 (or a 403 about the key; on Google, which answers a bad key with 400,
- * a 400 whose reason is `API_KEY_INVALID`) is about the person's key, not the app's
+ * An upstream 401 (or a 403 about the key; on a provider that answers a bad key with
+ * 400, such as Google, a 400 holding its `badKeyReasonIn400`) is about the person's key, not the app's
  * token: it becomes a 502 that says so, and the upstream body (which may quote part of
  * the key) is dropped. Returns true when it answered the client itself (a 403 or 400
  * passed on).
  */
 export async function refuseRejectedKey(
-  provider: Provider,
+  provider: ProviderSpec,
   upstream: UpstreamResponse,
   res: ServerResponse,
   key: string,
 ): Promise<boolean> {
-  const googleBadRequest = provider === 'google' && upstream.statusCode === 400;
-  if (upstream.statusCode !== 401 && upstream.statusCode !== 403 && !googleBadRequest) return false;
+  const badKeyReason = upstream.statusCode === 400 ? provider.badKeyReasonIn400 : undefined;
+  if (upstream.statusCode !== 401 && upstream.statusCode !== 403 && badKeyReason === undefined) return false;
   const body = await readSmall(upstream);
-  if (googleBadRequest && !body.includes('API_KEY_INVALID')) {
+  if (badKeyReason !== undefined && !body.includes(badKeyReason)) {
     const headers = responseHeaders(upstream, key);
     const masked = maskKeyIn(body, key);
     headers['content-length'] = String(Buffer.byteLength(masked));
@@ -52,7 +53,7 @@ export async function refuseRejectedKey(
     res.end(masked);
     return true;
   }
-  const name = providerDisplayName(provider);
+  const name = providerDisplayName(provider.id);
   throw new ProxyError(
     'upstream_key_rejected',
     `the person's ${name} key was rejected by ${name} (${upstream.statusCode}); they need to replace it in Mandate`,

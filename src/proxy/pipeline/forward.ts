@@ -44,7 +44,7 @@ export function createForward(forwarder: Forwarder) {
         async onResponse(upstream) {
           outcome.answered = true;
           outcome.status = upstream.statusCode;
-          if (await refuseRejectedKey(provider.id, upstream, ctx.res, apiKey)) return;
+          if (await refuseRejectedKey(provider, upstream, ctx.res, apiKey)) return;
           if (spec.model === 'listing') {
             const allowed = listableModels(request.claims.grants, provider.id);
             await filterModelListing(upstream, ctx.res, allowed, apiKey, provider.filterListing);

@@ -49,7 +49,9 @@ describe('scopes/ai-access-details', () => {
   });
 
   it('refuses unknown providers and capabilities a provider does not offer', () => {
-    expect(reason({ type: 'ai_access', provider: 'mistral' })).to.include('provider');
+    expect(reason({ type: 'ai_access', provider: 'mistral' })).to.equal(
+      'provider must be openai, anthropic or google',
+    );
     expect(reason({ type: 'ai_access', provider: 'OpenAI' })).to.include('provider');
     expect(reason({ type: 'ai_access' })).to.include('provider');
     expect(reason({ type: 'ai_access', provider: 'openai', capabilities: ['teleport'] })).to.include(

@@ -1,5 +1,5 @@
-import { boundEmbedContent } from '../../limits/request-bounds.ts';
 import { defineEndpoint } from '../endpoint-spec.ts';
+import { boundEmbedContent } from './gemini-bounds.ts';
 
 /**
  * `POST /v1beta/models/{model}:batchEmbedContents` (what the SDK's `embedContent` sends):

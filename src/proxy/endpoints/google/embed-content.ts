@@ -1,5 +1,5 @@
-import { boundEmbedContent } from '../../limits/request-bounds.ts';
 import { defineEndpoint } from '../endpoint-spec.ts';
+import { boundEmbedContent } from './gemini-bounds.ts';
 
 /** `POST /v1beta/models/{model}:embedContent`: input only, bounded by the body's bytes (text parts only). */
 export const embedContent = defineEndpoint({

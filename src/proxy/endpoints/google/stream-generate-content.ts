@@ -1,5 +1,5 @@
-import { boundGenerateContent } from '../../limits/request-bounds.ts';
 import { defineEndpoint } from '../endpoint-spec.ts';
+import { boundGenerateContent } from './gemini-bounds.ts';
 import { refuseManyStreamedCandidates } from './gemini-refusals.ts';
 
 /**
