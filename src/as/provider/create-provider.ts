@@ -138,6 +138,8 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       introspectionSigningAlgValues: ['ES256'],
       authorizationSigningAlgValues: ['ES256'],
       clientAuthSigningAlgValues: ['ES256'],
+      // DPoP proofs (RFC 9449): what the proxy's proof check accepts too.
+      dPoPSigningAlgValues: ['ES256', 'EdDSA'],
     },
     extraClientMetadata: {
       properties: ['allowed_ai_scopes'],
@@ -174,7 +176,9 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       devInteractions: { enabled: false },
       ...registrationFeatures(options.registration),
       clientIdMetadataDocument: documents.feature,
-      dPoP: { enabled: false },
+      // A token request with a DPoP proof gets tokens bound to its key (`cnf.jkt`);
+      // a client registered with `dpop_bound_access_tokens` must send one.
+      dPoP: { enabled: true },
       rpInitiatedLogout: { enabled: false },
       userinfo: { enabled: false },
       revocation: {
