@@ -33,7 +33,7 @@ for (const engine of engines) {
         issuer,
         await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oauth2' }),
       );
-      expect(server.dpop_signing_alg_values_supported).to.have.members(['ES256', 'EdDSA']);
+      expect(server.dpop_signing_alg_values_supported).to.have.members(['ES256', 'Ed25519', 'EdDSA']);
       const registered = await oauth.processDynamicClientRegistrationResponse(
         await oauth.dynamicClientRegistrationRequest(
           server,
