@@ -66,6 +66,7 @@ export function buildAuthorizationServer(
       accessTokenTtl: as.accessTokenTtl,
       sessionTtl: as.sessionTtl,
       interactionTtl: as.interactionTtl,
+      deviceCodeTtl: as.deviceCodeTtl,
       defaultGrantTtl: as.grantTtl.default,
       openDoorScopes: as.openDoor.scopes,
       registration: { policy: as.openDoor.registration, initialAccessToken: as.openDoor.initialAccessToken },

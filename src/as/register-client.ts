@@ -9,6 +9,8 @@ export interface NewClient {
   redirectUris: string[];
   allowedScopes: string[];
   confidential: boolean;
+  /** Also the device authorization grant (RFC 8628), for CLIs and agents without a browser. */
+  deviceFlow?: boolean;
 }
 
 /** Registers an app. The secret of a confidential client is returned once, stored hashed. */
@@ -35,7 +37,11 @@ export async function registerClient(
     client_id: clientId,
     client_name: input.name,
     redirect_uris: input.redirectUris,
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: [
+      'authorization_code',
+      'refresh_token',
+      ...(input.deviceFlow ? ['urn:ietf:params:oauth:grant-type:device_code'] : []),
+    ],
     response_types: ['code'],
     response_modes: ['query'],
     token_endpoint_auth_method: input.confidential ? 'client_secret_basic' : 'none',

@@ -15,6 +15,7 @@ export const defaults = {
     accessTokenTtl: 3600,
     sessionTtl: 14 * DAY,
     interactionTtl: 3600,
+    deviceCodeTtl: 600,
     grantTtl: { default: 30 * DAY, max: 90 * DAY },
     loginThrottle: { maxFailures: 5, windowSeconds: 15 * 60 },
     purgeIntervalSeconds: 600,

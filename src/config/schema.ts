@@ -42,6 +42,8 @@ export const configSchema = z.strictObject({
     accessTokenTtl: seconds,
     sessionTtl: seconds,
     interactionTtl: seconds,
+    /** RFC 8628: how long a device code and the user code typed at /device live. */
+    deviceCodeTtl: seconds,
     grantTtl: z.strictObject({ default: seconds, max: seconds }),
     loginThrottle: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: seconds }),
     purgeIntervalSeconds: seconds,

@@ -101,9 +101,11 @@ export function createOidcAdapterFactory({ db, clock, revocations, grantRevocati
         await db('oidc_payloads').insert(row).onConflict(['model', 'id']).merge();
       },
       async find(id) {
-        return toPayload(
-          await live(db('oidc_payloads').where({ model, id })).first('payload', 'consumed_at'),
-        );
+        // An expired device code is still found, so the polling client is told
+        // expired_token (RFC 8628 §3.5) until the purge job removes it.
+        const rows = db('oidc_payloads').where({ model, id });
+        const found = model === 'DeviceCode' ? rows : live(rows);
+        return toPayload(await (found as typeof rows).first('payload', 'consumed_at'));
       },
       async findByUid(uid) {
         return toPayload(

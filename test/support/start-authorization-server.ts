@@ -158,6 +158,7 @@ export async function startAuthorizationServer(
           'openai:text-embedding-3-small:embeddings',
         ],
         confidential: input.confidential ?? false,
+        ...(input.deviceFlow ? { deviceFlow: true } : {}),
       });
       return { ...created, redirectUri };
     },

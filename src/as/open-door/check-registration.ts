@@ -5,7 +5,8 @@ export type RegistrationCheck =
   | { ok: true; body: Record<string, unknown> }
   | { ok: false; error: 'invalid_client_metadata' | 'invalid_redirect_uri'; description: string };
 
-const GRANT_TYPES = new Set(['authorization_code', 'refresh_token']);
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
+const GRANT_TYPES = new Set(['authorization_code', 'refresh_token', DEVICE_CODE]);
 const AUTH_METHODS = new Set(['none', 'client_secret_basic', 'client_secret_post']);
 /** Metadata that would make the AS fetch a URL the app chose: not accepted. */
 const FETCHED = ['jwks_uri', 'sector_identifier_uri', 'request_uris'];
@@ -14,7 +15,8 @@ const MAX_NAME = 120;
 /**
  * What an app may say about itself when it registers (RFC 7591) or updates its
  * registration (RFC 7592), checked before oidc-provider sees it:
- * - code flow only: `grant_types` within authorization_code and refresh_token,
+ * - code flow: `grant_types` within authorization_code, refresh_token and the device
+ *   code grant (RFC 8628, for CLIs and agents), with authorization_code among them,
  *   `response_types` only `code` (PKCE is required of every client anyway);
  * - a public client (`none`) or a client secret, nothing else;
  * - redirect URIs by the shared rules (redirect-uri-rules.ts), at least one;
@@ -43,7 +45,7 @@ export function checkRegistration(input: unknown, openDoorScopes: readonly strin
       !grantTypes.every((g) => GRANT_TYPES.has(g)) ||
       !grantTypes.includes('authorization_code')
     )
-      return bad('grant_types must be authorization_code, optionally with refresh_token');
+      return bad(`grant_types must be authorization_code, optionally with refresh_token and ${DEVICE_CODE}`);
   }
   const responseTypes = body.response_types;
   if (

@@ -11,7 +11,13 @@ import { cookieNames, isSecureIssuer } from '../http/cookie-names.ts';
 import { logProviderEvents } from '../log/log-provider-events.ts';
 import { clientDomain, REGISTERED_ID_PREFIX } from '../open-door/client-kind.ts';
 import { createMetadataDocuments, type MetadataDocumentPolicy } from '../open-door/metadata-documents.ts';
-import { renderOAuthError } from '../views/index.ts';
+import {
+  renderDeviceCodeConfirm,
+  renderDeviceCodeInput,
+  renderMessage,
+  renderOAuthError,
+} from '../views/index.ts';
+import { createDevicePolling } from './device-polling.ts';
 import { grantRevocationReasonFromRequest, useHashedClientSecrets } from './internals.ts';
 import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
 import { createLifetimes } from './lifetimes.ts';
@@ -30,6 +36,8 @@ export interface ProviderOptions {
   sessionTtl: number;
   interactionTtl: number;
   defaultGrantTtl: number;
+  /** How long a device code (RFC 8628) and its user code may be used. */
+  deviceCodeTtl: number;
   /** The scopes apps the operator did not register may ask for: published as `scopes_supported`. */
   openDoorScopes: readonly string[];
   /** RFC 7591 registration: `off`, `open`, or with this initial access token. */
@@ -180,6 +188,39 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       // A token request with a DPoP proof gets tokens bound to its key (`cnf.jkt`);
       // a client registered with `dpop_bound_access_tokens` must send one.
       dPoP: { enabled: true },
+      // RFC 8628: the device shows a short code the person types at /device, then the
+      // same sign-in and consent as a code grant (interactions/routes.ts).
+      deviceFlow: {
+        enabled: true,
+        charset: 'base-20',
+        mask: '****-****',
+        async userCodeInputSource(ctx, form, _out, err) {
+          const error =
+            err && ((err as { userCode?: string }).userCode || err.name === 'NoCodeError')
+              ? 'That code is not valid or has expired. Check the code on your device and try again.'
+              : err
+                ? 'That request could not be completed. Start again on your device.'
+                : undefined;
+          ctx.type = 'text/html; charset=utf-8';
+          ctx.body = renderDeviceCodeInput({ form, ...(error ? { error } : {}) });
+        },
+        async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+          ctx.type = 'text/html; charset=utf-8';
+          ctx.body = renderDeviceCodeConfirm({
+            form,
+            appName:
+              clientDomain(client.clientId) ?? (client.clientName as string | undefined) ?? client.clientId,
+            userCode,
+          });
+        },
+        async successSource(ctx) {
+          ctx.type = 'text/html; charset=utf-8';
+          ctx.body = renderMessage({
+            title: 'Device connected',
+            message: 'You can close this window and go back to your device.',
+          });
+        },
+      },
       rpInitiatedLogout: { enabled: false },
       userinfo: { enabled: false },
       revocation: {
@@ -265,6 +306,12 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       body.scopes_supported = ['openid', ...options.openDoorScopes];
     }
   });
+  provider.use(
+    createDevicePolling({ tokenPath: '/token', ttlMs: options.deviceCodeTtl * 1000 }) as (
+      ctx: KoaContextWithOIDC,
+      next: () => Promise<void>,
+    ) => Promise<void>,
+  );
   provider.use(
     createJwtTokenEndpoints({
       verifyAccessToken,

@@ -5,6 +5,7 @@ export interface LifetimeDeps {
   sessionTtl: number;
   interactionTtl: number;
   defaultGrantTtl: number;
+  deviceCodeTtl: number;
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -24,6 +25,7 @@ export function createLifetimes({
   sessionTtl,
   interactionTtl,
   defaultGrantTtl,
+  deviceCodeTtl,
 }: LifetimeDeps) {
   return {
     AccessToken: (ctx: KoaContextWithOIDC) => Math.min(accessTokenTtl, grantRemaining(ctx) ?? accessTokenTtl),
@@ -33,5 +35,6 @@ export function createLifetimes({
     Grant: defaultGrantTtl,
     Session: sessionTtl,
     Interaction: interactionTtl,
+    DeviceCode: deviceCodeTtl,
   };
 }

@@ -17,6 +17,8 @@ export type {
 } from './consent.ts';
 export { renderConsent } from './consent.ts';
 export type { CurrentAccessView, CurrentGrantView, TermsView } from './current-access.ts';
+export type { DeviceCodeView } from './device-code.ts';
+export { renderDeviceCodeConfirm, renderDeviceCodeInput } from './device-code.ts';
 export type { HtmlValue, SafeHtml } from './html.ts';
 export { escapeHtml, html, raw } from './html.ts';
 export type { ProviderKeyRowView, ProviderKeysView } from './keys.ts';
