@@ -33,7 +33,12 @@ for (const engine of engines) {
       const meta = proxy.serverMetadata();
       expect(meta.issuer).to.equal(as.issuer);
       expect(meta.response_types_supported).to.deep.equal(['code']);
-      expect(meta.grant_types_supported).to.have.members(['authorization_code', 'refresh_token']);
+      expect(meta.grant_types_supported).to.have.members([
+        'authorization_code',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:device_code',
+      ]);
+      expect(meta.device_authorization_endpoint).to.equal(`${as.issuer}/device/auth`);
       expect(meta.code_challenge_methods_supported).to.deep.equal(['S256']);
       expect(meta.response_modes_supported).to.deep.equal(['query']);
       expect(meta.token_endpoint_auth_methods_supported).to.have.members([
