@@ -55,8 +55,6 @@ export const google: ProviderSpec = Object.freeze<ProviderSpec>({
   baseUrl: (settings) => settings.baseUrls.google,
   keyHeaders(out, _incoming, apiKey) {
     out['x-goog-api-key'] = apiKey;
-    delete out['anthropic-version'];
-    delete out['anthropic-dangerous-direct-browser-access'];
   },
   errorBody: (status, code, message) => ({
     error: {
