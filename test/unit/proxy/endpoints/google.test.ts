@@ -73,6 +73,28 @@ describe('the Gemini provider', () => {
     }
   });
 
+  it('names the snake_case field before stored state wherever each is in the body (one walk does both)', () => {
+    const snakeLater = {
+      cachedContent: 'cachedContents/abc',
+      contents: [{ parts: [{ text: 'hi' }] }, { parts: [{ inline_data: { mimeType: 'x/y', data: 'x' } }] }],
+    };
+    expect(refuse(GENERATE, snakeLater)).to.equal('invalid_request');
+    const twoStored = {
+      contents: [
+        { parts: [{ fileData: { mimeType: 'x/y' } }] },
+        { parts: [{ fileData: { fileUri: 'files/a' } }] },
+      ],
+    };
+    expect(refuse(GENERATE, twoStored)).to.equal('invalid_request');
+    const storedFirst = {
+      contents: [
+        { parts: [{ fileData: { fileUri: 'files/a' } }] },
+        { parts: [{ fileData: { mimeType: 'x/y' } }] },
+      ],
+    };
+    expect(refuse(GENERATE, storedFirst)).to.equal('stored_state_denied');
+  });
+
   it('checks the types of decided fields', () => {
     expect(refuse(GENERATE, { contents, generationConfig: { maxOutputTokens: '100000' } })).to.equal(
       'invalid_request',
