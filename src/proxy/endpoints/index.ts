@@ -33,15 +33,33 @@ const DEFAULT_VERSIONS: readonly string[] = ['v1'];
 
 const versionsOf = (provider: ProviderSpec) => provider.apiVersions ?? DEFAULT_VERSIONS;
 
+/** Every provider's `prefix/version` bases, built once (the table is frozen). */
+const PROVIDER_BASES: readonly { base: string; baseSlash: string; provider: ProviderSpec }[] = Object.values(
+  PROVIDER_SPECS,
+).flatMap((provider) =>
+  versionsOf(provider).map((version) => {
+    const base = `${provider.prefix}/${version}`;
+    return { base, baseSlash: `${base}/`, provider };
+  }),
+);
+
 /** The provider whose prefix and API version the path starts with (`/openai/v1/…`), for the error shape too. */
 export function providerOfPath(path: string): ProviderSpec | undefined {
-  for (const provider of Object.values(PROVIDER_SPECS)) {
-    for (const version of versionsOf(provider)) {
-      const base = `${provider.prefix}/${version}`;
-      if (path.startsWith(`${base}/`) || path === base) return provider;
-    }
+  for (const { base, baseSlash, provider } of PROVIDER_BASES) {
+    if (path.startsWith(baseSlash) || path === base) return provider;
   }
   return undefined;
+}
+
+/** A spec's path split into segments, once per spec (specs are static tables). */
+const specSegments = new WeakMap<EndpointSpec, readonly string[]>();
+function segmentsOf(spec: EndpointSpec): readonly string[] {
+  let segments = specSegments.get(spec);
+  if (segments === undefined) {
+    segments = spec.path.slice(1).split('/');
+    specSegments.set(spec, segments);
+  }
+  return segments;
 }
 
 function decodeModelSegment(provider: ProviderSpec, spec: EndpointSpec, segment: string): string | undefined {
@@ -61,10 +79,11 @@ function matchPath(
   spec: EndpointSpec,
   segments: readonly string[],
 ): { model?: string } | undefined {
-  const expected = spec.path.slice(1).split('/');
+  const expected = segmentsOf(spec);
   if (expected.length !== segments.length) return undefined;
   let model: string | undefined;
-  for (const [i, want] of expected.entries()) {
+  for (let i = 0; i < expected.length; i++) {
+    const want = expected[i] ?? '';
     const got = segments[i] ?? '';
     if (want === VERSION_SEGMENT) {
       if (!versionsOf(provider).includes(got)) return undefined;

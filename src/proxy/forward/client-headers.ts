@@ -1,4 +1,12 @@
-/** Request headers an app may send that are passed upstream unchanged. */
+import type { Provider } from '../../scopes/index.ts';
+
+/** Request headers only Anthropic reads: passed to Anthropic, dropped for the other providers. */
+const ANTHROPIC_ONLY_HEADERS: readonly string[] = [
+  'anthropic-version',
+  'anthropic-dangerous-direct-browser-access',
+];
+
+/** Request headers an app may send that are passed upstream unchanged (to Anthropic; the others get `passedHeadersFor`). */
 export const PASSED_CLIENT_HEADERS: ReadonlySet<string> = new Set([
   'accept',
   'content-type',
@@ -13,9 +21,17 @@ export const PASSED_CLIENT_HEADERS: ReadonlySet<string> = new Set([
   'x-stainless-retry-count',
   'x-stainless-timeout',
   'x-stainless-helper-method',
-  'anthropic-version',
-  'anthropic-dangerous-direct-browser-access',
+  ...ANTHROPIC_ONLY_HEADERS,
 ]);
+
+const PASSED_TO_OTHERS: ReadonlySet<string> = new Set(
+  [...PASSED_CLIENT_HEADERS].filter((name) => !ANTHROPIC_ONLY_HEADERS.includes(name)),
+);
+
+/** The passed headers for one provider, as a table built once (not filtered per request). */
+export function passedHeadersFor(provider: Provider): ReadonlySet<string> {
+  return provider === 'anthropic' ? PASSED_CLIENT_HEADERS : PASSED_TO_OTHERS;
+}
 
 /**
  * What a browser app may send cross-origin: the passed headers, its token (either

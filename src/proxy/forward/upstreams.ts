@@ -1,6 +1,6 @@
 import type { Provider } from '../../scopes/index.ts';
 import { PROVIDER_SPECS, type UpstreamSettings } from '../endpoints/index.ts';
-import { PASSED_CLIENT_HEADERS } from './client-headers.ts';
+import { passedHeadersFor } from './client-headers.ts';
 
 export type { UpstreamSettings } from '../endpoints/index.ts';
 
@@ -11,10 +11,13 @@ export type { UpstreamSettings } from '../endpoints/index.ts';
  * its `authorization`, `x-api-key`, cookies, `proxy-*` and forwarded headers never leave.
  */
 export function createUpstreams(settings: UpstreamSettings) {
+  // Each provider's base URL, without a trailing slash, resolved once.
+  const bases = Object.fromEntries(
+    Object.values(PROVIDER_SPECS).map((spec) => [spec.id, spec.baseUrl(settings).replace(/\/$/, '')]),
+  ) as Record<Provider, string>;
   return {
     target(provider: Provider, path: string, search: string): URL {
-      const base = PROVIDER_SPECS[provider].baseUrl(settings).replace(/\/$/, '');
-      return new URL(`${base}${path}${search}`);
+      return new URL(`${bases[provider]}${path}${search}`);
     },
 
     headers(
@@ -24,8 +27,10 @@ export function createUpstreams(settings: UpstreamSettings) {
       contentLength: number,
     ): Record<string, string> {
       const out: Record<string, string> = {};
-      for (const [name, value] of Object.entries(incoming)) {
-        if (typeof value === 'string' && PASSED_CLIENT_HEADERS.has(name)) out[name] = value;
+      const passed = passedHeadersFor(provider);
+      for (const name in incoming) {
+        const value = incoming[name];
+        if (typeof value === 'string' && passed.has(name)) out[name] = value;
       }
       if (contentLength > 0 || incoming['content-length'] !== undefined)
         out['content-length'] = String(contentLength);

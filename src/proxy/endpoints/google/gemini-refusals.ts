@@ -40,13 +40,13 @@ const storedState = (what: string) =>
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Every object in the body (JSON depth is capped at 64 before this runs). */
-function* objects(value: unknown): Generator<Json> {
+/** Calls `visit` on every object in the body, depth first (JSON depth is capped at 64 before this runs). */
+function forEachObject(value: unknown, visit: (object: Json) => void): void {
   if (Array.isArray(value)) {
-    for (const item of value) yield* objects(item);
+    for (const item of value) forEachObject(item, visit);
   } else if (isObject(value)) {
-    yield value;
-    for (const inner of Object.values(value)) yield* objects(inner);
+    visit(value);
+    for (const key in value) forEachObject(value[key], visit);
   }
 }
 
@@ -61,33 +61,45 @@ function isStoredFile(uri: unknown): boolean {
   }
 }
 
-/** snake_case names of decided fields: 400, so both readings cannot differ. */
-export function refuseSnakeCaseFields(json: Json): void {
-  for (const object of objects(json)) {
-    for (const key of Object.keys(object)) {
-      if (SNAKE_CASE_ALIASES.has(key)) {
-        throw new ProxyError(
-          'invalid_request',
-          `${key}: Mandate reads Gemini's camelCase field names; send this field in camelCase`,
-        );
-      }
+/** The snake_case name of a decided field: 400, so both readings cannot differ. */
+function snakeCaseRefusal(object: Json): ProxyError | undefined {
+  for (const key in object) {
+    if (SNAKE_CASE_ALIASES.has(key)) {
+      return new ProxyError(
+        'invalid_request',
+        `${key}: Mandate reads Gemini's camelCase field names; send this field in camelCase`,
+      );
     }
   }
+  return undefined;
 }
 
 /**
- * References to stored state: `cachedContent` (an explicit context cache), a `fileData`
- * part naming an uploaded file, and the file-search and retrieval tools.
+ * A reference to stored state in one object: `cachedContent` (an explicit context cache)
+ * or a `fileData` part naming an uploaded file.
  */
-export function refuseGeminiStoredState(json: Json): void {
-  for (const object of objects(json)) {
-    if (object.cachedContent !== undefined && object.cachedContent !== null)
-      throw storedState('cachedContent');
-    if (isObject(object.fileData) && isStoredFile(object.fileData.fileUri)) throw storedState('fileData');
-    if (isObject(object.fileData) && object.fileData.fileUri === undefined) {
-      throw new ProxyError('invalid_request', 'fileData must have a fileUri');
-    }
-  }
+function storedStateRefusal(object: Json): ProxyError | undefined {
+  if (object.cachedContent !== undefined && object.cachedContent !== null)
+    return storedState('cachedContent');
+  if (isObject(object.fileData) && isStoredFile(object.fileData.fileUri)) return storedState('fileData');
+  if (isObject(object.fileData) && object.fileData.fileUri === undefined)
+    return new ProxyError('invalid_request', 'fileData must have a fileUri');
+  return undefined;
+}
+
+/**
+ * One walk of the body for both field refusals: snake_case names of decided fields
+ * anywhere (checked first: that error wins wherever it is), then references to stored
+ * state (the first found), then the file-search and retrieval tools.
+ */
+export function refuseGeminiFields(json: Json): void {
+  let stored: ProxyError | undefined;
+  forEachObject(json, (object) => {
+    const snake = snakeCaseRefusal(object);
+    if (snake) throw snake;
+    stored ??= storedStateRefusal(object);
+  });
+  if (stored) throw stored;
   const tools = Array.isArray(json.tools) ? json.tools : [];
   const nested = isObject(json.generateContentRequest) ? json.generateContentRequest.tools : undefined;
   for (const tool of [...tools, ...(Array.isArray(nested) ? nested : [])]) {

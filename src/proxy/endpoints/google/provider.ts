@@ -5,7 +5,7 @@ import { countTokens } from './count-tokens.ts';
 import { embedContent } from './embed-content.ts';
 import { filterGeminiListing } from './filter-listing.ts';
 import { GEMINI_RULES } from './gemini-fields.ts';
-import { refuseGeminiStoredState, refuseOtherModel, refuseSnakeCaseFields } from './gemini-refusals.ts';
+import { refuseGeminiFields, refuseOtherModel } from './gemini-refusals.ts';
 import { generateContent } from './generate-content.ts';
 import { modelsList } from './models-list.ts';
 import { modelsRetrieve } from './models-retrieve.ts';
@@ -56,8 +56,6 @@ export const google: ProviderSpec = Object.freeze<ProviderSpec>({
   baseUrl: (settings) => settings.baseUrls.google,
   keyHeaders(out, _incoming, apiKey) {
     out['x-goog-api-key'] = apiKey;
-    delete out['anthropic-version'];
-    delete out['anthropic-dangerous-direct-browser-access'];
   },
   errorBody: (status, code, message) => ({
     error: {
@@ -68,7 +66,7 @@ export const google: ProviderSpec = Object.freeze<ProviderSpec>({
     },
   }),
   decidedFields: [GEMINI_RULES],
-  refusals: [refuseSnakeCaseFields, refuseGeminiStoredState, refuseOtherModel],
+  refusals: [refuseGeminiFields, refuseOtherModel],
   storedStatePaths: API_VERSIONS.flatMap((version) => STORED_STATE.map((path) => `/${version}/${path}`)),
   checkQuery: checkGeminiQuery,
   filterListing: filterGeminiListing,

@@ -36,8 +36,6 @@ export const openai: ProviderSpec = Object.freeze<ProviderSpec>({
     out.authorization = `Bearer ${apiKey}`;
     if (settings.openai.organization) out['openai-organization'] = settings.openai.organization;
     if (settings.openai.project) out['openai-project'] = settings.openai.project;
-    delete out['anthropic-version'];
-    delete out['anthropic-dangerous-direct-browser-access'];
   },
   errorBody: (status, code, message) => ({
     error: { message, type: TYPES[status] ?? 'server_error', param: null, code },

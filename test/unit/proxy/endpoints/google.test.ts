@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { google } from '../../../../src/proxy/endpoints/google/provider.ts';
 import { matchEndpoint } from '../../../../src/proxy/endpoints/index.ts';
 import { ProxyError } from '../../../../src/proxy/errors/proxy-error.ts';
+import { createUpstreams } from '../../../../src/proxy/forward/upstreams.ts';
 import { checkDecidedFields } from '../../../../src/proxy/request/check-decided-fields.ts';
 
 const codeOf = (fn: () => void): string => {
@@ -70,6 +71,28 @@ describe('the Gemini provider', () => {
     ]) {
       expect(refuse(GENERATE, json), JSON.stringify(json)).to.equal('invalid_request');
     }
+  });
+
+  it('names the snake_case field before stored state wherever each is in the body (one walk does both)', () => {
+    const snakeLater = {
+      cachedContent: 'cachedContents/abc',
+      contents: [{ parts: [{ text: 'hi' }] }, { parts: [{ inline_data: { mimeType: 'x/y', data: 'x' } }] }],
+    };
+    expect(refuse(GENERATE, snakeLater)).to.equal('invalid_request');
+    const twoStored = {
+      contents: [
+        { parts: [{ fileData: { mimeType: 'x/y' } }] },
+        { parts: [{ fileData: { fileUri: 'files/a' } }] },
+      ],
+    };
+    expect(refuse(GENERATE, twoStored)).to.equal('invalid_request');
+    const storedFirst = {
+      contents: [
+        { parts: [{ fileData: { fileUri: 'files/a' } }] },
+        { parts: [{ fileData: { mimeType: 'x/y' } }] },
+      ],
+    };
+    expect(refuse(GENERATE, storedFirst)).to.equal('stored_state_denied');
   });
 
   it('checks the types of decided fields', () => {
@@ -151,15 +174,30 @@ describe('the Gemini provider', () => {
   });
 
   it('puts the key in x-goog-api-key and drops other providers headers', () => {
-    const out: Record<string, string> = {
-      'anthropic-version': '2023-06-01',
-      'content-type': 'application/json',
-    };
-    google.keyHeaders(out, {}, 'AIzaPersonKey', {
+    const upstreams = createUpstreams({
       baseUrls: { openai: '', anthropic: '', google: '' },
       openai: {},
       anthropicBetaAllowlist: [],
     });
-    expect(out).to.deep.equal({ 'content-type': 'application/json', 'x-goog-api-key': 'AIzaPersonKey' });
+    const incoming = {
+      'anthropic-version': '2023-06-01',
+      'anthropic-dangerous-direct-browser-access': 'true',
+      'content-type': 'application/json',
+    };
+    expect(upstreams.headers('google', incoming, 'AIzaPersonKey', 0)).to.deep.equal({
+      'content-type': 'application/json',
+      'accept-encoding': 'identity',
+      'x-goog-api-key': 'AIzaPersonKey',
+    });
+    expect(upstreams.headers('openai', incoming, 'sk-person', 0)).to.deep.equal({
+      'content-type': 'application/json',
+      'accept-encoding': 'identity',
+      authorization: 'Bearer sk-person',
+    });
+    expect(upstreams.headers('anthropic', incoming, 'sk-ant-person', 0)).to.include({
+      'anthropic-version': '2023-06-01',
+      'anthropic-dangerous-direct-browser-access': 'true',
+      'x-api-key': 'sk-ant-person',
+    });
   });
 });
