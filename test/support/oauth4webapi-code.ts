@@ -8,8 +8,6 @@ export interface CodeRequest {
   scope: string;
   /** The resource indicator (RFC 8707): the proxy's URL. */
   resource: string;
-  /** A DPoP handle (RFC 9449): the code is redeemed with a proof of its key. */
-  DPoP?: oauth.DPoPHandle;
 }
 
 /**
@@ -47,7 +45,7 @@ export async function oauth4webapiCodeFlow(
         params,
         request.redirectUri,
         verifier,
-        { ...insecure, DPoP: request.DPoP, additionalParameters: { resource: request.resource } },
+        { ...insecure, additionalParameters: { resource: request.resource } },
       ),
     );
   };

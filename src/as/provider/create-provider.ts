@@ -4,7 +4,6 @@ import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'o
 import type { Logger } from 'pino';
 import { AI_ACCESS_TYPE, isAiScope, isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
 import { generateClientSecret, hashClientSecret } from '../../shared/client-secret.ts';
-import { DPOP_ALGORITHMS } from '../../shared/dpop-algorithms.ts';
 import type { Stores } from '../../storage/index.ts';
 import { createOidcAdapterFactory } from '../../storage/oidc-adapter.ts';
 import { cookieNames, isSecureIssuer } from '../http/cookie-names.ts';
@@ -147,8 +146,6 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       introspectionSigningAlgValues: ['ES256'],
       authorizationSigningAlgValues: ['ES256'],
       clientAuthSigningAlgValues: ['ES256'],
-      // DPoP proofs (RFC 9449): the same list the proxy's proof check accepts.
-      dPoPSigningAlgValues: DPOP_ALGORITHMS,
     },
     extraClientMetadata: {
       properties: ['allowed_ai_scopes'],
@@ -185,9 +182,7 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       devInteractions: { enabled: false },
       ...registrationFeatures(options.registration),
       clientIdMetadataDocument: documents.feature,
-      // A token request with a DPoP proof gets tokens bound to its key (`cnf.jkt`);
-      // a client registered with `dpop_bound_access_tokens` must send one.
-      dPoP: { enabled: true },
+      dPoP: { enabled: false },
       // RFC 8628: the device shows a short code the person types at /device, then the
       // same sign-in and consent as a code grant (interactions/routes.ts).
       deviceFlow: {
