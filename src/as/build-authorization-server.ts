@@ -67,6 +67,7 @@ export function buildAuthorizationServer(
       sessionTtl: as.sessionTtl,
       interactionTtl: as.interactionTtl,
       deviceCodeTtl: as.deviceCodeTtl,
+      userCodeMaxFailures: as.loginThrottle.maxFailures,
       defaultGrantTtl: as.grantTtl.default,
       openDoorScopes: as.openDoor.scopes,
       registration: { policy: as.openDoor.registration, initialAccessToken: as.openDoor.initialAccessToken },

@@ -22,6 +22,7 @@ import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
 import { createLifetimes } from './lifetimes.ts';
 import { createGetResourceServerInfo } from './resource-server.ts';
 import { createRichAuthorizationRequests } from './rich-authorization-requests.ts';
+import { createUserCodeThrottle, USER_CODE_ACCEPTED } from './user-code-throttle.ts';
 import { createAccessTokenVerifier } from './verify-access-token.ts';
 
 export interface ProviderOptions {
@@ -37,6 +38,8 @@ export interface ProviderOptions {
   defaultGrantTtl: number;
   /** How long a device code (RFC 8628) and its user code may be used. */
   deviceCodeTtl: number;
+  /** Wrong user codes one address may type at /device in the sign-in throttle's window. */
+  userCodeMaxFailures: number;
   /** The scopes apps the operator did not register may ask for: published as `scopes_supported`. */
   openDoorScopes: readonly string[];
   /** RFC 7591 registration: `off`, `open`, or with this initial access token. */
@@ -200,6 +203,7 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
           ctx.body = renderDeviceCodeInput({ form, ...(error ? { error } : {}) });
         },
         async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+          ctx.state[USER_CODE_ACCEPTED] = true;
           ctx.type = 'text/html; charset=utf-8';
           ctx.body = renderDeviceCodeConfirm({
             form,
@@ -301,6 +305,13 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       body.scopes_supported = ['openid', ...options.openDoorScopes];
     }
   });
+  provider.use(
+    createUserCodeThrottle({
+      store: stores.loginFailures,
+      maxFailures: options.userCodeMaxFailures,
+      path: '/device',
+    }) as (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>,
+  );
   provider.use(
     createDevicePolling({ tokenPath: '/token', ttlMs: options.deviceCodeTtl * 1000 }) as (
       ctx: KoaContextWithOIDC,

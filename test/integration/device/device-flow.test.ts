@@ -120,4 +120,40 @@ for (const engine of engines) {
       expect(page.body).to.include('not valid or has expired');
     });
   });
+
+  describe(`device authorization grant: wrong user codes are limited (${engine})`, () => {
+    let as: RunningAs;
+    let notices: ReturnType<typeof captureProviderNotices>;
+
+    before(async () => {
+      notices = captureProviderNotices();
+      as = await startAuthorizationServer(engine, {
+        as: { loginThrottle: { maxFailures: 3, windowSeconds: 900 } },
+      });
+    });
+    after(async () => {
+      notices.restore();
+      await as.close();
+    });
+
+    it('past loginThrottle.maxFailures wrong codes from one address: 429 with Retry-After, even for a live code; a live code typed before gives its attempt back', async () => {
+      const app = await as.addClient({ name: 'Terminal Agent', deviceFlow: true });
+      const start = await startDevice(await discover(as, app.clientId), as, SCOPE);
+      const type = (code: string) => enterUserCode(createUserAgent(), start.verification_uri, code);
+      for (const _ of [1, 2]) expect((await type('BCDF-GHJK')).status).to.equal(200);
+      const confirm = await type(start.user_code);
+      expect(confirm.body).to.include('name="confirm"');
+      const third = await type('BCDF-GHJK');
+      expect(third.status).to.equal(200);
+      expect(third.body).to.include('not valid or has expired');
+
+      const refused = await type('BCDF-GHJK');
+      expect(refused.status).to.equal(429);
+      expect(Number(refused.headers.get('retry-after'))).to.be.within(1, 900);
+      expect(refused.body).to.include('Too many codes tried');
+      const live = await type(start.user_code);
+      expect(live.status).to.equal(429);
+      expect(live.body).not.to.include('name="confirm"');
+    });
+  });
 }
