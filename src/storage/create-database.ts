@@ -6,6 +6,8 @@ export interface DatabaseOptions {
   url: string;
   password?: string | undefined;
   poolMax: number;
+  /** How long a query waits for a pooled connection before failing (knex's default is 60 s). */
+  acquireTimeoutMs?: number | undefined;
 }
 
 export type Database = Knex & { readonly engine: 'sqlite' | 'pg' };
@@ -27,13 +29,15 @@ const pgTypes = {
  * waits up to `SQLITE_BUSY_TIMEOUT_MS` for another process's write lock, so concurrent
  * writers from several processes queue rather than fail with "database is locked".
  */
-export function createDatabase({ url, password, poolMax }: DatabaseOptions): Database {
+export function createDatabase({ url, password, poolMax, acquireTimeoutMs }: DatabaseOptions): Database {
+  const acquire = acquireTimeoutMs === undefined ? {} : { acquireConnectionTimeout: acquireTimeoutMs };
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length) || ':memory:';
     const db = knex({
       client: ImmediateSqliteClient,
       connection: { filename },
       useNullAsDefault: true,
+      ...acquire,
       pool: {
         min: 1,
         max: 1,
@@ -50,6 +54,7 @@ export function createDatabase({ url, password, poolMax }: DatabaseOptions): Dat
   }
   const db = knex({
     client: 'pg',
+    ...acquire,
     connection: { connectionString: url, ...(password ? { password } : {}), types: pgTypes },
     pool: { min: 0, max: poolMax },
   });

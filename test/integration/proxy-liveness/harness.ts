@@ -54,7 +54,13 @@ export async function createWorld(engine: Engine, clock: Clock): Promise<World> 
   const t = await createTestDatabase(engine);
   const as = createStores(t.db, clock, { loginWindowMs: 60_000 });
   const account = await as.accounts.create('alice', 'correct horse battery');
-  const proxyDb = createDatabase({ url: t.url, poolMax: 2 });
+  const proxyDb = createDatabase({
+    url: t.url,
+    poolMax: 2,
+    // A read that asks for a connection while `destroy()` is closing the pool waits for
+    // the acquire timeout (knex: 60 s) before it fails; the feed reads nothing meanwhile.
+    acquireTimeoutMs: 500,
+  });
   return {
     engine,
     t,
