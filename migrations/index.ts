@@ -5,6 +5,7 @@ import * as usageRecords from './20261128200000_usage_records.ts';
 import * as budgets from './20261128300000_budgets.ts';
 import * as grantEvents from './20261128400000_grant_events.ts';
 import * as providerLimits from './20261203120000_provider_limits.ts';
+import * as dpopProofs from './20261203130000_dpop_proofs.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,4 +20,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128300000_budgets', budgets],
   ['20261128400000_grant_events', grantEvents],
   ['20261203120000_provider_limits', providerLimits],
+  ['20261203130000_dpop_proofs', dpopProofs],
 ];

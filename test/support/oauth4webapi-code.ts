@@ -8,6 +8,8 @@ export interface CodeRequest {
   scope: string;
   /** The resource indicator (RFC 8707): the proxy's URL. */
   resource: string;
+  /** A DPoP handle (RFC 9449): the code is redeemed with a proof of its key. */
+  DPoP?: oauth.DPoPHandle;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function oauth4webapiCodeFlow(
         params,
         request.redirectUri,
         verifier,
-        { ...insecure, additionalParameters: { resource: request.resource } },
+        { ...insecure, DPoP: request.DPoP, additionalParameters: { resource: request.resource } },
       ),
     );
   };

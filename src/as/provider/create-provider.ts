@@ -4,6 +4,7 @@ import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'o
 import type { Logger } from 'pino';
 import { AI_ACCESS_TYPE, isAiScope, isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
 import { generateClientSecret, hashClientSecret } from '../../shared/client-secret.ts';
+import { DPOP_ALGORITHMS } from '../../shared/dpop-algorithms.ts';
 import type { Stores } from '../../storage/index.ts';
 import { createOidcAdapterFactory } from '../../storage/oidc-adapter.ts';
 import { cookieNames, isSecureIssuer } from '../http/cookie-names.ts';
@@ -149,6 +150,8 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       introspectionSigningAlgValues: ['ES256'],
       authorizationSigningAlgValues: ['ES256'],
       clientAuthSigningAlgValues: ['ES256'],
+      // DPoP proofs (RFC 9449): the same list the proxy's proof check accepts.
+      dPoPSigningAlgValues: DPOP_ALGORITHMS,
     },
     extraClientMetadata: {
       properties: ['allowed_ai_scopes'],
@@ -185,7 +188,9 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       devInteractions: { enabled: false },
       ...registrationFeatures(options.registration),
       clientIdMetadataDocument: documents.feature,
-      dPoP: { enabled: false },
+      // A token request with a DPoP proof gets tokens bound to its key (`cnf.jkt`);
+      // a client registered with `dpop_bound_access_tokens` must send one.
+      dPoP: { enabled: true },
       // RFC 8628: the device shows a short code the person types at /device, then the
       // same sign-in and consent as a code grant (interactions/routes.ts).
       deviceFlow: {

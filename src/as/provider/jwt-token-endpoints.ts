@@ -58,9 +58,12 @@ export function createJwtTokenEndpoints({
       const details = Array.isArray(claims.authorization_details)
         ? await currentDetails(claims.authorization_details as AiAccessDetail[], claims.grant_id)
         : undefined;
+      const jkt = claims.cnf?.jkt;
+      const bound = typeof jkt === 'string';
       ctx.body = {
         active: true,
-        token_type: 'Bearer',
+        token_type: bound ? 'DPoP' : 'Bearer',
+        ...(bound ? { cnf: { jkt } } : {}),
         iss: claims.iss,
         sub: claims.sub,
         aud: claims.aud,

@@ -12,6 +12,8 @@ export interface AccessTokenClaims {
   aud: string | string[];
   /** RFC 9396 details the person granted, when the app asked for any. */
   authorization_details?: unknown[];
+  /** RFC 9449: the thumbprint of the key a DPoP-bound token is bound to. */
+  cnf?: { jkt?: string };
 }
 
 /** Verifies one of our own RFC 9068 access tokens; undefined for anything else. */

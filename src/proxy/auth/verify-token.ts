@@ -13,6 +13,8 @@ export interface TokenClaims {
   grants: Scope[];
   /** Expiry in epoch seconds. */
   exp: number;
+  /** RFC 9449: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
+  jkt?: string;
 }
 
 export interface TokenVerifierDeps {
@@ -102,14 +104,16 @@ export function createTokenVerifier({
     } catch (err) {
       throw reason(err);
     }
-    const { jti, sub, client_id, scope, grant_id, exp } = payload;
+    const { jti, sub, client_id, scope, grant_id, exp, cnf } = payload;
+    const jkt = (cnf as { jkt?: unknown } | undefined)?.jkt;
     if (
       typeof jti !== 'string' ||
       typeof sub !== 'string' ||
       typeof client_id !== 'string' ||
       typeof scope !== 'string' ||
       typeof grant_id !== 'string' ||
-      typeof exp !== 'number'
+      typeof exp !== 'number' ||
+      (cnf !== undefined && typeof jkt !== 'string')
     ) {
       throw new ProxyError('invalid_token', 'the access token lacks a Mandate claim');
     }
@@ -124,6 +128,7 @@ export function createTokenVerifier({
         return parsed.ok ? [parsed.scope] : [];
       }),
       exp,
+      ...(typeof jkt === 'string' ? { jkt } : {}),
     };
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
     cache.set(key, claims);

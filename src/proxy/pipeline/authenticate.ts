@@ -28,6 +28,14 @@ export function createAuthenticate(deps: AuthenticateDeps) {
     const claims = await deps.verifyToken(
       extractToken(ctx.req.headers, providerOfPath(ctx.path)?.tokenHeader),
     );
+    if (claims.jkt !== undefined) {
+      // RFC 9449 §7.1: a DPoP-bound token is never accepted as a bearer token. The proxy
+      // does not verify DPoP proofs yet, so it accepts no bound token at all.
+      throw new ProxyError(
+        'invalid_token',
+        'this access token is bound to a DPoP key; this proxy accepts only bearer tokens (ask for a token without a DPoP proof)',
+      );
+    }
     facts.clientId = claims.clientId;
     facts.grantId = claims.grantId;
     // Before liveness: a revocation from now on ends this request wherever it is.

@@ -46,7 +46,7 @@ for (const engine of engines) {
         'client_secret_basic',
         'client_secret_post',
       ]);
-      expect(meta.dpop_signing_alg_values_supported).to.equal(undefined);
+      expect(meta.dpop_signing_alg_values_supported).to.have.members(['ES256', 'Ed25519', 'EdDSA']);
       expect(meta.authorization_response_iss_parameter_supported).to.equal(true);
       expect(meta.revocation_endpoint).to.be.a('string');
       expect(meta.introspection_endpoint).to.be.a('string');
