@@ -6,7 +6,7 @@ const DAY = 24 * 60 * 60;
 export const defaults = {
   dataDir: './data',
   /** database.url and as.signingKeysFile default to files in dataDir (see data-dir-defaults.ts). */
-  database: { poolMax: 10 },
+  database: { poolMax: 10, acquireTimeoutMs: 5000, connectTimeoutMs: 5000 },
   /** as.issuer and proxy.url default to http://HOST:PORT of their server (see url-defaults.ts). */
   as: {
     host: 'localhost',

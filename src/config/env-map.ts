@@ -6,6 +6,8 @@ export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secr
   { env: 'MANDATE_DATABASE_URL', path: 'database.url', kind: 'string', secret: true },
   { env: 'MANDATE_DATABASE_PASSWORD', path: 'database.password', kind: 'string', secret: true },
   { env: 'MANDATE_DATABASE_POOL_MAX', path: 'database.poolMax', kind: 'int' },
+  { env: 'MANDATE_DATABASE_ACQUIRE_TIMEOUT_MS', path: 'database.acquireTimeoutMs', kind: 'int' },
+  { env: 'MANDATE_DATABASE_CONNECT_TIMEOUT_MS', path: 'database.connectTimeoutMs', kind: 'int' },
   { env: 'MANDATE_ISSUER', path: 'as.issuer', kind: 'string' },
   { env: 'MANDATE_AS_HOST', path: 'as.host', kind: 'string' },
   { env: 'MANDATE_AS_PORT', path: 'as.port', kind: 'int' },

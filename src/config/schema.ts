@@ -31,6 +31,10 @@ export const configSchema = z.strictObject({
     url: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://'),
     password: z.string().optional(),
     poolMax: z.number().int().min(1).max(100),
+    /** How long a query waits for a pooled connection before it fails (and the proxy answers 503). */
+    acquireTimeoutMs: z.number().int().min(100),
+    /** PostgreSQL: how long opening a connection may take before it fails. */
+    connectTimeoutMs: z.number().int().min(100),
   }),
   as: z.strictObject({
     issuer: url,

@@ -8,6 +8,8 @@ export interface DatabaseOptions {
   poolMax: number;
   /** How long a query waits for a pooled connection before failing (knex's default is 60 s). */
   acquireTimeoutMs?: number | undefined;
+  /** PostgreSQL: how long opening a connection may take (pg's default: no limit). */
+  connectTimeoutMs?: number | undefined;
 }
 
 export type Database = Knex & { readonly engine: 'sqlite' | 'pg' };
@@ -29,7 +31,13 @@ const pgTypes = {
  * waits up to `SQLITE_BUSY_TIMEOUT_MS` for another process's write lock, so concurrent
  * writers from several processes queue rather than fail with "database is locked".
  */
-export function createDatabase({ url, password, poolMax, acquireTimeoutMs }: DatabaseOptions): Database {
+export function createDatabase({
+  url,
+  password,
+  poolMax,
+  acquireTimeoutMs,
+  connectTimeoutMs,
+}: DatabaseOptions): Database {
   const acquire = acquireTimeoutMs === undefined ? {} : { acquireConnectionTimeout: acquireTimeoutMs };
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length) || ':memory:';
@@ -55,7 +63,12 @@ export function createDatabase({ url, password, poolMax, acquireTimeoutMs }: Dat
   const db = knex({
     client: 'pg',
     ...acquire,
-    connection: { connectionString: url, ...(password ? { password } : {}), types: pgTypes },
+    connection: {
+      connectionString: url,
+      ...(password ? { password } : {}),
+      ...(connectTimeoutMs === undefined ? {} : { connectionTimeoutMillis: connectTimeoutMs }),
+      types: pgTypes,
+    },
     pool: { min: 0, max: poolMax },
   });
   return Object.assign(db, { engine: 'pg' as const });

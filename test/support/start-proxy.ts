@@ -61,6 +61,8 @@ export async function startProxy(
     prices?: Record<string, unknown>;
     /** The database URL this proxy uses (default the AS's), e.g. through a TCP forwarder a test can cut. */
     databaseUrl?: string;
+    /** Database settings over the defaults (timeouts). */
+    database?: { acquireTimeoutMs?: number; connectTimeoutMs?: number };
   } = {},
 ): Promise<RunningProxy> {
   const proxyUrl = new URL(as.proxyUrl);
@@ -68,7 +70,7 @@ export async function startProxy(
     env: {},
     readFile: () => '',
     overrides: {
-      database: { url: options.databaseUrl ?? as.database.url },
+      database: { url: options.databaseUrl ?? as.database.url, ...options.database },
       as: { issuer: as.issuer, cookieKeys: ['x'.repeat(43)] },
       proxy: {
         url: as.proxyUrl,
