@@ -6,14 +6,16 @@ export interface PurgeReport {
   revokedTokens: number;
   expiredGrants: number;
   loginFailures: number;
+  dpopProofs: number;
 }
 
-/** One pass: expired rows go, grants past their expiry are logged as ended. */
+/** One pass: expired rows go (DPoP proofs past their window too), grants past their expiry are logged as ended. */
 export async function purgeOnce(stores: Stores): Promise<PurgeReport> {
   const { payloads, revokedTokens } = await purgeExpired(stores.db, stores.clock);
   const expiredGrants = await stores.grants.revokeExpired();
   const loginFailures = await stores.loginFailures.purge();
-  return { payloads, revokedTokens, expiredGrants, loginFailures };
+  const dpopProofs = await stores.dpopProofs.purge();
+  return { payloads, revokedTokens, expiredGrants, loginFailures, dpopProofs };
 }
 
 /** Runs `purgeOnce` every `intervalMs`; returns a function that stops it. */

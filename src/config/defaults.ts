@@ -56,6 +56,7 @@ export const defaults = {
     openai: {},
     anthropicBetaAllowlist: [],
     tokenLeewaySeconds: 5,
+    dpop: { nonce: false },
     bodyLimitBytes: 26 * 1024 * 1024,
     upstreamConnectTimeoutMs: 10_000,
     upstreamResponseTimeoutMs: 600_000,

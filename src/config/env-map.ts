@@ -44,6 +44,7 @@ export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secr
   { env: 'MANDATE_PROXY_HOST', path: 'proxy.host', kind: 'string' },
   { env: 'MANDATE_PROXY_PORT', path: 'proxy.port', kind: 'int' },
   { env: 'MANDATE_PROXY_TRUST_PROXY', path: 'proxy.trustProxy', kind: 'bool' },
+  { env: 'MANDATE_PROXY_DPOP_NONCE', path: 'proxy.dpop.nonce', kind: 'bool' },
   { env: 'MANDATE_OPENAI_BASE_URL', path: 'proxy.upstreams.openai', kind: 'string' },
   { env: 'MANDATE_ANTHROPIC_BASE_URL', path: 'proxy.upstreams.anthropic', kind: 'string' },
   { env: 'MANDATE_GOOGLE_BASE_URL', path: 'proxy.upstreams.google', kind: 'string' },

@@ -114,6 +114,8 @@ export const configSchema = z.strictObject({
     }),
     anthropicBetaAllowlist: z.array(z.string().regex(/^[a-z0-9-]+$/, 'an anthropic-beta value')),
     tokenLeewaySeconds: z.number().int().min(0).max(60),
+    /** DPoP (RFC 9449): `nonce` makes every proof carry a server nonce (`DPoP-Nonce`). */
+    dpop: z.strictObject({ nonce: z.boolean() }),
     bodyLimitBytes: z
       .number()
       .int()

@@ -9,10 +9,13 @@ import { createBudgetStore, hasCaps } from '../storage/budget-store.ts';
 import { createClientStore } from '../storage/client-store.ts';
 import type { Clock } from '../storage/clock.ts';
 import type { Database } from '../storage/create-database.ts';
+import { createDpopProofStore } from '../storage/dpop-proof-store.ts';
 import { createGrantStore } from '../storage/grant-store.ts';
 import { createProviderKeyStore } from '../storage/provider-key-store.ts';
 import { createRevocationStore } from '../storage/revocation-store.ts';
 import { createUsageStore } from '../storage/usage-store.ts';
+import { createDpopCheck } from './auth/dpop-check.ts';
+import { createDpopNonces } from './auth/dpop-nonces.ts';
 import type { TokenClaims } from './auth/verify-token.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import { createProxyApp } from './create-proxy-app.ts';
@@ -143,6 +146,13 @@ export function buildProxy(
       audience: proxy.url,
       leewaySeconds: proxy.tokenLeewaySeconds,
       clock: deps.clock,
+    }),
+    checkDpop: createDpopCheck({
+      proxyUrl: proxy.url,
+      claim: createDpopProofStore(deps.db, deps.clock).claim,
+      clock: deps.clock,
+      // Every proxy derives the same nonces from the secret they all share.
+      ...(proxy.dpop.nonce ? { nonces: createDpopNonces(config.proxyClient.secret) } : {}),
     }),
     checkLiveness: (claims) => deps.liveness.check(claims),
     allowedOrigins: origins.forClient,

@@ -2,6 +2,7 @@ import { createAccountStore } from './account-store.ts';
 import { createClientStore } from './client-store.ts';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
+import { createDpopProofStore } from './dpop-proof-store.ts';
 import { createGrantEventStore } from './grant-event-store.ts';
 import { createGrantStore } from './grant-store.ts';
 import { createLoginFailureStore } from './login-failure-store.ts';
@@ -39,6 +40,7 @@ export function createStores(db: Database, clock: Clock, { loginWindowMs }: { lo
     clients: createClientStore(db, clock),
     grants: createGrantStore(db, clock, revocations),
     grantEvents: createGrantEventStore(db, clock),
+    dpopProofs: createDpopProofStore(db, clock),
     loginFailures: createLoginFailureStore(db, clock, loginWindowMs),
     providerKeys: createProviderKeyStore(db, clock),
   };

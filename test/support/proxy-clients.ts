@@ -206,12 +206,15 @@ export async function anthropicRefusal(
 }
 
 /** The auth-params of a `WWW-Authenticate: Bearer …` challenge (RFC 6750 / RFC 9110). */
-export function bearerChallenge(header: string | null): Record<string, string> {
+export function bearerChallenge(
+  header: string | null,
+  scheme: 'Bearer' | 'DPoP' = 'Bearer',
+): Record<string, string> {
   expect(header, 'WWW-Authenticate').to.be.a('string');
   const value = header as string;
-  expect(value).to.match(/^Bearer /);
+  expect(value.startsWith(`${scheme} `), value).to.equal(true);
   const params: Record<string, string> = {};
-  for (const match of value.slice('Bearer '.length).matchAll(/([A-Za-z_]+)="((?:[^"\\]|\\.)*)"/g)) {
+  for (const match of value.slice(scheme.length + 1).matchAll(/([A-Za-z_]+)="((?:[^"\\]|\\.)*)"/g)) {
     params[match[1] as string] = (match[2] as string).replace(/\\(.)/g, '$1');
   }
   return params;
@@ -229,6 +232,14 @@ export function expectInvalidTokenChallenge(
   const params = bearerChallenge(headers.get('www-authenticate'));
   expect(params.error).to.equal(error ?? undefined);
   expect(params.resource_metadata).to.equal(`${proxyUrl}/.well-known/oauth-protected-resource`);
+  return params;
+}
+
+/** A 401 with the DPoP challenge (RFC 9449 §7.1): its error and the proof algorithms. */
+export function expectDpopChallenge(headers: Headers, error: string): Record<string, string> {
+  const params = bearerChallenge(headers.get('www-authenticate'), 'DPoP');
+  expect(params.error).to.equal(error);
+  expect(params.algs).to.equal('ES256 Ed25519 EdDSA');
   return params;
 }
 

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, type JWK, jwtVerify } from 'jose';
+import {
+  calculateJwkThumbprint,
+  decodeProtectedHeader,
+  EmbeddedJWK,
+  type JWK,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
 import { DPOP_ALGORITHMS } from '../../shared/dpop-algorithms.ts';
 
 export interface DpopProofInput {
@@ -17,8 +24,8 @@ export interface DpopProofInput {
   now: number;
   /** How far `iat` may be from now, either way, in seconds. */
   iatWindowSeconds: number;
-  /** The nonce the proof must carry, when the proxy asks for one. */
-  nonce?: string;
+  /** When the proxy asks for a nonce (RFC 9449 §9): whether the proof's `nonce` is one it accepts. */
+  acceptNonce?: (nonce: unknown) => boolean;
 }
 
 export type DpopProofResult =
@@ -65,7 +72,10 @@ export async function verifyDpopProof(input: DpopProofInput): Promise<DpopProofR
       typ: 'dpop+jwt',
       algorithms: DPOP_ALGORITHMS,
     }));
-  } catch {
+  } catch (err) {
+    // jose checks the registered claims' types too (a string `iat`): say which one.
+    if (err instanceof joseErrors.JWTClaimValidationFailed)
+      return refused(`the DPoP proof's ${err.claim} claim is not valid`);
     return refused('the DPoP proof signature is not valid');
   }
   if ((await calculateJwkThumbprint(jwk)) !== input.jkt)
@@ -81,7 +91,11 @@ export async function verifyDpopProof(input: DpopProofInput): Promise<DpopProofR
     return refused('the DPoP proof is too old or from the future (iat)');
   if (ath !== createHash('sha256').update(input.accessToken).digest('base64url'))
     return refused('the DPoP proof is for another access token (ath)');
-  if (input.nonce !== undefined && nonce !== input.nonce)
-    return { ok: false, reason: 'the DPoP proof must carry the nonce in DPoP-Nonce', useNonce: true };
+  if (input.acceptNonce !== undefined && !input.acceptNonce(nonce))
+    return {
+      ok: false,
+      reason: 'the DPoP proof must carry a current nonce from the DPoP-Nonce header',
+      useNonce: true,
+    };
   return { ok: true, jti, iat };
 }

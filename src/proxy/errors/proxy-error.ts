@@ -2,6 +2,8 @@
 export type ProxyErrorCode =
   | 'missing_token'
   | 'invalid_token'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'insufficient_scope'
   | 'origin_not_allowed'
   | 'unknown_endpoint'
@@ -26,6 +28,8 @@ export type ProxyErrorCode =
 const STATUS: Record<ProxyErrorCode, number> = {
   missing_token: 401,
   invalid_token: 401,
+  invalid_dpop_proof: 401,
+  use_dpop_nonce: 401,
   insufficient_scope: 403,
   origin_not_allowed: 403,
   unknown_endpoint: 404,
@@ -60,15 +64,22 @@ export class ProxyError extends Error {
   readonly scope: string | undefined;
   /** Headers the refusal carries (`retry-after` for a rate limit). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The 401 challenge's scheme: `DPoP` (RFC 9449 §7.1) when the token is or was sent DPoP-bound. */
+  readonly challenge: 'Bearer' | 'DPoP';
   constructor(
     code: ProxyErrorCode,
     message: string,
-    { scope, headers = {} }: { scope?: string; headers?: Record<string, string> } = {},
+    {
+      scope,
+      headers = {},
+      challenge = 'Bearer',
+    }: { scope?: string; headers?: Record<string, string>; challenge?: 'Bearer' | 'DPoP' } = {},
   ) {
     super(message);
     this.code = code;
     this.scope = scope;
     this.headers = headers;
+    this.challenge = challenge;
   }
   get status(): number {
     return statusOf(this.code);

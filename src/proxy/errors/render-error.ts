@@ -1,3 +1,4 @@
+import { DPOP_ALGORITHMS } from '../../shared/dpop-algorithms.ts';
 import { PROVIDER_SPECS, type ProviderSpec } from '../endpoints/index.ts';
 import type { ProxyError, ProxyErrorCode } from './proxy-error.ts';
 
@@ -19,7 +20,8 @@ export interface RenderedError {
  * spec's `errorBody`) so the official SDKs raise their usual exceptions; without a
  * provider, OpenAI's. 401 and 403 carry RFC 6750 `WWW-Authenticate` with the RFC 9728
  * resource metadata URL and a `scope`: on a 401 the scopes an app may ask for
- * (`challengeScope`), on a 403 the one it lacks.
+ * (`challengeScope`), on a 403 the one it lacks. A refusal of a DPoP-bound token, or of
+ * its proof, challenges with the `DPoP` scheme and the proof algorithms (RFC 9449 §7.1).
  */
 export function renderError(
   provider: ProviderSpec | undefined,
@@ -34,6 +36,9 @@ export function renderError(
     // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
     headers['www-authenticate'] =
       `Bearer realm="mandate", resource_metadata="${resourceMetadataUrl}"${scopeParam(challengeScope)}`;
+  } else if (status === 401 && err.challenge === 'DPoP') {
+    headers['www-authenticate'] =
+      `DPoP realm="mandate", error="${err.code}", error_description="${quote(err.message)}", algs="${DPOP_ALGORITHMS.join(' ')}", resource_metadata="${resourceMetadataUrl}"`;
   } else if (status === 401) {
     headers['www-authenticate'] =
       `Bearer realm="mandate", error="invalid_token", error_description="${quote(err.message)}", resource_metadata="${resourceMetadataUrl}"${scopeParam(challengeScope)}`;

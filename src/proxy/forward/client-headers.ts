@@ -41,6 +41,8 @@ export const CORS_ALLOWED_HEADERS: readonly string[] = [
   ...PASSED_CLIENT_HEADERS,
   'authorization',
   'x-api-key',
+  // RFC 9449: the proof that comes with a DPoP-bound token (checked, never forwarded).
+  'dpop',
   'anthropic-beta',
   // @google/genai: its API key (the access token on /google paths; never forwarded) and client tag.
   'x-goog-api-key',

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import type { DpopCheck } from '../auth/dpop-check.ts';
 import { extractToken } from '../auth/extract-token.ts';
 import type { TokenClaims, VerifyToken } from '../auth/verify-token.ts';
 import { providerOfPath } from '../endpoints/index.ts';
@@ -9,6 +10,8 @@ import type { RequestFacts } from './request-facts.ts';
 
 export interface AuthenticateDeps {
   verifyToken: VerifyToken;
+  /** RFC 9449: a bound token only with a valid, unused proof of its key; an unbound one only as Bearer. */
+  checkDpop: DpopCheck;
   /** Throws a ProxyError when the token's grant or id is revoked, or liveness is unknown. */
   checkLiveness(claims: TokenClaims): Promise<void>;
   /** Origins the token's client may call from (browser apps), for CORS. */
@@ -16,8 +19,9 @@ export interface AuthenticateDeps {
 }
 
 /**
- * Stage 1: who is calling. The token (verified locally), its grant and id still live,
- * and, for a browser app, an origin of the token's own app (then the CORS headers).
+ * Stage 1: who is calling. The token (verified locally), its DPoP proof when it is bound
+ * to a key, its grant and id still live, and, for a browser app, an origin of the
+ * token's own app (then the CORS headers).
  */
 export function createAuthenticate(deps: AuthenticateDeps) {
   return async function authenticate(
@@ -25,17 +29,15 @@ export function createAuthenticate(deps: AuthenticateDeps) {
     facts: RequestFacts,
     flight: Flight,
   ): Promise<TokenClaims> {
-    const claims = await deps.verifyToken(
-      extractToken(ctx.req.headers, providerOfPath(ctx.path)?.tokenHeader),
-    );
-    if (claims.jkt !== undefined) {
-      // RFC 9449 §7.1: a DPoP-bound token is never accepted as a bearer token. The proxy
-      // does not verify DPoP proofs yet, so it accepts no bound token at all.
-      throw new ProxyError(
-        'invalid_token',
-        'this access token is bound to a DPoP key; this proxy accepts only bearer tokens (ask for a token without a DPoP proof)',
-      );
-    }
+    const presented = extractToken(ctx.req.headers, providerOfPath(ctx.path)?.tokenHeader);
+    const claims = await deps.verifyToken(presented.token).catch((err: unknown) => {
+      // RFC 9449 §7.1: a token sent as DPoP is refused with the DPoP challenge.
+      if (presented.scheme === 'DPoP' && err instanceof ProxyError)
+        throw new ProxyError(err.code, err.message, { challenge: 'DPoP', headers: { ...err.headers } });
+      throw err;
+    });
+    const nonce = await deps.checkDpop(ctx.req, ctx.path, presented, claims);
+    if (nonce !== undefined) ctx.res.setHeader('dpop-nonce', nonce);
     facts.clientId = claims.clientId;
     facts.grantId = claims.grantId;
     // Before liveness: a revocation from now on ends this request wherever it is.

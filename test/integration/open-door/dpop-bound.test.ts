@@ -3,22 +3,18 @@ import { calculateJwkThumbprint, exportJWK } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as oidc from 'openid-client';
 import { engines } from '../../support/databases.ts';
+import { insecure, registerDpopApp } from '../../support/dpop-app.ts';
 import { claimsOf } from '../../support/mint-token.ts';
-import { consent, discover, signInAndReachConsent } from '../../support/oauth-flow.ts';
-import { oauth4webapiCodeFlow } from '../../support/oauth4webapi-code.ts';
+import { discover } from '../../support/oauth-flow.ts';
 import { openDoorFixtureHooks } from '../../support/open-door-fixture.ts';
-import { expectInvalidTokenChallenge } from '../../support/proxy-clients.ts';
+import { expectDpopChallenge } from '../../support/proxy-clients.ts';
 import type { ProxyFixture } from '../../support/proxy-fixture.ts';
-import { createUserAgent } from '../../support/user-agent.ts';
-
-const REDIRECT = 'http://127.0.0.1:9/callback';
-const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
 /*
  * DPoP (RFC 9449) at the authorization server, with oauth4webapi as the client: an app
  * registered (RFC 7591) with `dpop_bound_access_tokens` gets tokens bound to its key,
- * refreshes only with a proof of that key, and the proxy, which does not check proofs
- * yet, refuses a bound token presented as a bearer token.
+ * refreshes only with a proof of that key, and the proxy refuses a bound token
+ * presented as a bearer token (the proxy's proof checks: dpop-proxy.test.ts).
  */
 for (const engine of engines) {
   describe(`DPoP-bound tokens from the authorization server, oauth4webapi (${engine})`, () => {
@@ -28,41 +24,12 @@ for (const engine of engines) {
     });
 
     it('binds the tokens to the key, refreshes only with its proof; the proxy refuses the token as Bearer', async () => {
-      const issuer = new URL(fx.as.issuer);
-      const server = await oauth.processDiscoveryResponse(
-        issuer,
-        await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oauth2' }),
-      );
+      const { server, client, registered, authorize } = await registerDpopApp(fx);
       expect(server.dpop_signing_alg_values_supported).to.have.members(['ES256', 'Ed25519', 'EdDSA']);
-      const registered = await oauth.processDynamicClientRegistrationResponse(
-        await oauth.dynamicClientRegistrationRequest(
-          server,
-          {
-            client_name: 'DPoP app',
-            redirect_uris: [REDIRECT],
-            token_endpoint_auth_method: 'none',
-            dpop_bound_access_tokens: true,
-          },
-          insecure,
-        ),
-      );
       expect(registered.dpop_bound_access_tokens).to.equal(true);
-      const client: oauth.Client = { client_id: registered.client_id, token_endpoint_auth_method: 'none' };
       const keys = await oauth.generateKeyPair('ES256');
       const jkt = await calculateJwkThumbprint(await exportJWK(keys.publicKey));
-
-      const ua = createUserAgent();
-      const flow = { redirectUri: REDIRECT, scope: '', username: fx.username, password: fx.password };
-      const authorizeOnce = async (DPoP?: oauth.DPoPHandle) => {
-        const { url, redeem } = await oauth4webapiCodeFlow(server, client, {
-          redirectUri: REDIRECT,
-          scope: 'openai:*:chat',
-          resource: fx.proxy.url,
-          DPoP,
-        });
-        const done = await consent(ua, await signInAndReachConsent(ua, url.toString(), flow), flow);
-        return redeem(done.location as string);
-      };
+      const authorizeOnce = (DPoP?: oauth.DPoPHandle) => authorize('openai:*:chat', DPoP);
 
       // The client requires DPoP: a code redeemed without a proof gets no token.
       const refused = await authorizeOnce().then(
@@ -94,7 +61,7 @@ for (const engine of engines) {
           body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
         });
         expect(res.status).to.equal(401);
-        expectInvalidTokenChallenge(res.headers, fx.proxy.url);
+        expectDpopChallenge(res.headers, 'invalid_token');
         expect(await res.text()).to.include('bound to a DPoP key');
       }
 

@@ -29,6 +29,8 @@ for (const engine of engines) {
       expect(metadata.resource).to.equal(fx.proxy.url);
       expect(metadata.authorization_servers).to.deep.equal([fx.as.issuer]);
       expect(metadata.bearer_methods_supported).to.deep.equal(['header']);
+      expect(metadata.dpop_signing_alg_values_supported).to.deep.equal(['ES256', 'Ed25519', 'EdDSA']);
+      expect(metadata.dpop_bound_access_tokens_required).to.equal(false);
       // The authorization server it names is really there, under that exact issuer.
       const discovery = (await (await fetch(`${fx.as.issuer}/.well-known/openid-configuration`)).json()) as {
         issuer: string;

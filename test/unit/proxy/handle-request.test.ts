@@ -59,6 +59,7 @@ describe('the request pipeline', () => {
     const forwarder = createForwarder({ connectMs: 1000, responseMs: 2000, idleMs: 2000 });
     const handle = createRequestHandler({
       verifyToken: async () => CLAIMS,
+      checkDpop: async () => undefined,
       checkLiveness: async () => undefined,
       allowedOrigins: async () => new Set(),
       resolveKey: async () => 'sk-test-key',
