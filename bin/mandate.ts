@@ -14,7 +14,7 @@ import { generateProxyKeys, rewrapProxyKeys, rotateProxyKeys } from '../src/cli/
 import { readProxyKeyFile } from '../src/cli/proxy-key-files.ts';
 import { readSecretLine } from '../src/cli/read-secret.ts';
 import { printUsage } from '../src/cli/usage-command.ts';
-import { addUser } from '../src/cli/user-commands.ts';
+import { addUser, listUsers, setOperator } from '../src/cli/user-commands.ts';
 import { type Config, ConfigError } from '../src/config/index.ts';
 import { DemoError } from '../src/demo/demo-error.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
@@ -29,7 +29,9 @@ const USAGE = `usage: mandate <command>
   start                         run Mandate on this machine: authorization server and proxy (migrates first)
   serve [as|proxy]              run both, or one, in production (refuses an unmigrated database)
   migrate                       apply database migrations
-  user add NAME                 add a person (password read from standard input)
+  user add NAME [--operator]    add a person (password read from standard input); --operator: may open /operator
+  user operator NAME on|off     give or take the operator role
+  user list                     everyone who can sign in, and their role
   client add --name NAME --redirect-uri URI --scope SCOPE [--confidential]
   client list
   grant list [--user NAME] [--client ID] [--all]
@@ -70,6 +72,7 @@ async function main(argv: string[]): Promise<void> {
       'redirect-uri': { type: 'string', multiple: true },
       scope: { type: 'string', multiple: true },
       confidential: { type: 'boolean', default: false },
+      operator: { type: 'boolean', default: false },
       user: { type: 'string' },
       client: { type: 'string' },
       all: { type: 'boolean', default: false },
@@ -129,8 +132,14 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user add': {
       const password = await readSecretLine(process.stdin, process.stderr, 'Password: ');
-      return withStores(config, (s) => addUser(s.accounts, out, positionals[2], password));
+      return withStores(config, (s) =>
+        addUser(s.accounts, out, positionals[2], password, { operator: values.operator ?? false }),
+      );
     }
+    case 'user operator':
+      return withStores(config, (s) => setOperator(s.accounts, out, positionals[2], positionals[3]));
+    case 'user list':
+      return withStores(config, (s) => listUsers(s.accounts, out));
     case 'client add':
       return withStores(config, (s) =>
         addClient(s.clients, out, {

@@ -6,6 +6,7 @@ import * as budgets from './20261128300000_budgets.ts';
 import * as grantEvents from './20261128400000_grant_events.ts';
 import * as providerLimits from './20261203120000_provider_limits.ts';
 import * as dpopProofs from './20261203130000_dpop_proofs.ts';
+import * as operatorRole from './20261204060000_operator_role.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,4 +22,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128400000_grant_events', grantEvents],
   ['20261203120000_provider_limits', providerLimits],
   ['20261203130000_dpop_proofs', dpopProofs],
+  ['20261204060000_operator_role', operatorRole],
 ];

@@ -54,6 +54,35 @@ for (const engine of engines) {
       expect((await mandate(['user', 'add', 'dave'], env, 'short\n')).stderr).to.match(/at least 10/);
     });
 
+    it('adds an operator, gives and takes the role, and lists who has it', async () => {
+      const added = await mandate(['user', 'add', 'olga', '--operator'], env, 'operator password long\n');
+      expect(added.code).to.equal(0);
+      expect(added.stdout).to.match(/added operator olga/);
+      const flag = async (username: string) =>
+        Boolean((await t.db('accounts').where({ username }).first('operator')).operator);
+      expect(await flag('olga')).to.equal(true);
+      expect(await flag('carol')).to.equal(false);
+      expect((await mandate(['user', 'operator', 'carol', 'on'], env)).stdout).to.match(
+        /carol is now an operator/,
+      );
+      expect(await flag('carol')).to.equal(true);
+      expect((await mandate(['user', 'operator', 'carol', 'on'], env)).stdout).to.match(/already/);
+      expect((await mandate(['user', 'operator', 'carol', 'off'], env)).stdout).to.match(/no longer/);
+      expect(await flag('carol')).to.equal(false);
+      const list = await mandate(['user', 'list'], env);
+      expect(list.stdout)
+        .to.match(/olga +operator/)
+        .and.match(/carol +person/);
+      expect(list.stdout).to.not.match(/scrypt/);
+      const unknown = await mandate(['user', 'operator', 'nobody', 'on'], env);
+      expect(unknown.code).to.equal(2);
+      expect(unknown.stderr).to.match(/no user named nobody/);
+      const bad = await mandate(['user', 'operator', 'carol', 'yes'], env);
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.match(/on\|off/);
+      expect(await flag('carol')).to.equal(false);
+    });
+
     it('registers public and confidential clients; the secret is printed once and stored hashed', async () => {
       const pub = await mandate(
         [
