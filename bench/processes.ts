@@ -26,6 +26,19 @@ export type ChildMessage =
   | { type: 'profile-written'; path: string }
   | { type: 'gc-stats'; stats: GcStats }
   | { type: 'latency-result'; result: FixedRateResult; cpuUs: number }
+  | {
+      type: 'as-ready';
+      issuer: string;
+      proxyUrl: string;
+      /** One person per lane, all with `password`. */
+      users: string[];
+      password: string;
+      /** The pool of public apps, one per flow. */
+      clientIds: string[];
+      redirectUri: string;
+      database: string;
+    }
+  | { type: 'cpu'; us: number }
   | { type: 'error'; message: string };
 
 /** Messages the parent sends to the server child. */
@@ -35,6 +48,7 @@ export type ParentMessage =
   | { type: 'gc-reset' }
   | { type: 'gc-report' }
   | { type: 'budget-check' }
+  | { type: 'cpu-read' }
   | { type: 'stop' };
 
 /** Garbage-collection pauses of the server child since the last reset (perf_hooks 'gc' entries). */

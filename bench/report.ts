@@ -130,12 +130,13 @@ export const usPerRequest = (cell: CellResult) =>
     cell.saturation.reduce((s, r) => s + r.requests, 0),
   );
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
-const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
-const pct = (n: number) => `${(n * 100).toFixed(1)} %`;
+export const int = (n: number) => Math.round(n).toLocaleString('en-US');
+export const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+export const pct = (n: number) => `${(n * 100).toFixed(1)} %`;
 const signedMs = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(2)} ms`;
 
-function table(head: string[], rows: string[][]): string {
+/** A Markdown table, its columns padded to line up. */
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
   return [line(head), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
@@ -536,11 +537,19 @@ ${START_MARKER}
 ${END_MARKER}
 `;
 
-/** Replaces what is between the markers of `path` (creating the file if needed). */
-export function writeResults(path: string, block: string): void {
+/**
+ * Replaces what is between the markers of `path` (creating the file if needed); the
+ * proxy bench's markers unless others are given.
+ */
+export function writeResults(
+  path: string,
+  block: string,
+  markers: { start: string; end: string } = { start: START_MARKER, end: END_MARKER },
+): void {
   const doc = existsSync(path) ? readFileSync(path, 'utf8') : DEFAULT_DOC;
-  const start = doc.indexOf(START_MARKER);
-  const end = doc.indexOf(END_MARKER);
-  if (start < 0 || end < start) throw new Error(`${path} lacks the ${START_MARKER} … ${END_MARKER} markers`);
-  writeFileSync(path, `${doc.slice(0, start + START_MARKER.length)}\n\n${block}\n\n${doc.slice(end)}`);
+  const start = doc.indexOf(markers.start);
+  const end = doc.indexOf(markers.end);
+  if (start < 0 || end < start)
+    throw new Error(`${path} lacks the ${markers.start} … ${markers.end} markers`);
+  writeFileSync(path, `${doc.slice(0, start + markers.start.length)}\n\n${block}\n\n${doc.slice(end)}`);
 }

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import type Koa from 'koa';
-import type Provider from 'oidc-provider';
+import type { Adapter, default as Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Provider as AiProvider } from '../scopes/index.ts';
@@ -34,6 +34,12 @@ export interface AuthorizationServerDeps {
   logger: Logger;
   /** PEM of extra CAs trusted for Client ID Metadata Documents (`as.openDoor.metadataDocuments.trustedCaFile`, read by bin/). */
   metadataDocumentCa?: string | undefined;
+  /**
+   * Bench only (bench/as-flows.ts): oidc-provider's storage for every model but `Client`
+   * instead of the database, e.g. its in-memory adapter, to measure what the database
+   * costs. Clients, accounts and Mandate's grants stay in the database. `bin/` never sets it.
+   */
+  adapter?: ((model: string) => Adapter) | undefined;
 }
 
 /** Builds the authorization server from checked configuration, a database and keys. */
@@ -47,6 +53,7 @@ export function buildAuthorizationServer(
     operatorKeyProviders = [],
     logger,
     metadataDocumentCa,
+    adapter,
   }: AuthorizationServerDeps,
 ): AuthorizationServer {
   const { as } = config;
@@ -73,6 +80,7 @@ export function buildAuthorizationServer(
       registration: { policy: as.openDoor.registration, initialAccessToken: as.openDoor.initialAccessToken },
       metadataDocuments: as.openDoor.metadataDocuments,
       metadataDocumentCa,
+      adapter,
     },
     stores,
     logger,

@@ -52,7 +52,11 @@ export interface Authorized {
 }
 
 /** Starts an authorization with PKCE; returns the URL and what the token request needs. */
-export async function startAuthorization(config: oidc.Configuration, as: RunningAs, opts: AuthorizeOptions) {
+export async function startAuthorization(
+  config: oidc.Configuration,
+  as: Pick<RunningAs, 'proxyUrl'>,
+  opts: AuthorizeOptions,
+) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(config, {
@@ -118,7 +122,7 @@ export async function consent(
 /** The whole front channel: authorization URL → sign-in → consent → callback URL. */
 export async function authorize(
   config: oidc.Configuration,
-  as: RunningAs,
+  as: Pick<RunningAs, 'proxyUrl'>,
   ua: UserAgent,
   opts: AuthorizeOptions,
 ): Promise<Authorized> {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
+import type { Adapter } from 'oidc-provider';
+import type { DestinationStream } from 'pino';
 import {
   type AuthorizationServer,
   buildAuthorizationServer,
@@ -66,6 +68,10 @@ export interface StartOptions {
   https?: boolean;
   /** Extra CAs (PEM) the AS trusts when it fetches Client ID Metadata Documents. */
   metadataDocumentCa?: string;
+  /** oidc-provider's storage for every model but `Client` instead of the database (the AS bench's in-memory run). */
+  adapter?: (model: string) => Adapter;
+  /** Where the server logs instead of the in-memory capture (`logs` then stays empty): a long bench run. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -113,7 +119,10 @@ export async function startAuthorizationServer(
   const providerKeyPublicJwks = providerKeyPrivateJwks && publicJwksOf(providerKeyPrivateJwks);
   const operatorKeyProviders = PROVIDERS.filter((p) => config.proxy.operatorKeys[p] !== undefined);
   const logs = captureLogs();
-  const logger = createLogger({ service: 'mandate-as', destination: logs.destination });
+  const logger = createLogger({
+    service: 'mandate-as',
+    destination: options.logDestination ?? logs.destination,
+  });
   const built = buildAuthorizationServer(
     { ...config, proxy: { ...config.proxy, operatorKeys: {} } },
     {
@@ -124,6 +133,7 @@ export async function startAuthorizationServer(
       operatorKeyProviders,
       logger,
       metadataDocumentCa: options.metadataDocumentCa,
+      adapter: options.adapter,
     },
   );
   const server = built.app.listen(port, '127.0.0.1');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
-import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Adapter, type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { AI_ACCESS_TYPE, isAiScope, isScopeToken, parseScope, splitScopeParam } from '../../scopes/index.ts';
 import { generateClientSecret, hashClientSecret } from '../../shared/client-secret.ts';
@@ -48,6 +48,12 @@ export interface ProviderOptions {
   /** Client ID Metadata Documents: the operator's policy, and extra CAs (PEM) to trust for them. */
   metadataDocuments: MetadataDocumentPolicy;
   metadataDocumentCa?: string | undefined;
+  /**
+   * Bench only (bench/as-flows.ts): where oidc-provider keeps every model but `Client`,
+   * in place of the knex adapter, to measure what the database costs. Clients, accounts
+   * and Mandate's grants stay in the database. Production never sets it.
+   */
+  adapter?: ((model: string) => Adapter) | undefined;
 }
 
 /**
@@ -76,6 +82,11 @@ function registrationFeatures({
   };
 }
 
+/** The knex adapter, or the bench's override for every model but `Client` (clients stay in their table). */
+const withAdapterOverride =
+  (database: (model: string) => Adapter, override: ProviderOptions['adapter']) => (model: string) =>
+    override && model !== 'Client' ? override(model) : database(model);
+
 const publicJwk = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }: JWK): JWK => pub;
 
 /** oidc-provider configured for Mandate: code + PKCE only, JWT access tokens for the proxy. */
@@ -98,12 +109,15 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
     // The one fetch oidc-provider may make: a metadata document, guarded (open-door/guarded-fetch.ts).
     fetch: documents.fetch as Configuration['fetch'],
     fetchResponseBodyLimits: documents.fetchResponseBodyLimits,
-    adapter: createOidcAdapterFactory({
-      db: stores.db,
-      clock: stores.clock,
-      revocations: stores.revocations,
-      grantRevocationReason: grantRevocationReasonFromRequest,
-    }),
+    adapter: withAdapterOverride(
+      createOidcAdapterFactory({
+        db: stores.db,
+        clock: stores.clock,
+        revocations: stores.revocations,
+        grantRevocationReason: grantRevocationReasonFromRequest,
+      }),
+      options.adapter,
+    ),
     clients: [
       {
         client_id: options.proxyClient.id,
