@@ -78,6 +78,40 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     expect(await reasonOf(hs)).to.include('ES256 or Ed25519 or EdDSA');
   });
 
+  it('refuses a crit header, a key of another kind than alg, a bad signature length, a segment not JSON', async () => {
+    const [, body, signature] = (await proof()).split('.');
+    const critical = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'dpop+jwt', jwk, crit: ['x'], x: 1 }));
+    expect(
+      await reasonOf(Promise.resolve(`${critical.toString('base64url')}.${body}.${signature}`)),
+    ).to.include('crit');
+    expect(await reasonOf(proof({}, { jwk: { ...jwk, crv: 'P-384' } }))).to.include('not a public ES256 key');
+    expect(await reasonOf(proof({}, { jwk: { kty: 'RSA', n: 'AQAB', e: 'AQAB' } }))).to.include(
+      'not a public ES256 key',
+    );
+    const ed = await generateKeyPair('Ed25519', { extractable: true });
+    const edJwk = await exportJWK(ed.publicKey);
+    // An Ed25519 key under ES256, and a P-256 key under EdDSA.
+    expect(await reasonOf(proof({}, { jwk: edJwk }))).to.include('not a public ES256 key');
+    expect(await reasonOf(proof({}, { alg: 'EdDSA' }, ed.privateKey))).to.include('not a public EdDSA key');
+    const good = await proof();
+    const [h, b, sig] = good.split('.');
+    expect(await reasonOf(Promise.resolve(`${h}.${b}.${sig}AAAA`))).to.include('signature');
+    expect(await reasonOf(Promise.resolve(`${h}.${b}.`))).to.include('signature');
+    expect(await reasonOf(Promise.resolve(`${h}.bm90IGpzb24.${sig}`))).to.include('signature');
+    expect(await reasonOf(Promise.resolve(`${h}.${b}`))).to.include('not a JWT');
+    // A point off the curve, under the token's own thumbprint's name, is not a key.
+    const offCurve = { ...jwk, y: jwk.x as string };
+    const offJkt = await calculateJwkThumbprint(offCurve);
+    expect(await reasonOf(proof({}, { jwk: offCurve }), { jkt: offJkt })).to.include(
+      'not a public ES256 key',
+    );
+    // The same key again (imported once, then from the cache) verifies alike.
+    expect(await reasonOf(proof())).to.equal('accepted');
+    expect(await reasonOf(proof({}, {}, (await generateKeyPair('ES256')).privateKey))).to.include(
+      'signature',
+    );
+  });
+
   it('accepts an Ed25519 key under both of its algorithm names', async () => {
     const ed = await generateKeyPair('Ed25519', { extractable: true });
     const edJwk = { ...(await exportJWK(ed.publicKey)) };
