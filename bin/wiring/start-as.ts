@@ -5,7 +5,7 @@ import { parseSigningJwks } from '../../src/as/keys/signing-keys.ts';
 import { startPurgeJob } from '../../src/as/purge-job.ts';
 import { type Config, ConfigError } from '../../src/config/index.ts';
 import { listenUrlWarning } from '../../src/config/listen-url-warning.ts';
-import { PROVIDERS } from '../../src/scopes/index.ts';
+import { providerIds } from '../../src/scopes/index.ts';
 import { type ProviderKeyJwks, parseProviderKeyJwks } from '../../src/shared/provider-key-crypto.ts';
 import { type Database, systemClock } from '../../src/storage/index.ts';
 import { listen, listeningAt } from './listen.ts';
@@ -52,7 +52,9 @@ function readProviderKeyPublicJwks(config: Config): ProviderKeyJwks | undefined 
  * it as such, and its copy of the configuration has them blanked.
  */
 function splitOperatorKeys(config: Config) {
-  const operatorKeyProviders = PROVIDERS.filter((p) => config.proxy.operatorKeys[p] !== undefined);
+  const operatorKeyProviders = providerIds().filter(
+    (p) => (config.proxy.operatorKeys as Record<string, string | undefined>)[p] !== undefined,
+  );
   const asConfig: Config = { ...config, proxy: { ...config.proxy, operatorKeys: {} } };
   return { asConfig, operatorKeyProviders };
 }

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { saveProviderKey } from '../as/keys/save-provider-key.ts';
-import { isProvider, PROVIDERS, type Provider } from '../scopes/index.ts';
+import { isProvider, type Provider, providerIds } from '../scopes/index.ts';
 import type { ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
 import type { Account } from '../storage/account-store.ts';
 import type { Stores } from '../storage/index.ts';
@@ -15,7 +15,7 @@ async function findUser(stores: Stores, user: string | undefined, usage: string)
 function checkProvider(provider: string | undefined, usage: string): Provider {
   if (!provider) throw new UsageError(usage);
   if (!isProvider(provider))
-    throw new UsageError(`unknown provider ${provider}; one of ${PROVIDERS.join(', ')}`);
+    throw new UsageError(`unknown provider ${provider}; one of ${providerIds().join(', ')}`);
   return provider;
 }
 

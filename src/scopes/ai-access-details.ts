@@ -1,5 +1,5 @@
 import { isCapabilityOffered } from './capability-table.ts';
-import { isProvider, PROVIDERS, type Provider } from './providers.ts';
+import { isProvider, type Provider, providerIds } from './providers.ts';
 
 /**
  * RFC 9396 authorization details of type `ai_access`: which provider an app wants, and
@@ -9,7 +9,8 @@ import { isProvider, PROVIDERS, type Provider } from './providers.ts';
 export const AI_ACCESS_TYPE = 'ai_access';
 
 /** The refusal of an unknown provider, naming the ones there are (`openai, anthropic or google`). */
-const PROVIDER_REASON = `provider must be ${PROVIDERS.slice(0, -1).join(', ')} or ${PROVIDERS.at(-1)}`;
+const providerReason = (ids = providerIds()) =>
+  `provider must be ${ids.slice(0, -1).join(', ')} or ${ids.at(-1)}`;
 
 export const LIMIT_PERIODS = Object.freeze(['lifetime', 'month'] as const);
 export type LimitPeriod = (typeof LIMIT_PERIODS)[number];
@@ -87,7 +88,7 @@ export function parseAiAccessDetail(input: unknown): ParseDetailResult {
   if (input.type !== AI_ACCESS_TYPE) return { ok: false, reason: `type must be ${AI_ACCESS_TYPE}` };
   const provider = input.provider;
   if (typeof provider !== 'string' || !isProvider(provider)) {
-    return { ok: false, reason: PROVIDER_REASON };
+    return { ok: false, reason: providerReason() };
   }
   const detail: AiAccessDetail = { type: AI_ACCESS_TYPE, provider };
 

@@ -18,7 +18,6 @@ export {
 export type { Capability } from './capability-table.ts';
 export {
   CAPABILITIES,
-  CAPABILITY_TABLE,
   capabilitiesFor,
   isCapability,
   isCapabilityOffered,
@@ -29,8 +28,16 @@ export { findMissingScope } from './find-missing-scope.ts';
 export { formatScope } from './format-scope.ts';
 export { isAiScope, isOidcScope, OIDC_SCOPES } from './oidc-scopes.ts';
 export { MAX_SCOPE_LENGTH, parseScope } from './parse-scope.ts';
-export type { Provider } from './providers.ts';
-export { isProvider, PROVIDERS, providerDisplayName } from './providers.ts';
+export type { Provider, ProviderInfo, ProviderRegistry } from './providers.ts';
+export {
+  BUILTIN_PROVIDERS,
+  createProviderRegistry,
+  isProvider,
+  providerDisplayName,
+  providerIds,
+  providerRegistry,
+  useProviderRegistry,
+} from './providers.ts';
 export type { ParseScopeResult, Scope } from './scope.ts';
 export { ANY_MODEL } from './scope.ts';
 export { modelCovers, scopeCovers } from './scope-covers.ts';

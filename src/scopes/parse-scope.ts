@@ -1,5 +1,5 @@
 import { capabilitiesFor, isCapability, isCapabilityOffered } from './capability-table.ts';
-import { isProvider, PROVIDERS } from './providers.ts';
+import { type ProviderRegistry, providerRegistry } from './providers.ts';
 import { ANY_MODEL, type ParseScopeResult } from './scope.ts';
 import { codePointName, findInvalidScopeChar } from './scope-token.ts';
 
@@ -18,7 +18,7 @@ export const MAX_SCOPE_LENGTH = 255;
  * Every `reason` only quotes input that already passed the scope-token check, so it is
  * safe to return as an OAuth `error_description`.
  */
-export function parseScope(value: string): ParseScopeResult {
+export function parseScope(value: string, registry: ProviderRegistry = providerRegistry()): ParseScopeResult {
   if (typeof value !== 'string' || value.length === 0) return fail('scope is empty');
   const invalid = findInvalidScopeChar(value);
   if (invalid !== undefined) {
@@ -36,14 +36,14 @@ export function parseScope(value: string): ParseScopeResult {
 
   if (providerId === '') return fail('missing provider');
   if (providerId.includes('*')) return fail('the provider cannot be a wildcard');
-  if (!isProvider(providerId)) {
-    return fail(`unknown provider '${providerId}' (known providers: ${PROVIDERS.join(', ')})`);
+  if (registry.info(providerId) === undefined) {
+    return fail(`unknown provider '${providerId}' (known providers: ${registry.ids.join(', ')})`);
   }
-  const offered = `${providerId} offers: ${capabilitiesFor(providerId).join(', ')}`;
+  const offered = `${providerId} offers: ${capabilitiesFor(providerId, registry).join(', ')}`;
   if (capabilityId === '') return fail('missing capability');
   if (capabilityId.includes('*')) return fail(`the capability cannot be a wildcard (${offered})`);
   if (!isCapability(capabilityId)) return fail(`unknown capability '${capabilityId}' (${offered})`);
-  if (!isCapabilityOffered(providerId, capabilityId)) {
+  if (!isCapabilityOffered(providerId, capabilityId, registry)) {
     return fail(`capability '${capabilityId}' is not offered for ${providerId} (${offered})`);
   }
 

@@ -1,19 +1,12 @@
-import { type Provider, providerDisplayName } from '../scopes/index.ts';
+import { type Provider, providerDisplayName, providerRegistry } from '../scopes/index.ts';
 
 export type ProviderKeyCheck = { ok: true; key: string; last4: string } | { ok: false; error: string };
 
 const MIN_LENGTH = 20;
 const MAX_LENGTH = 512;
-const PREFIXES: Readonly<Record<Provider, string>> = {
-  openai: 'sk-',
-  anthropic: 'sk-ant-',
-  // Gemini API keys are Google Cloud API keys: `AIza` and 35 more characters.
-  google: 'AIza',
-};
-
-/** How the provider's API keys start (for hints next to the input). */
+/** How the provider's API keys start (for hints next to the input); '' when they have no fixed prefix. */
 export function providerKeyPrefix(provider: Provider): string {
-  return PREFIXES[provider];
+  return providerRegistry().info(provider)?.keyPrefix ?? '';
 }
 
 /**
@@ -24,9 +17,9 @@ export function providerKeyPrefix(provider: Provider): string {
 export function checkProviderKey(provider: Provider, raw: string): ProviderKeyCheck {
   const name = providerDisplayName(provider);
   const key = raw.trim();
-  const prefix = PREFIXES[provider];
+  const prefix = providerKeyPrefix(provider);
   if (key === '') return { ok: false, error: `Paste your ${name} API key.` };
-  if (provider === 'openai' && key.startsWith(PREFIXES.anthropic))
+  if (provider === 'openai' && key.startsWith(providerKeyPrefix('anthropic')))
     return { ok: false, error: `That looks like an Anthropic key. ${name} API keys start with ${prefix}` };
   if (!key.startsWith(prefix)) return { ok: false, error: `${name} API keys start with ${prefix}` };
   if (!/^[A-Za-z0-9_-]+$/.test(key))

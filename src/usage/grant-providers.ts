@@ -1,8 +1,8 @@
-import { isProvider, PROVIDERS, type Provider } from '../scopes/index.ts';
+import { type Provider, providerIds } from '../scopes/index.ts';
 import type { GrantRecord } from '../storage/grant-store.ts';
 
 /**
- * The providers a grant concerns, in `PROVIDERS` order: those its scopes name, those it
+ * The providers a grant concerns, in the registry's order: those its scopes name, those it
  * has caps for, and any `also` (say, providers the ledger charged).
  */
 export function grantProviders(
@@ -14,5 +14,5 @@ export function grantProviders(
     ...Object.keys(grant.limits.providers ?? {}),
     ...also,
   ]);
-  return PROVIDERS.filter((p) => named.has(p) && isProvider(p));
+  return providerIds().filter((p) => named.has(p));
 }

@@ -52,7 +52,7 @@ export interface GrantCaps extends ScopeFigures {
   grantId: string;
   now: number;
   period: UsagePeriod;
-  /** Each provider the grant can use, has caps for or was charged for, in `PROVIDERS` order. */
+  /** Each provider the grant can use, has caps for or was charged for, in the registry's order. */
   providers: Array<ScopeFigures & { scope: Provider }>;
   /** Requests in the period the price table had no price for (from the history). */
   unpricedRequests: number;

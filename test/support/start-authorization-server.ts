@@ -11,7 +11,7 @@ import {
 import { generateSigningKey } from '../../src/as/keys/signing-keys.ts';
 import { type NewClient, registerClient } from '../../src/as/register-client.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { PROVIDERS } from '../../src/scopes/index.ts';
+import { providerIds } from '../../src/scopes/index.ts';
 import { createLogger } from '../../src/shared/log/index.ts';
 import { hashPassword } from '../../src/shared/password.ts';
 import {
@@ -117,7 +117,9 @@ export async function startAuthorizationServer(
   const providerKeyPrivateJwks =
     options.providerKeys === 'none' ? undefined : { keys: [await generateProviderKeyPair()] };
   const providerKeyPublicJwks = providerKeyPrivateJwks && publicJwksOf(providerKeyPrivateJwks);
-  const operatorKeyProviders = PROVIDERS.filter((p) => config.proxy.operatorKeys[p] !== undefined);
+  const operatorKeyProviders = providerIds().filter(
+    (p) => (config.proxy.operatorKeys as Record<string, string | undefined>)[p] !== undefined,
+  );
   const logs = captureLogs();
   const logger = createLogger({
     service: 'mandate-as',

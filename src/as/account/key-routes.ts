@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { isProvider, PROVIDERS, type Provider, providerDisplayName } from '../../scopes/index.ts';
+import { isProvider, type Provider, providerDisplayName, providerIds } from '../../scopes/index.ts';
 import type { ProviderKeyJwks } from '../../shared/provider-key-crypto.ts';
 import { providerKeyPrefix } from '../../shared/provider-key-format.ts';
 import type { Account } from '../../storage/account-store.ts';
@@ -46,7 +46,7 @@ export function addProviderKeyRoutes(
         csrfToken: csrf.token(ctx),
         username: account.username,
         canStore: publicJwks !== undefined,
-        providers: PROVIDERS.map((provider) => {
+        providers: providerIds().map((provider) => {
           const key = stored.get(provider);
           return {
             provider,

@@ -46,11 +46,8 @@ export interface ModelPrice {
   longContext?: LongContextPrice;
 }
 
-export interface PriceTable {
-  openai: Record<string, ModelPrice>;
-  anthropic: Record<string, ModelPrice>;
-  google: Record<string, ModelPrice>;
-}
+/** Per provider id (built-in or configured), per model id. */
+export type PriceTable = Readonly<Record<Provider, Record<string, ModelPrice>>>;
 
 /** The four token rates that apply to one request, resolved (undefined: not priced). */
 export interface TokenRates {
@@ -67,6 +64,7 @@ export interface TokenRates {
  * `constructor` or `toString` finds nothing.
  */
 export function findPrice(table: PriceTable, provider: Provider, model: string): ModelPrice | undefined {
+  if (!Object.hasOwn(table, provider)) return undefined;
   const prices = table[provider];
   if (!prices) return undefined;
   if (Object.hasOwn(prices, model)) return prices[model];

@@ -1,18 +1,19 @@
 import { expect } from 'chai';
 import {
+  BUILTIN_PROVIDERS,
   CAPABILITIES,
-  CAPABILITY_TABLE,
   capabilitiesFor,
   isCapability,
   isCapabilityOffered,
   isProvider,
-  PROVIDERS,
   providerDisplayName,
+  providerIds,
 } from '../../../src/scopes/index.ts';
 
 describe('capability table', () => {
   it('lists the providers', () => {
-    expect(PROVIDERS).to.deep.equal(['openai', 'anthropic', 'google']);
+    expect(BUILTIN_PROVIDERS).to.deep.equal(['openai', 'anthropic', 'google']);
+    expect(providerIds()).to.deep.equal(['openai', 'anthropic', 'google']);
     expect(providerDisplayName('openai')).to.equal('OpenAI');
     expect(providerDisplayName('anthropic')).to.equal('Anthropic');
     expect(providerDisplayName('google')).to.equal('Google Gemini');
@@ -45,11 +46,11 @@ describe('capability table', () => {
   });
 
   it('cannot be changed at run time', () => {
-    const table = CAPABILITY_TABLE as unknown as Record<string, string[]>;
-    expect(Object.isFrozen(table)).to.equal(true);
-    expect(Object.isFrozen(table.openai)).to.equal(true);
-    expect(() => table.openai?.push('files')).to.throw(TypeError);
-    expect(Object.isFrozen(PROVIDERS)).to.equal(true);
+    const openai = capabilitiesFor('openai') as string[];
+    expect(Object.isFrozen(openai)).to.equal(true);
+    expect(() => openai.push('files')).to.throw(TypeError);
+    expect(Object.isFrozen(BUILTIN_PROVIDERS)).to.equal(true);
+    expect(Object.isFrozen(providerIds())).to.equal(true);
     expect(Object.isFrozen(CAPABILITIES)).to.equal(true);
   });
 });
