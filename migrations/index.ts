@@ -7,6 +7,7 @@ import * as grantEvents from './20261128400000_grant_events.ts';
 import * as providerLimits from './20261203120000_provider_limits.ts';
 import * as dpopProofs from './20261203130000_dpop_proofs.ts';
 import * as operatorRole from './20261204060000_operator_role.ts';
+import * as disabledClients from './20261204120000_disabled_clients.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -23,4 +24,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261203120000_provider_limits', providerLimits],
   ['20261203130000_dpop_proofs', dpopProofs],
   ['20261204060000_operator_role', operatorRole],
+  ['20261204120000_disabled_clients', disabledClients],
 ];

@@ -20,6 +20,7 @@ import { type LimitMaximums, limitMaximumsFrom } from './interactions/operator-m
 import { createInteractionRoutes } from './interactions/routes.ts';
 import { createRateLimiter } from './open-door/rate-limiter.ts';
 import { createRegistrationGate } from './open-door/registration-gate.ts';
+import { createOperatorPages } from './operator/routes.ts';
 import { stylesheet } from './views/index.ts';
 
 export interface AsAppOptions {
@@ -109,6 +110,7 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
     logger,
   });
   app.use(interactions.routes());
+  app.use(createOperatorPages({ stores, csrf, session, logger }));
   app.use(account.routes());
   app.use(account.allowedMethods());
   app.use(canonicalResource(options.proxyUrl));

@@ -1,10 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { Account } from '../storage/account-store.ts';
-import { type Scope, WHOLE } from '../storage/grant-limits.ts';
 import type { GrantRecord } from '../storage/grant-store.ts';
 import type { Stores } from '../storage/index.ts';
-import { formatAgainstCap, formatMeasure, type Measure } from '../usage/format-usage.ts';
-import type { CapFigure } from '../usage/grant-usage.ts';
 import { UsageError } from './output.ts';
 
 /** The app's registered name, else its client id. */
@@ -18,25 +15,7 @@ export async function username(stores: Stores, accountId: string): Promise<strin
   return (await stores.accounts.findById(accountId))?.username ?? accountId;
 }
 
-/**
- * "12 of 200 (6%), 188 left", "12 of 200 (6%), 1 in flight, 187 left", or "12 (no cap)":
- * what the page shows for one cap.
- */
-export function capLine(measure: Measure, cap: CapFigure): string {
-  const inFlight = cap.inFlight > 0 ? `, ${formatMeasure(measure, cap.inFlight)} in flight` : '';
-  const left = cap.remaining === null ? '' : `, ${formatMeasure(measure, cap.remaining)} left`;
-  return `${formatAgainstCap(measure, cap)}${inFlight}${left}`;
-}
-
-/** The SCOPE column: `all` for the whole grant, else the provider id. */
-export const scopeName = (scope: Scope): string => (scope === WHOLE ? 'all' : scope);
-
-/** "live", "revoked (cli)" or "expired". */
-export function grantState(grant: GrantRecord, now: number): string {
-  if (grant.revokedAt !== null)
-    return grant.revokedReason === 'expired' ? 'expired' : `revoked (${grant.revokedReason})`;
-  return grant.expiresAt <= now ? 'expired' : 'live';
-}
+export { capLine, grantState, scopeName } from '../usage/grant-lines.ts';
 
 /** The account with this username, or a usage error naming it. */
 export async function findAccount(stores: Stores, name: string): Promise<Account> {

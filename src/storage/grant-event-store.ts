@@ -80,6 +80,13 @@ export function createGrantEventStore(db: Database, clock: Clock) {
         .limit(limit);
       return rows.map(toEvent);
     },
+
+    /** The install's latest events over every grant, newest first, before `beforeSeq` when given (a page of the operator's trail). */
+    async latest({ beforeSeq, limit }: { beforeSeq?: number; limit: number }): Promise<GrantEvent[]> {
+      const q = db('grant_events').orderBy('seq', 'desc').limit(limit);
+      if (beforeSeq !== undefined) q.where('seq', '<', beforeSeq);
+      return (await q).map(toEvent);
+    },
   };
 }
 

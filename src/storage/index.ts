@@ -2,6 +2,7 @@ import { createAccountStore } from './account-store.ts';
 import { createClientStore } from './client-store.ts';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
+import { createDisabledClientStore } from './disabled-client-store.ts';
 import { createDpopProofStore } from './dpop-proof-store.ts';
 import { createGrantEventStore } from './grant-event-store.ts';
 import { createGrantStore } from './grant-store.ts';
@@ -38,6 +39,7 @@ export function createStores(db: Database, clock: Clock, { loginWindowMs }: { lo
     revocations,
     accounts: createAccountStore(db, clock),
     clients: createClientStore(db, clock),
+    disabledClients: createDisabledClientStore(db, clock, revocations),
     grants: createGrantStore(db, clock, revocations),
     grantEvents: createGrantEventStore(db, clock),
     dpopProofs: createDpopProofStore(db, clock),

@@ -19,6 +19,8 @@ export type RevocationReason =
   | 'reauthorized'
   /** The app deleted its own registration (RFC 7592): its grants end with it. */
   | 'client_deleted'
+  /** The operator disabled the app on the operator's pages: its grants end with it. */
+  | 'client_disabled'
   | 'other';
 
 /** Log entries that are not revocations: a grant's limits changed (proxies reload them). */

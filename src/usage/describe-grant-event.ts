@@ -27,6 +27,7 @@ const REVOKED_BY: Readonly<Record<string, string>> = {
   code_reuse: 'by Mandate: an authorization code was used twice',
   reauthorized: 'because the app was allowed again: the new terms replace these',
   client_deleted: 'by the app (it deleted its registration)',
+  client_disabled: 'by the operator, who disabled the app',
 };
 
 const BY: Readonly<Record<string, string>> = { account_page: 'on the account page', cli: 'by the operator' };

@@ -80,6 +80,7 @@ export function createAccountRoutes({
         csrfToken: csrf.token(ctx),
         username: account.username,
         apps,
+        operator: account.operator,
         ...(notice ? { notice } : {}),
       }),
     );

@@ -18,7 +18,11 @@ import {
   renderOAuthError,
 } from '../views/index.ts';
 import { createDevicePolling } from './device-polling.ts';
-import { grantRevocationReasonFromRequest, useHashedClientSecrets } from './internals.ts';
+import {
+  grantRevocationReasonFromRequest,
+  refuseDisabledClients,
+  useHashedClientSecrets,
+} from './internals.ts';
 import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
 import { createLifetimes } from './lifetimes.ts';
 import { createGetResourceServerInfo } from './resource-server.ts';
@@ -305,6 +309,7 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
   provider.proxy = options.trustProxy;
   provider.maxIpsCount = 1;
   useHashedClientSecrets(provider);
+  refuseDisabledClients(provider, stores.disabledClients.isDisabled);
   logProviderEvents(provider, logger);
 
   const verifyAccessToken = createAccessTokenVerifier({

@@ -2,7 +2,10 @@
  * The one module that reaches into oidc-provider beyond its documented configuration:
  * - client secrets are stored hashed, so the secret comparison is replaced;
  * - the request in flight (oidc-provider's async-local context) tells the storage
- *   adapter why a grant is being destroyed.
+ *   adapter why a grant is being destroyed;
+ * - `Client.find` answers "not found" for an app the operator disabled, so it is an
+ *   unknown client (invalid_client) at every endpoint that looks a client up:
+ *   authorization, token, refresh, device, revocation, introspection, registration.
  */
 import Provider from 'oidc-provider';
 import { verifyClientSecret } from '../../shared/client-secret.ts';
@@ -26,4 +29,17 @@ export function grantRevocationReasonFromRequest(): RevocationReason {
     return ctx?.oidc?.params?.grant_type === 'refresh_token' ? 'refresh_token_reuse' : 'code_reuse';
   }
   return 'other';
+}
+
+/** Makes every client `isDisabled` says yes to unknown to oidc-provider (checked on each lookup, so every AS process agrees). */
+export function refuseDisabledClients(
+  provider: Provider,
+  isDisabled: (clientId: string) => Promise<boolean>,
+): void {
+  const Client = provider.Client as unknown as { find(id: unknown): Promise<unknown> };
+  const find = Client.find.bind(Client);
+  Client.find = async (id: unknown) => {
+    if (typeof id === 'string' && id.length > 0 && (await isDisabled(id))) return undefined;
+    return find(id);
+  };
 }

@@ -22,6 +22,8 @@ export type AccountView = {
   username: string;
   apps: ConnectedAppView[];
   notice?: string;
+  /** The person is an operator: the page links to the operator's pages. */
+  operator?: boolean;
 };
 
 /** The page of one connected app. */
@@ -52,7 +54,13 @@ ${usageCaps(app.usage, `${headingId}-usage`, 4)}
 }
 
 /** Connected apps page. Each app's Revoke leads to its confirmation page, GET /account/grants/<grantId>/revoke. */
-export function renderAccount({ csrfToken, username, apps, notice: message }: AccountView): string {
+export function renderAccount({
+  csrfToken,
+  username,
+  apps,
+  notice: message,
+  operator = false,
+}: AccountView): string {
   const list =
     apps.length === 0
       ? html`<p class="empty">No apps can use your AI accounts. When you allow an app, it appears here and you can revoke it at any time.</p>`
@@ -60,6 +68,14 @@ export function renderAccount({ csrfToken, username, apps, notice: message }: Ac
   const body = html`<h1>Connected apps</h1>
 ${message && notice(message)}
 <p class="lede">These apps can use your AI accounts. Revoking an app cuts off its access at once.</p>
-${list}`;
-  return layout({ title: 'Connected apps', body, signedInAs: username, csrfToken, current: '/account' });
+${list}
+${operator && html`<p class="hint">You run this Mandate: <a href="/operator/apps">the operator's pages</a> show every app, person, grant and the audit trail.</p>`}`;
+  return layout({
+    title: 'Connected apps',
+    body,
+    signedInAs: username,
+    csrfToken,
+    current: '/account',
+    operator,
+  });
 }

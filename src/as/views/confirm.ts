@@ -15,6 +15,8 @@ export type ConfirmView = {
   button: string;
   /** Where "Cancel" goes back to. */
   cancelHref: string;
+  /** An operator's page: the navigation links to the operator's pages. */
+  operator?: boolean;
 };
 
 /**
@@ -32,5 +34,11 @@ ${csrfField(view.csrfToken)}
 <a class="button button-secondary" href="${view.cancelHref}">Cancel</a>
 </div>
 </form>`;
-  return layout({ title: view.title, body, signedInAs: view.username, csrfToken: view.csrfToken });
+  return layout({
+    title: view.title,
+    body,
+    signedInAs: view.username,
+    csrfToken: view.csrfToken,
+    operator: view.operator ?? false,
+  });
 }

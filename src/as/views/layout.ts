@@ -12,6 +12,8 @@ export type LayoutOptions = {
   csrfToken?: string;
   /** Path of the current page, marked with aria-current in the navigation. */
   current?: string;
+  /** The signed-in person is an operator: the navigation links to the operator's pages too. */
+  operator?: boolean;
 };
 
 const accountLinks = [
@@ -20,12 +22,15 @@ const accountLinks = [
   { href: '/account/password', text: 'Password' },
 ] as const;
 
+const operatorLink = { href: '/operator/apps', text: 'Operator' } as const;
+
 function accountNav(
   signedInAs: string,
   csrfToken: string | undefined,
   current: string | undefined,
+  operator: boolean,
 ): SafeHtml {
-  const links = accountLinks.map(
+  const links = [...accountLinks, ...(operator ? [operatorLink] : [])].map(
     ({ href, text }) =>
       html`<li><a href="${href}"${href === current ? raw(' aria-current="page"') : ''}>${text}</a></li>`,
   );
@@ -37,7 +42,14 @@ function accountNav(
 }
 
 /** A complete HTML document. No inline script or style anywhere: the one stylesheet is /static/mandate.css. */
-export function layout({ title, body, signedInAs, csrfToken, current }: LayoutOptions): string {
+export function layout({
+  title,
+  body,
+  signedInAs,
+  csrfToken,
+  current,
+  operator = false,
+}: LayoutOptions): string {
   const brand =
     signedInAs === undefined
       ? html`<span class="brand">Mandate</span>`
@@ -56,7 +68,7 @@ export function layout({ title, body, signedInAs, csrfToken, current }: LayoutOp
 <header class="site-header">
 <div class="container header-inner">
 ${brand}
-${signedInAs !== undefined && accountNav(signedInAs, csrfToken, current)}
+${signedInAs !== undefined && accountNav(signedInAs, csrfToken, current, operator)}
 </div>
 </header>
 <main id="main" class="container" tabindex="-1">

@@ -6,6 +6,10 @@ import {
   renderLogin,
   renderMessage,
 } from '../../../../src/as/views/index.ts';
+import { renderOperatorApps } from '../../../../src/as/views/operator/operator-apps.ts';
+import { renderOperatorAudit } from '../../../../src/as/views/operator/operator-audit.ts';
+import { renderOperatorGrants } from '../../../../src/as/views/operator/operator-grants.ts';
+import { renderOperatorPeople } from '../../../../src/as/views/operator/operator-people.ts';
 import { attrBreakout, csrfToken, escapedBreakout, escapedScript, scriptName } from './fixtures.ts';
 import { assertPage } from './html-checks.ts';
 
@@ -79,6 +83,80 @@ const pages: Array<[string, string, string | undefined]> = [
   [
     'message, error, signed in',
     renderMessage({ title: evil, message: evil, status: 'error', signedInAs: evil, csrfToken }),
+    csrfToken,
+  ],
+  [
+    'operator apps',
+    renderOperatorApps({
+      csrfToken,
+      username: evil,
+      notice: evil,
+      apps: [
+        { clientId: evil, name: evil, kind: evil, createdAt: when, liveGrants: 2, disabledAt: undefined },
+        { clientId: 'b', name: 'B', kind: 'k', createdAt: undefined, liveGrants: 0, disabledAt: when },
+      ],
+    }),
+    csrfToken,
+  ],
+  ['operator apps, none', renderOperatorApps({ csrfToken, username: 'olga', apps: [] }), csrfToken],
+  [
+    'operator people',
+    renderOperatorPeople({
+      csrfToken,
+      username: evil,
+      people: [
+        {
+          username: evil,
+          operator: true,
+          createdAt: when,
+          liveGrants: 1,
+          allGrants: 2,
+          requests: 1234,
+          tokens: 5,
+          spendMicroUsd: 5_000_000,
+        },
+      ],
+    }),
+    csrfToken,
+  ],
+  [
+    'operator grants',
+    renderOperatorGrants({
+      csrfToken,
+      username: 'olga',
+      all: true,
+      grants: [
+        {
+          grantId: evil,
+          username: evil,
+          appName: evil,
+          state: evil,
+          createdAt: when,
+          expiresAt: when,
+          period: evil,
+          scopes: [
+            { scope: 'all', requests: evil, tokens: '1', spend: '$0.00' },
+            { scope: 'openai', requests: '1', tokens: '1', spend: '$0.00' },
+          ],
+        },
+      ],
+    }),
+    csrfToken,
+  ],
+  [
+    'operator grants, none',
+    renderOperatorGrants({ csrfToken, username: 'olga', all: false, grants: [] }),
+    csrfToken,
+  ],
+  [
+    'operator audit',
+    renderOperatorAudit({
+      csrfToken,
+      username: 'olga',
+      events: [{ at: when, title: evil, text: evil, username: evil, appName: evil, grantId: evil }],
+      olderHref: '/operator/audit?before=5',
+      newestHref: '/operator/audit',
+    }),
     csrfToken,
   ],
 ];
