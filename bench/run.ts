@@ -23,13 +23,12 @@
  *                     --database sqlite|postgres://postgres@127.0.0.1:5432/postgres]
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { type BenchDatabase, backendCpuBetween, createBenchDatabase } from './bench-database.ts';
 import { type FixedRateResult, percentile, type Workload } from './fixed-rate.ts';
 import {
   canPin,
@@ -139,57 +138,16 @@ const children: Array<import('node:child_process').ChildProcess> = [];
  * The fresh PostgreSQL database of this run (with `--database postgres://…`), created on
  * the server the admin URL names and dropped at the end, whatever happens.
  */
-let benchDb: { name: string; url: string; client: pg.Client } | undefined;
-
-async function createBenchDatabase(adminUrl: string) {
-  const name = `mandate_bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  // A client of our own in it, to find the backends serving the bench database.
-  const client = new pg.Client({ connectionString: url.toString() });
-  benchDb = { name, url: url.toString(), client };
-  await client.connect();
-}
+let benchDb: BenchDatabase | undefined;
 
 async function dropBenchDatabase() {
   const db = benchDb;
-  if (!db) return;
   benchDb = undefined;
-  await db.client.end().catch(() => undefined);
-  const admin = new pg.Client({ connectionString: DATABASE });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists ${db.name} with (force)`);
-  } finally {
-    await admin.end();
-  }
+  await db?.drop();
 }
 
-/** CPU time so far of each PostgreSQL backend connected to the bench database (not ours), µs. */
-async function databaseCpu(): Promise<Map<number, number>> {
-  const cpu = new Map<number, number>();
-  if (!benchDb) return cpu;
-  const { rows } = await benchDb.client.query<{ pid: number }>(
-    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
-  );
-  for (const { pid } of rows) {
-    try {
-      cpu.set(pid, cpuMicros(pid));
-    } catch {} // gone meanwhile
-  }
-  return cpu;
-}
-
-/** Database CPU between two samples; a backend that started in between counts from zero. */
-const databaseCpuBetween = (before: Map<number, number>, after: Map<number, number>) =>
-  [...after].reduce((sum, [pid, us]) => sum + Math.max(0, us - (before.get(pid) ?? 0)), 0);
+/** CPU time so far of each PostgreSQL backend serving the bench database (none on SQLite), µs. */
+const databaseCpu = async (): Promise<Map<number, number>> => benchDb?.backendCpu() ?? new Map();
 
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${Math.round(ESTIMATE_S * 3)} s, giving up`);
@@ -217,7 +175,7 @@ async function main() {
   const up = await nextMessage(upstream, 'upstream-ready', 20_000);
   const serverFlags = (opts['server-flags'] as string).split(' ').filter((f) => f.startsWith('--'));
   if (ON_PG) {
-    await createBenchDatabase(DATABASE);
+    benchDb = await createBenchDatabase(DATABASE);
     log(`bench: created PostgreSQL database ${benchDb?.name} for this run`);
   }
   const servers = startChild(
@@ -317,7 +275,7 @@ async function main() {
     const loadUs = cpuMicros(upstream.pid as number) + cpuMicros(process.pid) - before.load;
     const machineUs = machineBusyMicros() - before.machine;
     const servingUs = cpuMicros(servingPid(t)) - before.serving;
-    const databaseUs = databaseCpuBetween(database0, await databaseCpu());
+    const databaseUs = backendCpuBetween(database0, await databaseCpu());
     const otherUs = machineUs - serversUs - loadUs - databaseUs;
     return {
       rps: ok / result.duration,
@@ -373,7 +331,7 @@ async function main() {
       const wallUs = (performance.now() - wall0) * 1000;
       const machineUs = machineBusyMicros() - machine0;
       const oursUs = ourCpu() - ours0;
-      const databaseUs = databaseCpuBetween(database0, await databaseCpu());
+      const databaseUs = backendCpuBetween(database0, await databaseCpu());
       const otherUs = machineUs - oursUs - answer.cpuUs - databaseUs;
       return { result: answer.result, otherPct: Math.max(0, (otherUs / wallUs) * 100) };
     } finally {
