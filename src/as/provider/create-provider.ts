@@ -25,6 +25,7 @@ import {
 } from './internals.ts';
 import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
 import { createLifetimes } from './lifetimes.ts';
+import { raiseRequestParams } from './raise-request-params.ts';
 import { createGetResourceServerInfo } from './resource-server.ts';
 import { createRichAuthorizationRequests } from './rich-authorization-requests.ts';
 import { createUserCodeThrottle, USER_CODE_ACCEPTED } from './user-code-throttle.ts';
@@ -269,6 +270,8 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
         getResourceServerInfo: getResourceServerInfo as never,
       },
     },
+    // Raise requests name the grant whose limits they ask to raise.
+    extraParams: raiseRequestParams as never,
     interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // Browser apps may call the token, revocation and introspection endpoints from the
     // origins of their own redirect URIs, and from nowhere else.
