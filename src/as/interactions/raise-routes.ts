@@ -111,7 +111,10 @@ export function createRaiseInteraction(deps: RaiseDeps) {
       const typed = form?.get(row.field);
       const notes = [
         row.cappedByServer && 'That is the most this server allows.',
-        row.whole !== undefined && 'The limit of the whole access rises by as much.',
+        // Said only where it is news: the whole access's limit is not this very one.
+        row.whole !== undefined &&
+          row.whole !== row.current &&
+          'The limit of the whole access rises by as much.',
       ].filter((n): n is string => typeof n === 'string');
       return {
         name: row.field,

@@ -326,8 +326,14 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.oidc?.route === 'discovery' && ctx.body) {
-      const body = ctx.body as { response_modes_supported?: string[]; scopes_supported?: string[] };
+      const body = ctx.body as {
+        response_modes_supported?: string[];
+        scopes_supported?: string[];
+        grant_management_actions_supported?: string[];
+      };
       body.response_modes_supported = ['query'];
+      // Raise requests (`grant_id`): of OAuth Grant Management, only the update action.
+      body.grant_management_actions_supported = ['update'];
       // AI scopes are checked by Mandate, not declared to oidc-provider: published here.
       body.scopes_supported = ['openid', ...options.openDoorScopes];
     }
