@@ -224,6 +224,15 @@ for (const engine of engines) {
           error: 'invalid_request',
         },
       );
+      // Another app's grant of the same person, named by this app.
+      const other = await fx.addApp('Other');
+      const otherGrant = grantIdOf((await other.grant('openai:*:chat')).accessToken);
+      expect(
+        await errorOf({ ...base(), extraParams: { ...raiseParams, grant_id: otherGrant } }),
+      ).to.deep.equal({
+        error: 'invalid_request',
+        description: 'grant_id names no live access the signed-in person gave this app',
+      });
       await fx.as.stores.revocations.revokeGrant(grantId, 'account_page');
       expect(await errorOf({ ...base(), extraParams: raiseParams })).to.deep.include({
         error: 'invalid_request',
