@@ -5,6 +5,7 @@ import type { Database } from './create-database.ts';
 export const GRANT_EVENT_KINDS = Object.freeze([
   'approved',
   'narrowed',
+  'raised',
   'reauthorized',
   'revoked',
   'expired',

@@ -195,86 +195,19 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
      * and `by` whom; provider caps under `providers`) in the same transaction. Returns
      * the grant as it now stands, or a reason it was refused.
      */
-    async lowerLimits(
-      id: string,
-      next: LowerLimits,
-      by?: string,
-    ): Promise<{ ok: true; grant: GrantRecord } | { ok: false; reason: string }> {
-      return db.transaction(async (trx) => {
-        const query = trx('grants').where({ id });
-        if (db.engine === 'pg') query.forUpdate();
-        const row = await query.first();
-        if (!row || row.revoked_at !== null || Number(row.expires_at) <= clock())
-          return { ok: false as const, reason: 'the grant is no longer live' };
-        const current = (await withProviders([row], trx))[0]?.limits as GrantLimits;
+    lowerLimits(id: string, next: LowerLimits, by?: string) {
+      return changeLimits(id, next, 'lower', by);
+    },
 
-        type Diff = { update: Caps; from: Partial<Caps>; to: Partial<Caps>; changed: boolean };
-        const lower = (was: Caps, wanted: Partial<Caps>, label: string): Diff | string => {
-          const diff: Diff = { update: { ...was }, from: {}, to: {}, changed: false };
-          for (const key of CAP_KEYS) {
-            const value = wanted[key];
-            if (value === undefined || value === null) continue;
-            if (!Number.isSafeInteger(value) || value < 1) return `${label}${key} must be a positive integer`;
-            const old = was[key];
-            if (old !== null && value > old) return `${label}${key} can only be lowered (now ${old})`;
-            if (value !== old) {
-              diff.update[key] = value;
-              diff.from[key] = old;
-              diff.to[key] = value;
-              diff.changed = true;
-            }
-          }
-          return diff;
-        };
-
-        const whole = lower(current, next, '');
-        if (typeof whole === 'string') return { ok: false as const, reason: whole };
-        const providers: Partial<Record<Provider, Diff>> = {};
-        for (const [provider, wanted] of Object.entries(next.providers ?? {})) {
-          if (!isProvider(provider)) return { ok: false as const, reason: `unknown provider ${provider}` };
-          if (!wanted) continue;
-          const was = current.providers?.[provider] ?? {
-            maxRequests: null,
-            maxTokens: null,
-            maxSpendMicroUsd: null,
-            requestsPerMinute: null,
-          };
-          const diff = lower(was, wanted, `${providerDisplayName(provider)} `);
-          if (typeof diff === 'string') return { ok: false as const, reason: diff };
-          if (diff.changed) providers[provider] = diff;
-        }
-        const changedProviders = Object.entries(providers) as Array<[Provider, Diff]>;
-        if (!whole.changed && changedProviders.length === 0)
-          return { ok: true as const, grant: toRecord(row, current.providers) };
-
-        if (whole.changed) await trx('grants').where({ id }).update(capsToRow(whole.update));
-        const nowProviders = { ...current.providers };
-        for (const [provider, diff] of changedProviders) {
-          await trx('grant_provider_limits')
-            .insert({ grant_id: id, provider, ...capsToRow(diff.update) })
-            .onConflict(['grant_id', 'provider'])
-            .merge();
-          nowProviders[provider] = diff.update;
-        }
-        await revocations.logGrantChange(trx, id, 'limits_lowered');
-        const detail: Record<string, unknown> = { from: whole.from, to: whole.to };
-        if (changedProviders.length > 0)
-          detail.providers = Object.fromEntries(
-            changedProviders.map(([provider, diff]) => [provider, { from: diff.from, to: diff.to }]),
-          );
-        if (by) detail.by = by;
-        await appendGrantEvent(trx, clock, {
-          grantId: id,
-          accountId: row.account_id,
-          clientId: row.client_id,
-          kind: 'narrowed',
-          detail,
-        });
-        return {
-          ok: true as const,
-          grant: toRecord({ ...row, ...capsToRow(whole.update) }, nowProviders),
-        };
-      });
+    /**
+     * Raises limits of a live grant, as the person approved on a raise request's consent
+     * page: the same grant, so everything already spent still counts against the raised
+     * caps. Each given limit must be at or above the current one and the grant must
+     * already have it (a raise never adds a cap, and never removes one). Logged like a
+     * lowering, appended to the trail as 'raised' with old and new values.
+     */
+    raiseLimits(id: string, next: LowerLimits, by?: string) {
+      return changeLimits(id, next, 'raise', by);
     },
 
     /** Grants that reached their expiry are logged as revoked ('expired') so proxies drop them. */
@@ -284,6 +217,93 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       return rows.length;
     },
   };
+
+  async function changeLimits(
+    id: string,
+    next: LowerLimits,
+    direction: 'lower' | 'raise',
+    by?: string,
+  ): Promise<{ ok: true; grant: GrantRecord } | { ok: false; reason: string }> {
+    return db.transaction(async (trx) => {
+      const query = trx('grants').where({ id });
+      if (db.engine === 'pg') query.forUpdate();
+      const row = await query.first();
+      if (!row || row.revoked_at !== null || Number(row.expires_at) <= clock())
+        return { ok: false as const, reason: 'the grant is no longer live' };
+      const current = (await withProviders([row], trx))[0]?.limits as GrantLimits;
+
+      type Diff = { update: Caps; from: Partial<Caps>; to: Partial<Caps>; changed: boolean };
+      const change = (was: Caps, wanted: Partial<Caps>, label: string): Diff | string => {
+        const diff: Diff = { update: { ...was }, from: {}, to: {}, changed: false };
+        for (const key of CAP_KEYS) {
+          const value = wanted[key];
+          if (value === undefined || value === null) continue;
+          if (!Number.isSafeInteger(value) || value < 1) return `${label}${key} must be a positive integer`;
+          const old = was[key];
+          if (direction === 'lower' && old !== null && value > old)
+            return `${label}${key} can only be lowered (now ${old})`;
+          if (direction === 'raise' && old === null) return `${label}${key} has no limit to raise`;
+          if (direction === 'raise' && old !== null && value < old)
+            return `${label}${key} can only be raised (now ${old})`;
+          if (value !== old) {
+            diff.update[key] = value;
+            diff.from[key] = old;
+            diff.to[key] = value;
+            diff.changed = true;
+          }
+        }
+        return diff;
+      };
+
+      const whole = change(current, next, '');
+      if (typeof whole === 'string') return { ok: false as const, reason: whole };
+      const providers: Partial<Record<Provider, Diff>> = {};
+      for (const [provider, wanted] of Object.entries(next.providers ?? {})) {
+        if (!isProvider(provider)) return { ok: false as const, reason: `unknown provider ${provider}` };
+        if (!wanted) continue;
+        const was = current.providers?.[provider] ?? {
+          maxRequests: null,
+          maxTokens: null,
+          maxSpendMicroUsd: null,
+          requestsPerMinute: null,
+        };
+        const diff = change(was, wanted, `${providerDisplayName(provider)} `);
+        if (typeof diff === 'string') return { ok: false as const, reason: diff };
+        if (diff.changed) providers[provider] = diff;
+      }
+      const changedProviders = Object.entries(providers) as Array<[Provider, Diff]>;
+      if (!whole.changed && changedProviders.length === 0)
+        return { ok: true as const, grant: toRecord(row, current.providers) };
+
+      if (whole.changed) await trx('grants').where({ id }).update(capsToRow(whole.update));
+      const nowProviders = { ...current.providers };
+      for (const [provider, diff] of changedProviders) {
+        await trx('grant_provider_limits')
+          .insert({ grant_id: id, provider, ...capsToRow(diff.update) })
+          .onConflict(['grant_id', 'provider'])
+          .merge();
+        nowProviders[provider] = diff.update;
+      }
+      await revocations.logGrantChange(trx, id, direction === 'lower' ? 'limits_lowered' : 'limits_raised');
+      const detail: Record<string, unknown> = { from: whole.from, to: whole.to };
+      if (changedProviders.length > 0)
+        detail.providers = Object.fromEntries(
+          changedProviders.map(([provider, diff]) => [provider, { from: diff.from, to: diff.to }]),
+        );
+      if (by) detail.by = by;
+      await appendGrantEvent(trx, clock, {
+        grantId: id,
+        accountId: row.account_id,
+        clientId: row.client_id,
+        kind: direction === 'lower' ? 'narrowed' : 'raised',
+        detail,
+      });
+      return {
+        ok: true as const,
+        grant: toRecord({ ...row, ...capsToRow(whole.update) }, nowProviders),
+      };
+    });
+  }
 }
 
 export type GrantStore = ReturnType<typeof createGrantStore>;

@@ -24,7 +24,7 @@ export type RevocationReason =
   | 'other';
 
 /** Log entries that are not revocations: a grant's limits changed (proxies reload them). */
-export type GrantChangeReason = 'limits_lowered';
+export type GrantChangeReason = 'limits_lowered' | 'limits_raised';
 
 export interface RevocationEntry {
   seq: number;

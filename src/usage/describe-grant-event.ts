@@ -30,11 +30,16 @@ const REVOKED_BY: Readonly<Record<string, string>> = {
   client_disabled: 'by the operator, who disabled the app',
 };
 
-const BY: Readonly<Record<string, string>> = { account_page: 'on the account page', cli: 'by the operator' };
+const BY: Readonly<Record<string, string>> = {
+  account_page: 'on the account page',
+  cli: 'by the operator',
+  raise_request: 'by the person, at the app’s request',
+};
 
 export const GRANT_EVENT_TITLES: Readonly<Record<GrantEvent['kind'], string>> = {
   approved: 'Approved',
   narrowed: 'Limits lowered',
+  raised: 'Limits raised',
   reauthorized: 'Re-authorized',
   revoked: 'Revoked',
   expired: 'Expired',
@@ -77,13 +82,14 @@ export function describeGrantEvent(event: GrantEvent): string {
         .filter(Boolean);
       return before.length > 0 ? `${now} Before: ${before.join('. And: ')}.` : now;
     }
-    case 'narrowed': {
+    case 'narrowed':
+    case 'raised': {
       const from = isObject(d.from) ? d.from : {};
       const to = isObject(d.to) ? d.to : {};
       const changes = (Object.keys(LIMIT_NAMES) as LimitKey[])
         .filter((k) => k in to)
         .map((k) => `${LIMIT_NAMES[k]} ${limitValue(k, from[k])} → ${limitValue(k, to[k])}`);
-      // Each provider's own caps lowered (detail.providers.<provider>.from/to).
+      // Each provider's own caps changed (detail.providers.<provider>.from/to).
       const providers = isObject(d.providers) ? d.providers : {};
       for (const [provider, change] of Object.entries(providers)) {
         if (!isObject(change) || !isProvider(provider)) continue;
@@ -96,7 +102,8 @@ export function describeGrantEvent(event: GrantEvent): string {
             );
       }
       const by = typeof d.by === 'string' && BY[d.by] ? ` ${BY[d.by]}` : '';
-      return `Limits lowered${by}: ${changes.join(', ') || 'no change'}.`;
+      const verb = event.kind === 'narrowed' ? 'lowered' : 'raised';
+      return `Limits ${verb}${by}: ${changes.join(', ') || 'no change'}.`;
     }
     case 'revoked': {
       const reason = typeof d.reason === 'string' ? (REVOKED_BY[d.reason] ?? '') : '';

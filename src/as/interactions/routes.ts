@@ -28,6 +28,7 @@ import { currentAccessView, sameGrants } from './current-access.ts';
 import { LIMIT_LABELS, limitField, periodChoice, readGrantedLimits } from './granted-limits.ts';
 import { describeMaximums, type LimitMaximums, limitBound, tighterMaximums } from './operator-maximums.ts';
 import { providersWithoutKey } from './providers-without-key.ts';
+import { createRaiseInteraction, type RaiseDetails } from './raise-routes.ts';
 import { replaceGrants } from './replace-grants.ts';
 import { groupScopesForConsent } from './requested-scopes.ts';
 
@@ -49,12 +50,7 @@ export interface InteractionDeps {
   logger: Logger;
 }
 
-interface Details {
-  uid: string;
-  prompt: { name: string; details: Record<string, unknown> };
-  params: Record<string, unknown>;
-  session?: { accountId?: string };
-}
+type Details = RaiseDetails;
 
 function noKeyMessage(names: string[]): string {
   if (names.length === 1) {
@@ -295,10 +291,21 @@ export function createInteractionRoutes({
     );
   }
 
+  const raise = createRaiseInteraction({
+    provider,
+    stores,
+    csrf,
+    logger,
+    maximumsOf,
+    askedDetails,
+    clientView,
+    finish,
+  });
+
   router.get('/interaction/:uid', async (ctx) => {
     const d = await details(ctx);
     if (d.prompt.name === 'login') return showLogin(ctx, d);
-    if (d.prompt.name === 'consent') return showConsent(ctx, d);
+    if (d.prompt.name === 'consent') return raise.isRaise(d) ? raise.show(ctx, d) : showConsent(ctx, d);
     sendHtml(
       ctx,
       renderMessage({ title: 'Unexpected step', message: 'Start again from the app.', status: 'error' }),
@@ -311,7 +318,7 @@ export function createInteractionRoutes({
     const form = await readForm(ctx);
     if (!csrf.verify(ctx, form.get('csrf')))
       return showLogin(ctx, d, { error: 'Your form expired. Please try again.' }, 403);
-    if (d.prompt.name !== 'login') return showConsent(ctx, d);
+    if (d.prompt.name !== 'login') return raise.isRaise(d) ? raise.show(ctx, d) : showConsent(ctx, d);
     const username = (form.get('username') ?? '').trim();
     const password = form.get('password') ?? '';
     const checked = await checkPassword(username, password, ctx.ip);
@@ -333,6 +340,16 @@ export function createInteractionRoutes({
     const d = await details(ctx);
     const form = await readForm(ctx);
     if (d.prompt.name !== 'consent') return showLogin(ctx, d);
+    if (raise.isRaise(d)) {
+      if (!csrf.verify(ctx, form.get('csrf')))
+        return raise.show(
+          ctx,
+          d,
+          { error: { message: 'Your form expired. Please try again.', field: '' } },
+          403,
+        );
+      return raise.submit(ctx, d, form);
+    }
     if (!csrf.verify(ctx, form.get('csrf')))
       return showConsent(ctx, d, 'Your form expired. Please try again.', 403);
 

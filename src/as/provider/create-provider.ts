@@ -25,6 +25,7 @@ import {
 } from './internals.ts';
 import { createJwtTokenEndpoints } from './jwt-token-endpoints.ts';
 import { createLifetimes } from './lifetimes.ts';
+import { raiseRequestParams } from './raise-request-params.ts';
 import { createGetResourceServerInfo } from './resource-server.ts';
 import { createRichAuthorizationRequests } from './rich-authorization-requests.ts';
 import { createUserCodeThrottle, USER_CODE_ACCEPTED } from './user-code-throttle.ts';
@@ -269,6 +270,8 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
         getResourceServerInfo: getResourceServerInfo as never,
       },
     },
+    // Raise requests name the grant whose limits they ask to raise.
+    extraParams: raiseRequestParams as never,
     interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // Browser apps may call the token, revocation and introspection endpoints from the
     // origins of their own redirect URIs, and from nowhere else.
@@ -323,8 +326,14 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.oidc?.route === 'discovery' && ctx.body) {
-      const body = ctx.body as { response_modes_supported?: string[]; scopes_supported?: string[] };
+      const body = ctx.body as {
+        response_modes_supported?: string[];
+        scopes_supported?: string[];
+        grant_management_actions_supported?: string[];
+      };
       body.response_modes_supported = ['query'];
+      // Raise requests (`grant_id`): of OAuth Grant Management, only the update action.
+      body.grant_management_actions_supported = ['update'];
       // AI scopes are checked by Mandate, not declared to oidc-provider: published here.
       body.scopes_supported = ['openid', ...options.openDoorScopes];
     }

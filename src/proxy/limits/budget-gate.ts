@@ -80,15 +80,44 @@ const CAP_WORDS = { max_requests: 'request', max_tokens: 'token', max_spend_usd:
 const capValue = (limit: keyof typeof CAP_WORDS, value: number | undefined) =>
   value === undefined ? limit : `${limit} = ${limit === 'max_spend_usd' ? `$${value / 1e6}` : String(value)}`;
 
-/** The refusal an app sees, in words that say which limit and when it resets. */
-export function refusalError(refusal: Refusal): ProxyError {
+/**
+ * The header that tells the app how to ask the person for more (a raise request: an
+ * authorization request with `grant_id` and `authorization_details` asking for more of
+ * this limit; see docs/app-developers.md): the grant, the provider of the request, the
+ * limit by its `authorization_details` name, and its value now (dollars for spending).
+ */
+export const RAISE_HEADER = 'x-mandate-raise-limit';
+
+function raiseHint(
+  at: { grantId: string; provider: Provider } | undefined,
+  limit: keyof typeof CAP_WORDS | 'requests_per_minute',
+  value: number | undefined,
+): Record<string, string> {
+  if (!at) return {};
+  const shown = value === undefined ? '' : `, value="${limit === 'max_spend_usd' ? value / 1e6 : value}"`;
+  return {
+    [RAISE_HEADER]: `grant_id="${at.grantId}", provider="${at.provider}", limit="${limit}"${shown}`,
+  };
+}
+
+/**
+ * The refusal an app sees, in words that say which limit and when it resets; a cap or
+ * rate refusal of a request `at` a grant also says how to ask the person to raise it.
+ */
+export function refusalError(refusal: Refusal, at?: { grantId: string; provider: Provider }): ProxyError {
   switch (refusal.kind) {
     case 'rate': {
       const seconds = Math.ceil(refusal.retryAfterMs / 1000);
       return new ProxyError(
         'rate_limited',
         `this grant allows ${refusal.limit} requests per minute; retry in ${seconds} s`,
-        { headers: { 'retry-after': String(seconds), 'retry-after-ms': String(refusal.retryAfterMs) } },
+        {
+          headers: {
+            'retry-after': String(seconds),
+            'retry-after-ms': String(refusal.retryAfterMs),
+            ...raiseHint(at, 'requests_per_minute', refusal.limit),
+          },
+        },
       );
     }
     case 'cap': {
@@ -102,6 +131,7 @@ export function refusalError(refusal: Refusal): ProxyError {
       return new ProxyError(
         'limit_reached',
         `the ${scopeWords(refusal.scope)}${name} limit (${value}) of this grant is reached${detail}; ${when}`,
+        { headers: raiseHint(at, refusal.limit, refusal.value) },
       );
     }
     case 'busy': {
@@ -238,7 +268,8 @@ export function createBudgetGate(deps: {
         size: (remaining) =>
           sizeReservation(requestBound, price, remaining, thinkingBudget, deps.defaultOutputTokens),
       });
-      if (!taken.ok) throw refusalError(taken.refusal);
+      if (!taken.ok)
+        throw refusalError(taken.refusal, { grantId: request.grantId, provider: request.provider });
       const { reservation, sized } = taken;
       return {
         inject: sized.inject,

@@ -41,6 +41,7 @@ for (const engine of engines) {
       expect(meta.device_authorization_endpoint).to.equal(`${as.issuer}/device/auth`);
       expect(meta.code_challenge_methods_supported).to.deep.equal(['S256']);
       expect(meta.response_modes_supported).to.deep.equal(['query']);
+      expect(meta.grant_management_actions_supported).to.deep.equal(['update']);
       expect(meta.token_endpoint_auth_methods_supported).to.have.members([
         'none',
         'client_secret_basic',
