@@ -44,6 +44,17 @@ function specsOf(name: CompatibleEndpoint, provider: CompatibleProvider): readon
 }
 
 /**
+ * OpenAI's stored-state prefixes that are also an endpoint's path: stored state (`GET
+ * /v1/chat/completions/{id}`) only where the provider serves that endpoint; elsewhere the
+ * path is simply not served (404).
+ */
+const ENDPOINT_PREFIXES: Readonly<Record<string, CompatibleEndpoint>> = {
+  '/v1/chat/completions': 'chat/completions',
+  '/v1/responses': 'responses',
+  '/v1/models': 'models',
+};
+
+/**
  * An OpenAI-compatible provider the operator configured: `/<id>/v1/…` → its base URL
  * (which ends with the version) + the rest of the path, with OpenAI's endpoint specs for
  * the endpoints it serves, OpenAI's body checks, refusals and error shape (the `openai`
@@ -63,7 +74,10 @@ export function compatibleProviderSpec(provider: CompatibleProvider): ProviderSp
     errorBody: openai.errorBody,
     decidedFields: openai.decidedFields,
     refusals: openai.refusals,
-    storedStatePaths: openai.storedStatePaths,
+    storedStatePaths: openai.storedStatePaths.filter((prefix) => {
+      const endpoint = ENDPOINT_PREFIXES[prefix];
+      return endpoint === undefined || provider.endpoints.includes(endpoint);
+    }),
     endpoints: provider.endpoints.flatMap((name) => specsOf(name, provider)),
   });
 }
