@@ -76,8 +76,9 @@ export interface StartOptions {
 
 /**
  * A real authorization server on a random port over a fresh database of the engine.
- * `overrides.as` and `overrides.proxy` are merged into the configuration; give
- * `proxy: { operatorKeys: {} }` to run without operator keys.
+ * `overrides.as` and `overrides.proxy` are merged into the configuration, `providers`
+ * and `prices` given as they are; give `proxy: { operatorKeys: {} }` to run without
+ * operator keys.
  */
 export async function startAuthorizationServer(
   engine: Engine,
@@ -110,6 +111,8 @@ export async function startAuthorizationServer(
           TEST_OPERATOR_KEYS,
       },
       proxyClient,
+      ...(overrides.providers ? { providers: overrides.providers } : {}),
+      ...(overrides.prices ? { prices: overrides.prices } : {}),
     },
   });
   const signingKey = options.signingKey ?? (await generateSigningKey());

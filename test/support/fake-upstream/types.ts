@@ -1,6 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-export type Provider = 'openai' | 'anthropic' | 'google';
+/**
+ * The fake's providers: the built-ins, and two OpenAI-compatible ones speaking OpenAI's
+ * wire format: `groq` (as api.groq.com: `/groq/openai/v1/…`, the key as a bearer token)
+ * and `acme` (`/acme/v1/…`, the key in `x-api-key`), for the proxy's configured providers.
+ */
+export type Provider = 'openai' | 'anthropic' | 'google' | 'groq' | 'acme';
 
 /** Knobs that shape normal answers. Persistent via `control.set`, per request via a plan. */
 export type Settings = {
@@ -154,6 +159,8 @@ export type FakeUpstreamOptions = Partial<Settings> & {
   openaiKey?: string;
   anthropicKey?: string;
   googleKey?: string;
+  groqKey?: string;
+  acmeKey?: string;
   openaiModels?: string[];
   anthropicModels?: string[];
   googleModels?: string[];
@@ -173,6 +180,12 @@ export type FakeUpstream = {
   openaiKey: string;
   anthropicKey: string;
   googleKey: string;
+  /** `${url}/groq/openai/v1`: Groq's documented OpenAI SDK `baseURL`, on the fake. */
+  groqBaseURL: string;
+  groqKey: string;
+  /** `${url}/acme/v1`: a compatible provider that takes its key in `x-api-key`. */
+  acmeBaseURL: string;
+  acmeKey: string;
   requests: RecordedRequest[];
   control: Control;
   /**
