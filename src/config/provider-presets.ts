@@ -2,8 +2,8 @@
  * OpenAI-compatible providers Mandate ships settings for: an operator switches one on by
  * id (`providers.presets`, MANDATE_PROVIDER_PRESETS) instead of declaring it in
  * `providers.compatible`. Base URLs are what each provider documents as the OpenAI SDK's
- * `baseURL`; endpoints are the OpenAI endpoints each serves (checked against their API
- * references on 2026-12-04). No prices are shipped: they change often and per model, so
+ * `baseURL`; endpoints are the OpenAI endpoints each documents (a conservative subset:
+ * an endpoint a provider adds later is the operator's to declare in an own entry). No prices are shipped: they change often and per model, so
  * the operator sets `prices.<id>.<model>` for the models a spend cap should cover
  * (docs/configuration.md, "OpenAI-compatible providers"). Without a price a request is
  * still forwarded and metered in tokens; a grant with a spend cap refuses it.
