@@ -22,7 +22,7 @@ export interface ProxyFixtureOptions {
   password?: string;
   /**
    * OpenAI-compatible providers (`providers.*`) for both servers; the person stores a key
-   * for each the fake serves (`groq`, `acme`).
+   * for each the fake serves (`groq`, `acme`, `mistral`).
    */
   providers?: { presets?: string[]; compatible?: ({ id: string } & Record<string, unknown>)[] };
   /** `as.*` config overrides for the authorization server (the open-door policy…). */
@@ -65,6 +65,7 @@ export function distinctiveKeys(): {
   googleKey: string;
   groqKey: string;
   acmeKey: string;
+  mistralKey: string;
 } {
   return {
     openaiKey: `sk-proj-${randomBytes(24).toString('hex')}Zq9X`,
@@ -72,6 +73,7 @@ export function distinctiveKeys(): {
     googleKey: `AIza${randomBytes(15).toString('hex')}Gm5Y1`,
     groqKey: `gsk_${randomBytes(24).toString('hex')}Gq7W`,
     acmeKey: `acme-${randomBytes(24).toString('hex')}Ac2M`,
+    mistralKey: `${randomBytes(16).toString('hex')}Ms4T`,
   };
 }
 
@@ -114,6 +116,7 @@ export async function startProxyFixture(
       ];
       if (configured.includes('groq')) await started.setProviderKey(accountId, 'groq', fake.groqKey);
       if (configured.includes('acme')) await started.setProviderKey(accountId, 'acme', fake.acmeKey);
+      if (configured.includes('mistral')) await started.setProviderKey(accountId, 'mistral', fake.mistralKey);
       await started.setProviderKey(accountId, 'openai', fake.openaiKey);
       await started.setProviderKey(accountId, 'anthropic', fake.anthropicKey);
       await started.setProviderKey(accountId, 'google', fake.googleKey);

@@ -66,7 +66,7 @@ export async function startProxy(
     /** Database settings over the defaults (timeouts). */
     database?: { acquireTimeoutMs?: number; connectTimeoutMs?: number };
     /**
-     * OpenAI-compatible providers (`providers.*`); those the fake serves (`groq`, `acme`)
+     * OpenAI-compatible providers (`providers.*`); those the fake serves (`groq`, `acme`, `mistral`)
      * are pointed at it through `proxy.upstreams.<id>`.
      */
     providers?: { presets?: string[]; compatible?: { id: string }[] };
@@ -80,6 +80,7 @@ export async function startProxy(
   const fakeCompatible = Object.entries({
     groq: `${upstream.url}/groq/openai/v1`,
     acme: `${upstream.url}/acme/v1`,
+    mistral: `${upstream.url}/mistral/v1`,
   }).filter(([id]) => configured.includes(id));
   const config = loadConfig({
     env: {},

@@ -4,12 +4,16 @@ import OpenAI from 'openai';
 import { createProviderRegistry, useProviderRegistry } from '../../../src/scopes/index.ts';
 import { createUsageStore, type UsageRecord } from '../../../src/storage/usage-store.ts';
 import { engines } from '../../support/databases.ts';
+import { grantIdOf, lowerLimits } from '../../support/limited-grant.ts';
 import { createExchangeRecorder, openaiClient, rejectionOf } from '../../support/proxy-clients.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
 
 const MODEL = 'llama-3.3-70b-versatile';
 /** Round prices: µ$ per token. */
-const PRICES = { groq: { [MODEL]: { input: 1, output: 2 } } };
+const PRICES = {
+  groq: { [MODEL]: { input: 1, output: 2 } },
+  mistral: { 'mistral-large-latest': { input: 1, output: 2, maxOutputTokens: 1000 } },
+};
 /** A provider of the operator's own, taking its key in x-api-key. */
 const ACME = {
   id: 'acme',
@@ -18,7 +22,14 @@ const ACME = {
   keyHeader: 'x-api-key',
   endpoints: ['chat/completions', 'models'],
 };
-const SCOPES = ['openai:*:chat', 'groq:*:chat', 'groq:*:models', 'groq:*:audio', 'acme:*:chat'];
+const SCOPES = [
+  'openai:*:chat',
+  'groq:*:chat',
+  'groq:*:models',
+  'groq:*:audio',
+  'acme:*:chat',
+  'mistral:*:chat',
+];
 
 /**
  * An OpenAI-compatible provider switched on as a preset (Groq) and one declared by the
@@ -35,7 +46,7 @@ for (const engine of engines) {
 
     before(async () => {
       fx = await startProxyFixture(engine, {
-        providers: { presets: ['groq'], compatible: [ACME] },
+        providers: { presets: ['groq', 'mistral'], compatible: [ACME] },
         prices: PRICES,
         allowedScopes: SCOPES,
       });
@@ -209,6 +220,56 @@ for (const engine of engines) {
       expect(stored).to.be.instanceOf(OpenAI.APIError);
       expect((stored as InstanceType<typeof OpenAI.APIError>).code).to.equal('stored_state_denied');
       expect(fx.upstream.requests.length, 'nothing reached the upstream').to.equal(upstreamBefore);
+    });
+
+    it('Mistral (strict about fields): nothing it refuses is added; stream usage comes unasked on the last chunk', async () => {
+      // Another app of the person's, so the first app's grant stays.
+      const { accessToken } = await (await fx.addApp('Mistral app')).grant('mistral:*:chat');
+      const mistralGrant = grantIdOf(accessToken);
+      await lowerLimits(fx, mistralGrant, { maxTokens: 100_000 });
+      const mistral = openaiClient(fx.proxy.compatibleBaseURL('mistral'), accessToken);
+      fx.upstream.control.set({ chunkCount: 9 });
+      // A capped grant and no bound from the app: the proxy injects one, in max_tokens.
+      const completion = await mistral.chat.completions.create({
+        model: 'mistral-large-latest',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(completion.usage?.completion_tokens).to.equal(9);
+      const json = fx.upstream.requests.at(-1)?.json as Record<string, unknown>;
+      expect(fx.upstream.requests.at(-1)?.headers.authorization).to.equal(`Bearer ${fx.upstream.mistralKey}`);
+      expect(json.max_tokens).to.be.a('number');
+      for (const field of ['max_completion_tokens', 'store', 'stream_options'])
+        expect(json, field).to.not.have.property(field);
+      const stream = await mistral.chat.completions.create({
+        model: 'mistral-large-latest',
+        messages: [{ role: 'user', content: 'count to nine' }],
+        stream: true,
+      });
+      let deltas = 0;
+      for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) deltas++;
+      expect(deltas).to.equal(9);
+      expect(fx.upstream.requests.at(-1)?.json).to.not.have.property('stream_options');
+      const usage = createUsageStore(fx.as.database.db);
+      let rows = await usage.forGrant(mistralGrant);
+      for (let i = 0; i < 250 && rows.length < 2; i++) {
+        await fx.proxy.usage.flush();
+        rows = await usage.forGrant(mistralGrant);
+        if (rows.length < 2) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(rows.map((r) => [r.provider, r.outputTokens, r.clientAborted])).to.deep.equal([
+        ['mistral', 9, false],
+        ['mistral', 9, false],
+      ]);
+      // The fake refuses what Mistral refuses: the app's own stream_options gets Mistral's 422.
+      const refused = await rejectionOf(
+        mistral.chat.completions.create({
+          model: 'mistral-large-latest',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
+      expect(refused).to.be.instanceOf(OpenAI.UnprocessableEntityError);
     });
 
     it('the model listing is Groq’s, filtered to the models scope', async () => {

@@ -8,6 +8,7 @@ import { echoKey, sentKey } from './echo-key.ts';
 import { errorReply } from './errors.ts';
 import { type ExchangeDeps, openExchange } from './exchange.ts';
 import { routeGoogle } from './google/routes.ts';
+import { routeMistral } from './mistral/routes.ts';
 import { routeOpenAI } from './openai/routes.ts';
 import { jsonReply, type Reply } from './outgoing.ts';
 import { fakeId } from './text.ts';
@@ -26,6 +27,7 @@ const REQUEST_ID_HEADER: Record<Provider, string> = {
   google: 'x-goog-request-id',
   groq: 'x-request-id',
   acme: 'x-request-id',
+  mistral: 'x-request-id',
 };
 
 const ROUTES = {
@@ -34,6 +36,7 @@ const ROUTES = {
   google: routeGoogle,
   groq: routeOpenAI,
   acme: routeOpenAI,
+  mistral: routeMistral,
 };
 
 function checkKey(
@@ -46,6 +49,7 @@ function checkKey(
   switch (provider) {
     case 'openai':
     case 'groq':
+    case 'mistral':
       return checkOpenAIKey(record.headers, deps.keys[provider], reject);
     case 'acme':
       return checkHeaderKey(record.headers, 'x-api-key', deps.keys.acme, reject);

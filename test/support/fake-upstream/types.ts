@@ -3,9 +3,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 /**
  * The fake's providers: the built-ins, and two OpenAI-compatible ones speaking OpenAI's
  * wire format: `groq` (as api.groq.com: `/groq/openai/v1/…`, the key as a bearer token)
- * and `acme` (`/acme/v1/…`, the key in `x-api-key`), for the proxy's configured providers.
+ * and `acme` (`/acme/v1/…`, the key in `x-api-key`), and `mistral` (`/mistral/v1/…`,
+ * Bearer, strict about fields: `mistral/routes.ts`), for the proxy's configured providers.
  */
-export type Provider = 'openai' | 'anthropic' | 'google' | 'groq' | 'acme';
+export type Provider = 'openai' | 'anthropic' | 'google' | 'groq' | 'acme' | 'mistral';
 
 /** Knobs that shape normal answers. Persistent via `control.set`, per request via a plan. */
 export type Settings = {
@@ -26,6 +27,8 @@ export type Settings = {
   reasoningTokens: number;
   /** Embedding length when the request has no `dimensions`. Default 8. */
   embeddingDimensions: number;
+  /** Chat streams: the last chunk carries `usage` even without `include_usage` (Mistral). Default false. */
+  usageUnasked: boolean;
 };
 
 /**
@@ -161,6 +164,7 @@ export type FakeUpstreamOptions = Partial<Settings> & {
   googleKey?: string;
   groqKey?: string;
   acmeKey?: string;
+  mistralKey?: string;
   openaiModels?: string[];
   anthropicModels?: string[];
   googleModels?: string[];
@@ -186,6 +190,9 @@ export type FakeUpstream = {
   /** `${url}/acme/v1`: a compatible provider that takes its key in `x-api-key`. */
   acmeBaseURL: string;
   acmeKey: string;
+  /** `${url}/mistral/v1`: Mistral's documented OpenAI SDK `baseURL`, on the fake. */
+  mistralBaseURL: string;
+  mistralKey: string;
   requests: RecordedRequest[];
   control: Control;
   /**
