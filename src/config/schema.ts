@@ -122,12 +122,17 @@ export const configSchema = z.strictObject({
     upstreams: z.object({ openai: url, anthropic: url, google: url }).catchall(url),
     /** Private JWKS that decrypts people's provider keys (proxy processes only). */
     keysFile: z.string().min(1),
-    /** Single-person installs: one key per provider for every grant. */
-    operatorKeys: z.strictObject({
-      openai: z.string().min(1).optional(),
-      anthropic: z.string().min(1).optional(),
-      google: z.string().min(1).optional(),
-    }),
+    /**
+     * Single-person installs: one key per provider for every grant (a configured
+     * provider's too, `groq`, from the config file).
+     */
+    operatorKeys: z
+      .object({
+        openai: z.string().min(1).optional(),
+        anthropic: z.string().min(1).optional(),
+        google: z.string().min(1).optional(),
+      })
+      .catchall(z.string().min(1)),
     openai: z.strictObject({
       organization: z.string().min(1).optional(),
       project: z.string().min(1).optional(),
@@ -180,7 +185,7 @@ export const configSchema = z.strictObject({
 
 /**
  * What only the whole configuration can tell: each configured provider declared once,
- * `proxy.upstreams` and `prices` naming known providers, and the open-door scopes valid
+ * `proxy.upstreams`, `proxy.operatorKeys` and `prices` naming known providers, and the open-door scopes valid
  * for the providers configured.
  */
 export const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
@@ -203,6 +208,7 @@ export const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
   });
   for (const [field, keys] of [
     ['proxy.upstreams', Object.keys(config.proxy.upstreams)],
+    ['proxy.operatorKeys', Object.keys(config.proxy.operatorKeys)],
     ['prices', Object.keys(config.prices)],
   ] as const) {
     for (const key of keys) {

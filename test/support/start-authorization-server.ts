@@ -10,8 +10,7 @@ import {
 } from '../../src/as/build-authorization-server.ts';
 import { generateSigningKey } from '../../src/as/keys/signing-keys.ts';
 import { type NewClient, registerClient } from '../../src/as/register-client.ts';
-import { loadConfig } from '../../src/config/index.ts';
-import { providerIds } from '../../src/scopes/index.ts';
+import { loadConfig, providerRegistryOf } from '../../src/config/index.ts';
 import { createLogger } from '../../src/shared/log/index.ts';
 import { hashPassword } from '../../src/shared/password.ts';
 import {
@@ -120,7 +119,8 @@ export async function startAuthorizationServer(
   const providerKeyPrivateJwks =
     options.providerKeys === 'none' ? undefined : { keys: [await generateProviderKeyPair()] };
   const providerKeyPublicJwks = providerKeyPrivateJwks && publicJwksOf(providerKeyPrivateJwks);
-  const operatorKeyProviders = providerIds().filter(
+  // The providers of this configuration (the registry in use may be another server's).
+  const operatorKeyProviders = providerRegistryOf(config).ids.filter(
     (p) => (config.proxy.operatorKeys as Record<string, string | undefined>)[p] !== undefined,
   );
   const logs = captureLogs();

@@ -26,6 +26,7 @@ const ACME = {
 for (const engine of engines) {
   describe(`OpenAI-compatible providers on the pages (${engine})`, () => {
     let as: RunningAs;
+    let withOperatorKey: RunningAs;
 
     before(async () => {
       as = await startAuthorizationServer(engine, {
@@ -33,9 +34,15 @@ for (const engine of engines) {
         proxy: { operatorKeys: {} },
       });
       await as.addUser('alice', PASSWORD);
+      withOperatorKey = await startAuthorizationServer(engine, {
+        providers: { presets: ['groq'], compatible: [ACME] },
+        proxy: { operatorKeys: { groq: 'gsk_operator_pages_test_00000000' } },
+      });
+      await withOperatorKey.addUser('alice', PASSWORD);
     });
     after(async () => {
       await as.close();
+      await withOperatorKey?.close();
       useProviderRegistry(createProviderRegistry());
     });
 
@@ -90,6 +97,26 @@ for (const engine of engines) {
       expect(page.status).to.equal(200);
       expect(page.body).to.include('Chat with any Groq model');
       expect(page.body).to.include('Create embeddings with acme-embed');
+      expect(page.body).to.include('<strong>No key stored for Acme AI.</strong>');
+    });
+
+    it('an operator key for a configured provider counts as a key at consent', async () => {
+      expect(withOperatorKey.operatorKeyProviders).to.deep.equal(['groq']);
+      const app = await withOperatorKey.addClient({
+        name: 'Compat App',
+        allowedScopes: ['groq:*:chat', 'acme:*:chat'],
+      });
+      const config = await discover(withOperatorKey, app.clientId);
+      const opts = {
+        redirectUri: app.redirectUri,
+        scope: 'groq:*:chat acme:*:chat',
+        username: 'alice',
+        password: PASSWORD,
+      };
+      const { url } = await startAuthorization(config, withOperatorKey, opts);
+      const page = await signInAndReachConsent(createUserAgent(), url.toString(), opts);
+      expect(page.status).to.equal(200);
+      // Alice stored no key here: only the provider without an operator key is flagged.
       expect(page.body).to.include('<strong>No key stored for Acme AI.</strong>');
     });
 

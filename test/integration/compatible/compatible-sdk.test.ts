@@ -278,5 +278,25 @@ for (const engine of engines) {
       expect(models).to.deep.equal(['llama-3.3-70b-versatile', 'llama-3.1-8b-instant', 'openai/gpt-oss-20b']);
       expect(fx.upstream.requests.at(-1)?.path).to.equal('/groq/openai/v1/models');
     });
+
+    it('an operator key (proxy.operatorKeys.groq) serves a person who stored none', async () => {
+      await fx.restartProxy({ operatorKeys: { groq: fx.upstream.groqKey } });
+      try {
+        await fx.as.database
+          .db('provider_keys')
+          .where({ account_id: fx.accountId, provider: 'groq' })
+          .delete();
+        const completion = await groq().chat.completions.create({
+          model: MODEL,
+          messages: [{ role: 'user', content: 'hi' }],
+        });
+        expect(completion.choices).to.have.length(1);
+        expect(fx.upstream.requests.at(-1)?.headers.authorization).to.equal(`Bearer ${fx.upstream.groqKey}`);
+        expect(fx.proxy.logs.join('\n')).to.not.include(fx.upstream.groqKey);
+      } finally {
+        // Back to the person's own key for whatever runs next.
+        await fx.restartProxy();
+      }
+    });
   });
 }

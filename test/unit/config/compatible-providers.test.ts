@@ -174,6 +174,14 @@ describe('config: OpenAI-compatible providers', () => {
       as: { openDoor: { scopes: ['acme:*:chat'] } },
     });
     expect(ok.as.openDoor.scopes).to.deep.equal(['acme:*:chat']);
+    // An operator key, for a configured provider only.
+    expect(
+      load({ providers: { compatible: [acme] }, proxy: { operatorKeys: { acme: 'k-1' } } }).proxy
+        .operatorKeys,
+    ).to.deep.equal({ acme: 'k-1' });
+    expect(errorOf(() => load({ proxy: { operatorKeys: { acme: 'k-1' } } }))).to.include(
+      'proxy.operatorKeys.acme: acme is not a provider',
+    );
     expect(
       errorOf(() =>
         load({ providers: { compatible: [acme] }, as: { openDoor: { scopes: ['acme:*:audio'] } } }),
