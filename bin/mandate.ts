@@ -15,9 +15,10 @@ import { readProxyKeyFile } from '../src/cli/proxy-key-files.ts';
 import { readSecretLine } from '../src/cli/read-secret.ts';
 import { printUsage } from '../src/cli/usage-command.ts';
 import { addUser, listUsers, setOperator } from '../src/cli/user-commands.ts';
-import { type Config, ConfigError } from '../src/config/index.ts';
+import { type Config, ConfigError, providerRegistryOf } from '../src/config/index.ts';
 import { DemoError } from '../src/demo/demo-error.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
+import { useProviderRegistry } from '../src/scopes/index.ts';
 import { migrateLatest, NotMigratedError } from '../src/storage/index.ts';
 import { logFormat } from './wiring/logger.ts';
 import { openBrowser } from './wiring/open-browser.ts';
@@ -105,6 +106,8 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   const config = await resolveConfig();
+  // The CLI's scopes and provider keys know the configured providers (`providers.*`).
+  useProviderRegistry(providerRegistryOf(config));
   switch (
     `${command}${sub && !['start', 'serve', 'migrate', 'usage', 'demo'].includes(command) ? ` ${sub}` : ''}`
   ) {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { Config } from '../../src/config/index.ts';
+import { type Config, compatibleProvidersOf } from '../../src/config/index.ts';
 import { listenUrlWarning } from '../../src/config/listen-url-warning.ts';
 import { buildProxy } from '../../src/proxy/build-proxy.ts';
 import { stopGracefully } from '../../src/proxy/lifecycle/graceful-stop.ts';
@@ -87,6 +87,7 @@ export async function startProxy(
     `Mandate proxy on ${url} (listening on ${listeningAt(server)})`,
     `  OpenAI SDK:    baseURL ${url}/openai/v1`,
     `  Anthropic SDK: baseURL ${url}/anthropic`,
+    ...compatibleProvidersOf(config).map((p) => `  OpenAI SDK for ${p.name}: baseURL ${url}/${p.id}/v1`),
   ];
   const warning = listenUrlWarning({
     url,

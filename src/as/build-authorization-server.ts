@@ -2,8 +2,8 @@ import type { JWK } from 'jose';
 import type Koa from 'koa';
 import type { Adapter, default as Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.ts';
-import type { Provider as AiProvider } from '../scopes/index.ts';
+import { type Config, providerRegistryOf } from '../config/index.ts';
+import { type Provider as AiProvider, useProviderRegistry } from '../scopes/index.ts';
 import { checkProviderKeyJwks, type ProviderKeyJwks } from '../shared/provider-key-crypto.ts';
 import { type Clock, createStores, type Database, type Stores } from '../storage/index.ts';
 import { createAsApp } from './create-as-app.ts';
@@ -57,6 +57,8 @@ export function buildAuthorizationServer(
   }: AuthorizationServerDeps,
 ): AuthorizationServer {
   const { as } = config;
+  // Scopes, consent wording, the keys page and the limits know the configured providers too.
+  useProviderRegistry(providerRegistryOf(config));
   // Refuses a key set holding a private key: the AS must be able to encrypt, never decrypt.
   const publicJwks =
     providerKeyPublicJwks &&

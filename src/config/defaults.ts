@@ -66,6 +66,8 @@ export const defaults = {
     reservations: { heartbeatIntervalMs: 5000, reapAfterMs: 30_000, defaultOutputTokens: 4096 },
   },
   proxyClient: { id: 'mandate-proxy' },
+  /** No OpenAI-compatible provider unless the operator switches one on. */
+  providers: { presets: [], compatible: [] },
   /** The shipped price table (public list prices); the config file overrides it per model. */
   prices: DEFAULT_PRICES,
 };

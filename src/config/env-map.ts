@@ -48,6 +48,7 @@ export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secr
   { env: 'MANDATE_OPENAI_BASE_URL', path: 'proxy.upstreams.openai', kind: 'string' },
   { env: 'MANDATE_ANTHROPIC_BASE_URL', path: 'proxy.upstreams.anthropic', kind: 'string' },
   { env: 'MANDATE_GOOGLE_BASE_URL', path: 'proxy.upstreams.google', kind: 'string' },
+  { env: 'MANDATE_PROVIDER_PRESETS', path: 'providers.presets', kind: 'list' },
   { env: 'MANDATE_PROXY_KEYS_FILE', path: 'proxy.keysFile', kind: 'string' },
   { env: 'MANDATE_PROVIDER_KEY_PUBLIC_KEYS_FILE', path: 'as.providerKeyPublicKeysFile', kind: 'string' },
   { env: 'MANDATE_OPENAI_API_KEY', path: 'proxy.operatorKeys.openai', kind: 'string', secret: true },

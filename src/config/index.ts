@@ -1,3 +1,6 @@
+export type { CompatibleProviderEntry } from './compatible-provider-schema.ts';
+export type { CompatibleProvider } from './compatible-providers.ts';
+export { compatibleProvidersOf, priceTableOf, providerRegistryOf } from './compatible-providers.ts';
 export { ConfigError } from './config-error.ts';
 export { withDataDirDefaults } from './data-dir-defaults.ts';
 export { deepMerge } from './deep-merge.ts';
@@ -5,5 +8,6 @@ export { defaults } from './defaults.ts';
 export { embeddedOpenDoor } from './embedded-open-door.ts';
 export { configFromEnv } from './from-env.ts';
 export { loadConfig } from './load-config.ts';
+export { PRESET_IDS, PROVIDER_PRESETS } from './provider-presets.ts';
 export type { Config } from './schema.ts';
 export { hostForUrl, withUrlDefaults } from './url-defaults.ts';

@@ -6,7 +6,7 @@ import { defaults } from './defaults.ts';
 import { envMap } from './env-map.ts';
 import { configFromEnv } from './from-env.ts';
 import { replaceModelPrices } from './prices-config.ts';
-import { type Config, configSchema } from './schema.ts';
+import { type Config, checkedConfigSchema } from './schema.ts';
 import { withUrlDefaults } from './url-defaults.ts';
 
 export interface LoadConfigInput {
@@ -28,7 +28,7 @@ export function loadConfig({ env, file, overrides, readFile }: LoadConfigInput):
   merged = deepMerge(merged, configFromEnv(env, readFile));
   merged = withUrlDefaults(withDataDirDefaults(overlay(merged, overrides ?? {})));
   // reportInput: tells a wrong value (a fraction, a string) from a missing one; values are never printed.
-  const parsed = configSchema.safeParse(merged, { reportInput: true });
+  const parsed = checkedConfigSchema.safeParse(merged, { reportInput: true });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const path = issue.path.join('.');

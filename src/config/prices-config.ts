@@ -43,7 +43,8 @@ const modelId = z
   .max(256)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/);
 
-const providerPrices = z
+/** One provider's entries: model id → price (`null` removes a shipped model). */
+export const providerPrices = z
   .record(modelId, modelPriceSchema.nullable(), {
     error: (issue) => (issue.code === 'invalid_key' ? 'is not a model id' : undefined),
   })
@@ -55,11 +56,18 @@ const providerPrices = z
     ),
   );
 
-export const pricesSchema = z.strictObject({
-  openai: providerPrices,
-  anthropic: providerPrices,
-  google: providerPrices,
-});
+/**
+ * The built-ins' tables, and one per configured OpenAI-compatible provider
+ * (`prices.<id>`, over the prices its `providers.compatible` entry gives); the schema
+ * checks that every other key names a configured provider.
+ */
+export const pricesSchema = z
+  .object({
+    openai: providerPrices,
+    anthropic: providerPrices,
+    google: providerPrices,
+  })
+  .catchall(providerPrices);
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);

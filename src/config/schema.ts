@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { checkLimitValue, MAX_SPEND_USD } from '../scopes/ai-access-details.ts';
 import { parseScope } from '../scopes/parse-scope.ts';
+import { BUILTIN_PROVIDERS } from '../scopes/providers.ts';
+import { compatibleProviderSchema } from './compatible-provider-schema.ts';
+import { compatibleEntriesOf, providerRegistryOf } from './compatible-providers.ts';
 import { pricesSchema } from './prices-config.ts';
+import { PRESET_IDS } from './provider-presets.ts';
+
+const isBuiltin = (id: string) => (BUILTIN_PROVIDERS as readonly string[]).includes(id);
 
 const seconds = z.number().int().positive();
 const count = z.number().int().positive();
@@ -18,7 +24,18 @@ const limitMaximumsSchema = z.strictObject({
     .optional(),
   requestsPerMinute: count.optional(),
 });
-const aiScope = z.string().refine((v) => parseScope(v).ok, 'an AI scope such as openai:*:chat');
+/** An AI scope; its provider is checked against the configured ones once the whole configuration is parsed. */
+const aiScope = z.string().min(1);
+
+/** OpenAI-compatible providers: shipped presets switched on by id, and the operator's own. */
+const providersSchema = z.strictObject({
+  presets: z.array(
+    z.string().refine((id) => PRESET_IDS.includes(id), {
+      error: (issue) => `${JSON.stringify(issue.input)} is not a preset (presets: ${PRESET_IDS.join(', ')})`,
+    }),
+  ),
+  compatible: z.array(compatibleProviderSchema),
+});
 
 /**
  * The one strict schema for Mandate's configuration. Every process reads the part
@@ -98,16 +115,24 @@ export const configSchema = z.strictObject({
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
     trustProxy: z.boolean(),
-    /** Where each provider's API lives. Operator configuration only: no request changes it. */
-    upstreams: z.strictObject({ openai: url, anthropic: url, google: url }),
+    /**
+     * Where each provider's API lives. Operator configuration only: no request changes it.
+     * A configured provider's key (`groq`) replaces its entry's `baseUrl`.
+     */
+    upstreams: z.object({ openai: url, anthropic: url, google: url }).catchall(url),
     /** Private JWKS that decrypts people's provider keys (proxy processes only). */
     keysFile: z.string().min(1),
-    /** Single-person installs: one key per provider for every grant. */
-    operatorKeys: z.strictObject({
-      openai: z.string().min(1).optional(),
-      anthropic: z.string().min(1).optional(),
-      google: z.string().min(1).optional(),
-    }),
+    /**
+     * Single-person installs: one key per provider for every grant (a configured
+     * provider's too, `groq`, from the config file).
+     */
+    operatorKeys: z
+      .object({
+        openai: z.string().min(1).optional(),
+        anthropic: z.string().min(1).optional(),
+        google: z.string().min(1).optional(),
+      })
+      .catchall(z.string().min(1)),
     openai: z.strictObject({
       organization: z.string().min(1).optional(),
       project: z.string().min(1).optional(),
@@ -147,6 +172,8 @@ export const configSchema = z.strictObject({
         path: ['reapAfterMs'],
       }),
   }),
+  /** OpenAI-compatible providers (docs/configuration.md). */
+  providers: providersSchema,
   /** What models cost, for spend limits: the shipped table with the operator's entries over it. */
   prices: pricesSchema,
   /** The proxy's own client at the authorization server (introspection). */
@@ -154,6 +181,54 @@ export const configSchema = z.strictObject({
     id: z.string().min(1),
     secret: z.string().min(32, 'needs at least 32 characters'),
   }),
+});
+
+/**
+ * What only the whole configuration can tell: each configured provider declared once,
+ * `proxy.upstreams`, `proxy.operatorKeys` and `prices` naming known providers, and the open-door scopes valid
+ * for the providers configured.
+ */
+export const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
+  // Runs beside the issues of the parts, so it reads only what passed: unique ids, not built-in.
+  const presets = config.providers.presets.length;
+  const unique: typeof config.providers.compatible = [];
+  compatibleEntriesOf(config).forEach((entry, i) => {
+    if (isBuiltin(entry.id)) return;
+    if (unique.some((other) => other.id === entry.id)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: i < presets ? ['providers', 'presets', i] : ['providers', 'compatible', i - presets, 'id'],
+        message: `provider ${entry.id} is declared twice (a preset and providers.compatible, or two entries)`,
+      });
+    } else unique.push(entry);
+  });
+  const registry = providerRegistryOf({
+    providers: { presets: [], compatible: unique },
+    proxy: config.proxy,
+  });
+  for (const [field, keys] of [
+    ['proxy.upstreams', Object.keys(config.proxy.upstreams)],
+    ['proxy.operatorKeys', Object.keys(config.proxy.operatorKeys)],
+    ['prices', Object.keys(config.prices)],
+  ] as const) {
+    for (const key of keys) {
+      if (registry.info(key) === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...field.split('.'), key],
+          message: `${key} is not a provider (known: ${registry.ids.join(', ')}); declare it in providers.compatible or providers.presets`,
+        });
+    }
+  }
+  config.as.openDoor.scopes.forEach((scope, i) => {
+    const parsed = parseScope(scope, registry);
+    if (!parsed.ok)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['as', 'openDoor', 'scopes', i],
+        message: `an AI scope such as openai:*:chat (${parsed.reason})`,
+      });
+  });
 });
 
 export type Config = z.infer<typeof configSchema>;

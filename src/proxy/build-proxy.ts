@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createRemoteJWKSet } from 'jose';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.ts';
-import type { Provider } from '../scopes/index.ts';
+import { type Config, compatibleProvidersOf, priceTableOf, providerRegistryOf } from '../config/index.ts';
+import { type Provider, useProviderRegistry } from '../scopes/index.ts';
 import type { ProviderKeyDecrypter } from '../shared/provider-key-crypto.ts';
 import { createBudgetStore, hasCaps } from '../storage/budget-store.ts';
 import { createClientStore } from '../storage/client-store.ts';
@@ -19,6 +19,8 @@ import { createDpopNonces } from './auth/dpop-nonces.ts';
 import type { TokenClaims } from './auth/verify-token.ts';
 import { createTokenVerifier } from './auth/verify-token.ts';
 import { createProxyApp } from './create-proxy-app.ts';
+import { compatibleProviderSpec } from './endpoints/compatible/provider.ts';
+import { createEndpointTable } from './endpoints/index.ts';
 import { ProxyError } from './errors/proxy-error.ts';
 import { createForwarder, type Forwarder } from './forward/forwarder.ts';
 import { createUpstreams } from './forward/upstreams.ts';
@@ -29,7 +31,6 @@ import { createKeyResolver } from './keys/key-resolver.ts';
 import { createInFlight, type InFlight } from './lifecycle/in-flight.ts';
 import { createBudgetGate } from './limits/budget-gate.ts';
 import { createCappedGrants } from './limits/capped-grants.ts';
-import type { PriceTable } from './limits/price-table.ts';
 import { reapedUsageRecord } from './limits/reaped-usage-record.ts';
 import { createReservationKeeper } from './limits/reservation-keeper.ts';
 import { createUsageWriter, type UsageWriter } from './usage/usage-writer.ts';
@@ -85,6 +86,9 @@ export function buildProxy(
   },
 ): BuiltProxy {
   const { proxy } = config;
+  // The scope grammar and the endpoint table know the configured providers too.
+  useProviderRegistry(providerRegistryOf(config));
+  const endpoints = createEndpointTable(compatibleProvidersOf(config).map(compatibleProviderSpec));
   const providerKeys = createProviderKeyStore(deps.db, deps.clock);
   const origins = createClientOrigins(createClientStore(deps.db, deps.clock), deps.clock);
   const forwarder = createForwarder({
@@ -125,7 +129,7 @@ export function buildProxy(
   keeper.ready().catch(() => undefined);
   const budget = createBudgetGate({
     store: budgets,
-    prices: config.prices as PriceTable,
+    prices: priceTableOf(config),
     cappedGrants,
     keeper,
     proxyId,
@@ -137,6 +141,7 @@ export function buildProxy(
       ),
   });
   const handle = createRequestHandler({
+    endpoints,
     verifyToken: createTokenVerifier({
       getKey: createRemoteJWKSet(new URL(`${config.as.issuer}/jwks`), {
         cooldownDuration: 30_000,
@@ -164,11 +169,14 @@ export function buildProxy(
       clock: deps.clock,
       ttlMs: 60_000,
     }),
-    upstreams: createUpstreams({
-      baseUrls: proxy.upstreams,
-      openai: proxy.openai,
-      anthropicBetaAllowlist: proxy.anthropicBetaAllowlist,
-    }),
+    upstreams: createUpstreams(
+      {
+        baseUrls: proxy.upstreams,
+        openai: proxy.openai,
+        anthropicBetaAllowlist: proxy.anthropicBetaAllowlist,
+      },
+      endpoints.providers,
+    ),
     forwarder,
     bodyLimit: proxy.bodyLimitBytes,
     budget,
@@ -217,6 +225,7 @@ export function buildProxy(
     return draining;
   };
   const app = createProxyApp({
+    endpoints,
     proxyUrl: proxy.url,
     issuer: config.as.issuer,
     scopes: config.as.openDoor.scopes,

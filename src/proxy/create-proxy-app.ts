@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Koa, { type Context } from 'koa';
 import type { Logger } from 'pino';
-import { providerOfPath } from './endpoints/index.ts';
+import type { EndpointTable } from './endpoints/index.ts';
 import { isDatabaseUnavailable } from './errors/database-unavailable.ts';
 import { ProxyError } from './errors/proxy-error.ts';
 import { renderError } from './errors/render-error.ts';
@@ -13,6 +13,8 @@ import type { Flight, InFlight } from './lifecycle/in-flight.ts';
 import type { RequestFacts } from './pipeline/request-facts.ts';
 
 export interface ProxyAppDeps {
+  /** The providers this proxy forwards to: a refusal is rendered in the shape of the path's. */
+  endpoints: EndpointTable;
   proxyUrl: string;
   issuer: string;
   /** The scope forms an app may ask for, published in the metadata and the 401 challenge (none by default). */
@@ -106,7 +108,12 @@ export function createProxyApp(deps: ProxyAppDeps): Koa {
       if (ctx.res.headersSent) {
         ctx.res.destroy();
       } else {
-        const rendered = renderError(providerOfPath(ctx.path), refusal, metadataUrl, challengeScope);
+        const rendered = renderError(
+          deps.endpoints.providerOfPath(ctx.path),
+          refusal,
+          metadataUrl,
+          challengeScope,
+        );
         // A browser app must be able to read why it was refused (a 401 tells it to
         // refresh): refusals are readable from any origin some app registered, except
         // the refusal of that very origin.

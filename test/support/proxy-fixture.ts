@@ -20,6 +20,11 @@ export interface ProxyFixtureOptions {
   prices?: Record<string, unknown>;
   username?: string;
   password?: string;
+  /**
+   * OpenAI-compatible providers (`providers.*`) for both servers; the person stores a key
+   * for each the fake serves (`groq`, `acme`, `mistral`).
+   */
+  providers?: { presets?: string[]; compatible?: ({ id: string } & Record<string, unknown>)[] };
   /** `as.*` config overrides for the authorization server (the open-door policy…). */
   as?: Record<string, unknown>;
   /** How the authorization server is started (extra CAs for metadata documents…). */
@@ -54,11 +59,21 @@ export interface ProxyFixture {
 }
 
 /** Distinctive fake provider keys, so a leak of any part of them can be searched for. */
-export function distinctiveKeys(): { openaiKey: string; anthropicKey: string; googleKey: string } {
+export function distinctiveKeys(): {
+  openaiKey: string;
+  anthropicKey: string;
+  googleKey: string;
+  groqKey: string;
+  acmeKey: string;
+  mistralKey: string;
+} {
   return {
     openaiKey: `sk-proj-${randomBytes(24).toString('hex')}Zq9X`,
     anthropicKey: `sk-ant-api03-${randomBytes(24).toString('hex')}Wk3v`,
     googleKey: `AIza${randomBytes(15).toString('hex')}Gm5Y1`,
+    groqKey: `gsk_${randomBytes(24).toString('hex')}Gq7W`,
+    acmeKey: `acme-${randomBytes(24).toString('hex')}Ac2M`,
+    mistralKey: `${randomBytes(16).toString('hex')}Ms4T`,
   };
 }
 
@@ -75,7 +90,11 @@ export async function startProxyFixture(
   // No operator keys: every request must go out with the person's own stored key.
   const as = await startAuthorizationServer(
     engine,
-    { ...(options.as ? { as: options.as } : {}), proxy: { operatorKeys: {} } },
+    {
+      ...(options.as ? { as: options.as } : {}),
+      ...(options.providers ? { providers: options.providers } : {}),
+      proxy: { operatorKeys: {} },
+    },
     systemClock,
     options.asStart,
   );
@@ -89,7 +108,15 @@ export async function startProxyFixture(
       const started = await startProxy(as, fake, {
         ...(proxyOptions ? { proxy: proxyOptions } : {}),
         ...(options.prices ? { prices: options.prices } : {}),
+        ...(options.providers ? { providers: options.providers } : {}),
       });
+      const configured = [
+        ...(options.providers?.presets ?? []),
+        ...(options.providers?.compatible ?? []).map((p) => p.id),
+      ];
+      if (configured.includes('groq')) await started.setProviderKey(accountId, 'groq', fake.groqKey);
+      if (configured.includes('acme')) await started.setProviderKey(accountId, 'acme', fake.acmeKey);
+      if (configured.includes('mistral')) await started.setProviderKey(accountId, 'mistral', fake.mistralKey);
       await started.setProviderKey(accountId, 'openai', fake.openaiKey);
       await started.setProviderKey(accountId, 'anthropic', fake.anthropicKey);
       await started.setProviderKey(accountId, 'google', fake.googleKey);

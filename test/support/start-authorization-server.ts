@@ -10,8 +10,7 @@ import {
 } from '../../src/as/build-authorization-server.ts';
 import { generateSigningKey } from '../../src/as/keys/signing-keys.ts';
 import { type NewClient, registerClient } from '../../src/as/register-client.ts';
-import { loadConfig } from '../../src/config/index.ts';
-import { providerIds } from '../../src/scopes/index.ts';
+import { loadConfig, providerRegistryOf } from '../../src/config/index.ts';
 import { createLogger } from '../../src/shared/log/index.ts';
 import { hashPassword } from '../../src/shared/password.ts';
 import {
@@ -76,8 +75,9 @@ export interface StartOptions {
 
 /**
  * A real authorization server on a random port over a fresh database of the engine.
- * `overrides.as` and `overrides.proxy` are merged into the configuration; give
- * `proxy: { operatorKeys: {} }` to run without operator keys.
+ * `overrides.as` and `overrides.proxy` are merged into the configuration, `providers`
+ * and `prices` given as they are; give `proxy: { operatorKeys: {} }` to run without
+ * operator keys.
  */
 export async function startAuthorizationServer(
   engine: Engine,
@@ -110,6 +110,8 @@ export async function startAuthorizationServer(
           TEST_OPERATOR_KEYS,
       },
       proxyClient,
+      ...(overrides.providers ? { providers: overrides.providers } : {}),
+      ...(overrides.prices ? { prices: overrides.prices } : {}),
     },
   });
   const signingKey = options.signingKey ?? (await generateSigningKey());
@@ -117,7 +119,8 @@ export async function startAuthorizationServer(
   const providerKeyPrivateJwks =
     options.providerKeys === 'none' ? undefined : { keys: [await generateProviderKeyPair()] };
   const providerKeyPublicJwks = providerKeyPrivateJwks && publicJwksOf(providerKeyPrivateJwks);
-  const operatorKeyProviders = providerIds().filter(
+  // The providers of this configuration (the registry in use may be another server's).
+  const operatorKeyProviders = providerRegistryOf(config).ids.filter(
     (p) => (config.proxy.operatorKeys as Record<string, string | undefined>)[p] !== undefined,
   );
   const logs = captureLogs();

@@ -26,6 +26,8 @@ export interface RunningProxy extends BuiltProxy {
   anthropicBaseURL: string;
   /** `@google/genai` `httpOptions.baseUrl` through the proxy. */
   googleBaseURL: string;
+  /** The openai SDK's `baseURL` for a configured OpenAI-compatible provider (`${url}/<id>/v1`). */
+  compatibleBaseURL(provider: string): string;
   /** The proxy's own knex instance (tests may cut it). */
   db: Database;
   /** Every log line the proxy wrote, as text. */
@@ -63,9 +65,23 @@ export async function startProxy(
     databaseUrl?: string;
     /** Database settings over the defaults (timeouts). */
     database?: { acquireTimeoutMs?: number; connectTimeoutMs?: number };
+    /**
+     * OpenAI-compatible providers (`providers.*`); those the fake serves (`groq`, `acme`, `mistral`)
+     * are pointed at it through `proxy.upstreams.<id>`.
+     */
+    providers?: { presets?: string[]; compatible?: { id: string }[] };
   } = {},
 ): Promise<RunningProxy> {
   const proxyUrl = new URL(as.proxyUrl);
+  const configured = [
+    ...(options.providers?.presets ?? []),
+    ...(options.providers?.compatible ?? []).map((p) => p.id),
+  ];
+  const fakeCompatible = Object.entries({
+    groq: `${upstream.url}/groq/openai/v1`,
+    acme: `${upstream.url}/acme/v1`,
+    mistral: `${upstream.url}/mistral/v1`,
+  }).filter(([id]) => configured.includes(id));
   const config = loadConfig({
     env: {},
     readFile: () => '',
@@ -79,10 +95,12 @@ export async function startProxy(
           openai: `${upstream.url}/openai`,
           anthropic: `${upstream.url}/anthropic`,
           google: `${upstream.url}/google`,
+          ...Object.fromEntries(fakeCompatible),
         },
         ...options.proxy,
       },
       proxyClient: as.proxyClient,
+      ...(options.providers ? { providers: options.providers } : {}),
       ...(options.prices ? { prices: options.prices } : {}),
     },
   });
@@ -132,6 +150,7 @@ export async function startProxy(
     openaiBaseURL: `${as.proxyUrl}/openai/v1`,
     anthropicBaseURL: `${as.proxyUrl}/anthropic`,
     googleBaseURL: `${as.proxyUrl}/google`,
+    compatibleBaseURL: (provider) => `${as.proxyUrl}/${provider}/v1`,
     logs,
     async setProviderKey(accountId, provider, key) {
       const encrypted = await encryptProviderKey(key, publicJwksOf(privateJwks), { accountId, provider });

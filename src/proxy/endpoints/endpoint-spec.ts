@@ -88,6 +88,12 @@ export interface ProviderSpec {
    * OpenAI/Anthropic shape (`data[].id`, `first_id`, `last_id`).
    */
   readonly filterListing?: (listing: Record<string, unknown>, allowed: (model: string) => boolean) => unknown;
+  /**
+   * The base URL ends with the API version (`https://api.groq.com/openai/v1`, what an
+   * OpenAI-compatible provider documents as the SDK's `baseURL`): the path's `/v1` is not
+   * repeated upstream. Unset: base URL + the whole path.
+   */
+  readonly versionInBaseUrl?: boolean;
   /** The configuration key of its base URL (`proxy.upstreams.<id>`). */
   readonly baseUrl: (settings: UpstreamSettings) => string;
   /**

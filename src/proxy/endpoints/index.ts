@@ -8,7 +8,7 @@ import { splitUpstreamPath } from './split-upstream-path.ts';
 
 export type { EndpointSpec, ProviderSpec, UpstreamSettings } from './endpoint-spec.ts';
 
-/** Every provider the proxy forwards to, by id. A new provider is a new folder and one line here. */
+/** The built-in providers the proxy forwards to, by id. A new provider is a new folder and one line here. */
 export const PROVIDER_SPECS: Readonly<Record<Provider, ProviderSpec>> = Object.freeze({
   openai,
   anthropic,
@@ -32,24 +32,6 @@ const VERSION_SEGMENT = '{version}';
 const DEFAULT_VERSIONS: readonly string[] = ['v1'];
 
 const versionsOf = (provider: ProviderSpec) => provider.apiVersions ?? DEFAULT_VERSIONS;
-
-/** Every provider's `prefix/version` bases, built once (the table is frozen). */
-const PROVIDER_BASES: readonly { base: string; baseSlash: string; provider: ProviderSpec }[] = Object.values(
-  PROVIDER_SPECS,
-).flatMap((provider) =>
-  versionsOf(provider).map((version) => {
-    const base = `${provider.prefix}/${version}`;
-    return { base, baseSlash: `${base}/`, provider };
-  }),
-);
-
-/** The provider whose prefix and API version the path starts with (`/openai/v1/…`), for the error shape too. */
-export function providerOfPath(path: string): ProviderSpec | undefined {
-  for (const { base, baseSlash, provider } of PROVIDER_BASES) {
-    if (path.startsWith(baseSlash) || path === base) return provider;
-  }
-  return undefined;
-}
 
 /** A spec's path split into segments, once per spec (specs are static tables). */
 const specSegments = new WeakMap<EndpointSpec, readonly string[]>();
@@ -123,33 +105,72 @@ export function findEndpoint(
 }
 
 /**
- * The one resolver from method + path (`POST`, `/openai/v1/chat/completions?x=1`) to an
- * endpoint of the table. Anything the table does not list is refused: 403
- * `endpoint_denied` for endpoints that reach data stored on the person's account (the
- * message says why), 404 `unknown_endpoint` for everything else.
+ * The endpoint table of one proxy: the built-in providers and the configured
+ * OpenAI-compatible ones (`compatible/provider.ts`), resolved from method + path.
  */
-export function matchEndpoint(method: string, url: string): EndpointMatch {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  const search = q === -1 ? '' : url.slice(q);
-  const provider = providerOfPath(path);
-  if (!provider)
-    throw new ProxyError(
-      'unknown_endpoint',
-      'unknown path: use /openai/v1/…, /anthropic/v1/… or /google/v1beta/… (/google/v1/…)',
-    );
-  const upstreamPath = path.slice(provider.prefix.length);
-  const found = findEndpoint(provider, upstreamPath);
-  if (found && found.spec.method === method) return { provider, upstreamPath, search, ...found };
-  if (
-    provider.storedStatePaths.some(
-      (prefix) => upstreamPath === prefix || upstreamPath.startsWith(`${prefix}/`),
-    )
-  ) {
-    throw new ProxyError(
-      'endpoint_denied',
-      `${method} ${upstreamPath} reads or changes data stored on the person's account, which apps may not reach through Mandate`,
-    );
-  }
-  throw new ProxyError('unknown_endpoint', `${method} ${upstreamPath} is not an endpoint Mandate forwards`);
+export interface EndpointTable {
+  /** Every provider by id. */
+  readonly providers: Readonly<Record<Provider, ProviderSpec>>;
+  /** The provider whose prefix and API version the path starts with (`/openai/v1/…`), for the error shape too. */
+  providerOfPath(path: string): ProviderSpec | undefined;
+  /**
+   * The one resolver from method + path (`POST`, `/openai/v1/chat/completions?x=1`) to an
+   * endpoint of the table. Anything the table does not list is refused: 403
+   * `endpoint_denied` for endpoints that reach data stored on the person's account (the
+   * message says why), 404 `unknown_endpoint` for everything else.
+   */
+  matchEndpoint(method: string, url: string): EndpointMatch;
 }
+
+/** The table of the built-ins and `extra` (configured providers, ids already checked unique and not built-in). */
+export function createEndpointTable(extra: readonly ProviderSpec[] = []): EndpointTable {
+  const providers: Record<Provider, ProviderSpec> = { ...PROVIDER_SPECS };
+  for (const spec of extra) {
+    if (Object.hasOwn(providers, spec.id)) throw new Error(`provider ${spec.id} is declared twice`);
+    providers[spec.id] = spec;
+  }
+  Object.freeze(providers);
+  // Every provider's `prefix/version` bases, built once.
+  const bases = Object.values(providers).flatMap((provider) =>
+    versionsOf(provider).map((version) => {
+      const base = `${provider.prefix}/${version}`;
+      return { base, baseSlash: `${base}/`, provider };
+    }),
+  );
+  const paths = Object.values(providers)
+    .map((provider) => `${provider.prefix}/${versionsOf(provider)[0]}/…`)
+    .join(', ');
+  function providerOfPath(path: string): ProviderSpec | undefined {
+    for (const { base, baseSlash, provider } of bases) {
+      if (path.startsWith(baseSlash) || path === base) return provider;
+    }
+    return undefined;
+  }
+  function matchEndpoint(method: string, url: string): EndpointMatch {
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const search = q === -1 ? '' : url.slice(q);
+    const provider = providerOfPath(path);
+    if (!provider) throw new ProxyError('unknown_endpoint', `unknown path: use ${paths}`);
+    const upstreamPath = path.slice(provider.prefix.length);
+    const found = findEndpoint(provider, upstreamPath);
+    if (found && found.spec.method === method) return { provider, upstreamPath, search, ...found };
+    if (
+      provider.storedStatePaths.some(
+        (prefix) => upstreamPath === prefix || upstreamPath.startsWith(`${prefix}/`),
+      )
+    ) {
+      throw new ProxyError(
+        'endpoint_denied',
+        `${method} ${upstreamPath} reads or changes data stored on the person's account, which apps may not reach through Mandate`,
+      );
+    }
+    throw new ProxyError('unknown_endpoint', `${method} ${upstreamPath} is not an endpoint Mandate forwards`);
+  }
+  return Object.freeze({ providers, providerOfPath, matchEndpoint });
+}
+
+/** The built-ins' table (tests and benches that need no configured provider). */
+export const BUILTIN_ENDPOINTS: EndpointTable = createEndpointTable();
+export const matchEndpoint = BUILTIN_ENDPOINTS.matchEndpoint;
+export const providerOfPath = BUILTIN_ENDPOINTS.providerOfPath;

@@ -1,5 +1,5 @@
 import type { Provider } from '../../scopes/index.ts';
-import { PROVIDER_SPECS, type UpstreamSettings } from '../endpoints/index.ts';
+import type { ProviderSpec, UpstreamSettings } from '../endpoints/index.ts';
 import { passedHeadersFor } from './client-headers.ts';
 
 export type { UpstreamSettings } from '../endpoints/index.ts';
@@ -10,14 +10,28 @@ export type { UpstreamSettings } from '../endpoints/index.ts';
  * Everything a client sends is dropped unless listed in `client-headers.ts`:
  * its `authorization`, `x-api-key`, cookies, `proxy-*` and forwarded headers never leave.
  */
-export function createUpstreams(settings: UpstreamSettings) {
-  // Each provider's base URL, without a trailing slash, resolved once.
-  const bases = Object.fromEntries(
-    Object.values(PROVIDER_SPECS).map((spec) => [spec.id, spec.baseUrl(settings).replace(/\/$/, '')]),
-  ) as Record<Provider, string>;
+export function createUpstreams(
+  settings: UpstreamSettings,
+  providers: Readonly<Record<Provider, ProviderSpec>>,
+) {
+  // Each provider's base URL, without a trailing slash, resolved once; a base that ends
+  // with the version takes the path after it.
+  const bases = new Map(
+    Object.values(providers).map((spec) => [
+      spec.id,
+      { base: spec.baseUrl(settings).replace(/\/$/, ''), skip: spec.versionInBaseUrl ? '/v1'.length : 0 },
+    ]),
+  );
+  const specOf = (provider: Provider): ProviderSpec => {
+    const spec = providers[provider];
+    if (!spec) throw new Error(`no upstream for provider ${provider}`);
+    return spec;
+  };
   return {
     target(provider: Provider, path: string, search: string): URL {
-      return new URL(`${bases[provider]}${path}${search}`);
+      const upstream = bases.get(provider);
+      if (!upstream) throw new Error(`no upstream for provider ${provider}`);
+      return new URL(`${upstream.base}${path.slice(upstream.skip)}${search}`);
     },
 
     headers(
@@ -36,7 +50,7 @@ export function createUpstreams(settings: UpstreamSettings) {
         out['content-length'] = String(contentLength);
       // Answers come back uncompressed, so the key masker (key-masker.ts) reads what the app gets.
       out['accept-encoding'] = 'identity';
-      PROVIDER_SPECS[provider].keyHeaders(out, incoming, apiKey, settings);
+      specOf(provider).keyHeaders(out, incoming, apiKey, settings);
       return out;
     },
   };

@@ -3,6 +3,7 @@ import { scopeWords } from '../../storage/budget-decision.ts';
 import type { BudgetStore, Refusal, ReservationNote } from '../../storage/budget-store.ts';
 import type { LedgerCharge } from '../../storage/usage-store.ts';
 import { boundRequest } from '../endpoints/bound-request.ts';
+import type { EndpointSpec } from '../endpoints/endpoint-spec.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import { type TokenUsage, zeroUsage } from '../usage/usage-tap.ts';
 import type { CappedGrants } from './capped-grants.ts';
@@ -19,6 +20,8 @@ export interface BudgetRequest {
   note: ReservationNote;
   provider: Provider;
   upstreamPath: string;
+  /** The endpoint matched (its cost bound); unset: looked up among the built-ins. */
+  spec?: EndpointSpec | undefined;
   model: string | undefined;
   json: Record<string, unknown> | undefined;
   bodyBytes: number;
@@ -238,6 +241,7 @@ export function createBudgetGate(deps: {
         cachedBound ??= boundRequest({
           provider: request.provider,
           upstreamPath: request.upstreamPath,
+          spec: request.spec,
           json: request.json,
           bodyBytes: request.bodyBytes,
           price,

@@ -410,7 +410,8 @@ export function unpricedBound(model: string | undefined): RequestBound {
  * Sets the output bound on the request body in place (the field the bound names, or a
  * field of an object for a dotted name). On
  * chat completions the deprecated `max_tokens`, when the request also sets it, is
- * lowered with `max_completion_tokens`, so neither can let more through.
+ * lowered with `max_completion_tokens` (and the other way round), so neither can let
+ * more through.
  */
 export function setOutputBound(json: Record<string, unknown>, field: OutputField, perChoice: number): void {
   if (!Number.isInteger(perChoice) || perChoice < 0) {
@@ -428,4 +429,7 @@ export function setOutputBound(json: Record<string, unknown>, field: OutputField
   }
   json[field] = perChoice;
   if (field === 'max_completion_tokens' && typeof json.max_tokens === 'number') json.max_tokens = perChoice;
+  // OpenAI-compatible chat completions set max_tokens: a max_completion_tokens beside it is lowered too.
+  if (field === 'max_tokens' && typeof json.max_completion_tokens === 'number')
+    json.max_completion_tokens = perChoice;
 }

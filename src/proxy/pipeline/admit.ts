@@ -20,6 +20,7 @@ export function admit(budget: BudgetGate, requestId: string, request: Authorized
     },
     provider: endpoint.provider.id,
     upstreamPath: endpoint.upstreamPath,
+    spec: endpoint.spec,
     model,
     json: request.json,
     bodyBytes: request.body.length,

@@ -2,13 +2,15 @@ import type { Context } from 'koa';
 import type { DpopCheck } from '../auth/dpop-check.ts';
 import { extractToken } from '../auth/extract-token.ts';
 import type { TokenClaims, VerifyToken } from '../auth/verify-token.ts';
-import { providerOfPath } from '../endpoints/index.ts';
+import type { EndpointTable } from '../endpoints/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import { corsHeaders } from '../http/cors-headers.ts';
 import type { Flight } from '../lifecycle/in-flight.ts';
 import type { RequestFacts } from './request-facts.ts';
 
 export interface AuthenticateDeps {
+  /** Which provider a path is for (the header its SDK sends the key in). */
+  endpoints: EndpointTable;
   verifyToken: VerifyToken;
   /** RFC 9449: a bound token only with a valid, unused proof of its key; an unbound one only as Bearer. */
   checkDpop: DpopCheck;
@@ -29,7 +31,7 @@ export function createAuthenticate(deps: AuthenticateDeps) {
     facts: RequestFacts,
     flight: Flight,
   ): Promise<TokenClaims> {
-    const presented = extractToken(ctx.req.headers, providerOfPath(ctx.path)?.tokenHeader);
+    const presented = extractToken(ctx.req.headers, deps.endpoints.providerOfPath(ctx.path)?.tokenHeader);
     const claims = await deps.verifyToken(presented.token).catch((err: unknown) => {
       // RFC 9449 §7.1: a token sent as DPoP is refused with the DPoP challenge.
       if (presented.scheme === 'DPoP' && err instanceof ProxyError)

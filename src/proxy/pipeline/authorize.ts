@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
 import type { TokenClaims } from '../auth/verify-token.ts';
-import type { EndpointMatch, EndpointSpec } from '../endpoints/index.ts';
-import { matchEndpoint } from '../endpoints/index.ts';
+import type { EndpointMatch, EndpointSpec, EndpointTable } from '../endpoints/index.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import type { ResolveKey } from '../keys/key-resolver.ts';
 import { checkClientHeaders } from '../request/check-client-headers.ts';
@@ -12,6 +11,8 @@ import { readBody } from '../request/read-body.ts';
 import type { RequestFacts } from './request-facts.ts';
 
 export interface AuthorizeDeps {
+  /** The providers and endpoints this proxy forwards to. */
+  endpoints: EndpointTable;
   bodyLimit: number;
   resolveKey: ResolveKey;
 }
@@ -51,7 +52,7 @@ export function createAuthorize(deps: AuthorizeDeps) {
     claims: TokenClaims,
     facts: RequestFacts,
   ): Promise<Authorized> {
-    const endpoint = matchEndpoint(ctx.method, ctx.url);
+    const endpoint = deps.endpoints.matchEndpoint(ctx.method, ctx.url);
     const { provider, spec } = endpoint;
     facts.provider = provider.id;
     facts.capability = spec.capability;

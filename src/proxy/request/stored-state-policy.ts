@@ -87,3 +87,17 @@ export function forceStoreOff(json: Json): boolean {
   json.store = false;
   return true;
 }
+
+/**
+ * `store: true` refused (OpenAI-compatible chat completions): the proxy cannot send
+ * `store: false` to providers that refuse fields they do not know, so it refuses the
+ * request that asks for storage instead.
+ */
+export function refuseStoreOn(json: Json): void {
+  if (json.store === true) {
+    throw new ProxyError(
+      'stored_state_denied',
+      "store: true keeps the exchange on the person's account upstream, which Mandate does not allow",
+    );
+  }
+}

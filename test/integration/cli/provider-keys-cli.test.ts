@@ -22,7 +22,8 @@ const OPENAI_KEY_2 = 'sk-proj-CliTest_replacement_key_00000_Rr77';
 const ANTHROPIC_KEY = 'sk-ant-api03-CliTest-0123456789abcdef-Qq11';
 const DAVE_KEY = 'sk-ant-api03-CliTest-dave-0123456789ab-Dd00';
 const PAGE_KEY = 'sk-proj-CliTest_from_the_started_server_Pg55';
-const ALL_KEYS = [OPENAI_KEY, OPENAI_KEY_2, ANTHROPIC_KEY, DAVE_KEY, PAGE_KEY];
+const GROQ_KEY = 'gsk_CliTest_0123456789abcdefghijkl_Gq31';
+const ALL_KEYS = [OPENAI_KEY, OPENAI_KEY_2, ANTHROPIC_KEY, DAVE_KEY, PAGE_KEY, GROQ_KEY];
 
 /*
  * `mandate key …` and `mandate proxy-keys generate`: keys come from standard input and
@@ -336,6 +337,25 @@ for (const engine of engines) {
       const [row] = await rowsOf('dave').where({ provider: 'openai' }).select('provider_keys.kid');
       expect(row.kid).to.equal(readJwks(publicFile).keys[0]?.kid);
       expect(await plaintextOf('dave', 'openai')).to.equal(PAGE_KEY);
+    });
+
+    it('key set takes a configured OpenAI-compatible provider (MANDATE_PROVIDER_PRESETS), and only then', async () => {
+      const args = ['key', 'set', '--user', 'carol', '--provider', 'groq'];
+      const unknown = await run(args, `${GROQ_KEY}\n`);
+      expect(unknown.code).to.equal(2);
+      expect(unknown.stderr).to.include('unknown provider groq; one of openai, anthropic, google');
+      const withGroq = { ...env, MANDATE_PROVIDER_PRESETS: 'groq' };
+      const wrong = await mandate(args, withGroq, `${OPENAI_KEY}\n`);
+      outputs.push(wrong.stdout, wrong.stderr);
+      expect(wrong.code).to.equal(2);
+      expect(wrong.stderr).to.include('Groq API keys start with gsk_');
+      const saved = await mandate(args, withGroq, `${GROQ_KEY}\n`);
+      outputs.push(saved.stdout, saved.stderr);
+      expect(saved.code, saved.stderr).to.equal(0);
+      expect(saved.stdout).to.equal('saved the groq key of carol (…Gq31)\n');
+      expect(await plaintextOf('carol', 'groq')).to.equal(GROQ_KEY);
+      const listed = await mandate(['key', 'list', '--user', 'carol'], withGroq);
+      expect(listed.stdout).to.match(/groq +…Gq31/);
     });
 
     it('no output ever held a key, and the database holds none in plaintext', async () => {

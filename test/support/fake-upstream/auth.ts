@@ -70,6 +70,21 @@ export function checkAnthropicKey(
   return undefined;
 }
 
+/** An OpenAI-compatible provider that takes its key as it is in one header (`x-api-key`). */
+export function checkHeaderKey(
+  headers: IncomingHttpHeaders,
+  name: string,
+  key: string,
+  reject: boolean,
+): BodyReply | undefined {
+  const presented = header(headers, name);
+  if (presented === undefined || presented === '') {
+    return jsonReply(401, openaiError(401, { message: `Missing API key: send it in ${name}`, code: null }));
+  }
+  if (presented === key && !reject) return undefined;
+  return jsonReply(401, openaiError(401, { message: `Incorrect API key provided: ${maskKey(presented)}.` }));
+}
+
 /** Google answers a wrong key (and, in the fake, `reject-key`) with 400 `API_KEY_INVALID`. */
 export function checkGoogleKey(
   headers: IncomingHttpHeaders,

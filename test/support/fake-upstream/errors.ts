@@ -83,7 +83,7 @@ export function errorReply(
   const headers: Headers = { ...options.headers };
   if (options.retryAfter !== undefined) headers['retry-after'] = String(options.retryAfter);
   const body =
-    provider === 'openai'
+    provider === 'openai' || provider === 'groq' || provider === 'acme' || provider === 'mistral'
       ? openaiError(status, options.message === undefined ? {} : { message: options.message })
       : provider === 'google'
         ? googleError(status, options.message)

@@ -39,7 +39,9 @@ function splitPath(url: string): { provider: Provider | null; path: string; rout
   const query = url.indexOf('?');
   const pathname = query < 0 ? url : url.slice(0, query);
   const search = query < 0 ? '' : url.slice(query);
-  const match = /^\/(openai|anthropic|google)(\/.*)?$/.exec(pathname);
+  const match =
+    /^\/(openai|anthropic|google|acme|mistral)(\/.*)?$/.exec(pathname) ??
+    /^\/(groq)\/openai(\/.*)?$/.exec(pathname);
   if (!match) return { provider: null, path: pathname, route: pathname, search };
   return { provider: match[1] as Provider, path: pathname, route: match[2] ?? '/', search };
 }

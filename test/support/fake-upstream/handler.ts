@@ -1,13 +1,14 @@
 /** The request pipeline: record, pick the plan, check the key, route, write with faults. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { routeAnthropic } from './anthropic/routes.ts';
-import { checkAnthropicKey, checkGoogleKey, checkOpenAIKey } from './auth.ts';
+import { checkAnthropicKey, checkGoogleKey, checkHeaderKey, checkOpenAIKey } from './auth.ts';
 import { isObject, type RouteContext } from './context.ts';
 import type { ControlState } from './control.ts';
 import { echoKey, sentKey } from './echo-key.ts';
 import { errorReply } from './errors.ts';
 import { type ExchangeDeps, openExchange } from './exchange.ts';
 import { routeGoogle } from './google/routes.ts';
+import { routeMistral } from './mistral/routes.ts';
 import { routeOpenAI } from './openai/routes.ts';
 import { jsonReply, type Reply } from './outgoing.ts';
 import { fakeId } from './text.ts';
@@ -24,9 +25,40 @@ const REQUEST_ID_HEADER: Record<Provider, string> = {
   openai: 'x-request-id',
   anthropic: 'request-id',
   google: 'x-goog-request-id',
+  groq: 'x-request-id',
+  acme: 'x-request-id',
+  mistral: 'x-request-id',
 };
 
-const ROUTES = { openai: routeOpenAI, anthropic: routeAnthropic, google: routeGoogle };
+const ROUTES = {
+  openai: routeOpenAI,
+  anthropic: routeAnthropic,
+  google: routeGoogle,
+  groq: routeOpenAI,
+  acme: routeOpenAI,
+  mistral: routeMistral,
+};
+
+function checkKey(
+  record: RecordedRequest,
+  provider: Provider,
+  deps: HandlerDeps,
+  reject: boolean,
+  requestId: string,
+) {
+  switch (provider) {
+    case 'openai':
+    case 'groq':
+    case 'mistral':
+      return checkOpenAIKey(record.headers, deps.keys[provider], reject);
+    case 'acme':
+      return checkHeaderKey(record.headers, 'x-api-key', deps.keys.acme, reject);
+    case 'google':
+      return checkGoogleKey(record.headers, deps.keys.google, reject);
+    case 'anthropic':
+      return checkAnthropicKey(record.headers, deps.keys.anthropic, reject, requestId);
+  }
+}
 
 async function answer(
   record: RecordedRequest,
@@ -42,12 +74,7 @@ async function answer(
     return errorReply(provider, fault.status, { message, retryAfter, headers, requestId });
   }
   const reject = fault?.kind === 'reject-key';
-  const denied =
-    provider === 'openai'
-      ? checkOpenAIKey(record.headers, deps.keys.openai, reject)
-      : provider === 'google'
-        ? checkGoogleKey(record.headers, deps.keys.google, reject)
-        : checkAnthropicKey(record.headers, deps.keys.anthropic, reject, requestId);
+  const denied = checkKey(record, provider, deps, reject, requestId);
   const context: RouteContext = {
     record,
     body: isObject(record.json) ? record.json : {},

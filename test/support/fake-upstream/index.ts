@@ -3,7 +3,9 @@
  * wire formats so the official SDKs (and the proxy) can be tested without the network.
  * OpenAI lives under `/openai` (SDK baseURL `${url}/openai/v1`), Anthropic under
  * `/anthropic` (SDK baseURL `${url}/anthropic`), Gemini under `/google` (`@google/genai`
- * `httpOptions.baseUrl` `${url}/google`).
+ * `httpOptions.baseUrl` `${url}/google`); two OpenAI-compatible providers speak OpenAI's
+ * format: Groq under `/groq/openai/v1`, `acme` (key in `x-api-key`) under `/acme/v1` and
+ * Mistral (strict about fields, usage on a stream's last chunk) under `/mistral/v1`.
  * `generated()` says, per recorded request, how many tokens each text generation produced
  * before it ended or the client left: what the provider would bill.
  */
@@ -42,6 +44,11 @@ export const DEFAULT_OPENAI_MODELS = [
 export const DEFAULT_ANTHROPIC_MODELS = ['claude-sonnet-5-5', 'claude-haiku-5-5', 'claude-opus-5-5'];
 /** Gemini API keys are Google Cloud API keys: `AIza` and 35 characters. */
 export const DEFAULT_GOOGLE_KEY = 'AIzaFakeGoogle0000000000000000000000000';
+export const DEFAULT_GROQ_KEY = 'gsk_fakeGroq000000000000000000000000';
+export const DEFAULT_ACME_KEY = 'acme-fake-0000000000000000000000';
+export const DEFAULT_MISTRAL_KEY = 'MistralFake00000000000000000000';
+/** Model ids as Groq names them (some with a `/`). */
+export const DEFAULT_GROQ_MODELS = ['llama-3.3-70b-versatile', 'llama-3.1-8b-instant', 'openai/gpt-oss-20b'];
 export const DEFAULT_GOOGLE_MODELS = [
   'gemini-2.5-flash',
   'gemini-2.5-pro',
@@ -71,6 +78,9 @@ export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Pro
   const openaiKey = options.openaiKey ?? DEFAULT_OPENAI_KEY;
   const anthropicKey = options.anthropicKey ?? DEFAULT_ANTHROPIC_KEY;
   const googleKey = options.googleKey ?? DEFAULT_GOOGLE_KEY;
+  const groqKey = options.groqKey ?? DEFAULT_GROQ_KEY;
+  const acmeKey = options.acmeKey ?? DEFAULT_ACME_KEY;
+  const mistralKey = options.mistralKey ?? DEFAULT_MISTRAL_KEY;
   const recorder = createRecorder({ keep: options.record ?? true });
   const control = createControl(options, recorder);
   let closing = false;
@@ -79,11 +89,21 @@ export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Pro
       recorder,
       control,
       isClosing: () => closing,
-      keys: { openai: openaiKey, anthropic: anthropicKey, google: googleKey },
+      keys: {
+        openai: openaiKey,
+        anthropic: anthropicKey,
+        google: googleKey,
+        groq: groqKey,
+        acme: acmeKey,
+        mistral: mistralKey,
+      },
       models: {
         openai: options.openaiModels ?? DEFAULT_OPENAI_MODELS,
         anthropic: options.anthropicModels ?? DEFAULT_ANTHROPIC_MODELS,
         google: options.googleModels ?? DEFAULT_GOOGLE_MODELS,
+        groq: DEFAULT_GROQ_MODELS,
+        acme: DEFAULT_OPENAI_MODELS,
+        mistral: ['mistral-large-latest', 'mistral-small-latest', 'mistral-embed'],
       },
     }),
   );
@@ -96,6 +116,12 @@ export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Pro
     openaiKey,
     anthropicKey,
     googleKey,
+    groqBaseURL: `${server.url}/groq/openai/v1`,
+    groqKey,
+    acmeBaseURL: `${server.url}/acme/v1`,
+    acmeKey,
+    mistralBaseURL: `${server.url}/mistral/v1`,
+    mistralKey,
     requests: recorder.requests,
     control: publicControl,
     generated: (match) => generationsOf(recorder.requests, match),

@@ -1,6 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-export type Provider = 'openai' | 'anthropic' | 'google';
+/**
+ * The fake's providers: the built-ins, and two OpenAI-compatible ones speaking OpenAI's
+ * wire format: `groq` (as api.groq.com: `/groq/openai/v1/…`, the key as a bearer token)
+ * and `acme` (`/acme/v1/…`, the key in `x-api-key`), and `mistral` (`/mistral/v1/…`,
+ * Bearer, strict about fields: `mistral/routes.ts`), for the proxy's configured providers.
+ */
+export type Provider = 'openai' | 'anthropic' | 'google' | 'groq' | 'acme' | 'mistral';
 
 /** Knobs that shape normal answers. Persistent via `control.set`, per request via a plan. */
 export type Settings = {
@@ -21,6 +27,8 @@ export type Settings = {
   reasoningTokens: number;
   /** Embedding length when the request has no `dimensions`. Default 8. */
   embeddingDimensions: number;
+  /** Chat streams: the last chunk carries `usage` even without `include_usage` (Mistral). Default false. */
+  usageUnasked: boolean;
 };
 
 /**
@@ -154,6 +162,9 @@ export type FakeUpstreamOptions = Partial<Settings> & {
   openaiKey?: string;
   anthropicKey?: string;
   googleKey?: string;
+  groqKey?: string;
+  acmeKey?: string;
+  mistralKey?: string;
   openaiModels?: string[];
   anthropicModels?: string[];
   googleModels?: string[];
@@ -173,6 +184,15 @@ export type FakeUpstream = {
   openaiKey: string;
   anthropicKey: string;
   googleKey: string;
+  /** `${url}/groq/openai/v1`: Groq's documented OpenAI SDK `baseURL`, on the fake. */
+  groqBaseURL: string;
+  groqKey: string;
+  /** `${url}/acme/v1`: a compatible provider that takes its key in `x-api-key`. */
+  acmeBaseURL: string;
+  acmeKey: string;
+  /** `${url}/mistral/v1`: Mistral's documented OpenAI SDK `baseURL`, on the fake. */
+  mistralBaseURL: string;
+  mistralKey: string;
   requests: RecordedRequest[];
   control: Control;
   /**

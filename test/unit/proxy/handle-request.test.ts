@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import type { TokenClaims } from '../../../src/proxy/auth/verify-token.ts';
 import { createProxyApp } from '../../../src/proxy/create-proxy-app.ts';
+import { BUILTIN_ENDPOINTS } from '../../../src/proxy/endpoints/index.ts';
 import { ProxyError } from '../../../src/proxy/errors/proxy-error.ts';
 import { createForwarder } from '../../../src/proxy/forward/forwarder.ts';
 import { createUpstreams } from '../../../src/proxy/forward/upstreams.ts';
@@ -63,16 +64,21 @@ describe('the request pipeline', () => {
       checkLiveness: async () => undefined,
       allowedOrigins: async () => new Set(),
       resolveKey: async () => 'sk-test-key',
-      upstreams: createUpstreams({
-        baseUrls: { openai: base, anthropic: base, google: base },
-        openai: {},
-        anthropicBetaAllowlist: [],
-      }),
+      endpoints: BUILTIN_ENDPOINTS,
+      upstreams: createUpstreams(
+        {
+          baseUrls: { openai: base, anthropic: base, google: base },
+          openai: {},
+          anthropicBetaAllowlist: [],
+        },
+        BUILTIN_ENDPOINTS.providers,
+      ),
       forwarder,
       bodyLimit: 1 << 20,
       budget,
     });
     const app = createProxyApp({
+      endpoints: BUILTIN_ENDPOINTS,
       proxyUrl: 'http://127.0.0.1',
       issuer: 'http://127.0.0.1/as',
       trustProxy: false,

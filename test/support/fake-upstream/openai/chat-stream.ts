@@ -2,7 +2,8 @@
  * Streamed chat completion: per choice a role delta, then the content deltas (choices
  * interleaved), a `finish_reason` chunk per choice, then, only with
  * `stream_options.include_usage`, a `choices: []` chunk carrying `usage` (every other chunk
- * then has `usage: null`), then `data: [DONE]`.
+ * then has `usage: null`), then `data: [DONE]`. With `usageUnasked` (Mistral) and no
+ * `include_usage`, the last `finish_reason` chunk carries `usage` instead.
  * Each content delta carries `chunkTokens` words; reasoning tokens count as generated with
  * the first event.
  */
@@ -17,6 +18,8 @@ import { chatOutputPlan, chatPromptTokens, chatUsage, choiceCount, countWords } 
 
 export function chatCompletionStream({ body, settings, record, created }: RouteContext): SseReply {
   const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+  // Mistral: the last finish_reason chunk carries usage, asked for or not.
+  const usageOnLast = settings.usageUnasked && !includeUsage;
   const plan = chatOutputPlan(body, settings);
   const indexes = Array.from({ length: choiceCount(body) }, (_, index) => index);
   const base = {
@@ -45,7 +48,14 @@ export function chatCompletionStream({ body, settings, record, created }: RouteC
   for (const text of contentDeltas(plan.contentTokens, settings.chunkTokens)) {
     for (const i of indexes) stream.push(chunk([choice(i, { content: text })]), countWords(text));
   }
-  for (const i of indexes) stream.push(chunk([choice(i, {}, plan.truncated ? 'length' : 'stop')]));
+  for (const i of indexes) {
+    const last = chunk([choice(i, {}, plan.truncated ? 'length' : 'stop')]);
+    stream.push(
+      usageOnLast && i === indexes.at(-1)
+        ? dataEvent({ ...base, choices: [choice(i, {}, plan.truncated ? 'length' : 'stop')], usage })
+        : last,
+    );
+  }
   if (includeUsage) stream.push(dataEvent({ ...base, choices: [], usage }));
   stream.push(DONE_EVENT);
   return sseReply(stream.events, (status) => dataEvent(openaiError(status)), {

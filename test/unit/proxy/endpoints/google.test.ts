@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { google } from '../../../../src/proxy/endpoints/google/provider.ts';
-import { matchEndpoint } from '../../../../src/proxy/endpoints/index.ts';
+import { BUILTIN_ENDPOINTS, matchEndpoint } from '../../../../src/proxy/endpoints/index.ts';
 import { ProxyError } from '../../../../src/proxy/errors/proxy-error.ts';
 import { createUpstreams } from '../../../../src/proxy/forward/upstreams.ts';
 import { checkDecidedFields } from '../../../../src/proxy/request/check-decided-fields.ts';
@@ -174,11 +174,14 @@ describe('the Gemini provider', () => {
   });
 
   it('puts the key in x-goog-api-key and drops other providers headers', () => {
-    const upstreams = createUpstreams({
-      baseUrls: { openai: '', anthropic: '', google: '' },
-      openai: {},
-      anthropicBetaAllowlist: [],
-    });
+    const upstreams = createUpstreams(
+      {
+        baseUrls: { openai: '', anthropic: '', google: '' },
+        openai: {},
+        anthropicBetaAllowlist: [],
+      },
+      BUILTIN_ENDPOINTS.providers,
+    );
     const incoming = {
       'anthropic-version': '2023-06-01',
       'anthropic-dangerous-direct-browser-access': 'true',
