@@ -214,6 +214,14 @@ describe(`accessibility of every hosted page, axe-core in headless Chromium (${E
     await signIn(page, 'alice');
     await page.getByRole('button', { name: 'Allow', exact: true }).click();
     await check(page, 'device connected', 'Device connected');
+
+    // Another device's code, cancelled at the confirmation.
+    const other = await startDevice(await discover(server, app.clientId), server, 'openai:gpt-4o-mini:chat');
+    await page.goto(other.verification_uri);
+    await page.getByLabel('Code', { exact: true }).fill(other.user_code);
+    await page.getByLabel('Code', { exact: true }).press('Enter');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await check(page, 'device cancelled', 'Device not connected');
   });
 
   it('the account pages: home, an app (plain, refused lower limits, saved), revoke, keys, key deletion, password, signed out', async () => {
@@ -242,7 +250,12 @@ describe(`accessibility of every hosted page, axe-core in headless Chromium (${E
     await check(page, 'revoke confirmation', 'Revoke access for Ledger?');
     await page.getByRole('button', { name: 'Revoke access for Ledger' }).click();
     await page.getByText('Ledger can no longer use your accounts.').waitFor();
-    await check(page, 'account home after a revoke (no apps)', 'Connected apps');
+    await check(page, 'account home after a revoke', 'Connected apps');
+    await page.goto(`${server.issuer}/account/apps/${grantId}`);
+    await page.getByText(/^Ended/).waitFor();
+    await check(page, 'app page, revoked', 'Ledger');
+    await page.goto(`${server.issuer}/account/apps/no-such-grant`);
+    await check(page, 'app page, not found', 'Not found');
 
     await page.goto(`${server.issuer}/account/keys`);
     await check(page, 'keys', 'Provider keys');
