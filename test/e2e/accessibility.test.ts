@@ -155,7 +155,7 @@ describe(`accessibility of every hosted page, axe-core in headless Chromium (${E
     await page.getByLabel('Username', { exact: true }).fill('alice');
     await page.getByLabel('Password', { exact: true }).fill('not the password');
     await page.getByLabel('Password', { exact: true }).press('Enter');
-    await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+    await page.getByRole('region', { name: 'There is a problem' }).waitFor();
     await check(page, 'sign-in, wrong password', 'Sign in');
     await signIn(page, 'alice');
     await check(page, 'consent', 'Writer wants to use your AI accounts');
@@ -163,7 +163,7 @@ describe(`accessibility of every hosted page, axe-core in headless Chromium (${E
     // Nothing ticked: the error summary at the top.
     for (const box of await page.getByRole('checkbox').all()) await box.uncheck();
     await page.getByRole('button', { name: 'Allow', exact: true }).click();
-    await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+    await page.getByRole('region', { name: 'There is a problem' }).waitFor();
     await check(page, 'consent, nothing chosen', 'Writer wants to use your AI accounts');
 
     const limited = await consentUrl(server, 'Research agent', { authorization_details: LIMITS });
@@ -204,7 +204,7 @@ describe(`accessibility of every hosted page, axe-core in headless Chromium (${E
     const code = page.getByLabel('Code', { exact: true });
     await code.fill('BCDF-GHJK');
     await code.press('Enter');
-    await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+    await page.getByRole('region', { name: 'There is a problem' }).waitFor();
     await check(page, 'device code, wrong code', 'Connect a device');
     await page.getByLabel('Code', { exact: true }).fill(started.user_code);
     await page.getByLabel('Code', { exact: true }).press('Enter');
@@ -239,7 +239,7 @@ describe(`accessibility of every hosted page, axe-core in headless Chromium (${E
     await page.locator('form#lower-limits').evaluate((f) => f.setAttribute('novalidate', ''));
     await requests.fill('1001');
     await requests.press('Enter');
-    await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+    await page.getByRole('region', { name: 'There is a problem' }).waitFor();
     await check(page, 'app page, lower limits refused', 'Ledger');
     await requests.fill('400');
     await requests.press('Enter');
@@ -262,7 +262,7 @@ describe(`accessibility of every hosted page, axe-core in headless Chromium (${E
     const openaiKey = page.getByLabel('Your OpenAI API key', { exact: true });
     await openaiKey.fill('not-a-key');
     await openaiKey.press('Enter');
-    await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+    await page.getByRole('region', { name: 'There is a problem' }).waitFor();
     await check(page, 'keys, a refused key', 'Provider keys');
     await page.getByLabel('Your OpenAI API key', { exact: true }).fill(OPENAI_KEY);
     await page.getByLabel('Your OpenAI API key', { exact: true }).press('Enter');
@@ -277,7 +277,7 @@ describe(`accessibility of every hosted page, axe-core in headless Chromium (${E
     await page.getByLabel('New password', { exact: true }).fill('a new long passphrase');
     await page.getByLabel('Confirm new password', { exact: true }).fill('a new long passphrase');
     await page.getByLabel('Confirm new password', { exact: true }).press('Enter');
-    await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+    await page.getByRole('region', { name: 'There is a problem' }).waitFor();
     await check(page, 'change password, refused', 'Change password');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
