@@ -15,6 +15,7 @@ import { createCsrf } from './http/csrf.ts';
 import { defaultScopes } from './http/default-scopes.ts';
 import { createErrorHandler } from './http/error-handler.ts';
 import { createLoginThrottle } from './http/login-throttle.ts';
+import { notFoundPage } from './http/not-found-page.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { type LimitMaximums, limitMaximumsFrom } from './interactions/operator-maximums.ts';
 import { createInteractionRoutes } from './interactions/routes.ts';
@@ -66,6 +67,7 @@ export function createAsApp(options: AsAppOptions, provider: Provider, stores: S
   app.on('error', (err: unknown) => logger.error({ event: 'error', err }, 'unhandled error'));
   app.use(securityHeaders);
   app.use(createErrorHandler(logger));
+  app.use(notFoundPage);
 
   const css = stylesheet();
   app.use(async (ctx, next) => {

@@ -89,7 +89,7 @@ describe(`the person's view of an app in headless Chromium (${ENGINE})`, () => {
       // OpenAI (its own cap of 500 is the whole grant's too); the app's name opens its page.
       const card = page.getByRole('article', { name: 'Ledger', exact: true });
       expect(await card.getByText('3 of 500 (<1%)').count()).to.equal(2);
-      const openaiPart = card.getByRole('region', { name: 'OpenAI requests', exact: true });
+      const openaiPart = card.getByRole('region', { name: 'OpenAI requests of Ledger', exact: true });
       expect(await openaiPart.getByText('3 of 500 (<1%)').count()).to.equal(1);
       await tabTo(page, card.getByRole('link', { name: 'Ledger', exact: true }));
       await page.keyboard.press('Enter');

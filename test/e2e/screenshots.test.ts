@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { hashPassword } from '../../src/shared/password.ts';
 import { insertUsage } from '../integration/account/usage-records.ts';
 import { type CallbackServer, startCallbackServer } from '../support/callback-server.ts';
 import { chromiumOrSkip, launchChromium } from '../support/chromium.ts';
@@ -27,6 +28,7 @@ describe('screenshots of the hosted pages in headless Chromium (sqlite)', functi
   let as: RunningAs | undefined;
   let callbacks: CallbackServer | undefined;
   let context: BrowserContext | undefined;
+  let operatorId = '';
   const written: string[] = [];
 
   before(async function () {
@@ -36,6 +38,8 @@ describe('screenshots of the hosted pages in headless Chromium (sqlite)', functi
     as = await startAuthorizationServer('sqlite');
     callbacks = await startCallbackServer();
     await as.addUser('alice', PASSWORD);
+    operatorId = (await as.stores.accounts.create('olga', await hashPassword(PASSWORD), { operator: true }))
+      .id;
     context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
   });
   after(async () => {
@@ -58,7 +62,7 @@ describe('screenshots of the hosted pages in headless Chromium (sqlite)', functi
     written.push(name);
   }
 
-  it('sign-in, consent (plain and with limits), account home, app page, keys page and the device page', async () => {
+  it('sign-in, consent (plain and with limits), account home, app page, keys page, the device page and the operator apps page', async () => {
     const server = as as RunningAs;
     const cb = callbacks as CallbackServer;
     const page = await (context as BrowserContext).newPage();
@@ -130,6 +134,23 @@ describe('screenshots of the hosted pages in headless Chromium (sqlite)', functi
     await page.goto(`${server.issuer}/device`);
     await shoot(page, 'device', 'Connect a device');
 
+    // The operator's list of apps, as an operator (another browser session) sees it, with
+    // one app disabled so both Disable and Enable show.
+    await server.stores.disabledClients.disable(writer.clientId, operatorId);
+    const operatorContext = await (browser as Browser).newContext({ viewport: { width: 1024, height: 768 } });
+    try {
+      const operatorPage = await operatorContext.newPage();
+      await operatorPage.goto(`${server.issuer}/account`);
+      await operatorPage.getByLabel('Username', { exact: true }).fill('olga');
+      await operatorPage.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await operatorPage.getByLabel('Password', { exact: true }).press('Enter');
+      await operatorPage.getByRole('heading', { level: 1, name: 'Connected apps' }).waitFor();
+      await operatorPage.getByRole('link', { name: 'Operator', exact: true }).click();
+      await shoot(operatorPage, 'operator-apps', 'Apps');
+    } finally {
+      await operatorContext.close();
+    }
+
     expect(written).to.deep.equal([
       'sign-in',
       'consent',
@@ -138,6 +159,7 @@ describe('screenshots of the hosted pages in headless Chromium (sqlite)', functi
       'app',
       'keys',
       'device',
+      'operator-apps',
     ]);
   });
 });

@@ -217,6 +217,16 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
         charset: 'base-20',
         mask: '****-****',
         async userCodeInputSource(ctx, form, _out, err) {
+          // Cancel on the confirmation page reaches here as an error; it is the person's choice.
+          if (err?.name === 'AbortedError') {
+            ctx.type = 'text/html; charset=utf-8';
+            ctx.body = renderMessage({
+              title: 'Device not connected',
+              message:
+                'You cancelled: nothing was allowed, and your device is told so. You can close this window.',
+            });
+            return;
+          }
           const error =
             err && ((err as { userCode?: string }).userCode || err.name === 'NoCodeError')
               ? 'That code is not valid or has expired. Check the code on your device and try again.'

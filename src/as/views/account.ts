@@ -45,7 +45,7 @@ ${
   app.usage &&
   html`<h3>Limits and usage</h3>
 ${app.limitsText && html`<p>Limits: ${app.limitsText}.</p>`}
-${usageCaps(app.usage, `${headingId}-usage`, 4)}
+${usageCaps(app.usage, `${headingId}-usage`, 4, app.clientName)}
 <p class="hint">Open ${app.clientName} above for the last 30 days, recent requests, history, and to lower its limits.</p>`
 }
 <p><a class="button button-danger" href="/account/grants/${encodeURIComponent(app.grantId)}/revoke">Revoke<span class="visually-hidden"> ${app.clientName}</span></a></p>

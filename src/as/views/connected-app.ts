@@ -7,6 +7,7 @@ import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { type LowerLimitsView, lowerLimitsErrorTarget, lowerLimitsForm } from './lower-limits-form.ts';
 import { recentRequests } from './recent-requests.ts';
+import { tableScroll } from './table-scroll.ts';
 import { usageCaps } from './usage-caps.ts';
 import { usageChart } from './usage-chart.ts';
 import { utcTime } from './utc-time.ts';
@@ -31,6 +32,8 @@ export type ConnectedAppPageView = {
   /** An error about the whole page (a form's own errors go with the form). */
   error?: string;
 };
+
+const DAYS_CAPTION = 'Requests, tokens and spending per day (UTC), oldest first';
 
 function charts(usage: GrantUsage): SafeHtml {
   const series = [
@@ -78,13 +81,14 @@ ${usageChart({
   return html`<div class="charts">${figures}</div>
 <details class="chart-data">
 <summary>The last 30 days as a table</summary>
-<div class="table-scroll">
-<table class="figures">
-<caption class="visually-hidden">Requests, tokens and spending per day (UTC), oldest first</caption>
+${tableScroll(
+  DAYS_CAPTION,
+  html`<table class="figures">
+<caption class="visually-hidden">${DAYS_CAPTION}</caption>
 <thead><tr><th scope="col">Day (UTC)</th><th scope="col" class="number">Requests</th><th scope="col" class="number">Tokens</th><th scope="col" class="number">Spending</th></tr></thead>
 <tbody>${rows}</tbody>
-</table>
-</div>
+</table>`,
+)}
 </details>`;
 }
 

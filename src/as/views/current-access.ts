@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from './html.ts';
+import { tableScroll } from './table-scroll.ts';
 import { utcTime } from './utc-time.ts';
 
 /** One grant's terms in words: its scopes, its limits (one line each), until when. */
@@ -39,21 +40,23 @@ export function currentAccessSection(clientName: string, view: CurrentAccessView
       html`<th scope="col">${several ? `Now (${i + 1} of ${view.current.length}), allowed ` : 'Now, allowed '}${utcTime(g.allowedAt)}</th>`,
   );
   const columns = [...view.current.map((g) => g.terms), view.asked];
+  const caption = `What ${clientName} can use now, and what it asks for this time`;
   return html`<section aria-labelledby="current-access-heading">
 <h2 id="current-access-heading">You already allowed ${clientName}</h2>
 <div class="alert alert-warning" id="${REPLACE_WARNING_ID}">
 <p><strong>Allow replaces the access ${clientName} has now.</strong> ${several ? 'The current grants stop' : 'The current access stops'} working at once, with every token the app holds for ${several ? 'them' : 'it'}; only what you allow on this page remains. What the app has now is offered again below, ticked: untick what it should lose. <strong>Deny</strong> keeps the current access as it is.</p>
 </div>
-<div class="table-scroll">
-<table class="figures terms">
-<caption>What ${clientName} can use now, and what it asks for this time</caption>
+${tableScroll(
+  caption,
+  html`<table class="figures terms">
+<caption>${caption}</caption>
 <thead><tr><th scope="col">Terms</th>${now}<th scope="col">Asked now</th></tr></thead>
 <tbody>
 <tr><th scope="row">Can use</th>${columns.map(scopeCell)}</tr>
 <tr><th scope="row">Limits</th>${columns.map(limitsCell)}</tr>
 <tr><th scope="row">Until</th>${columns.map((t) => html`<td>${t.until ? utcTime(t.until) : 'You choose below'}</td>`)}</tr>
 </tbody>
-</table>
-</div>
+</table>`,
+)}
 </section>`;
 }

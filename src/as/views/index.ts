@@ -30,6 +30,7 @@ export { renderLogin } from './login.ts';
 export type { LowerLimitFieldView, LowerLimitsView } from './lower-limits-form.ts';
 export type { MessageView } from './message.ts';
 export { renderMessage } from './message.ts';
+export { renderNotFound } from './not-found.ts';
 export type { OAuthErrorView } from './oauth-error.ts';
 export { renderOAuthError } from './oauth-error.ts';
 export type { ChangePasswordView } from './password.ts';

@@ -14,6 +14,8 @@ export type LayoutOptions = {
   current?: string;
   /** The signed-in person is an operator: the navigation links to the operator's pages too. */
   operator?: boolean;
+  /** A page of wide tables (the operator's): a wider column, so they fit a laptop's screen without scrolling. */
+  wide?: boolean;
 };
 
 const accountLinks = [
@@ -49,7 +51,9 @@ export function layout({
   csrfToken,
   current,
   operator = false,
+  wide = false,
 }: LayoutOptions): string {
+  const container = wide ? 'container container-wide' : 'container';
   const brand =
     signedInAs === undefined
       ? html`<span class="brand">Mandate</span>`
@@ -66,12 +70,12 @@ export function layout({
 <body>
 <a class="skip-link" href="#main">Skip to main content</a>
 <header class="site-header">
-<div class="container header-inner">
+<div class="${container} header-inner">
 ${brand}
 ${signedInAs !== undefined && accountNav(signedInAs, csrfToken, current, operator)}
 </div>
 </header>
-<main id="main" class="container" tabindex="-1">
+<main id="main" class="${container}" tabindex="-1">
 ${body}
 </main>
 </body>

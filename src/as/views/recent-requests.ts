@@ -1,6 +1,7 @@
 import type { UsageRecord } from '../../storage/usage-store.ts';
 import { formatCount, formatUsd } from '../../usage/format-usage.ts';
 import { html, type SafeHtml } from './html.ts';
+import { tableScroll } from './table-scroll.ts';
 import { utcTime } from './utc-time.ts';
 
 function outcome(r: UsageRecord): string {
@@ -24,11 +25,13 @@ export function recentRequests(requests: readonly UsageRecord[]): SafeHtml {
 <td>${outcome(r)}</td>
 </tr>`,
   );
-  return html`<div class="table-scroll">
-<table class="figures">
-<caption class="visually-hidden">The latest ${requests.length} requests, newest first</caption>
+  const caption = `The latest ${requests.length} requests, newest first`;
+  return tableScroll(
+    caption,
+    html`<table class="figures">
+<caption class="visually-hidden">${caption}</caption>
 <thead><tr><th scope="col">Time</th><th scope="col">Model</th><th scope="col">Capability</th><th scope="col" class="number">Input tokens</th><th scope="col" class="number">Output tokens</th><th scope="col" class="number">Cost</th><th scope="col">Status</th></tr></thead>
 <tbody>${rows}</tbody>
-</table>
-</div>`;
+</table>`,
+  );
 }

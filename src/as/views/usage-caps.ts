@@ -43,9 +43,11 @@ const rate = (perMinute: number | null) =>
  * enforces: the whole grant's (every provider together), then each provider's, as
  * description lists (label, "12 of 200 (6%)", what requests in flight hold, what
  * remains, a meter). `idPrefix` keeps ids unique when several apps are listed on one
- * page; `level` is the heading level of each provider's part.
+ * page; `level` is the heading level of each provider's part; `appName`, on a page
+ * listing several apps, ends each provider part's name (for screen readers only), so
+ * two apps' "OpenAI requests" are two regions of different names.
  */
-export function usageCaps(usage: GrantCaps, idPrefix: string, level: 3 | 4 = 3): SafeHtml {
+export function usageCaps(usage: GrantCaps, idPrefix: string, level: 3 | 4 = 3, appName?: string): SafeHtml {
   const unpriced =
     usage.unpricedRequests > 0 &&
     html`<p class="hint">${formatMeasure('requests', usage.unpricedRequests)} of these requests had no price in Mandate's price table; their cost is not in the spending.</p>`;
@@ -53,7 +55,7 @@ export function usageCaps(usage: GrantCaps, idPrefix: string, level: 3 | 4 = 3):
     const name = providerDisplayName(p.scope);
     const id = `${idPrefix}-${p.scope}`;
     return html`<section class="usage-scope" aria-labelledby="${id}-heading">
-${raw(`<h${level} id="${id}-heading">`)}${name} requests${raw(`</h${level}>`)}
+${raw(`<h${level} id="${id}-heading">`)}${name} requests${appName !== undefined && html`<span class="visually-hidden"> of ${appName}</span>`}${raw(`</h${level}>`)}
 <dl class="usage-caps" id="${id}" data-scope="${p.scope}">
 ${capRows(p, id)}
 ${rate(p.requestsPerMinute)}

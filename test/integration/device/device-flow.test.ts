@@ -6,7 +6,7 @@ import { approveDevice, enterUserCode, pollOnce, startDevice } from '../../suppo
 import { discover } from '../../support/oauth-flow.ts';
 import { captureProviderNotices } from '../../support/provider-notices.ts';
 import { type RunningAs, startAuthorizationServer } from '../../support/start-authorization-server.ts';
-import { createUserAgent } from '../../support/user-agent.ts';
+import { createUserAgent, formAction } from '../../support/user-agent.ts';
 
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 const SCOPE = 'openai:gpt-4o-mini:chat';
@@ -73,6 +73,22 @@ for (const engine of engines) {
       expect(page.status).to.be.lessThan(500);
       const polled = await pollOnce(as, app.clientId, start.device_code);
       expect(polled.error).to.equal('access_denied');
+    });
+
+    it('Cancel on the code confirmation: a page saying nothing was allowed (no error), and the CLI gets access_denied', async () => {
+      const { app, config } = await deviceApp();
+      const start = await startDevice(config, as, SCOPE);
+      const ua = createUserAgent();
+      const confirm = await enterUserCode(ua, start.verification_uri, start.user_code);
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1] ?? '';
+      const cancelled = await ua.request(formAction(confirm.body, confirm.url, '/device'), {
+        form: { xsrf, user_code: start.user_code, confirm: 'yes', abort: 'yes' },
+      });
+      expect(cancelled.status).to.equal(200);
+      expect(cancelled.body).to.include('<h1>Device not connected</h1>');
+      expect(cancelled.body).to.include('nothing was allowed');
+      expect(cancelled.body).not.to.include('error-summary');
+      expect((await pollOnce(as, app.clientId, start.device_code)).error).to.equal('access_denied');
     });
 
     it('polling faster than the interval: authorization_pending, then slow_down', async () => {

@@ -1,6 +1,7 @@
 import { notice } from '../alerts.ts';
 import { csrfField } from '../csrf-field.ts';
 import { html } from '../html.ts';
+import { tableScroll } from '../table-scroll.ts';
 import { utcTime } from '../utc-time.ts';
 import { type OperatorFrame, operatorLayout } from './operator-layout.ts';
 
@@ -38,13 +39,14 @@ export function renderOperatorApps(view: OperatorAppsView): string {
   const table =
     view.apps.length === 0
       ? html`<p class="empty">No apps yet. Register one with <code>mandate client add</code>.</p>`
-      : html`<div class="table-scroll">
-<table class="figures">
+      : tableScroll(
+          'Every app, oldest first',
+          html`<table class="figures">
 <caption class="visually-hidden">Every app, oldest first</caption>
 <thead><tr><th scope="col">App</th><th scope="col">How it came</th><th scope="col">Added</th><th scope="col" class="number">Live grants</th><th scope="col">State</th><th scope="col">Action</th></tr></thead>
 <tbody>${rows}</tbody>
-</table>
-</div>`;
+</table>`,
+        );
   const body = html`<h1>Apps</h1>
 ${view.notice && notice(view.notice)}
 <p class="lede">Apps you registered, apps that registered themselves, and apps known by their metadata document that hold a grant. A disabled app cannot sign anyone in or get tokens.</p>

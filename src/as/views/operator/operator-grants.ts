@@ -1,4 +1,5 @@
 import { html } from '../html.ts';
+import { tableScroll } from '../table-scroll.ts';
 import { utcTime } from '../utc-time.ts';
 import { type OperatorFrame, operatorLayout } from './operator-layout.ts';
 
@@ -44,19 +45,21 @@ ${
   const toggle = view.all
     ? html`<a href="/operator/grants">Show live grants only</a>`
     : html`<a href="/operator/grants?all=1">Show revoked and expired grants too</a>`;
+  const caption = `${view.all ? 'Every grant' : 'Live grants'}, newest first; a row for all providers together, then one per provider`;
   const body = html`<h1>Grants</h1>
 <p class="lede">${view.all ? 'Every grant' : 'Live grants'} across this Mandate, newest first, with usage this period against each cap: the figures of <code>mandate usage</code>.</p>
 <p>${toggle}</p>
 ${
   view.grants.length === 0
     ? html`<p class="empty">${view.all ? 'No grants yet.' : 'No live grants.'}</p>`
-    : html`<div class="table-scroll">
-<table class="figures">
-<caption class="visually-hidden">${view.all ? 'Every grant' : 'Live grants'}, newest first; a row for all providers together, then one per provider</caption>
+    : tableScroll(
+        caption,
+        html`<table class="figures">
+<caption class="visually-hidden">${caption}</caption>
 <thead><tr><th scope="col">Grant</th><th scope="col">State</th><th scope="col">Period</th><th scope="col">Scope</th><th scope="col">Requests</th><th scope="col">Tokens</th><th scope="col">Spending</th></tr></thead>
 <tbody>${rows}</tbody>
-</table>
-</div>`
+</table>`,
+      )
 }`;
   return operatorLayout(view, { title: 'Grants', section: '/operator/grants', body });
 }

@@ -29,5 +29,6 @@ ${body}`,
     csrfToken: frame.csrfToken,
     current: '/operator/apps',
     operator: true,
+    wide: true,
   });
 }

@@ -1,5 +1,6 @@
 import { formatCount, formatUsd } from '../../../usage/format-usage.ts';
 import { html } from '../html.ts';
+import { tableScroll } from '../table-scroll.ts';
 import { utcTime } from '../utc-time.ts';
 import { type OperatorFrame, operatorLayout } from './operator-layout.ts';
 
@@ -16,6 +17,8 @@ export type OperatorPersonView = {
 };
 
 export type OperatorPeopleView = OperatorFrame & { people: OperatorPersonView[] };
+
+const CAPTION = "Everyone who can sign in, oldest first; usage since each person's first grant";
 
 /** /operator/people: everyone who can sign in, their role, their grants and what those used. */
 export function renderOperatorPeople(view: OperatorPeopleView): string {
@@ -36,13 +39,14 @@ export function renderOperatorPeople(view: OperatorPeopleView): string {
 ${
   view.people.length === 0
     ? html`<p class="empty">Nobody yet.</p>`
-    : html`<div class="table-scroll">
-<table class="figures">
-<caption class="visually-hidden">Everyone who can sign in, oldest first; usage since each person's first grant</caption>
+    : html`${tableScroll(
+        CAPTION,
+        html`<table class="figures">
+<caption class="visually-hidden">${CAPTION}</caption>
 <thead><tr><th scope="col">Username</th><th scope="col">Role</th><th scope="col">Added</th><th scope="col" class="number">Live grants</th><th scope="col" class="number">All grants</th><th scope="col" class="number">Requests</th><th scope="col" class="number">Tokens</th><th scope="col" class="number">Spending</th></tr></thead>
 <tbody>${rows}</tbody>
-</table>
-</div>
+</table>`,
+      )}
 <p class="hint">Requests, tokens and spending: everything each person's grants used, since the first; the grants page has each grant's current period against its caps.</p>`
 }`;
   return operatorLayout(view, { title: 'People', section: '/operator/people', body });
