@@ -178,6 +178,45 @@ describe(`accessibility of every hosted page, axe-core in headless Chromium (${E
     await check(page, 'consent replacing current access', 'Research agent wants to use your AI accounts');
   });
 
+  it('the raise page: plain, and with a refused value', async () => {
+    const server = as as RunningAs;
+    const redirectUri = (callbacks as CallbackServer).redirectUri;
+    const app = await server.addClient({ name: 'Budgeted agent', redirectUris: [redirectUri] });
+    const config = await discover(server, app.clientId);
+    const scope = 'openai:gpt-4o-mini:chat';
+    const tokens = await exchange(
+      await authorize(config, server, createUserAgent(), {
+        username: 'alice',
+        password: PASSWORD,
+        redirectUri,
+        scope,
+        extraParams: { authorization_details: LIMITS },
+      }),
+    );
+    const raise = await startAuthorization(config, server, {
+      redirectUri,
+      scope,
+      extraParams: {
+        grant_id: String(decodeJwt(tokens.access_token).grant_id),
+        grant_management_action: 'update',
+        authorization_details: JSON.stringify([
+          { type: 'ai_access', provider: 'openai', limits: { max_requests: 900, max_spend_usd: 8 } },
+        ]),
+      },
+    });
+    const page = await newPage();
+    await page.goto(raise.url.toString());
+    await signIn(page, 'alice');
+    await check(page, 'raise limits', 'Budgeted agent asks for higher limits');
+    await page.getByLabel('OpenAI: most requests', { exact: true }).fill('901');
+    await page.locator('form.stack').evaluate((form) => {
+      (form as unknown as { noValidate: boolean }).noValidate = true;
+    });
+    await page.getByRole('button', { name: 'Raise limits' }).click();
+    await page.getByRole('region', { name: 'There is a problem' }).waitFor();
+    await check(page, 'raise limits, refused value', 'Budgeted agent asks for higher limits');
+  });
+
   it('consent for providers without a stored key (the warning, then the refusal of Allow)', async () => {
     const server = keyless as RunningAs;
     const page = await newPage();
