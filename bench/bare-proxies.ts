@@ -1,10 +1,12 @@
 /**
- * The two reference pass-throughs: a minimal `createProxyServer({ target })` of
- * http-proxy 1.18 and of http-proxy-3, each behind a plain `node:http` server, with a
- * keep-alive agent like Mandate's forwarder (keepAlive, maxSockets 1024). No auth, no
- * header rewriting, no logging: what any reverse proxy on these libraries costs.
+ * The reference pass-throughs: a minimal `createProxyServer({ target })` of http-proxy
+ * 1.18 and of http-proxy-3, and a bare `node:http` one (the client's request piped into
+ * `http.request`, the answer piped back, as Mandate's forwarder sends), each behind a
+ * plain `node:http` server, with a keep-alive agent like Mandate's forwarder (keepAlive,
+ * maxSockets 1024). No auth, no header rewriting, no logging: what any reverse proxy on
+ * these costs.
  */
-import { Agent, createServer, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import httpProxy from 'http-proxy';
 import { createProxyServer } from 'http-proxy-3';
@@ -47,7 +49,7 @@ export function startHttpProxy(target: string): Promise<BareProxy> {
   return listen(server, () => proxy.close(), agent);
 }
 
-/** http-proxy-3 (the library Mandate's forwarder uses) */
+/** http-proxy-3 (the library Mandate's forwarder used before it sent with node:http) */
 export function startHttpProxy3(target: string): Promise<BareProxy> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
   const proxy = createProxyServer({ target, agent });
@@ -56,4 +58,29 @@ export function startHttpProxy3(target: string): Promise<BareProxy> {
   });
   const server = createServer((req, res) => proxy.web(req, res));
   return listen(server, () => proxy.close(), agent);
+}
+
+/** node:http alone (what Mandate's forwarder sends with) */
+export function startNodeHttp(target: string): Promise<BareProxy> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  const base = new URL(target);
+  const server = createServer((req, res) => {
+    const upstream = request(
+      {
+        host: base.hostname,
+        port: base.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: base.host },
+        agent,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => badGateway(res));
+    req.pipe(upstream);
+  });
+  return listen(server, () => undefined, agent);
 }

@@ -80,6 +80,7 @@ export interface BudgetState {
 export interface ServerTargets {
   httpProxy: string;
   httpProxy3: string;
+  nodeHttp: string;
   mandate: string;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The benchmark's results as Markdown: tables, ratios against both bare pass-throughs,
+ * The benchmark's results as Markdown: tables, ratios against each bare pass-through,
  * the verdict on the design target, and the profile summary; and the writing of that
  * block into docs/performance.md between its markers, leaving the prose around it alone.
  */
@@ -7,12 +7,20 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { GcStats } from './processes.ts';
 import type { ProfileSummary } from './profile-summary.ts';
 
-export const TARGETS = ['direct', 'httpProxy', 'httpProxy3', 'mandate', 'mandateBudgeted'] as const;
+export const TARGETS = [
+  'direct',
+  'httpProxy',
+  'httpProxy3',
+  'nodeHttp',
+  'mandate',
+  'mandateBudgeted',
+] as const;
 export type TargetId = (typeof TARGETS)[number];
 export const TARGET_LABELS: Record<TargetId, string> = {
   direct: 'direct to the fake upstream',
   httpProxy: 'bare `http-proxy` 1.18.1',
   httpProxy3: 'bare `http-proxy-3` 2.0.1',
+  nodeHttp: 'bare `node:http`',
   mandate: 'Mandate proxy, unbudgeted grant',
   mandateBudgeted: 'Mandate proxy, budgeted grant',
 };
@@ -158,7 +166,7 @@ export const ADDED_P99_TARGET_MS = 1;
 
 export function ratios(workloads: WorkloadResult[]): Ratio[] {
   return workloads.flatMap((w) =>
-    (['httpProxy', 'httpProxy3'] as const).map((against) => {
+    (['httpProxy', 'httpProxy3', 'nodeHttp'] as const).map((against) => {
       const rpsRatio = meanRps(w.cells.mandate) / meanRps(w.cells[against]);
       const cpuRatio = usPerRequest(w.cells[against]) / usPerRequest(w.cells.mandate);
       const addedP99 = w.cells.mandate.fixed.p99 - w.cells[against].fixed.p99;
@@ -494,7 +502,7 @@ function renderProfiles(profiles: ProfileReport[]): string[] {
       '',
     );
   };
-  if (mandateJson && bareJson) compareAreas(mandateJson, bareJson, 'Mandate', 'bare http-proxy-3');
+  if (mandateJson && bareJson) compareAreas(mandateJson, bareJson, 'Mandate', 'bare node:http');
   if (budgetedJson && mandateJson) compareAreas(budgetedJson, mandateJson, 'budgeted', 'unbudgeted');
   for (const p of [mandateJson, mandateSse, budgetedJson].filter(
     (x): x is ProfileReport => x !== undefined,

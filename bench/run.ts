@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: Mandate's proxy against direct-to-upstream and two bare pass-throughs
- * (http-proxy 1.18, http-proxy-3), one run, one machine, one fake upstream; a JSON chat
+ * `npm run bench`: Mandate's proxy against direct-to-upstream and three bare pass-throughs
+^ * (http-proxy 1.18, http-proxy-3, node:http), one run, one machine, one fake upstream; a JSON chat
  * completion and a 20-chunk SSE stream; requests/s at saturation and latency at a fixed
  * rate. Mandate is measured twice, on the same process: with the token of a grant without
  * caps, and with that of a budgeted grant (every request reserves and settles in the
@@ -195,6 +195,7 @@ async function main() {
     direct: up.url,
     httpProxy: ready.targets.httpProxy,
     httpProxy3: ready.targets.httpProxy3,
+    nodeHttp: ready.targets.nodeHttp,
     mandate: ready.targets.mandate,
     // The same proxy; another grant.
     mandateBudgeted: ready.targets.mandate,
@@ -204,6 +205,7 @@ async function main() {
     direct: up.openaiKey,
     httpProxy: up.openaiKey,
     httpProxy3: up.openaiKey,
+    nodeHttp: up.openaiKey,
     mandate: ready.token,
     mandateBudgeted: ready.budgetedToken,
   };
@@ -485,7 +487,7 @@ async function main() {
     const runs: Array<[TargetId, (typeof WORKLOADS)[number]]> = [
       ['mandate', WORKLOADS[0] as (typeof WORKLOADS)[number]],
       ['mandate', WORKLOADS[1] as (typeof WORKLOADS)[number]],
-      ['httpProxy3', WORKLOADS[0] as (typeof WORKLOADS)[number]],
+      ['nodeHttp', WORKLOADS[0] as (typeof WORKLOADS)[number]],
       ['mandateBudgeted', WORKLOADS[0] as (typeof WORKLOADS)[number]],
     ];
     for (const [t, w] of runs) {
@@ -561,7 +563,7 @@ async function main() {
     source,
     placement: canPin
       ? 'load generator (autocannon and the fixed-rate client, this process) and the fake upstream (its own process) pinned to core 0; ' +
-        `the servers under test (both bare pass-throughs, the authorization server and Mandate's proxy over ${ON_PG ? 'PostgreSQL' : 'SQLite'}, one process, ` +
+        `the servers under test (the three bare pass-throughs, the authorization server and Mandate's proxy over ${ON_PG ? 'PostgreSQL' : 'SQLite'}, one process, ` +
         'one event loop, only one of them loaded at a time) pinned to core 1, with `taskset`.'
       : 'taskset or a second core missing: the load generator, the fake upstream and the servers run in three separate, unpinned processes.',
     connections: CONNECTIONS,

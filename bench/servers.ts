@@ -20,7 +20,7 @@ import { authorize, discover, exchange } from '../test/support/oauth-flow.ts';
 import { type RunningAs, startAuthorizationServer } from '../test/support/start-authorization-server.ts';
 import { startProxy } from '../test/support/start-proxy.ts';
 import { createUserAgent } from '../test/support/user-agent.ts';
-import { type BareProxy, startHttpProxy, startHttpProxy3 } from './bare-proxies.ts';
+import { type BareProxy, startHttpProxy, startHttpProxy3, startNodeHttp } from './bare-proxies.ts';
 import type { BudgetSetup, BudgetState, ChildMessage, GcStats, ParentMessage } from './processes.ts';
 
 const send = (message: ChildMessage) => process.send?.(message);
@@ -94,6 +94,8 @@ async function start() {
   closers.push(() => httpProxy.close());
   const httpProxy3: BareProxy = await startHttpProxy3(upstreamUrl as string);
   closers.push(() => httpProxy3.close());
+  const nodeHttp: BareProxy = await startNodeHttp(upstreamUrl as string);
+  closers.push(() => nodeHttp.close());
 
   // The test harness's PostgreSQL databases are schemas of the run database it is handed.
   if (database !== 'sqlite') process.env.MANDATE_TEST_RUN_PG_URL = database;
@@ -179,7 +181,12 @@ async function start() {
   const budget: BudgetSetup = { grantId: budgeted.grantId, ...BENCH_CAPS, injectedOutputBound };
   send({
     type: 'servers-ready',
-    targets: { httpProxy: httpProxy.url, httpProxy3: httpProxy3.url, mandate: mandate.url },
+    targets: {
+      httpProxy: httpProxy.url,
+      httpProxy3: httpProxy3.url,
+      nodeHttp: nodeHttp.url,
+      mandate: mandate.url,
+    },
     token: plain.token,
     budgetedToken: budgeted.token,
     database: description,

@@ -1,7 +1,5 @@
-import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { Readable } from 'node:stream';
-import { createProxyServer } from 'http-proxy-3';
+import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ProxyError } from '../errors/proxy-error.ts';
 
 export interface ForwardRequest {
@@ -68,106 +66,20 @@ export interface ForwardOutcome {
   sent: boolean;
 }
 
-interface Pending {
-  started: number;
-  upstreamMs: number;
-  bytesOut: number;
-  upstreamFailed: boolean;
-  /** Set when the proxy ended the request (`signal`): not an upstream failure. */
-  ended: boolean;
-  cut: AbortController;
-  proxyReq?: ClientRequest;
-  upstream?: IncomingMessage;
-  onResponse: ForwardRequest['onResponse'];
-  onDelivered: ForwardRequest['onDelivered'];
-  /** What the client sent, put back once http-proxy has copied the upstream headers. */
-  clientHeaders: IncomingMessage['headers'];
-  fail(err: ProxyError): void;
-  settle(err?: unknown): void;
-}
-
-/** The buffered request body as the one-chunk stream http-proxy pipes upstream. */
-function bodyStream(body: Buffer): Readable {
-  const stream = new Readable({ read() {} });
-  if (body.length > 0) stream.push(body);
-  stream.push(null);
-  return stream;
-}
-
 /**
- * Forwards one request with http-proxy-3 and streams the answer back as it arrives.
- * The upstream request is aborted when the client goes away (http-proxy does not do
- * that once the request body was sent), and three timeouts guard the upstream: connect,
- * response headers, and silence between chunks.
+ * Forwards one request with `node:http`/`node:https` (a keep-alive agent per protocol)
+ * and streams the answer back as it arrives. The upstream request is aborted when the
+ * client goes away or the proxy ends the request, and three timeouts guard the upstream:
+ * connect, response headers, and silence between chunks. The client's request object is
+ * never touched: the upstream gets exactly `headers` (the person's key among them), sent
+ * from the outgoing request alone.
  */
 export function createForwarder(timeouts: ForwardTimeouts) {
   const agents = {
     'http:': new Agent({ keepAlive: true, maxSockets: 1024 }),
     'https:': new HttpsAgent({ keepAlive: true, maxSockets: 1024 }),
   };
-  const proxy = createProxyServer({ selfHandleResponse: true, xfwd: false, changeOrigin: true, ws: false });
-  const pending = new WeakMap<IncomingMessage, Pending>();
-
-  proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage) => {
-    const p = pending.get(req);
-    if (!p) return;
-    // The outgoing request holds its own copy now: the person's key leaves the client's
-    // request object, where a later log or error serialiser could find it.
-    req.headers = p.clientHeaders;
-    p.proxyReq = proxyReq;
-    const responseTimer = setTimeout(() => {
-      proxyReq.destroy();
-      p.fail(new ProxyError('upstream_timeout', 'the provider did not answer in time'));
-    }, timeouts.responseMs);
-    proxyReq.once('socket', (socket) => {
-      if (!socket.connecting) return;
-      const connectTimer = setTimeout(() => {
-        proxyReq.destroy();
-        p.fail(new ProxyError('upstream_timeout', 'could not connect to the provider in time'));
-      }, timeouts.connectMs);
-      socket.once('connect', () => clearTimeout(connectTimer));
-      socket.once('close', () => clearTimeout(connectTimer));
-    });
-    proxyReq.once('finish', () => p.onDelivered?.());
-    proxyReq.once('response', () => clearTimeout(responseTimer));
-    proxyReq.once('close', () => clearTimeout(responseTimer));
-  });
-
-  proxy.on('proxyRes', (upstream: IncomingMessage, req: IncomingMessage) => {
-    const p = pending.get(req);
-    if (!p) {
-      upstream.destroy();
-      return;
-    }
-    p.upstreamMs = performance.now() - p.started;
-    p.upstream = upstream;
-    const markFailed = () => {
-      if (!p.ended) p.upstreamFailed = true;
-    };
-    const onIdle = () => {
-      markFailed();
-      upstream.destroy(new Error('upstream went silent'));
-    };
-    // One timer, pushed forward on each chunk (refresh() reuses it: no allocation).
-    const idle = setTimeout(onIdle, timeouts.idleMs);
-    upstream.once('aborted', markFailed);
-    upstream.once('error', markFailed);
-    upstream.once('close', () => clearTimeout(idle));
-    const received = (bytes: number) => {
-      p.bytesOut += bytes;
-      idle.refresh();
-    };
-    p.onResponse({
-      statusCode: upstream.statusCode ?? 502,
-      headers: upstream.headers,
-      body: upstream,
-      received,
-      cut: p.cut.signal,
-    }).then(
-      () => p.settle(),
-      (err) => p.settle(err),
-    );
-  });
+  const send = { 'http:': httpRequest, 'https:': httpsRequest };
 
   return {
     forward({
@@ -192,93 +104,123 @@ export function createForwarder(timeouts: ForwardTimeouts) {
           sent: false,
         });
       return new Promise((resolve, reject) => {
-        let done = false;
+        const started = performance.now();
+        const cut = new AbortController();
+        let upstreamMs = 0;
+        let bytesOut = 0;
+        let upstreamFailed = false;
+        /** Set when the proxy ended the request (`signal`): not an upstream failure. */
+        let ended = false;
         let clientAborted = false;
-        const p: Pending = {
-          started: performance.now(),
-          upstreamMs: 0,
-          bytesOut: 0,
-          upstreamFailed: false,
-          ended: false,
-          cut: new AbortController(),
-          onResponse,
-          onDelivered,
-          clientHeaders: req.headers,
-          fail(err) {
-            if (done) return;
-            done = true;
-            req.headers = p.clientHeaders;
-            pending.delete(req);
-            signal?.removeEventListener('abort', end);
-            reject(err);
-          },
-          settle(err) {
-            if (done) return;
-            done = true;
-            req.headers = p.clientHeaders;
-            pending.delete(req);
-            signal?.removeEventListener('abort', end);
-            if (err && !clientAborted && !res.headersSent) reject(err);
-            else
-              resolve({
-                upstreamMs: p.upstreamMs,
-                clientAborted,
-                bytesOut: p.bytesOut,
-                upstreamFailed: p.upstreamFailed,
-                sent: true,
-              });
-          },
+        let upstream: IncomingMessage | undefined;
+        let done = false;
+        const finish = () => {
+          done = true;
+          clearTimeout(responseTimer);
+          signal?.removeEventListener('abort', end);
         };
-        pending.set(req, p);
+        const fail = (err: ProxyError) => {
+          if (done) return;
+          finish();
+          reject(err);
+        };
+        const settle = (err?: unknown) => {
+          if (done) return;
+          finish();
+          if (err && !clientAborted && !res.headersSent) reject(err);
+          else resolve({ upstreamMs, clientAborted, bytesOut, upstreamFailed, sent: true });
+        };
+
+        const protocol = target.protocol as 'http:' | 'https:';
+        // The client's method; `target` is the whole upstream URL (the client's path is ignored).
+        const proxyReq = send[protocol](target, {
+          method: req.method ?? 'GET',
+          headers,
+          agent: agents[protocol],
+        });
+        const responseTimer = setTimeout(() => {
+          proxyReq.destroy();
+          fail(new ProxyError('upstream_timeout', 'the provider did not answer in time'));
+        }, timeouts.responseMs);
+        proxyReq.once('socket', (socket) => {
+          if (!socket.connecting) return;
+          const connectTimer = setTimeout(() => {
+            proxyReq.destroy();
+            fail(new ProxyError('upstream_timeout', 'could not connect to the provider in time'));
+          }, timeouts.connectMs);
+          socket.once('connect', () => clearTimeout(connectTimer));
+          socket.once('close', () => clearTimeout(connectTimer));
+        });
+        proxyReq.once('finish', () => onDelivered?.());
+        proxyReq.once('error', (err: NodeJS.ErrnoException) => {
+          if (clientAborted || ended) return settle();
+          if (upstream) return; // after the answer began: the body's own error says it
+          fail(
+            new ProxyError('upstream_unreachable', `could not reach the provider (${err.code ?? 'error'})`),
+          );
+        });
+        proxyReq.once('response', (answer: IncomingMessage) => {
+          clearTimeout(responseTimer);
+          if (done) {
+            answer.destroy();
+            return;
+          }
+          upstreamMs = performance.now() - started;
+          upstream = answer;
+          const markFailed = () => {
+            if (!ended) upstreamFailed = true;
+          };
+          // One timer, pushed forward on each chunk (refresh() reuses it: no allocation).
+          const idle = setTimeout(() => {
+            markFailed();
+            answer.destroy(new Error('upstream went silent'));
+          }, timeouts.idleMs);
+          answer.once('aborted', markFailed);
+          answer.once('error', markFailed);
+          answer.once('close', () => clearTimeout(idle));
+          onResponse({
+            statusCode: answer.statusCode ?? 502,
+            headers: answer.headers,
+            body: answer,
+            received(bytes: number) {
+              bytesOut += bytes;
+              idle.refresh();
+            },
+            cut: cut.signal,
+          }).then(
+            () => settle(),
+            (err) => settle(err),
+          );
+        });
+
         // Ended by the proxy: before an answer, the request upstream is aborted and nothing
         // is written; during one, the responder ends the client response and the upstream
         // response is destroyed (its socket closed: the provider stops generating).
         const end = () => {
-          p.ended = true;
+          ended = true;
           clientAborted = true;
-          if (!p.upstream) {
-            p.proxyReq?.destroy();
-            p.settle();
+          if (!upstream) {
+            proxyReq.destroy();
+            settle();
             return;
           }
-          p.cut.abort(signal?.reason);
-          p.upstream.destroy();
+          cut.abort(signal?.reason);
+          upstream.destroy();
         };
         signal?.addEventListener('abort', end, { once: true });
         res.once('close', () => {
-          if (!res.writableFinished) {
-            // Closed early: by the client, unless the proxy ended it because the upstream failed.
-            clientAborted = !p.upstreamFailed;
-            p.settle();
-          }
+          if (res.writableFinished) return;
+          // Closed early: by the client, unless the proxy ended it because the upstream failed.
+          clientAborted = !upstreamFailed;
+          // The upstream goes too (its socket closed: the provider stops generating).
+          if (upstream) upstream.destroy();
+          else proxyReq.destroy();
+          settle();
         });
-        // The upstream sees exactly these headers: nothing the client sent is copied
-        // (http-proxy reads them from the request; 'proxyReq' puts the client's back).
-        req.headers = headers;
-        proxy.web(
-          req,
-          res,
-          {
-            // The upstream URL is exactly `target`: the client's path is ignored.
-            target: target.toString(),
-            ignorePath: true,
-            agent: agents[target.protocol as 'http:' | 'https:'],
-            buffer: bodyStream(body),
-          },
-          (err: Error) => {
-            if (clientAborted || p.ended) return p.settle();
-            p.fail(
-              new ProxyError(
-                'upstream_unreachable',
-                `could not reach the provider (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-              ),
-            );
-          },
-        );
+        proxyReq.end(body);
       });
     },
     close() {
-      proxy.close();
       agents['http:'].destroy();
       agents['https:'].destroy();
     },
