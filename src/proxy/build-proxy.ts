@@ -106,10 +106,8 @@ export function buildProxy(
   const budgets = createBudgetStore(deps.db, deps.clock);
   const grants = createGrantStore(deps.db, deps.clock, createRevocationStore(deps.db, deps.clock));
   const cappedGrants = createCappedGrants({
-    load: async (grantId) => {
-      const grant = await grants.find(grantId);
-      return grant ? hasCaps(grant.limits) : false;
-    },
+    // A child of token exchange reserves when any grant of its chain has caps: they all count it.
+    load: async (grantId) => (await grants.chain(grantId)).some((grant) => hasCaps(grant.limits)),
     clock: deps.clock,
   });
   deps.liveness.onLimitsChanged((grantId) => cappedGrants.changed(grantId));

@@ -198,6 +198,18 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       return toRecord(first as unknown as GrantRow, providers);
     },
 
+    /** A grant and its ancestors (token exchange), the grant first; empty when it is unknown. */
+    async chain(id: string): Promise<GrantRecord[]> {
+      const out: GrantRecord[] = [];
+      for (let next: string | null = id; next !== null && out.length <= 32; ) {
+        const found: GrantRecord | undefined = await this.find(next);
+        if (!found) break;
+        out.push(found);
+        next = found.parentGrantId;
+      }
+      return out;
+    },
+
     /** Whether tokens of this grant may be honoured right now. */
     async isLive(id: string): Promise<boolean> {
       const row = await db('grants').where({ id }).first('revoked_at', 'expires_at');
