@@ -76,6 +76,24 @@ function lowerLimitsView(grant: GrantRecord, shown: Shown): LowerLimitsView {
   };
 }
 
+/** An RFC 8693 `act` chain in words, the acting sub-agent first: "coder, for planner". */
+export function actorWords(act: Record<string, unknown> | null): string {
+  const names: string[] = [];
+  for (
+    let a: unknown = act;
+    a && typeof a === 'object' && names.length < 16;
+    a = (a as { act?: unknown }).act
+  ) {
+    const { sub, client_id } = a as { sub?: unknown; client_id?: unknown };
+    names.push(String(sub ?? client_id ?? 'unnamed'));
+  }
+  return names.length === 0
+    ? ''
+    : names.length === 1
+      ? (names[0] as string)
+      : `${names[0]}, for ${names.slice(1).join(', for ')}`;
+}
+
 /**
  * /account/apps/<grantId>: one connected app of the signed-in person (another person's
  * grant is a 404, as is an unknown one) with its figures and history, and the form
@@ -102,9 +120,38 @@ export function addConnectedAppRoutes(
     return undefined;
   }
 
+  /** Every grant carved from this one by token exchange, and theirs, nearest first. */
+  async function descendants(grant: GrantRecord): Promise<GrantRecord[]> {
+    const out: GrantRecord[] = [];
+    for (let level = [grant]; level.length > 0 && out.length < 500; ) {
+      const next = (await Promise.all(level.map((g) => stores.grants.children(g.id)))).flat();
+      out.push(...next);
+      level = next;
+    }
+    return out;
+  }
+
   async function show(ctx: Context, account: Account, grant: GrantRecord, shown: Shown = {}, status = 200) {
     const now = stores.clock();
     const live = grant.revokedAt === null && grant.expiresAt > now;
+    const children = await Promise.all(
+      (await descendants(grant)).map(async (child) => {
+        const childLive = child.revokedAt === null && child.expiresAt > now;
+        return {
+          grantId: child.id,
+          actor: actorWords(child.act),
+          scopes: child.scopes,
+          state: childLive
+            ? { live: true as const, expiresAt: new Date(child.expiresAt) }
+            : {
+                live: false as const,
+                endedAt: new Date(child.revokedAt ?? child.expiresAt),
+                why: child.revokedAt === null || child.revokedReason === 'expired' ? 'expired' : 'revoked',
+              },
+          usage: await grantUsage.caps(child, now),
+        };
+      }),
+    );
     const events = (await stores.grantEvents.forGrant(grant.id)).reverse();
     sendHtml(
       ctx,
@@ -130,6 +177,8 @@ export function addConnectedAppRoutes(
           title: GRANT_EVENT_TITLES[e.kind] ?? e.kind,
           text: describeGrantEvent(e),
         })),
+        subAgents: children,
+        ...(grant.act ? { actor: actorWords(grant.act) } : {}),
         ...(live ? { lowerLimits: lowerLimitsView(grant, shown) } : {}),
         ...(!live && shown.error ? { error: shown.error.message } : {}),
         ...(shown.notice ? { notice: shown.notice } : {}),

@@ -6,8 +6,11 @@ import { grantIdOf, grantStoreOf } from '../../support/limited-grant.ts';
 import { discover } from '../../support/oauth-flow.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import { signInToAccount } from '../../support/security-checks.ts';
 import { type RunningProxy, startProxy } from '../../support/start-proxy.ts';
 import { exchangeToken } from '../../support/token-exchange.ts';
+import { createUserAgent, csrfOf } from '../../support/user-agent.ts';
+import { assertPage, textOf } from '../../unit/as/views/html-checks.ts';
 
 const hello = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hello' }] };
 
@@ -100,6 +103,30 @@ for (const engine of engines) {
       expect(root.active).to.equal(true);
       expect(root).to.not.have.property('act');
       expect(root).to.not.have.property('parent_grant_id');
+    });
+
+    it("the person's app page lists the sub-agents with their usage; a sub-agent's page says whom it acts for", async () => {
+      const { parent, child, grandchild } = await chainOfThree();
+      expect(await status(fx.proxy.openaiBaseURL, grandchild)).to.equal(200);
+      expect(await status(fx.proxy.openaiBaseURL, child)).to.equal(200);
+      await fx.proxy.usage.flush();
+      const ua = createUserAgent();
+      expect((await signInToAccount(ua, fx.as, fx.username, fx.password)).status).to.equal(303);
+      const page = await ua.request(`${fx.as.issuer}/account/apps/${grantIdOf(parent.accessToken)}`);
+      expect(page.status).to.equal(200);
+      assertPage(page.body, csrfOf(page.body));
+      const row = (token: string) => textOf(page.body, new RegExp(`<tr data-grant-id="${grantIdOf(token)}"`));
+      // The child counts its own request and its grandchild's; the grandchild its own.
+      expect(row(child)).to.match(
+        /^planner openai:\*:chat until .+ UTC 2 \(no cap\) \d+ \(no cap\) \$[\d.]+ \(no cap\)$/,
+      );
+      expect(row(grandchild)).to.match(/^coder, for planner openai:\*:chat until .+ UTC 1 \(no cap\)/);
+      const own = await ua.request(`${fx.as.issuer}/account/apps/${grantIdOf(grandchild)}`);
+      expect(own.status).to.equal(200);
+      expect(textOf(own.body, /<h1>/)).to.match(/sub-agent coder, for planner$/);
+      // The account overview lists apps, not their sub-agents.
+      const home = await ua.request(`${fx.as.issuer}/account`);
+      expect(home.body).to.not.include(grantIdOf(child));
     });
   });
 }
