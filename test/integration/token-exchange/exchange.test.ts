@@ -167,5 +167,52 @@ for (const engine of engines) {
         },
       ]);
     });
+
+    it('names the sub-agent by its own access token (actor_token), and refuses bad targets and details', async () => {
+      const parent = await appWith('openai:*:chat');
+      const helper = await appWith('openai:*:chat');
+      const helperId = helper.config.clientMetadata().client_id;
+      const answer = await exchangeToken(parent.config, parent.accessToken, {
+        actor_token: helper.accessToken,
+        actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      });
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+      expect(decodeJwt(String(answer.body.access_token)).act).to.deep.equal({
+        sub: decodeJwt(helper.accessToken).sub,
+        client_id: helperId,
+      });
+      const bad = async (params: Record<string, string>) => {
+        const refused = await exchangeToken(parent.config, parent.accessToken, { actor: 'a', ...params });
+        return `${refused.status} ${refused.body.error}`;
+      };
+      expect(
+        await bad({
+          actor_token: 'garbage',
+          actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        }),
+      ).to.equal('400 invalid_request');
+      expect(await bad({ resource: 'https://elsewhere.example' })).to.equal('400 invalid_target');
+      expect(await bad({ requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' })).to.equal(
+        '400 invalid_request',
+      );
+      expect(await bad({ expires_in: '-5' })).to.equal('400 invalid_request');
+      expect(
+        await bad({
+          authorization_details: JSON.stringify([
+            { type: 'ai_access', provider: 'anthropic', limits: { max_requests: 1 } },
+          ]),
+        }),
+      ).to.equal('400 invalid_authorization_details');
+      expect(
+        await bad({
+          authorization_details: JSON.stringify([
+            { type: 'ai_access', provider: 'openai', limits: { max_requests: 1, period: 'month' } },
+          ]),
+        }),
+      ).to.equal('400 invalid_authorization_details');
+      // Another client's token is not this client's to exchange.
+      const foreign = await exchangeToken(parent.config, helper.accessToken, { actor: 'a' });
+      expect(`${foreign.status} ${foreign.body.error}`).to.equal('400 invalid_grant');
+    });
   });
 }
