@@ -7,6 +7,7 @@ import { grantIdOf, lowerLimits } from '../../support/limited-grant.ts';
 import { discover } from '../../support/oauth-flow.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
+import { type ProxyProcess, type SpawnedProxies, spawnProxies } from '../../support/spawn-proxies.ts';
 import { exchangeToken } from '../../support/token-exchange.ts';
 
 const hello = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hello' }] };
@@ -52,9 +53,9 @@ for (const engine of engines) {
       return String(answer.body.access_token);
     }
 
-    async function call(token: string): Promise<Outcome> {
+    async function call(token: string, base = fx.proxy.openaiBaseURL): Promise<Outcome> {
       try {
-        const chunks = await openaiClient(fx.proxy.openaiBaseURL, token).chat.completions.create({
+        const chunks = await openaiClient(base, token).chat.completions.create({
           ...hello,
           stream: true,
           max_tokens: 50,
@@ -119,6 +120,7 @@ for (const engine of engines) {
       const forwarded = fx.upstream.requests.slice(since).filter((r) => r.route === '/v1/chat/completions');
       expect(forwarded).to.have.length(served);
       expect(served).to.be.at.least(1);
+      expect(served, 'the cap binds').to.be.below(100);
       expectRefusalsAreCaps(outcomes);
       const parentCounters = await settledCounters(fx, parentId);
       expect(parentCounters.tokens, 'never above the parent cap').to.be.at.most(2_000);
@@ -129,5 +131,46 @@ for (const engine of engines) {
       const own = outcomes.filter((o, i) => o.ok && i % 3 === 0).length;
       expect(parentCounters.requests - (ca?.requests ?? 0) - (cb?.requests ?? 0)).to.equal(own);
     });
+
+    if (engine === 'pg')
+      describe('across three proxy processes', () => {
+        let spawned: SpawnedProxies;
+        before(async () => {
+          spawned = await spawnProxies(fx.as, fx.upstream, { count: 3 });
+        });
+        after(async () => {
+          await spawned?.close();
+        });
+
+        it('100 concurrent child and parent requests spread over three proxies never pass the parent spend cap', async () => {
+          const parent = await appWith('openai:*:chat');
+          const parentId = grantIdOf(parent.accessToken);
+          const cap = 400;
+          await lowerLimits(fx, parentId, { maxSpendMicroUsd: cap });
+          const a = await child(parent.config, parent.accessToken, 'a');
+          const b = await child(parent.config, a, 'b');
+          const since = fx.upstream.requests.length;
+          const tokens = [parent.accessToken, a, b];
+          const outcomes = await Promise.all(
+            Array.from({ length: 100 }, (_, i) =>
+              call(tokens[i % 3] as string, (spawned.proxies[i % 3] as ProxyProcess).openaiBaseURL),
+            ),
+          );
+          const served = outcomes.filter((o) => o.ok).length;
+          const forwarded = fx.upstream.requests
+            .slice(since)
+            .filter((r) => r.route === '/v1/chat/completions');
+          expect(forwarded).to.have.length(served);
+          expect(served).to.be.at.least(1);
+          expect(served, 'the cap binds').to.be.below(100);
+          expectRefusalsAreCaps(outcomes);
+          const parentCounters = await settledCounters(fx, parentId);
+          expect(parentCounters.microUsd, 'never above the parent cap').to.be.at.most(cap);
+          expect(parentCounters.requests).to.equal(served);
+          const [ca, cb] = await Promise.all([a, b].map((t) => settledCounters(fx, grantIdOf(t))));
+          expect(ca?.microUsd).to.be.at.most(cap);
+          expect(ca?.requests).to.be.at.least(cb?.requests ?? 0);
+        });
+      });
   });
 }
