@@ -3,9 +3,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import {
   AI_ACCESS_TYPE,
   type AiAccessDetail,
-  type AiAccessLimits,
   type Provider,
-  parseAiAccessDetails,
   parseScope,
   scopeCovers,
   splitScopeParam,
@@ -13,10 +11,12 @@ import {
 import type { Stores } from '../../storage/index.ts';
 import { withCurrentLimits } from '../provider/current-details.ts';
 import type { AccessTokenVerifier } from '../provider/verify-access-token.ts';
+import { actorClaim } from './actor-claim.ts';
 import { carveLimits } from './carve-limits.ts';
+import { requestedLimits } from './requested-limits.ts';
+import { ACCESS_TOKEN_TYPE, one, TOKEN_EXCHANGE } from './token-types.ts';
 
-export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+export { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE };
 
 /** The parameters the grant reads (RFC 8693 §2.1, plus `actor` and `expires_in`). */
 export const TOKEN_EXCHANGE_PARAMETERS = [
@@ -33,9 +33,6 @@ export const TOKEN_EXCHANGE_PARAMETERS = [
   'authorization_details',
 ];
 
-/** A sub-agent's name: 1–100 printable ASCII characters, no leading or trailing space. */
-const ACTOR_NAME = /^[\x21-\x7e](?:[\x20-\x7e]{0,98}[\x21-\x7e])?$/;
-
 export interface TokenExchangeDeps {
   proxyUrl: string;
   /** The deepest a chain may go: a person's grant is depth 0, its child 1, … */
@@ -45,8 +42,6 @@ export interface TokenExchangeDeps {
   /** Claims the issued token carries beyond oidc-provider's (`act`), read by `extraTokenClaims`. */
   extraClaims: WeakMap<object, Record<string, unknown>>;
 }
-
-const one = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /**
  * RFC 8693 token exchange for sub-agents. An app presents an access token of its own
@@ -64,32 +59,6 @@ export function createTokenExchangeGrant({
   stores,
   extraClaims,
 }: TokenExchangeDeps) {
-  /** The sub-agent the child is for: a name, or the client of an access token of ours. */
-  async function actorOf(params: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const name = one(params.actor);
-    const token = one(params.actor_token);
-    if (name !== undefined && token !== undefined)
-      throw new errors.InvalidRequest('name the sub-agent with actor or actor_token, not both');
-    if (token !== undefined) {
-      if (one(params.actor_token_type) !== ACCESS_TOKEN_TYPE)
-        throw new errors.InvalidRequest(`actor_token_type must be ${ACCESS_TOKEN_TYPE}`);
-      const claims = await verifyAccessToken(token);
-      if (
-        !claims ||
-        (await stores.revocations.isTokenRevoked(claims.jti)) ||
-        !(await stores.grants.isLive(claims.grant_id))
-      )
-        throw new errors.InvalidRequest('actor_token is not a live access token of this server');
-      return { sub: claims.sub, client_id: claims.client_id };
-    }
-    if (params.actor_token_type !== undefined)
-      throw new errors.InvalidRequest('actor_token_type without actor_token');
-    if (name === undefined) throw new errors.InvalidRequest('name the sub-agent with actor or actor_token');
-    if (!ACTOR_NAME.test(name))
-      throw new errors.InvalidRequest('actor must be 1 to 100 printable ASCII characters');
-    return { sub: name };
-  }
-
   /** The child's scopes: the ones asked for (else the subject token's), each within the subject token's. */
   function scopesOf(asked: string | undefined, parentScopes: readonly string[]): string[] {
     if (asked === undefined) return [...parentScopes];
@@ -103,32 +72,6 @@ export function createTokenExchangeGrant({
         throw new errors.InvalidScope(`scope ${scope} is not within the subject token's scopes`, scope);
     }
     return [...new Set(scopes)];
-  }
-
-  /** The limits the child asks for, per provider (RFC 9396 `ai_access`, limits only). */
-  function requestedLimits(raw: unknown, providers: ReadonlySet<string>) {
-    const out: Partial<Record<Provider, AiAccessLimits>> = {};
-    if (raw === undefined) return out;
-    let input: unknown;
-    try {
-      input = JSON.parse(String(raw));
-    } catch {
-      throw new errors.InvalidAuthorizationDetails('authorization_details must be JSON');
-    }
-    const parsed = parseAiAccessDetails(input);
-    if (!parsed.ok) throw new errors.InvalidAuthorizationDetails(parsed.reason);
-    for (const detail of parsed.details) {
-      if (!providers.has(detail.provider))
-        throw new errors.InvalidAuthorizationDetails(
-          `authorization details for ${detail.provider} need at least one ${detail.provider} scope`,
-        );
-      if (detail.limits?.period === 'month')
-        throw new errors.InvalidAuthorizationDetails(
-          "a child's limits count over its whole life: omit period",
-        );
-      out[detail.provider] = detail.limits ?? {};
-    }
-    return out;
   }
 
   return async function tokenExchangeGrant(ctx: KoaContextWithOIDC): Promise<void> {
@@ -181,7 +124,7 @@ export function createTokenExchangeGrant({
     }
     if (lifeSeconds < 1) throw new errors.InvalidGrant('subject_token expires too soon to be exchanged');
 
-    const act = await actorOf(params);
+    const act = await actorClaim(params, { verifyAccessToken, stores });
     const chainedAct = parent.act ? { ...act, act: parent.act } : act;
     const limits = carveLimits(parent.limits, await stores.grants.chargedNow(parent), providers, asked);
     const grantId = randomBytes(18).toString('base64url');
