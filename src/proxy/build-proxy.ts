@@ -107,7 +107,13 @@ export function buildProxy(
   const grants = createGrantStore(deps.db, deps.clock, createRevocationStore(deps.db, deps.clock));
   const cappedGrants = createCappedGrants({
     // A child of token exchange reserves when any grant of its chain has caps: they all count it.
-    load: async (grantId) => (await grants.chain(grantId)).some((grant) => hasCaps(grant.limits)),
+    load: async (grantId) => {
+      const chain = await grants.chain(grantId);
+      return {
+        capped: chain.some((grant) => hasCaps(grant.limits)),
+        ancestors: chain.slice(1).map((g) => g.id),
+      };
+    },
     clock: deps.clock,
   });
   deps.liveness.onLimitsChanged((grantId) => cappedGrants.changed(grantId));

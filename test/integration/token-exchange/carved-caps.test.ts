@@ -132,6 +132,20 @@ for (const engine of engines) {
       expect(parentCounters.requests - (ca?.requests ?? 0) - (cb?.requests ?? 0)).to.equal(own);
     });
 
+    it("a cap added to the parent later counts the child's earlier requests and binds the child at once", async () => {
+      const parent = await appWith('openai:*:chat');
+      const parentId = grantIdOf(parent.accessToken);
+      const a = await child(parent.config, parent.accessToken, 'a');
+      expect(await call(a)).to.deep.equal({ ok: true });
+      expect(await call(a)).to.deep.equal({ ok: true });
+      await fx.proxy.usage.flush();
+      expect((await settledCounters(fx, parentId)).requests, 'the uncapped parent counted them').to.equal(2);
+      await lowerLimits(fx, parentId, { maxRequests: 3 });
+      expect(await call(a)).to.deep.equal({ ok: true });
+      expect(await call(a)).to.deep.equal({ ok: false, status: 403, code: 'limit_reached' });
+      expect((await settledCounters(fx, parentId)).requests).to.equal(3);
+    });
+
     if (engine === 'pg')
       describe('across three proxy processes', () => {
         let spawned: SpawnedProxies;
