@@ -66,6 +66,12 @@ for (const engine of engines) {
       expect(record?.parentGrantId).to.equal(parentId);
       expect(record?.depth).to.equal(1);
 
+      // The log says which grant was issued, never a token.
+      const issued = fx.as.logs
+        .lines()
+        .find((l) => l.event === 'grant.success' && l.grantId === claims.grant_id);
+      expect(issued?.grantType).to.equal(TOKEN_EXCHANGE);
+      expect(fx.as.logs.text()).to.not.include(parent.accessToken).and.not.include(child);
       const served = await openaiClient(fx.proxy.openaiBaseURL, child).chat.completions.create(hello);
       expect(served.choices[0]?.message.content).to.be.a('string');
       // Another model than the child's scope is refused at the proxy.
