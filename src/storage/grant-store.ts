@@ -165,6 +165,21 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
             : {}),
         });
         if (providerRows.length > 0) await trx('grant_provider_limits').insert(providerRows);
+        if (grant.child) {
+          // Both audit trails say so: the parent's names the child, the child's its parent.
+          const terms = { act: grant.child.act, scopes: grant.scopes, limits, expiresAt: grant.expiresAt };
+          const who = { accountId: grant.accountId, clientId: grant.clientId, kind: 'delegated' as const };
+          await appendGrantEvent(trx, clock, {
+            ...who,
+            grantId: grant.child.parentGrantId,
+            detail: { child: grant.id, ...terms },
+          });
+          await appendGrantEvent(trx, clock, {
+            ...who,
+            grantId: grant.id,
+            detail: { parent: grant.child.parentGrantId, ...terms },
+          });
+        }
         return true;
       });
     },

@@ -6,6 +6,7 @@ import type { Account } from '../../storage/account-store.ts';
 import { type Caps, capsOf, WHOLE } from '../../storage/grant-limits.ts';
 import type { GrantRecord } from '../../storage/grant-store.ts';
 import type { Stores } from '../../storage/index.ts';
+import { describeActor } from '../../usage/describe-actor.ts';
 import { describeGrantEvent, GRANT_EVENT_TITLES } from '../../usage/describe-grant-event.ts';
 import { describeLimits, formatCount, formatUsd } from '../../usage/format-usage.ts';
 import { grantProviders } from '../../usage/grant-providers.ts';
@@ -76,24 +77,6 @@ function lowerLimitsView(grant: GrantRecord, shown: Shown): LowerLimitsView {
   };
 }
 
-/** An RFC 8693 `act` chain in words, the acting sub-agent first: "coder, for planner". */
-export function actorWords(act: Record<string, unknown> | null): string {
-  const names: string[] = [];
-  for (
-    let a: unknown = act;
-    a && typeof a === 'object' && names.length < 16;
-    a = (a as { act?: unknown }).act
-  ) {
-    const { sub, client_id } = a as { sub?: unknown; client_id?: unknown };
-    names.push(String(sub ?? client_id ?? 'unnamed'));
-  }
-  return names.length === 0
-    ? ''
-    : names.length === 1
-      ? (names[0] as string)
-      : `${names[0]}, for ${names.slice(1).join(', for ')}`;
-}
-
 /**
  * /account/apps/<grantId>: one connected app of the signed-in person (another person's
  * grant is a 404, as is an unknown one) with its figures and history, and the form
@@ -139,7 +122,7 @@ export function addConnectedAppRoutes(
         const childLive = child.revokedAt === null && child.expiresAt > now;
         return {
           grantId: child.id,
-          actor: actorWords(child.act),
+          actor: describeActor(child.act),
           scopes: child.scopes,
           state: childLive
             ? { live: true as const, expiresAt: new Date(child.expiresAt) }
@@ -178,7 +161,7 @@ export function addConnectedAppRoutes(
           text: describeGrantEvent(e),
         })),
         subAgents: children,
-        ...(grant.act ? { actor: actorWords(grant.act) } : {}),
+        ...(grant.act ? { actor: describeActor(grant.act) } : {}),
         ...(live ? { lowerLimits: lowerLimitsView(grant, shown) } : {}),
         ...(!live && shown.error ? { error: shown.error.message } : {}),
         ...(shown.notice ? { notice: shown.notice } : {}),

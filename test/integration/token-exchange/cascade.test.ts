@@ -124,6 +124,9 @@ for (const engine of engines) {
       const own = await ua.request(`${fx.as.issuer}/account/apps/${grantIdOf(grandchild)}`);
       expect(own.status).to.equal(200);
       expect(textOf(own.body, /<h1>/)).to.match(/sub-agent coder, for planner$/);
+      // Both audit trails say it: the parent handed access on, the child was carved for whom.
+      expect(page.body).to.include('Handed part of its access to sub-agent planner: access to openai:*:chat');
+      expect(own.body).to.include('Carved out for sub-agent coder, for planner: access to openai:*:chat');
       // The account overview lists apps, not their sub-agents.
       const home = await ua.request(`${fx.as.issuer}/account`);
       expect(home.body).to.not.include(grantIdOf(child));
