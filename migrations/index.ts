@@ -8,6 +8,7 @@ import * as providerLimits from './20261203120000_provider_limits.ts';
 import * as dpopProofs from './20261203130000_dpop_proofs.ts';
 import * as operatorRole from './20261204060000_operator_role.ts';
 import * as disabledClients from './20261204120000_disabled_clients.ts';
+import * as tokenExchange from './20261204180000_token_exchange.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -25,4 +26,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261203130000_dpop_proofs', dpopProofs],
   ['20261204060000_operator_role', operatorRole],
   ['20261204120000_disabled_clients', disabledClients],
+  ['20261204180000_token_exchange', tokenExchange],
 ];

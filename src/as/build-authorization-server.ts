@@ -76,6 +76,7 @@ export function buildAuthorizationServer(
       sessionTtl: as.sessionTtl,
       interactionTtl: as.interactionTtl,
       deviceCodeTtl: as.deviceCodeTtl,
+      tokenExchange: as.tokenExchange,
       userCodeMaxFailures: as.loginThrottle.maxFailures,
       defaultGrantTtl: as.grantTtl.default,
       openDoorScopes: as.openDoor.scopes,

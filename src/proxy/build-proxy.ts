@@ -110,9 +110,13 @@ export function buildProxy(
   const budgets = createBudgetStore(deps.db, deps.clock);
   const grants = createGrantStore(deps.db, deps.clock, createRevocationStore(deps.db, deps.clock));
   const cappedGrants = createCappedGrants({
+    // A child of token exchange reserves when any grant of its chain has caps: they all count it.
     load: async (grantId) => {
-      const grant = await grants.find(grantId);
-      return grant ? hasCaps(grant.limits) : false;
+      const chain = await grants.chain(grantId);
+      return {
+        capped: chain.some((grant) => hasCaps(grant.limits)),
+        ancestors: chain.slice(1).map((g) => g.id),
+      };
     },
     clock: deps.clock,
   });

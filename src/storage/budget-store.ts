@@ -75,6 +75,15 @@ export function ledgerEntryOf(row: Record<string, unknown>): LedgerEntry {
 }
 
 const MINUTE = 60_000;
+/** What the locked path answers for a child grant: take the chained path. */
+const CHAINED = Symbol('chained');
+
+/** The counter rows a reservation moved: its grant's, and its ancestors' (a child of token exchange). */
+function countedRows(row: Record<string, unknown>): Array<readonly [string, string]> {
+  const own = [String(row.grant_id), String(row.period)] as const;
+  if (typeof row.ancestors !== 'string') return [own];
+  return [own, ...(JSON.parse(row.ancestors) as Array<[string, string]>)];
+}
 
 /**
  * Caps that hold under any concurrency, across processes. Every request of a grant
@@ -262,6 +271,8 @@ export function createBudgetStore(db: Database, clock: Clock) {
    */
   function planFrom<S>(grant: Record<string, unknown> | undefined, args: ReserveArgs<S>, now: number) {
     if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now) return undefined;
+    // A child of token exchange counts on its ancestors too: the locked path only.
+    if (grant.parent_grant_id !== null && grant.parent_grant_id !== undefined) return undefined;
     const limits = limitsOfJoined(grant, args.provider);
     const rate = perMinuteOf(limits, args.provider);
     if (rate.whole !== null || rate.provider !== null) return undefined;
@@ -383,16 +394,132 @@ export function createBudgetStore(db: Database, clock: Clock) {
   }
 
   /**
+   * A child grant of token exchange: the grant and every ancestor, root first, each with
+   * its caps (the whole grant's, and the provider's) and its period now, in one query.
+   * Undefined when one of them has ended (an expired ancestor ends its children too).
+   */
+  async function chainOf(q: Knex | Knex.Transaction, grantId: string, provider: Provider, now: number) {
+    const rows = rowsOf(
+      await q.raw(
+        `with recursive chain(id, parent_grant_id, hops) as (
+           select id, parent_grant_id, 0 from grants where id = ?
+           union all
+           select g.id, g.parent_grant_id, chain.hops + 1
+           from grants g join chain on g.id = chain.parent_grant_id where chain.hops < 32
+         )
+         select g.*, chain.hops as chain_hops, l.grant_id as l_grant_id, l.max_requests as l_max_requests,
+           l.max_tokens as l_max_tokens, l.max_spend_micro_usd as l_max_spend_micro_usd,
+           l.requests_per_minute as l_requests_per_minute
+         from chain join grants g on g.id = chain.id
+         left join grant_provider_limits l on l.grant_id = g.id and l.provider = ?
+         order by chain.hops desc`,
+        [grantId, provider],
+      ),
+    );
+    if (rows.length === 0 || rows.some((r) => r.revoked_at !== null || Number(r.expires_at) <= now))
+      return undefined;
+    if (rows[0]?.parent_grant_id !== null) return undefined; // an ancestor is missing
+    return rows.map((row) => {
+      const limits = limitsOfJoined(row, provider);
+      return {
+        id: String(row.id),
+        row,
+        limits,
+        ...usagePeriod(limits.limitPeriod, Number(row.created_at), now),
+      };
+    });
+  }
+
+  /**
+   * A child's reservation, taken on its own counters AND every ancestor's in one
+   * transaction that locks all their rows in one statement (in one order: grant id, then
+   * scope), so concurrent children and their parent never together pass any cap of any
+   * grant in the chain. The chain and its limits are read just before, as the other
+   * paths read theirs. The reservation row names the ancestors' rows (`ancestors`) so
+   * settling and reaping move them too.
+   */
+  async function reserveChained<S>(args: ReserveArgs<S>): Promise<ReserveResult<S>> {
+    const chain = await chainOf(db, args.grantId, args.provider, clock());
+    if (!chain) return { ok: false as const, refusal: { kind: 'grant_gone' as const }, limits: undefined };
+    const self = chain[chain.length - 1] as (typeof chain)[number];
+    return db.transaction(async (trx) => {
+      const now = clock();
+      await trx('grant_counters')
+        .insert(
+          chain.flatMap((l) =>
+            [WHOLE, args.provider].map((scope) => ({ grant_id: l.id, scope, period: l.key })),
+          ),
+        )
+        .onConflict(['grant_id', 'scope', 'period'])
+        .ignore();
+      const query = trx('grant_counters')
+        .where((w) => {
+          for (const l of chain) w.orWhere((o) => o.where({ grant_id: l.id, period: l.key }));
+        })
+        .whereIn('scope', [WHOLE, args.provider])
+        .orderBy(['grant_id', 'scope']);
+      if (db.engine === 'pg') query.forUpdate();
+      const counters: Record<string, unknown>[] = await query;
+      const of = (id: string, scope: Scope) =>
+        countersOf(counters.find((r) => r.grant_id === id && r.scope === scope) ?? {}, '');
+      const scopes = chain.flatMap((l) =>
+        scopesOf(l.limits, args.provider, of(l.id, WHOLE), of(l.id, args.provider)),
+      );
+      const refuse = async (refusal: Refusal) => {
+        if (refusal.kind === 'cap')
+          await noteCapReached(trx, self.row, refusal.limit, self.key, refusal.scope ?? WHOLE);
+        return { ok: false as const, refusal, limits: self.limits };
+      };
+      const decided = decideBudget(scopes, args.size, self.resetsAt);
+      if (!decided.ok) return await refuse(decided.refusal);
+      for (const [i, link] of chain.entries()) {
+        const rate = perMinuteOf(link.limits, args.provider);
+        if (rate.whole === null && rate.provider === null) continue;
+        const refused =
+          (rate.whole !== null && (await rateRefusal(trx, link.id, undefined, rate.whole, now))) ||
+          (rate.provider !== null && (await rateRefusal(trx, link.id, args.provider, rate.provider, now)));
+        if (refused) return await refuse(refused);
+        await trx('rate_admissions').insert({
+          id: link === self ? args.id : `${args.id}@${i}`,
+          grant_id: link.id,
+          provider: args.provider,
+          admitted_at: now,
+        });
+      }
+      const row = reservationRow(args, self.key, decided.amounts, now);
+      await trx('grant_counters')
+        .where((w) => {
+          for (const l of chain) w.orWhere((o) => o.where({ grant_id: l.id, period: l.key }));
+        })
+        .whereIn('scope', [WHOLE, args.provider])
+        .update({
+          requests: trx.raw('requests + 1'),
+          tokens: trx.raw('tokens + ?', [row.tokens]),
+          micro_usd: trx.raw('micro_usd + ?', [row.micro_usd]),
+          open_requests: trx.raw('open_requests + 1'),
+          open_tokens: trx.raw('open_tokens + ?', [row.tokens]),
+          open_micro_usd: trx.raw('open_micro_usd + ?', [row.micro_usd]),
+        });
+      await trx('reservations').insert({
+        ...row,
+        ancestors: JSON.stringify(chain.slice(0, -1).map((l) => [l.id, l.key])),
+      });
+      return admitted(args, self.key, row, decided.sized, self.limits);
+    });
+  }
+
+  /**
    * Every other case, and the definitive answer: one transaction that locks both counter
    * rows (PostgreSQL `FOR UPDATE`; SQLite's single writer), checks, records a refusal's
    * `cap_reached`, and writes.
    */
   async function reserveLocked<S>(args: ReserveArgs<S>): Promise<ReserveResult<S>> {
-    return db.transaction(async (trx) => {
+    const result = await db.transaction(async (trx): Promise<ReserveResult<S> | typeof CHAINED> => {
       const now = clock();
       const grant = await trx('grants').where({ id: args.grantId }).first();
       if (!grant || grant.revoked_at !== null || Number(grant.expires_at) <= now)
         return { ok: false as const, refusal: { kind: 'grant_gone' as const }, limits: undefined };
+      if (grant.parent_grant_id !== null && grant.parent_grant_id !== undefined) return CHAINED;
       const own = await trx('grant_provider_limits')
         .where({ grant_id: args.grantId, provider: args.provider })
         .first();
@@ -425,6 +552,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
       await trx.raw(INSERT_RESERVATION, valuesOf(row));
       return admitted(args, period, row, decided.sized, limits);
     });
+    return result === CHAINED ? reserveChained(args) : result;
   }
 
   const rowsOf = (result: unknown): Record<string, unknown>[] =>
@@ -439,12 +567,13 @@ export function createBudgetStore(db: Database, clock: Clock) {
     async reserve<S>(args: ReserveArgs<S>): Promise<ReserveResult<S>> {
       const taken = db.engine === 'pg' ? await reserveOptimistically(args) : await reserveOnSqlite(args);
       if (taken) return taken;
-      try {
-        return await reserveLocked(args);
-      } catch (err) {
-        // Two locked transactions crossed on PostgreSQL: one is told so; it tries once more.
-        if ((err as { code?: string }).code !== '40P01') throw err;
-        return reserveLocked(args);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await reserveLocked(args);
+        } catch (err) {
+          // Two locked transactions crossed on PostgreSQL: one is told so; it tries again.
+          if ((err as { code?: string }).code !== '40P01' || attempt >= 3) throw err;
+        }
       }
     },
 
@@ -463,7 +592,18 @@ export function createBudgetStore(db: Database, clock: Clock) {
         const { rows } = await db.raw(
           `with claimed as (
              delete from reservations where id = ?
-             returning grant_id, period, provider, requests, tokens, micro_usd
+             returning grant_id, period, provider, requests, tokens, micro_usd, ancestors
+           ), counted as (
+             select grant_id, period from claimed
+             union all
+             select a ->> 0, a ->> 1 from claimed, json_array_elements(claimed.ancestors::json) a
+           ), locked as materialized (
+             -- The rows in the one lock order (grant, scope), as reservations take them.
+             select c.grant_id, c.scope, c.period from grant_counters c, claimed, counted
+             where c.grant_id = counted.grant_id and c.period = counted.period
+               and c.scope in ('*', coalesce(claimed.provider, '*'))
+             order by c.grant_id, c.scope
+             for update of c
            )
            update grant_counters c
            set requests = c.requests + ? - claimed.requests,
@@ -472,8 +612,8 @@ export function createBudgetStore(db: Database, clock: Clock) {
                open_requests = c.open_requests - claimed.requests,
                open_tokens = c.open_tokens - claimed.tokens,
                open_micro_usd = c.open_micro_usd - claimed.micro_usd
-           from claimed where c.grant_id = claimed.grant_id and c.period = claimed.period
-             and c.scope in ('*', coalesce(claimed.provider, '*'))
+           from claimed, locked where c.grant_id = locked.grant_id and c.scope = locked.scope
+             and c.period = locked.period
            returning 1`,
           [id, actual.requests, actual.tokens, actual.microUsd],
         );
@@ -482,17 +622,18 @@ export function createBudgetStore(db: Database, clock: Clock) {
       return inSqliteTransaction(db, INSERT_RESERVATION, (statements) => {
         const claimed = statements.claimReservation.get(id);
         if (!claimed) return false;
-        statements.moveCounters.run(
-          actual.requests - Number(claimed.requests),
-          actual.tokens - Number(claimed.tokens),
-          actual.microUsd - Number(claimed.micro_usd),
-          -Number(claimed.requests),
-          -Number(claimed.tokens),
-          -Number(claimed.micro_usd),
-          claimed.grant_id,
-          claimed.period,
-          claimed.provider ?? null,
-        );
+        for (const [grantId, period] of countedRows(claimed))
+          statements.moveCounters.run(
+            actual.requests - Number(claimed.requests),
+            actual.tokens - Number(claimed.tokens),
+            actual.microUsd - Number(claimed.micro_usd),
+            -Number(claimed.requests),
+            -Number(claimed.tokens),
+            -Number(claimed.micro_usd),
+            grantId,
+            period,
+            claimed.provider ?? null,
+          );
         return true;
       });
     },
@@ -568,22 +709,23 @@ export function createBudgetStore(db: Database, clock: Clock) {
           await trx.raw(
             `delete from reservations
              where proxy_id not in (select proxy_id from proxy_heartbeats where alive_until > ?)
-             returning id, grant_id, provider, period, requests, tokens, micro_usd, created_at, record`,
+             returning id, grant_id, provider, period, requests, tokens, micro_usd, created_at, record, ancestors`,
             [now],
           ),
         );
         for (const row of rows)
-          await trx.raw(MOVE_COUNTERS, [
-            0,
-            0,
-            0,
-            -Number(row.requests),
-            -Number(row.tokens),
-            -Number(row.micro_usd),
-            String(row.grant_id),
-            String(row.period),
-            row.provider === null || row.provider === undefined ? null : String(row.provider),
-          ]);
+          for (const [grantId, period] of countedRows(row))
+            await trx.raw(MOVE_COUNTERS, [
+              0,
+              0,
+              0,
+              -Number(row.requests),
+              -Number(row.tokens),
+              -Number(row.micro_usd),
+              grantId,
+              period,
+              row.provider === null || row.provider === undefined ? null : String(row.provider),
+            ]);
         return rows;
       });
       const reaped: ReapedReservation[] = closed.map((row) => ({

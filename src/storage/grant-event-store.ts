@@ -10,6 +10,8 @@ export const GRANT_EVENT_KINDS = Object.freeze([
   'revoked',
   'expired',
   'cap_reached',
+  /** Token exchange: a child grant was carved (on the parent's trail and the child's). */
+  'delegated',
 ] as const);
 export type GrantEventKind = (typeof GRANT_EVENT_KINDS)[number];
 

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import { isProvider, type Provider, providerDisplayName } from '../scopes/index.ts';
+import type { Counters } from './budget-decision.ts';
+import { countersOf } from './budget-queries.ts';
 import type { Clock } from './clock.ts';
 import type { Database } from './create-database.ts';
 import { appendGrantEvent } from './grant-event-store.ts';
@@ -11,7 +13,9 @@ import {
   capsToRow,
   type GrantLimits,
   NO_LIMITS,
+  type Scope,
 } from './grant-limits.ts';
+import { usagePeriod } from './limit-period.ts';
 import type { RevocationStore } from './revocation-store.ts';
 
 export interface GrantRecord {
@@ -24,6 +28,12 @@ export interface GrantRecord {
   revokedAt: number | null;
   revokedReason: string | null;
   limits: GrantLimits;
+  /** Token exchange (RFC 8693): the grant this child was carved from; null for one the person approved. */
+  parentGrantId: string | null;
+  /** 0 for a grant the person approved, its parent's depth + 1 for a child. */
+  depth: number;
+  /** A child's RFC 8693 `act` claim (the sub-agent, nested for deeper chains). */
+  act: Record<string, unknown> | null;
 }
 
 export type { Caps, GrantLimits } from './grant-limits.ts';
@@ -42,6 +52,9 @@ interface GrantRow {
   max_spend_micro_usd: number | string | null;
   limit_period: 'lifetime' | 'month';
   requests_per_minute: number | null;
+  parent_grant_id?: string | null;
+  depth?: number | string | null;
+  act?: string | null;
 }
 
 const toRecord = (r: GrantRow, providers: Partial<Record<Provider, Caps>> = {}): GrantRecord => ({
@@ -54,6 +67,9 @@ const toRecord = (r: GrantRow, providers: Partial<Record<Provider, Caps>> = {}):
   revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
   revokedReason: r.revoked_reason,
   limits: limitsOfRow(r, providers),
+  parentGrantId: r.parent_grant_id ?? null,
+  depth: Number(r.depth ?? 0),
+  act: r.act ? (JSON.parse(r.act) as Record<string, unknown>) : null,
 });
 
 /** What `lowerLimits` takes: the whole grant's caps, and each provider's. */
@@ -104,6 +120,7 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
   }
 
   return {
+    /** Records a grant; false (nothing written) for a child whose parent is no longer live. */
     async record(grant: {
       id: string;
       accountId: string;
@@ -111,12 +128,25 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       scopes: string[];
       expiresAt: number;
       limits?: GrantLimits;
-    }) {
+      /** A child grant of token exchange: its parent, depth and `act` claim. */
+      child?: { parentGrantId: string; depth: number; act: Record<string, unknown> };
+    }): Promise<boolean> {
       const limits = grant.limits ?? NO_LIMITS;
       const providerRows = Object.entries(limits.providers ?? {})
         .filter((entry): entry is [Provider, Caps] => entry[1] !== undefined && capsHaveAny(entry[1]))
         .map(([provider, caps]) => ({ grant_id: grant.id, provider, ...capsToRow(caps) }));
-      await db.transaction(async (trx) => {
+      return db.transaction(async (trx) => {
+        if (grant.child) {
+          // The parent must be live when its child is written: a no-op write to its row
+          // (a row lock on PostgreSQL, SQLite's write lock) orders this after any revocation
+          // of it, which then revokes the child too, or before it, when it is refused.
+          const live = await trx('grants')
+            .where({ id: grant.child.parentGrantId })
+            .whereNull('revoked_at')
+            .where('expires_at', '>', clock())
+            .update({ revoked_at: null });
+          if (live === 0) return false;
+        }
         await trx('grants').insert({
           id: grant.id,
           account_id: grant.accountId,
@@ -126,9 +156,39 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
           expires_at: grant.expiresAt,
           ...capsToRow(limits),
           limit_period: limits.limitPeriod,
+          ...(grant.child
+            ? {
+                parent_grant_id: grant.child.parentGrantId,
+                depth: grant.child.depth,
+                act: JSON.stringify(grant.child.act),
+              }
+            : {}),
         });
         if (providerRows.length > 0) await trx('grant_provider_limits').insert(providerRows);
+        if (grant.child) {
+          // Both audit trails say so: the parent's names the child, the child's its parent.
+          const terms = { act: grant.child.act, scopes: grant.scopes, limits, expiresAt: grant.expiresAt };
+          const who = { accountId: grant.accountId, clientId: grant.clientId, kind: 'delegated' as const };
+          await appendGrantEvent(trx, clock, {
+            ...who,
+            grantId: grant.child.parentGrantId,
+            detail: { child: grant.id, ...terms },
+          });
+          await appendGrantEvent(trx, clock, {
+            ...who,
+            grantId: grant.id,
+            detail: { parent: grant.child.parentGrantId, ...terms },
+          });
+        }
+        return true;
       });
+    },
+
+    /** What a grant has been charged so far in its current period, per scope ('*' and each provider). */
+    async chargedNow(grant: Pick<GrantRecord, 'id' | 'createdAt' | 'limits'>): Promise<Map<Scope, Counters>> {
+      const period = usagePeriod(grant.limits.limitPeriod, grant.createdAt, clock()).key;
+      const rows = await db('grant_counters').where({ grant_id: grant.id, period });
+      return new Map(rows.map((row) => [String(row.scope) as Scope, countersOf(row, '').total]));
     },
 
     /** One grant with its providers' caps, in one query (the proxy reads it on first sight). */
@@ -153,16 +213,36 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       return toRecord(first as unknown as GrantRow, providers);
     },
 
+    /** A grant and its ancestors (token exchange), the grant first; empty when it is unknown. */
+    async chain(id: string): Promise<GrantRecord[]> {
+      const out: GrantRecord[] = [];
+      for (let next: string | null = id; next !== null && out.length <= 32; ) {
+        const found: GrantRecord | undefined = await this.find(next);
+        if (!found) break;
+        out.push(found);
+        next = found.parentGrantId;
+      }
+      return out;
+    },
+
     /** Whether tokens of this grant may be honoured right now. */
     async isLive(id: string): Promise<boolean> {
       const row = await db('grants').where({ id }).first('revoked_at', 'expires_at');
       return Boolean(row) && row.revoked_at === null && Number(row.expires_at) > clock();
     },
 
+    /** The child grants carved from a grant (token exchange), live or not, newest first. */
+    async children(parentGrantId: string): Promise<GrantRecord[]> {
+      const rows = await db('grants').where({ parent_grant_id: parentGrantId }).orderBy('created_at', 'desc');
+      return withProviders(rows);
+    },
+
     /** Live grants of one person, newest first. */
     async listLiveForAccount(accountId: string): Promise<GrantRecord[]> {
+      // Children of token exchange are shown under their parent's app page, not as apps.
       const rows = await db('grants')
         .where({ account_id: accountId })
+        .whereNull('parent_grant_id')
         .whereNull('revoked_at')
         .where('expires_at', '>', clock())
         .orderBy('created_at', 'desc');
@@ -173,12 +253,16 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       accountId,
       clientId,
       includeEnded = false,
+      rootsOnly = false,
     }: {
       accountId?: string;
       clientId?: string;
       includeEnded?: boolean;
+      /** Only grants the person approved, not the children carved from them by token exchange. */
+      rootsOnly?: boolean;
     } = {}) {
       const q = db('grants').orderBy('created_at', 'desc');
+      if (rootsOnly) q.whereNull('parent_grant_id');
       if (accountId) q.where({ account_id: accountId });
       if (clientId) q.where({ client_id: clientId });
       if (!includeEnded) q.whereNull('revoked_at').where('expires_at', '>', clock());

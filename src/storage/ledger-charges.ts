@@ -40,30 +40,53 @@ export async function chargeLedger(trx: Knex.Transaction, records: readonly Usag
       ({ charge }) => !charge.reserved && (charge.requests > 0 || charge.tokens > 0 || charge.microUsd > 0),
     );
   if (unreserved.length === 0) return;
-  const grantIds = [...new Set(unreserved.map(({ record }) => record.grantId))];
-  const grants = new Map<string, { limitPeriod: 'lifetime' | 'month'; createdAt: number }>();
-  for (let i = 0; i < grantIds.length; i += 500) {
-    const rows = await trx('grants')
-      .whereIn('id', grantIds.slice(i, i + 500))
-      .select('id', 'limit_period', 'created_at');
-    for (const row of rows)
-      grants.set(String(row.id), {
-        limitPeriod: row.limit_period === 'month' ? 'month' : 'lifetime',
-        createdAt: Number(row.created_at),
-      });
+  // The records' grants, and their ancestors (a child of token exchange counts in each).
+  const grants = new Map<
+    string,
+    { limitPeriod: 'lifetime' | 'month'; createdAt: number; parent: string | null }
+  >();
+  let wanted = [...new Set(unreserved.map(({ record }) => record.grantId))];
+  while (wanted.length > 0) {
+    const parents = new Set<string>();
+    for (let i = 0; i < wanted.length; i += 500) {
+      const rows = await trx('grants')
+        .whereIn('id', wanted.slice(i, i + 500))
+        .select('id', 'limit_period', 'created_at', 'parent_grant_id');
+      for (const row of rows) {
+        const parent = row.parent_grant_id === null ? null : String(row.parent_grant_id);
+        grants.set(String(row.id), {
+          limitPeriod: row.limit_period === 'month' ? 'month' : 'lifetime',
+          createdAt: Number(row.created_at),
+          parent,
+        });
+        if (parent !== null && !grants.has(parent)) parents.add(parent);
+      }
+    }
+    wanted = [...parents];
   }
   const sums = new Map<
     string,
     { grant_id: string; scope: string; period: string; requests: number; tokens: number; micro_usd: number }
   >();
   for (const { record, charge } of unreserved) {
-    const grant = grants.get(record.grantId);
-    if (!grant) continue;
+    for (let grantId: string | null = record.grantId, hops = 0; grantId !== null && hops <= 32; hops++) {
+      const grant = grants.get(grantId);
+      if (!grant) break;
+      add(grantId, grant, record, charge);
+      grantId = grant.parent;
+    }
+  }
+  function add(
+    grantId: string,
+    grant: { limitPeriod: 'lifetime' | 'month'; createdAt: number },
+    record: UsageRecord,
+    charge: LedgerCharge,
+  ) {
     const period = usagePeriod(grant.limitPeriod, grant.createdAt, record.createdAt).key;
     for (const scope of record.provider ? [WHOLE, record.provider] : [WHOLE]) {
-      const key = `${record.grantId}\u0000${scope}\u0000${period}`;
+      const key = `${grantId}\u0000${scope}\u0000${period}`;
       const sum = sums.get(key) ?? {
-        grant_id: record.grantId,
+        grant_id: grantId,
         scope,
         period,
         requests: 0,

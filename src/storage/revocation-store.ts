@@ -21,6 +21,8 @@ export type RevocationReason =
   | 'client_deleted'
   /** The operator disabled the app on the operator's pages: its grants end with it. */
   | 'client_disabled'
+  /** Token exchange: the grant this child was carved from was revoked, so the child ends with it. */
+  | 'parent_revoked'
   | 'other';
 
 /** Log entries that are not revocations: a grant's limits changed (proxies reload them). */
@@ -66,6 +68,40 @@ export function createRevocationStore(db: Database, clock: Clock) {
     return seq;
   }
 
+  /** Marks one grant revoked, deletes its stored tokens, logs it; false if it already was. */
+  async function revokeOne(
+    trx: Knex.Transaction,
+    grantId: string,
+    reason: RevocationReason,
+    detail?: GrantEventDetail,
+  ): Promise<boolean> {
+    await trx('oidc_payloads').where({ grant_id: grantId }).delete();
+    await trx('oidc_payloads').where({ model: 'Grant', id: grantId }).delete();
+    const marked = await trx('grants')
+      .where({ id: grantId })
+      .whereNull('revoked_at')
+      .update({ revoked_at: clock(), revoked_reason: reason });
+    if (marked > 0) {
+      // The grant's audit trail says how it ended, in the same transaction.
+      const grant = await trx('grants').where({ id: grantId }).first('account_id', 'client_id', 'expires_at');
+      await appendGrantEvent(trx, clock, {
+        grantId,
+        accountId: grant.account_id,
+        clientId: grant.client_id,
+        ...(reason === 'expired'
+          ? { kind: 'expired' as const, detail: { expiresAt: Number(grant.expires_at) } }
+          : { kind: 'revoked' as const, detail: { ...detail, reason } }),
+      });
+    } else {
+      // Already revoked, or a grant Mandate never recorded: log the latter once.
+      const known = await trx('grants').where({ id: grantId }).first('id');
+      const logged = await trx('revocations').where({ kind: 'grant', subject_id: grantId }).first('seq');
+      if (known || logged) return false;
+    }
+    await append(trx, 'grant', grantId, grantId, reason);
+    return true;
+  }
+
   return {
     /**
      * Marks the grant revoked, deletes every stored token of it, logs it. Idempotent.
@@ -79,33 +115,20 @@ export function createRevocationStore(db: Database, clock: Clock) {
     ): Promise<boolean> {
       return db.transaction(async (trx) => {
         await serialize(trx);
-        await trx('oidc_payloads').where({ grant_id: grantId }).delete();
-        await trx('oidc_payloads').where({ model: 'Grant', id: grantId }).delete();
-        const marked = await trx('grants')
-          .where({ id: grantId })
-          .whereNull('revoked_at')
-          .update({ revoked_at: clock(), revoked_reason: reason });
-        if (marked > 0) {
-          // The grant's audit trail says how it ended, in the same transaction.
-          const grant = await trx('grants')
-            .where({ id: grantId })
-            .first('account_id', 'client_id', 'expires_at');
-          await appendGrantEvent(trx, clock, {
-            grantId,
-            accountId: grant.account_id,
-            clientId: grant.client_id,
-            ...(reason === 'expired'
-              ? { kind: 'expired' as const, detail: { expiresAt: Number(grant.expires_at) } }
-              : { kind: 'revoked' as const, detail: { ...detail, reason } }),
-          });
-        } else {
-          // Already revoked, or a grant Mandate never recorded: log the latter once.
-          const known = await trx('grants').where({ id: grantId }).first('id');
-          const logged = await trx('revocations').where({ kind: 'grant', subject_id: grantId }).first('seq');
-          if (known || logged) return false;
+        const revoked = await revokeOne(trx, grantId, reason, detail);
+        // Token exchange: every child carved from the grant, and theirs, ends with it, in
+        // the same transaction, each with its own log entry so every proxy drops it at once.
+        if (revoked || (await trx('grants').where({ id: grantId }).first('id'))) {
+          let parents = [grantId];
+          while (parents.length > 0) {
+            const children: string[] = (
+              await trx('grants').whereIn('parent_grant_id', parents).whereNull('revoked_at').select('id')
+            ).map((r: { id: string }) => r.id);
+            for (const child of children) await revokeOne(trx, child, 'parent_revoked', { parent: grantId });
+            parents = children;
+          }
         }
-        await append(trx, 'grant', grantId, grantId, reason);
-        return true;
+        return revoked;
       });
     },
 

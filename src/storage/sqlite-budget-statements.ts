@@ -59,7 +59,7 @@ function prepare(connection: SqliteConnection, insertReservation: string): Budge
     grantAndCounters: connection.prepare(GRANT_AND_COUNTERS),
     addReservation: connection.prepare(insertReservation),
     claimReservation: connection.prepare(
-      'delete from reservations where id = ? returning grant_id, period, provider, requests, tokens, micro_usd',
+      'delete from reservations where id = ? returning grant_id, period, provider, requests, tokens, micro_usd, ancestors',
     ),
     moveCounters: connection.prepare(MOVE_COUNTERS),
   };

@@ -1,6 +1,7 @@
 import { isProvider, providerDisplayName } from '../scopes/index.ts';
 import type { GrantLimits } from '../storage/grant-store.ts';
 import type { GrantEvent } from '../storage/index.ts';
+import { describeActor } from './describe-actor.ts';
 import { describeLimits, formatCount, formatUsd, formatUtc } from './format-usage.ts';
 
 type LimitKey = Exclude<keyof GrantLimits, 'limitPeriod' | 'providers'>;
@@ -28,6 +29,7 @@ const REVOKED_BY: Readonly<Record<string, string>> = {
   reauthorized: 'because the app was allowed again: the new terms replace these',
   client_deleted: 'by the app (it deleted its registration)',
   client_disabled: 'by the operator, who disabled the app',
+  parent_revoked: 'because the access it was carved from ended',
 };
 
 const BY: Readonly<Record<string, string>> = {
@@ -44,6 +46,7 @@ export const GRANT_EVENT_TITLES: Readonly<Record<GrantEvent['kind'], string>> = 
   revoked: 'Revoked',
   expired: 'Expired',
   cap_reached: 'Cap reached',
+  delegated: 'Sub-agent',
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -120,6 +123,15 @@ export function describeGrantEvent(event: GrantEvent): string {
       const period = typeof d.period === 'string' && d.period !== 'lifetime' ? ` for ${d.period}` : '';
       const refused = provider ? `further ${providerDisplayName(provider)} requests` : 'further requests';
       return `Reached its ${provider ? `${providerDisplayName(provider)} ` : ''}${cap}${period}: ${refused} are refused${period ? ' until it resets' : ''}.`;
+    }
+    case 'delegated': {
+      const actor = describeActor(d.act) || 'unnamed';
+      const terms = describeTerms(d);
+      const what =
+        typeof d.child === 'string'
+          ? `Handed part of its access to sub-agent ${actor}`
+          : `Carved out for sub-agent ${actor}`;
+      return terms ? `${what}: ${terms}.` : `${what}.`;
     }
     default:
       return GRANT_EVENT_TITLES[event.kind as GrantEvent['kind']] ?? String(event.kind);

@@ -6,6 +6,7 @@ import type { Account } from '../../storage/account-store.ts';
 import { type Caps, capsOf, WHOLE } from '../../storage/grant-limits.ts';
 import type { GrantRecord } from '../../storage/grant-store.ts';
 import type { Stores } from '../../storage/index.ts';
+import { describeActor } from '../../usage/describe-actor.ts';
 import { describeGrantEvent, GRANT_EVENT_TITLES } from '../../usage/describe-grant-event.ts';
 import { describeLimits, formatCount, formatUsd } from '../../usage/format-usage.ts';
 import { grantProviders } from '../../usage/grant-providers.ts';
@@ -102,9 +103,38 @@ export function addConnectedAppRoutes(
     return undefined;
   }
 
+  /** Every grant carved from this one by token exchange, and theirs, nearest first. */
+  async function descendants(grant: GrantRecord): Promise<GrantRecord[]> {
+    const out: GrantRecord[] = [];
+    for (let level = [grant]; level.length > 0 && out.length < 500; ) {
+      const next = (await Promise.all(level.map((g) => stores.grants.children(g.id)))).flat();
+      out.push(...next);
+      level = next;
+    }
+    return out;
+  }
+
   async function show(ctx: Context, account: Account, grant: GrantRecord, shown: Shown = {}, status = 200) {
     const now = stores.clock();
     const live = grant.revokedAt === null && grant.expiresAt > now;
+    const children = await Promise.all(
+      (await descendants(grant)).map(async (child) => {
+        const childLive = child.revokedAt === null && child.expiresAt > now;
+        return {
+          grantId: child.id,
+          actor: describeActor(child.act),
+          scopes: child.scopes,
+          state: childLive
+            ? { live: true as const, expiresAt: new Date(child.expiresAt) }
+            : {
+                live: false as const,
+                endedAt: new Date(child.revokedAt ?? child.expiresAt),
+                why: child.revokedAt === null || child.revokedReason === 'expired' ? 'expired' : 'revoked',
+              },
+          usage: await grantUsage.caps(child, now),
+        };
+      }),
+    );
     const events = (await stores.grantEvents.forGrant(grant.id)).reverse();
     sendHtml(
       ctx,
@@ -130,6 +160,8 @@ export function addConnectedAppRoutes(
           title: GRANT_EVENT_TITLES[e.kind] ?? e.kind,
           text: describeGrantEvent(e),
         })),
+        subAgents: children,
+        ...(grant.act ? { actor: describeActor(grant.act) } : {}),
         ...(live ? { lowerLimits: lowerLimitsView(grant, shown) } : {}),
         ...(!live && shown.error ? { error: shown.error.message } : {}),
         ...(shown.notice ? { notice: shown.notice } : {}),

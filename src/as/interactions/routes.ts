@@ -235,7 +235,7 @@ export function createInteractionRoutes({
   async function currentGrants(d: Details) {
     const accountId = d.session?.accountId;
     if (!accountId) return [];
-    return stores.grants.list({ accountId, clientId: String(d.params.client_id) });
+    return stores.grants.list({ accountId, clientId: String(d.params.client_id), rootsOnly: true });
   }
 
   async function showConsent(

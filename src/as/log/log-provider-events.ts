@@ -92,7 +92,10 @@ export function logProviderEvents(provider: Provider, logger: Logger): void {
         event: 'grant.success',
         clientId: clientOf(ctx),
         grantType: ctx.oidc?.params?.grant_type,
-        grantId: (ctx.oidc?.entities as { Grant?: { jti?: string } } | undefined)?.Grant?.jti,
+        // A token exchange has no oidc-provider Grant: its token names the child grant.
+        grantId:
+          (ctx.oidc?.entities as { Grant?: { jti?: string } } | undefined)?.Grant?.jti ??
+          (ctx.oidc?.entities as { AccessToken?: { grantId?: string } } | undefined)?.AccessToken?.grantId,
       },
       'tokens issued at the token endpoint',
     ),

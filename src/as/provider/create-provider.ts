@@ -12,6 +12,11 @@ import { logProviderEvents } from '../log/log-provider-events.ts';
 import { clientDomain, REGISTERED_ID_PREFIX } from '../open-door/client-kind.ts';
 import { createMetadataDocuments, type MetadataDocumentPolicy } from '../open-door/metadata-documents.ts';
 import {
+  createTokenExchangeGrant,
+  TOKEN_EXCHANGE,
+  TOKEN_EXCHANGE_PARAMETERS,
+} from '../token-exchange/token-exchange-grant.ts';
+import {
   renderDeviceCodeConfirm,
   renderDeviceCodeInput,
   renderMessage,
@@ -19,6 +24,7 @@ import {
 } from '../views/index.ts';
 import { createDevicePolling } from './device-polling.ts';
 import {
+  allowTokenExchange,
   grantRevocationReasonFromRequest,
   refuseDisabledClients,
   useHashedClientSecrets,
@@ -53,6 +59,8 @@ export interface ProviderOptions {
   /** Client ID Metadata Documents: the operator's policy, and extra CAs (PEM) to trust for them. */
   metadataDocuments: MetadataDocumentPolicy;
   metadataDocumentCa?: string | undefined;
+  /** RFC 8693 token exchange for sub-agents: on or off, and how deep a chain may go. */
+  tokenExchange: { enabled: boolean; maxDepth: number };
   /**
    * Bench only (bench/as-flows.ts): where oidc-provider keeps every model but `Client`,
    * in place of the knex adapter, to measure what the database costs. Clients, accounts
@@ -103,6 +111,8 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
     openDoorScopes: options.openDoorScopes,
   });
 
+  // Claims of tokens issued by token exchange beyond oidc-provider's own (`act`).
+  const extraClaims = new WeakMap<object, Record<string, unknown>>();
   const secure = isSecureIssuer(issuer);
   const names = cookieNames(secure);
   const documents = createMetadataDocuments(options.metadataDocuments, {
@@ -299,7 +309,9 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
     // AI grants get a refresh token without asking for offline_access.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     extraTokenClaims: async (_ctx, token) =>
-      token.kind === 'AccessToken' ? { grant_id: (token as { grantId?: string }).grantId } : undefined,
+      token.kind === 'AccessToken'
+        ? { grant_id: (token as { grantId?: string }).grantId, ...extraClaims.get(token) }
+        : undefined,
     ttl: createLifetimes(options) as Configuration['ttl'],
     // An error that cannot go back to the app (no trusted redirect): a page in plain words
     // naming the app when it is known (a metadata-document app by its domain, as the
@@ -321,16 +333,30 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
   const provider = new Provider(issuer, configuration);
   provider.proxy = options.trustProxy;
   provider.maxIpsCount = 1;
-  useHashedClientSecrets(provider);
-  refuseDisabledClients(provider, stores.disabledClients.isDisabled);
-  logProviderEvents(provider, logger);
-
   const verifyAccessToken = createAccessTokenVerifier({
     publicJwks: { keys: options.signingKeys.map(publicJwk) },
     issuer,
     audience: proxyUrl,
     clock: stores.clock,
   });
+  useHashedClientSecrets(provider);
+  if (options.tokenExchange.enabled) {
+    allowTokenExchange(provider, TOKEN_EXCHANGE);
+    provider.registerGrantType(
+      TOKEN_EXCHANGE,
+      createTokenExchangeGrant({
+        proxyUrl,
+        maxDepth: options.tokenExchange.maxDepth,
+        verifyAccessToken,
+        stores,
+        extraClaims,
+      }) as never,
+      TOKEN_EXCHANGE_PARAMETERS,
+    );
+  }
+  refuseDisabledClients(provider, stores.disabledClients.isDisabled);
+  logProviderEvents(provider, logger);
+
   // Only the query response mode is allowed (clients are registered with it), so only it
   // is advertised; form_post would need inline script the pages' CSP forbids.
   provider.use(async (ctx, next) => {

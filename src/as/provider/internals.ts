@@ -5,7 +5,9 @@
  *   adapter why a grant is being destroyed;
  * - `Client.find` answers "not found" for an app the operator disabled, so it is an
  *   unknown client (invalid_client) at every endpoint that looks a client up:
- *   authorization, token, refresh, device, revocation, introspection, registration.
+ *   authorization, token, refresh, device, revocation, introspection, registration;
+ * - token exchange (RFC 8693) is allowed to every client that can hold a person's access
+ *   token (authorization code or device grant), whatever grant types it registered.
  */
 import Provider from 'oidc-provider';
 import { verifyClientSecret } from '../../shared/client-secret.ts';
@@ -41,5 +43,23 @@ export function refuseDisabledClients(
   Client.find = async (id: unknown) => {
     if (typeof id === 'string' && id.length > 0 && (await isDisabled(id))) return undefined;
     return find(id);
+  };
+}
+
+/** Lets every client that can get a person's access token exchange it (token-exchange/). */
+export function allowTokenExchange(provider: Provider, grantType: string): void {
+  const proto = provider.Client.prototype as unknown as {
+    grantTypes?: string[];
+    grantTypeAllowed(type: string): boolean;
+  };
+  const allowed = proto.grantTypeAllowed;
+  proto.grantTypeAllowed = function grantTypeAllowed(this: { grantTypes?: string[] }, type: string) {
+    if (type === grantType)
+      return (
+        this.grantTypes?.some(
+          (t) => t === 'authorization_code' || t === 'urn:ietf:params:oauth:grant-type:device_code',
+        ) ?? false
+      );
+    return allowed.call(this, type);
   };
 }

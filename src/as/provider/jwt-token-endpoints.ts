@@ -58,6 +58,9 @@ export function createJwtTokenEndpoints({
       const details = Array.isArray(claims.authorization_details)
         ? await currentDetails(claims.authorization_details as AiAccessDetail[], claims.grant_id)
         : undefined;
+      // A child of token exchange: who acts (`act`, RFC 8693 §4.1) and the chain of
+      // grants it was carved from, nearest first.
+      const chain = claims.act === undefined ? [] : (await grants.chain(claims.grant_id)).slice(1);
       const jkt = claims.cnf?.jkt;
       const bound = typeof jkt === 'string';
       ctx.body = {
@@ -72,6 +75,13 @@ export function createJwtTokenEndpoints({
         ...(details ? { authorization_details: details } : {}),
         jti: claims.jti,
         grant_id: claims.grant_id,
+        ...(claims.act === undefined
+          ? {}
+          : {
+              act: claims.act,
+              parent_grant_id: chain[0]?.id,
+              grant_chain: chain.map((g) => g.id),
+            }),
         iat: claims.iat,
         exp: claims.exp,
       };

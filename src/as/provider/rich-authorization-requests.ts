@@ -8,6 +8,7 @@ import {
   splitScopeParam,
 } from '../../scopes/index.ts';
 import type { GrantLimits } from '../../storage/grant-limits.ts';
+import { TOKEN_EXCHANGE } from '../token-exchange/token-exchange-grant.ts';
 import { withCurrentLimits } from './current-details.ts';
 
 type WithRar = { rar?: AiAccessDetail[]; grantId?: string };
@@ -42,6 +43,8 @@ export function createRichAuthorizationRequests(
     types: {
       [AI_ACCESS_TYPE]: {
         async validate(ctx: KoaContextWithOIDC, detail: unknown) {
+          // A token exchange asks for a child's caps; its grant checks them (token-exchange/).
+          if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === TOKEN_EXCHANGE) return;
           if (ctx.oidc.route === 'token') {
             throw new errors.InvalidAuthorizationDetails(
               'authorization_details are set when the person consents; do not send them to the token endpoint',

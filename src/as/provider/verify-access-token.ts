@@ -14,6 +14,8 @@ export interface AccessTokenClaims {
   authorization_details?: unknown[];
   /** RFC 9449: the thumbprint of the key a DPoP-bound token is bound to. */
   cnf?: { jkt?: string };
+  /** RFC 8693: the sub-agent a token of token exchange is for (nested for deeper chains). */
+  act?: Record<string, unknown>;
 }
 
 /** Verifies one of our own RFC 9068 access tokens; undefined for anything else. */

@@ -7,6 +7,7 @@ import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { type LowerLimitsView, lowerLimitsErrorTarget, lowerLimitsForm } from './lower-limits-form.ts';
 import { recentRequests } from './recent-requests.ts';
+import { type SubAgentView, subAgents } from './sub-agents.ts';
 import { tableScroll } from './table-scroll.ts';
 import { usageCaps } from './usage-caps.ts';
 import { usageChart } from './usage-chart.ts';
@@ -26,6 +27,10 @@ export type ConnectedAppPageView = {
   limitsText: string;
   usage: GrantUsage;
   events: AuditEventView[];
+  /** The sub-agents it handed access to by token exchange, and theirs, nearest first. */
+  subAgents: SubAgentView[];
+  /** For a sub-agent's own page: who it acts for (its `act` chain in words). */
+  actor?: string;
   /** The lower-limits form, for a live grant. */
   lowerLimits?: LowerLimitsView;
   notice?: string;
@@ -104,7 +109,7 @@ export function renderConnectedApp(view: ConnectedAppPageView): string {
     ? html`<div><dt>Expires</dt><dd>${utcTime(view.expiresAt)}</dd></div>`
     : html`<div><dt>Ended</dt><dd>${utcTime(state.endedAt)} (${state.why})</dd></div>`;
   const body = html`<p class="breadcrumb"><a href="/account">Connected apps</a></p>
-<h1>${view.clientName}</h1>
+<h1>${view.clientName}${view.actor && html`: sub-agent ${view.actor}`}</h1>
 ${view.lowerLimits?.error && errorSummary([{ message: view.lowerLimits.error.message, fieldId: lowerLimitsErrorTarget(view.lowerLimits.error) }])}
 ${view.notice && notice(view.notice)}
 ${view.error && errorAlert('page-error', view.error)}
@@ -121,6 +126,8 @@ ${usageCaps(usage, 'usage')}
 ${charts(usage)}
 <h2>Recent requests</h2>
 ${recentRequests(usage.recent)}
+<h2>Sub-agents</h2>
+${subAgents(view.subAgents)}
 ${
   view.lowerLimits &&
   html`<h2>Lower limits</h2>

@@ -37,6 +37,7 @@ for (const engine of engines) {
         'authorization_code',
         'refresh_token',
         'urn:ietf:params:oauth:grant-type:device_code',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
       ]);
       expect(meta.device_authorization_endpoint).to.equal(`${as.issuer}/device/auth`);
       expect(meta.code_challenge_methods_supported).to.deep.equal(['S256']);

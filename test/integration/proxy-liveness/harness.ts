@@ -67,8 +67,15 @@ export async function createWorld(engine: Engine, clock: Clock): Promise<World> 
     as,
     proxyDb,
     accountId: account.id,
-    recordGrant: (id, expiresAt) =>
-      as.grants.record({ id, accountId: account.id, clientId: 'app', scopes: ['openai:*:chat'], expiresAt }),
+    recordGrant: async (id, expiresAt) => {
+      await as.grants.record({
+        id,
+        accountId: account.id,
+        clientId: 'app',
+        scopes: ['openai:*:chat'],
+        expiresAt,
+      });
+    },
     async close() {
       await proxyDb.destroy().catch(() => {});
       await t.drop();

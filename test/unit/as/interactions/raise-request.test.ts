@@ -13,6 +13,9 @@ const grant = (limits: Partial<GrantRecord['limits']>, scopes = ['openai:*:chat'
   expiresAt: Date.now() + 3_600_000,
   revokedAt: null,
   revokedReason: null,
+  parentGrantId: null,
+  depth: 0,
+  act: null,
   limits: { ...NO_CAPS, limitPeriod: 'lifetime', providers: {}, ...limits },
 });
 const ask = (provider: string, limits: AiAccessDetail['limits']): AiAccessDetail =>

@@ -47,4 +47,26 @@ describe('capped grants: which grants need a reservation', () => {
     expect(await cache.isCapped('g')).to.equal(true);
     expect(calls).to.equal(2);
   });
+
+  it("forgets a child of token exchange when an ancestor's limits change", async () => {
+    let parentCapped = false;
+    let calls = 0;
+    const cache = createCappedGrants({
+      load: async () => {
+        calls++;
+        return { capped: parentCapped, ancestors: ['parent', 'root'] };
+      },
+      clock: () => 0,
+    });
+    expect(await cache.isCapped('child')).to.equal(false);
+    expect(await cache.isCapped('child')).to.equal(false);
+    expect(calls).to.equal(1);
+    parentCapped = true; // a cap added to the root grant
+    cache.changed('root');
+    expect(await cache.isCapped('child')).to.equal(true);
+    expect(calls).to.equal(2);
+    cache.changed('unrelated');
+    expect(await cache.isCapped('child')).to.equal(true);
+    expect(calls).to.equal(2);
+  });
 });
