@@ -1,5 +1,13 @@
 import type { Database } from './create-database.ts';
-import { chargeLedger, type LedgerCharge } from './ledger-charges.ts';
+import {
+  chargeLedger,
+  counterSums,
+  type GrantPeriodOf,
+  grantPeriodOfRow,
+  type LedgerCharge,
+  unreservedCharges,
+} from './ledger-charges.ts';
+import { inPreparedSqliteTransaction, type SqliteConnection } from './sqlite-prepared.ts';
 
 export type { LedgerCharge } from './ledger-charges.ts';
 
@@ -52,6 +60,28 @@ const toRow = (r: UsageRecord) => ({
   upstream_failed: r.upstreamFailed,
 });
 
+const COLUMNS = Object.keys(toRow({} as UsageRecord));
+
+/**
+ * SQLite's statements for a batch: the same rows and counter additions as the knex path,
+ * prepared once per connection (booleans as 0/1, as knex stores them).
+ */
+const prepareUsage = (connection: SqliteConnection) => ({
+  insert: connection.prepare(
+    `insert into usage_records (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')}) on conflict(id) do nothing`,
+  ),
+  grant: connection.prepare('select limit_period, created_at, parent_grant_id from grants where id = ?'),
+  charge: connection.prepare(
+    'insert into grant_counters (grant_id, scope, period, requests, tokens, micro_usd) values (?, ?, ?, ?, ?, ?) ' +
+      'on conflict(grant_id, scope, period) do update set requests = grant_counters.requests + excluded.requests, ' +
+      'tokens = grant_counters.tokens + excluded.tokens, micro_usd = grant_counters.micro_usd + excluded.micro_usd',
+  ),
+});
+
+function sqliteValues(r: UsageRecord): unknown[] {
+  return Object.values(toRow(r)).map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+}
+
 /** A `usage_records` row as a record. */
 export const usageRecordFromRow = (row: Record<string, unknown>): UsageRecord => ({
   id: String(row.id),
@@ -85,6 +115,31 @@ export function createUsageStore(db: Database) {
      */
     async insertMany(records: readonly UsageRecord[]): Promise<void> {
       if (records.length === 0) return;
+      if (db.engine === 'sqlite') {
+        await inPreparedSqliteTransaction(db, prepareUsage, (st) => {
+          const inserted = records.filter((r) => st.insert.run(...sqliteValues(r)).changes === 1);
+          const unreserved = unreservedCharges(inserted);
+          // The records' grants and their ancestors, each read once.
+          const grants = new Map<string, GrantPeriodOf>();
+          for (const { record } of unreserved) {
+            for (let id: string | null = record.grantId, hops = 0; id !== null && hops <= 32; hops++) {
+              const known = grants.get(id);
+              if (known) {
+                id = known.parent;
+                continue;
+              }
+              const row = st.grant.get(id);
+              if (!row) break;
+              const grant = grantPeriodOfRow(row);
+              grants.set(id, grant);
+              id = grant.parent;
+            }
+          }
+          for (const sum of counterSums(unreserved, grants))
+            st.charge.run(sum.grant_id, sum.scope, sum.period, sum.requests, sum.tokens, sum.micro_usd);
+        });
+        return;
+      }
       await db.transaction(async (trx) => {
         const inserted: Array<{ id: string } | string> = await trx('usage_records')
           .insert(records.map(toRow))
