@@ -16,7 +16,7 @@ export const defaults = {
     sessionTtl: 14 * DAY,
     interactionTtl: 3600,
     deviceCodeTtl: 600,
-    tokenExchange: { enabled: true, maxDepth: 3 },
+    tokenExchange: { enabled: true, maxDepth: 3, maxLiveChildren: 100 },
     grantTtl: { default: 30 * DAY, max: 90 * DAY },
     loginThrottle: { maxFailures: 5, windowSeconds: 15 * 60 },
     purgeIntervalSeconds: 600,

@@ -17,6 +17,7 @@ export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secr
   { env: 'MANDATE_ACCESS_TOKEN_TTL', path: 'as.accessTokenTtl', kind: 'int' },
   { env: 'MANDATE_TOKEN_EXCHANGE', path: 'as.tokenExchange.enabled', kind: 'bool' },
   { env: 'MANDATE_TOKEN_EXCHANGE_MAX_DEPTH', path: 'as.tokenExchange.maxDepth', kind: 'int' },
+  { env: 'MANDATE_TOKEN_EXCHANGE_MAX_LIVE_CHILDREN', path: 'as.tokenExchange.maxLiveChildren', kind: 'int' },
   { env: 'MANDATE_GRANT_DEFAULT_TTL', path: 'as.grantTtl.default', kind: 'int' },
   { env: 'MANDATE_GRANT_MAX_TTL', path: 'as.grantTtl.max', kind: 'int' },
   { env: 'MANDATE_LIMIT_MAX_REQUESTS', path: 'as.limitMaximums.maxRequests', kind: 'int' },

@@ -66,7 +66,11 @@ export const configSchema = z.strictObject({
     /** RFC 8628: how long a device code and the user code typed at /device live. */
     deviceCodeTtl: seconds,
     /** RFC 8693 token exchange for sub-agents: on or off, and the deepest chain (a person's grant is 0). */
-    tokenExchange: z.strictObject({ enabled: z.boolean(), maxDepth: z.number().int().min(1).max(10) }),
+    tokenExchange: z.strictObject({
+      enabled: z.boolean(),
+      maxDepth: z.number().int().min(1).max(10),
+      maxLiveChildren: z.number().int().min(1).max(10_000),
+    }),
     grantTtl: z.strictObject({ default: seconds, max: seconds }),
     loginThrottle: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: seconds }),
     purgeIntervalSeconds: seconds,

@@ -128,9 +128,17 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
       scopes: string[];
       expiresAt: number;
       limits?: GrantLimits;
-      /** A child grant of token exchange: its parent, depth and `act` claim. */
-      child?: { parentGrantId: string; depth: number; act: Record<string, unknown> };
-    }): Promise<boolean> {
+      /**
+       * A child grant of token exchange: its parent, depth and `act` claim, and how many
+       * live children the parent may have at most (this one included).
+       */
+      child?: {
+        parentGrantId: string;
+        depth: number;
+        act: Record<string, unknown>;
+        maxLiveChildren?: number;
+      };
+    }): Promise<boolean | 'too_many_children'> {
       const limits = grant.limits ?? NO_LIMITS;
       const providerRows = Object.entries(limits.providers ?? {})
         .filter((entry): entry is [Provider, Caps] => entry[1] !== undefined && capsHaveAny(entry[1]))
@@ -146,6 +154,16 @@ export function createGrantStore(db: Database, clock: Clock, revocations: Revoca
             .where('expires_at', '>', clock())
             .update({ revoked_at: null });
           if (live === 0) return false;
+          // Counted under that lock: concurrent exchanges cannot pass the bound together.
+          if (grant.child.maxLiveChildren !== undefined) {
+            const row = await trx('grants')
+              .where({ parent_grant_id: grant.child.parentGrantId })
+              .whereNull('revoked_at')
+              .where('expires_at', '>', clock())
+              .count({ n: '*' })
+              .first();
+            if (Number(row?.n ?? 0) >= grant.child.maxLiveChildren) return 'too_many_children';
+          }
         }
         await trx('grants').insert({
           id: grant.id,

@@ -60,7 +60,7 @@ export interface ProviderOptions {
   metadataDocuments: MetadataDocumentPolicy;
   metadataDocumentCa?: string | undefined;
   /** RFC 8693 token exchange for sub-agents: on or off, and how deep a chain may go. */
-  tokenExchange: { enabled: boolean; maxDepth: number };
+  tokenExchange: { enabled: boolean; maxDepth: number; maxLiveChildren: number };
   /**
    * Bench only (bench/as-flows.ts): where oidc-provider keeps every model but `Client`,
    * in place of the knex adapter, to measure what the database costs. Clients, accounts
@@ -347,6 +347,7 @@ export function createProvider(options: ProviderOptions, stores: Stores, logger:
       createTokenExchangeGrant({
         proxyUrl,
         maxDepth: options.tokenExchange.maxDepth,
+        maxLiveChildren: options.tokenExchange.maxLiveChildren,
         verifyAccessToken,
         stores,
         extraClaims,

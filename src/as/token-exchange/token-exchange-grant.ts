@@ -37,6 +37,8 @@ export interface TokenExchangeDeps {
   proxyUrl: string;
   /** The deepest a chain may go: a person's grant is depth 0, its child 1, … */
   maxDepth: number;
+  /** The most live children one grant may have at once (`as.tokenExchange.maxLiveChildren`). */
+  maxLiveChildren: number;
   verifyAccessToken: AccessTokenVerifier;
   stores: Pick<Stores, 'grants' | 'revocations' | 'clock'>;
   /** Claims the issued token carries beyond oidc-provider's (`act`), read by `extraTokenClaims`. */
@@ -55,6 +57,7 @@ export interface TokenExchangeDeps {
 export function createTokenExchangeGrant({
   proxyUrl,
   maxDepth,
+  maxLiveChildren,
   verifyAccessToken,
   stores,
   extraClaims,
@@ -135,8 +138,12 @@ export function createTokenExchangeGrant({
       scopes,
       expiresAt: now + lifeSeconds * 1000,
       limits,
-      child: { parentGrantId: parent.id, depth, act: chainedAct },
+      child: { parentGrantId: parent.id, depth, act: chainedAct, maxLiveChildren },
     });
+    if (recorded === 'too_many_children')
+      throw new errors.InvalidRequest(
+        `this access already has ${maxLiveChildren} live sub-agents; revoke one or wait until one ends`,
+      );
     if (!recorded) throw new errors.InvalidGrant('subject_token has been revoked or its grant has ended');
 
     const details: AiAccessDetail[] = withCurrentLimits(

@@ -136,6 +136,35 @@ for (const engine of engines) {
       expect(deeper.body.error_description).to.match(/at most 3 deep/);
     });
 
+    it('bounds how many live sub-agents one access may have, also when they are asked for at once', async () => {
+      const few = await startProxyFixture(engine, {
+        as: { tokenExchange: { enabled: true, maxDepth: 3, maxLiveChildren: 3 } },
+      });
+      try {
+        const { accessToken } = await few.grant('openai:*:chat');
+        const answers = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => exchangeToken(few.oidc, accessToken, { actor: `worker-${i}` })),
+        );
+        const given = answers.filter((a) => a.status === 200);
+        expect(given).to.have.length(3);
+        for (const refused of answers.filter((a) => a.status !== 200)) {
+          expect([refused.status, refused.body.error]).to.deep.equal([400, 'invalid_request']);
+          expect(refused.body.error_description).to.equal(
+            'this access already has 3 live sub-agents; revoke one or wait until one ends',
+          );
+        }
+        // One ends: one more may start.
+        await few.as.stores.revocations.revokeGrant(
+          grantIdOf(String(given[0]?.body.access_token)),
+          'account_page',
+        );
+        expect((await exchangeToken(few.oidc, accessToken, { actor: 'worker-7' })).status).to.equal(200);
+        expect((await exchangeToken(few.oidc, accessToken, { actor: 'worker-8' })).status).to.equal(400);
+      } finally {
+        await few.close();
+      }
+    });
+
     it('refuses a bad subject token, another type, or no sub-agent', async () => {
       const parent = await appWith('openai:*:chat');
       const garbage = await exchangeToken(parent.config, 'not-a-token', { actor: 'a' });
