@@ -62,7 +62,7 @@ describe('screenshots of the hosted pages in headless Chromium (sqlite)', functi
     written.push(name);
   }
 
-  it('sign-in, consent (plain and with limits), account home, app page, keys page, the device page and the operator apps page', async () => {
+  it('sign-in, consent (plain and with limits), account home, app page, the raise page, keys page, the device page and the operator apps page', async () => {
     const server = as as RunningAs;
     const cb = callbacks as CallbackServer;
     const page = await (context as BrowserContext).newPage();
@@ -129,6 +129,20 @@ describe('screenshots of the hosted pages in headless Chromium (sqlite)', functi
     await shoot(page, 'account', 'Connected apps');
     await page.goto(`${server.issuer}/account/apps/${grantId}`);
     await shoot(page, 'app', /Research agent/);
+    // The app reached its cap and asks the person for more, for the same grant.
+    const raise = await startAuthorization(config, server, {
+      redirectUri: cb.redirectUri,
+      scope: 'openai:gpt-4o-mini:chat',
+      extraParams: {
+        grant_id: grantId,
+        grant_management_action: 'update',
+        authorization_details: JSON.stringify([
+          { type: 'ai_access', provider: 'openai', limits: { max_requests: 1000 } },
+        ]),
+      },
+    });
+    await page.goto(raise.url.toString());
+    await shoot(page, 'raise-limits', 'Research agent asks for higher limits');
     await page.goto(`${server.issuer}/account/keys`);
     await shoot(page, 'keys', /key/i);
     await page.goto(`${server.issuer}/device`);
@@ -157,6 +171,7 @@ describe('screenshots of the hosted pages in headless Chromium (sqlite)', functi
       'consent-limits',
       'account',
       'app',
+      'raise-limits',
       'keys',
       'device',
       'operator-apps',

@@ -11,7 +11,7 @@ import {
 import { WHOLE } from '../../storage/grant-limits.ts';
 import type { GrantRecord } from '../../storage/grant-store.ts';
 import type { Stores } from '../../storage/index.ts';
-import { formatCount, formatPeriod, formatUsd, formatUtc } from '../../usage/format-usage.ts';
+import { formatCount, formatUsd, formatUtc } from '../../usage/format-usage.ts';
 import { createGrantUsage, type ScopeFigures } from '../../usage/grant-usage.ts';
 import { scopeViews } from '../account/app-views.ts';
 import { usdField } from '../account/read-lower-limits.ts';
@@ -153,7 +153,10 @@ export function createRaiseInteraction(deps: RaiseDeps) {
         account: account?.username ?? '',
         permissions: scopeViews(found.grant.scopes).map((s) => s.text),
         until: `Until ${formatUtc(found.grant.expiresAt)}`,
-        period: formatPeriod(caps.period),
+        period:
+          caps.period.resetsAt === null
+            ? 'over the whole time access lasts'
+            : `per calendar month (this one resets ${formatUtc(caps.period.resetsAt)})`,
         fields: fieldsOf(terms.rows, caps, shown.form),
         ...(shown.error ? { error: shown.error } : {}),
       }),

@@ -35,7 +35,7 @@ export type RaiseLimitsView = {
   permissions: string[];
   /** "Until 2026-12-31 17:05 UTC". */
   until: string;
-  /** "lifetime (never resets)" or "2026-12 (resets …)". */
+  /** "over the whole time access lasts", or "per calendar month (this one resets …)". */
   period: string;
   fields: RaiseFieldView[];
   error?: { message: string; field?: string };
@@ -63,7 +63,7 @@ ${error && errorSummary([{ message: error.message, ...(error.field ? { fieldId: 
 <section aria-labelledby="raise-current-title">
 <h2 id="raise-current-title">The access you gave it</h2>
 <ul>${view.permissions.map((p) => html`<li>${p}</li>`)}</ul>
-<p>${view.until}. Limits count over ${view.period}; what it has used so far stays counted.</p>
+<p>${view.until}. Limits count ${view.period}; what it has used so far stays counted.</p>
 </section>
 <form class="stack" method="post" action="${view.action}">
 ${csrfField(view.csrfToken)}
