@@ -85,10 +85,9 @@ const STAGES: Array<{ name: string; match: (f: CallFrame) => boolean }> = [
   { name: 'stored-state policy', match: (f) => f.functionName === 'refuseStoredReferences' },
   { name: 'upstream URL and headers (`upstreams.ts`)', match: (f) => /upstreams\.ts$/.test(f.url) },
   {
-    name: '`forward()` call (sets up http-proxy-3, the upstream request)',
+    name: '`forward()` call (the upstream request, node:http)',
     match: (f) => f.functionName === 'forward' && /forwarder\.ts$/.test(f.url),
   },
-  { name: 'http-proxy-3 (all its frames and what they call)', match: (f) => /\/http-proxy-3\//.test(f.url) },
   {
     name: '`res.flushHeaders()` in `pipeResponse` (headers written alone)',
     match: (f) => f.functionName === 'flushHeaders',

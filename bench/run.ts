@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: Mandate's proxy against direct-to-upstream and three bare pass-throughs
-^ * (http-proxy 1.18, http-proxy-3, node:http), one run, one machine, one fake upstream; a JSON chat
+ * (http-proxy 1.18, http-proxy-3, node:http), one run, one machine, one fake upstream; a JSON chat
  * completion and a 20-chunk SSE stream; requests/s at saturation and latency at a fixed
  * rate. Mandate is measured twice, on the same process: with the token of a grant without
  * caps, and with that of a budgeted grant (every request reserves and settles in the
