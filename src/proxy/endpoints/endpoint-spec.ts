@@ -1,7 +1,7 @@
 import type { Capability, Provider } from '../../scopes/index.ts';
 import type { BoundReader, OutputField } from '../limits/request-bounds.ts';
 import type { FieldRules } from '../request/check-decided-fields.ts';
-import type { UsageFormat } from '../usage/usage-tap.ts';
+import type { UsageReader } from '../usage/usage-reader.ts';
 
 type Json = Record<string, unknown>;
 
@@ -53,10 +53,13 @@ export interface EndpointSpec {
   readonly cost: { readonly bound: BoundReader | 'free'; readonly outputField?: OutputField };
   /** Rewrites of the body before forwarding (`store` forced off). */
   readonly rewrites: readonly BodyRewrite[];
-  /** Chat streams: ask for the usage chunk when the client did not, and strip it again. */
-  readonly streamUsage: boolean;
-  /** How the answer reports its token usage (none: zeros are recorded). */
-  readonly usage: UsageFormat | undefined;
+  /**
+   * Chat streams: asks for the usage chunk in the request when the client did not, and
+   * says so (true: the tap strips that chunk from the answer again).
+   */
+  readonly streamUsage: ((json: Record<string, unknown>) => boolean) | undefined;
+  /** How the answer reports its token usage, read by the provider's reader (none: zeros are recorded). */
+  readonly usage: UsageReader | undefined;
 }
 
 /** What an upstream needs from the configuration to be called. */
@@ -136,7 +139,7 @@ export function defineEndpoint(
     decidedFields: [],
     refusals: [],
     rewrites: [],
-    streamUsage: false,
+    streamUsage: undefined,
     usage: undefined,
     ...spec,
   });

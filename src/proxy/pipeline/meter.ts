@@ -1,5 +1,6 @@
 import type { UpstreamResponse } from '../forward/forwarder.ts';
-import { createUsageTap, type UsageFormat, type UsageTap } from '../usage/usage-tap.ts';
+import type { UsageReader } from '../usage/usage-reader.ts';
+import { createUsageTap, type UsageTap } from '../usage/usage-tap.ts';
 import type { Outcome } from './outcome.ts';
 
 export interface Meter {
@@ -10,16 +11,16 @@ export interface Meter {
 }
 
 /**
- * Stage 6: the usage the upstream reports, in the format its endpoint spec names, read
- * from the answer as it passes (`usage/usage-tap.ts`).
+ * Stage 6: the usage the upstream reports, read from the answer as it passes
+ * (`usage/usage-tap.ts`) by its endpoint spec's reader.
  */
-export function createMeter(format: UsageFormat | undefined, stripUsageChunk: boolean): Meter {
+export function createMeter(reader: UsageReader | undefined, stripUsageChunk: boolean): Meter {
   let tapped: UsageTap | undefined;
   return {
     tap(upstream) {
-      if (!format || upstream.statusCode >= 300) return undefined;
+      if (!reader || upstream.statusCode >= 300) return undefined;
       const sse = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
-      tapped = createUsageTap(format, sse, sse && stripUsageChunk);
+      tapped = createUsageTap(reader, sse, sse && stripUsageChunk);
       return tapped;
     },
     read(outcome) {

@@ -2,7 +2,6 @@ import type { Context } from 'koa';
 import type { Upstreams } from '../forward/upstreams.ts';
 import type { Admission } from '../limits/budget-gate.ts';
 import { setOutputBound } from '../limits/request-bounds.ts';
-import { requestStreamUsage } from '../usage/usage-tap.ts';
 import type { Authorized } from './authorize.ts';
 
 /** The upstream request, as it will be sent. */
@@ -29,7 +28,7 @@ export function createMutate(upstreams: Upstreams) {
     if (json) {
       let changed = false;
       for (const rewrite of spec.rewrites) changed = rewrite(json) || changed;
-      if (spec.streamUsage) stripUsageChunk = requestStreamUsage(spec.usage, json);
+      if (spec.streamUsage) stripUsageChunk = spec.streamUsage(json);
       if (admission.inject) {
         setOutputBound(json, admission.inject.field, admission.inject.perChoice);
         ctx.res.setHeader('x-mandate-output-bound', String(admission.inject.perChoice));

@@ -1,25 +1,15 @@
 /**
  * Reads token usage from the upstream's own answer as it streams past, without a
  * Transform: the responder hands every chunk to `push`. SSE bodies are split into lines
- * (events may be split across chunks); only a `data:` line whose `"usage"` key (Gemini:
- * `"usageMetadata"`) holds an object is parsed. A JSON body is kept (bounded) and parsed once, when usage is read.
+ * (events may be split across chunks); only a `data:` line whose usage key (the reader's:
+ * `"usage"`, Gemini's `"usageMetadata"`) holds an object is parsed, and handed to the
+ * endpoint's reader (each provider's folder has its own). A JSON body is kept (bounded)
+ * and parsed once, when usage is read.
  */
+import { type Json, obj, type TokenUsage, type UsageReader, zeroUsage } from './usage-reader.ts';
 
-/** Which wire format an answer is in (its endpoint spec says). */
-export type UsageFormat = 'chat' | 'responses' | 'embeddings' | 'anthropic' | 'gemini';
-
-/**
- * Tokens of one request. `inputTokens` counts every input token, including cache reads
- * (`cachedInputTokens`) and cache writes (`cacheWriteTokens`); `outputTokens` counts every
- * output token, including `reasoningTokens`.
- */
-export interface TokenUsage {
-  inputTokens: number;
-  cachedInputTokens: number;
-  cacheWriteTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
-}
+export type { TokenUsage, UsageReader } from './usage-reader.ts';
+export { zeroUsage } from './usage-reader.ts';
 
 /** A whole JSON body up to this size is parsed; past it only its tail is searched. */
 const JSON_LIMIT = 8 * 1024 * 1024;
@@ -28,109 +18,10 @@ const TAIL_BYTES = 64 * 1024;
 const LINE_LIMIT = 4 * 1024 * 1024;
 const NEWLINE = 0x0a;
 
-type Json = Record<string, unknown>;
-
-const num = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
-const obj = (value: unknown): Json | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-
-export const zeroUsage = (): TokenUsage => ({
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  cacheWriteTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-});
-
-/** OpenAI chat completions and embeddings `usage`. */
-function fromChatUsage(u: Json): TokenUsage {
-  return {
-    inputTokens: num(u.prompt_tokens) ?? 0,
-    cachedInputTokens: num(obj(u.prompt_tokens_details)?.cached_tokens) ?? 0,
-    cacheWriteTokens: num(obj(u.prompt_tokens_details)?.cache_write_tokens) ?? 0,
-    outputTokens: num(u.completion_tokens) ?? 0,
-    reasoningTokens: num(obj(u.completion_tokens_details)?.reasoning_tokens) ?? 0,
-  };
-}
-
-/** OpenAI Responses `usage`. */
-function fromResponsesUsage(u: Json): TokenUsage {
-  return {
-    inputTokens: num(u.input_tokens) ?? 0,
-    cachedInputTokens: num(obj(u.input_tokens_details)?.cached_tokens) ?? 0,
-    cacheWriteTokens: num(obj(u.input_tokens_details)?.cache_write_tokens) ?? 0,
-    outputTokens: num(u.output_tokens) ?? 0,
-    reasoningTokens: num(obj(u.output_tokens_details)?.reasoning_tokens) ?? 0,
-  };
-}
-
-/**
- * Gemini `usageMetadata`. `promptTokenCount` already includes the cached tokens
- * (`cachedContentTokenCount`); tool-use prompts (`toolUsePromptTokenCount`) are billed as
- * input too. Thoughts (`thoughtsTokenCount`) are billed as output and are not in
- * `candidatesTokenCount`.
- */
-function fromGeminiUsage(u: Json): TokenUsage {
-  const thoughts = num(u.thoughtsTokenCount) ?? 0;
-  return {
-    inputTokens: (num(u.promptTokenCount) ?? 0) + (num(u.toolUsePromptTokenCount) ?? 0),
-    cachedInputTokens: num(u.cachedContentTokenCount) ?? 0,
-    cacheWriteTokens: 0,
-    outputTokens: (num(u.candidatesTokenCount) ?? 0) + thoughts,
-    reasoningTokens: thoughts,
-  };
-}
-
-/**
- * Whether a Gemini chunk is the last of its stream: a candidate with a `finishReason`, or
- * a prompt refused (`promptFeedback.blockReason`, no candidates).
- */
-function isGeminiFinal(data: Json): boolean {
-  const candidates = Array.isArray(data.candidates) ? data.candidates : [];
-  if (candidates.some((c) => typeof obj(c)?.finishReason === 'string')) return true;
-  return typeof obj(data.promptFeedback)?.blockReason === 'string';
-}
-
-/** The key each format reports its usage under. */
-const usageKey = (format: UsageFormat): string => (format === 'gemini' ? 'usageMetadata' : 'usage');
-
-/** Anthropic's counters; cumulative, so each one present overwrites the one before. */
-interface AnthropicCounters {
-  input: number;
-  cacheRead: number;
-  cacheWrite: number;
-  output: number;
-}
-
-function overwriteAnthropic(into: AnthropicCounters, u: Json): void {
-  into.input = num(u.input_tokens) ?? into.input;
-  into.cacheRead = num(u.cache_read_input_tokens) ?? into.cacheRead;
-  into.cacheWrite = num(u.cache_creation_input_tokens) ?? into.cacheWrite;
-  into.output = num(u.output_tokens) ?? into.output;
-}
-
-/** Anthropic `input_tokens` excludes the cache counters; ours includes them. */
-const fromAnthropic = (c: AnthropicCounters): TokenUsage => ({
-  inputTokens: c.input + c.cacheRead + c.cacheWrite,
-  cachedInputTokens: c.cacheRead,
-  cacheWriteTokens: c.cacheWrite,
-  outputTokens: c.output,
-  reasoningTokens: 0,
-});
-
 /** The usage of a complete (non-streamed) JSON answer. */
-export function usageFromJson(format: UsageFormat, body: unknown): TokenUsage | undefined {
-  const u = obj(obj(body)?.[usageKey(format)]);
-  if (!u) return undefined;
-  if (format === 'gemini') return fromGeminiUsage(u);
-  if (format === 'responses') return fromResponsesUsage(u);
-  if (format === 'anthropic') {
-    const c = { input: 0, cacheRead: 0, cacheWrite: 0, output: 0 };
-    overwriteAnthropic(c, u);
-    return fromAnthropic(c);
-  }
-  return fromChatUsage(u);
+export function usageFromJson(reader: UsageReader, body: unknown): TokenUsage | undefined {
+  const u = obj(obj(body)?.[reader.key]);
+  return u ? reader.fromObject(u) : undefined;
 }
 
 /** Where a `"usage"` key (or `quoted`) holding an object starts its value in `line`, or -1. */
@@ -204,16 +95,9 @@ export interface UsageTap {
  * `choices: []` chunk carrying usage is withheld from the client; to do that, bytes of an
  * event are passed on only once the event is complete.
  */
-export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChunk = false): UsageTap {
+export function createUsageTap(reader: UsageReader, sse: boolean, stripUsageChunk = false): UsageTap {
   let current: TokenUsage | undefined;
-  const anthropic: AnthropicCounters | undefined =
-    format === 'anthropic' ? { input: 0, cacheRead: 0, cacheWrite: 0, output: 0 } : undefined;
-  let sawAnthropic = false;
-  /** Anthropic: a `message_delta` carried usage (the final count). */
-  let sawAnthropicFinal = false;
-  /** Gemini: the chunk with a finishReason carried usage (every chunk's is cumulative; that one is final). */
-  let sawGeminiFinal = false;
-  const key = Buffer.from(`"${usageKey(format)}"`);
+  const key = Buffer.from(`"${reader.key}"`);
 
   if (!sse) {
     const chunks: Buffer[] = [];
@@ -239,11 +123,11 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
           chunks.length = 0;
           if (size <= JSON_LIMIT) {
             try {
-              current = usageFromJson(format, JSON.parse(text));
+              current = usageFromJson(reader, JSON.parse(text));
             } catch {}
           } else {
-            const u = lastUsageObject(text, usageKey(format));
-            current = u ? usageFromJson(format, { [usageKey(format)]: u }) : undefined;
+            const u = lastUsageObject(text, reader.key);
+            current = u ? reader.fromObject(u) : undefined;
           }
         }
         return current ?? zeroUsage();
@@ -259,6 +143,7 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
     };
   }
 
+  const stream = reader.stream();
   /** The part of a line not yet ended by a newline (strip mode: not yet passed on either). */
   let partial: Buffer | undefined;
   let skipping = false;
@@ -277,37 +162,7 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
       return false;
     }
     if (!data) return false;
-    if (format === 'chat' || format === 'embeddings') {
-      const u = obj(data.usage);
-      if (!u) return false;
-      current = fromChatUsage(u);
-      return Array.isArray(data.choices) && data.choices.length === 0;
-    }
-    if (format === 'gemini') {
-      const u = obj(data.usageMetadata);
-      if (u) {
-        current = fromGeminiUsage(u);
-        if (isGeminiFinal(data)) sawGeminiFinal = true;
-      }
-      return false;
-    }
-    if (format === 'responses') {
-      const type = data.type;
-      if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
-        const u = obj(obj(data.response)?.usage);
-        if (u) current = fromResponsesUsage(u);
-      }
-      return false;
-    }
-    if (anthropic) {
-      const u = data.type === 'message_start' ? obj(obj(data.message)?.usage) : obj(data.usage);
-      if (u && (data.type === 'message_start' || data.type === 'message_delta')) {
-        overwriteAnthropic(anthropic, u);
-        sawAnthropic = true;
-        if (data.type === 'message_delta') sawAnthropicFinal = true;
-      }
-    }
-    return false;
+    return stream.event(data);
   }
 
   /** The end of the blank line starting at `at` (after its newline), or -1 when there is none. */
@@ -409,14 +264,9 @@ export function createUsageTap(format: UsageFormat, sse: boolean, stripUsageChun
       partial = undefined;
       return line(rest) ? undefined : rest;
     },
-    usage() {
-      if (anthropic) return sawAnthropic ? fromAnthropic(anthropic) : zeroUsage();
-      return current ?? zeroUsage();
-    },
-    reported: () => (anthropic ? sawAnthropic : current !== undefined),
-    // Chat and Responses streams report usage once, at the end: whatever was read is final.
-    final: () =>
-      anthropic ? sawAnthropicFinal : format === 'gemini' ? sawGeminiFinal : current !== undefined,
+    usage: () => stream.usage() ?? zeroUsage(),
+    reported: () => stream.usage() !== undefined,
+    final: () => stream.final(),
   };
 }
 
@@ -428,16 +278,4 @@ function holdsObject(chunk: Buffer, at: number, keyLength: number): boolean {
   i++;
   while (chunk[i] === 0x20) i++;
   return chunk[i] === 0x7b;
-}
-
-/**
- * Asks a chat stream for its usage when the client did not (`stream_options.include_usage`).
- * Returns whether the body was changed; then the extra usage chunk must be stripped.
- */
-export function requestStreamUsage(format: UsageFormat | undefined, json: Record<string, unknown>): boolean {
-  if (format !== 'chat' || json.stream !== true) return false;
-  const options = obj(json.stream_options);
-  if (options?.include_usage === true) return false;
-  json.stream_options = { ...options, include_usage: true };
-  return true;
 }

@@ -1,5 +1,6 @@
 import { boundMessages } from '../../limits/request-bounds.ts';
 import { defineEndpoint } from '../endpoint-spec.ts';
+import { messagesUsage } from './usage-reader.ts';
 
 /** `POST /v1/messages`: bounded by `max_tokens`; usage from `message_start` and `message_delta`. */
 export const messages = defineEndpoint({
@@ -9,5 +10,5 @@ export const messages = defineEndpoint({
   body: 'json',
   model: 'body',
   cost: { bound: boundMessages, outputField: 'max_tokens' },
-  usage: 'anthropic',
+  usage: messagesUsage,
 });

@@ -1,6 +1,7 @@
 import { refuseBackground, refuseStoreOn } from '../../request/stored-state-policy.ts';
 import { defineEndpoint, type EndpointSpec } from '../endpoint-spec.ts';
 import { chatCompletions } from '../openai/chat-completions.ts';
+import { requestStreamUsage } from '../openai/usage-readers.ts';
 
 /**
  * `POST /v1/chat/completions` of an OpenAI-compatible provider: OpenAI's spec, except
@@ -15,6 +16,6 @@ export function compatibleChatCompletions(streamUsage: boolean): EndpointSpec {
     refusals: [refuseBackground, refuseStoreOn],
     rewrites: [],
     cost: { bound: chatCompletions.cost.bound, outputField: 'max_tokens' },
-    streamUsage,
+    streamUsage: streamUsage ? requestStreamUsage : undefined,
   });
 }

@@ -1,5 +1,6 @@
 import { defineEndpoint } from '../endpoint-spec.ts';
 import { boundEmbedContent } from './gemini-bounds.ts';
+import { geminiUsage } from './usage-reader.ts';
 
 /**
  * `POST /v1beta/models/{model}:batchEmbedContents` (what the SDK's `embedContent` sends):
@@ -12,5 +13,5 @@ export const batchEmbedContents = defineEndpoint({
   body: 'json',
   model: 'path',
   cost: { bound: boundEmbedContent },
-  usage: 'gemini',
+  usage: geminiUsage,
 });

@@ -1,5 +1,6 @@
 import { defineEndpoint } from '../endpoint-spec.ts';
 import { boundEmbedContent } from './gemini-bounds.ts';
+import { geminiUsage } from './usage-reader.ts';
 
 /** `POST /v1beta/models/{model}:embedContent`: input only, bounded by the body's bytes (text parts only). */
 export const embedContent = defineEndpoint({
@@ -9,5 +10,5 @@ export const embedContent = defineEndpoint({
   body: 'json',
   model: 'path',
   cost: { bound: boundEmbedContent },
-  usage: 'gemini',
+  usage: geminiUsage,
 });

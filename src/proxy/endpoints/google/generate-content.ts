@@ -1,5 +1,6 @@
 import { defineEndpoint } from '../endpoint-spec.ts';
 import { boundGenerateContent } from './gemini-bounds.ts';
+import { geminiUsage } from './usage-reader.ts';
 
 /**
  * `POST /v1beta/models/{model}:generateContent`: bounded by
@@ -13,5 +14,5 @@ export const generateContent = defineEndpoint({
   body: 'json',
   model: 'path',
   cost: { bound: boundGenerateContent, outputField: 'generationConfig.maxOutputTokens' },
-  usage: 'gemini',
+  usage: geminiUsage,
 });

@@ -1,6 +1,7 @@
 import { defineEndpoint } from '../endpoint-spec.ts';
 import { boundGenerateContent } from './gemini-bounds.ts';
 import { refuseManyStreamedCandidates } from './gemini-refusals.ts';
+import { geminiUsage } from './usage-reader.ts';
 
 /**
  * `POST /v1beta/models/{model}:streamGenerateContent?alt=sse`: as generateContent, as
@@ -15,5 +16,5 @@ export const streamGenerateContent = defineEndpoint({
   model: 'path',
   refusals: [refuseManyStreamedCandidates],
   cost: { bound: boundGenerateContent, outputField: 'generationConfig.maxOutputTokens' },
-  usage: 'gemini',
+  usage: geminiUsage,
 });

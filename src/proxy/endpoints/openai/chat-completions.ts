@@ -1,6 +1,7 @@
 import { boundChatCompletions } from '../../limits/request-bounds.ts';
 import { forceStoreOff, refuseBackground } from '../../request/stored-state-policy.ts';
 import { defineEndpoint } from '../endpoint-spec.ts';
+import { chatUsage, requestStreamUsage } from './usage-readers.ts';
 
 /**
  * `POST /v1/chat/completions`: `store` forced off and `background` refused (stored
@@ -15,6 +16,6 @@ export const chatCompletions = defineEndpoint({
   refusals: [refuseBackground],
   cost: { bound: boundChatCompletions, outputField: 'max_completion_tokens' },
   rewrites: [forceStoreOff],
-  streamUsage: true,
-  usage: 'chat',
+  streamUsage: requestStreamUsage,
+  usage: chatUsage,
 });

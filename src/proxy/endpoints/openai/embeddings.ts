@@ -1,5 +1,6 @@
 import { boundEmbeddings } from '../../limits/request-bounds.ts';
 import { defineEndpoint } from '../endpoint-spec.ts';
+import { embeddingsUsage } from './usage-readers.ts';
 
 /** `POST /v1/embeddings`: input only, bounded by the body's bytes. */
 export const embeddings = defineEndpoint({
@@ -9,5 +10,5 @@ export const embeddings = defineEndpoint({
   body: 'json',
   model: 'body',
   cost: { bound: boundEmbeddings },
-  usage: 'embeddings',
+  usage: embeddingsUsage,
 });

@@ -1,6 +1,7 @@
 import { boundResponses } from '../../limits/request-bounds.ts';
 import { forceStoreOff, refuseBackground, refuseItemReferences } from '../../request/stored-state-policy.ts';
 import { defineEndpoint } from '../endpoint-spec.ts';
+import { responsesUsage } from './usage-readers.ts';
 
 /**
  * `POST /v1/responses`: `store` forced off (the API stores by default), `background`
@@ -16,5 +17,5 @@ export const responses = defineEndpoint({
   refusals: [refuseBackground, refuseItemReferences],
   cost: { bound: boundResponses, outputField: 'max_output_tokens' },
   rewrites: [forceStoreOff],
-  usage: 'responses',
+  usage: responsesUsage,
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { compatibleProvidersOf, loadConfig, providerRegistryOf } from '../../../../src/config/index.ts';
 import { compatibleProviderSpec } from '../../../../src/proxy/endpoints/compatible/provider.ts';
 import { createEndpointTable } from '../../../../src/proxy/endpoints/index.ts';
+import { chatUsage, requestStreamUsage } from '../../../../src/proxy/endpoints/openai/usage-readers.ts';
 import { ProxyError } from '../../../../src/proxy/errors/proxy-error.ts';
 import { createUpstreams } from '../../../../src/proxy/forward/upstreams.ts';
 import { setOutputBound } from '../../../../src/proxy/limits/request-bounds.ts';
@@ -44,10 +45,10 @@ describe('the endpoint table with OpenAI-compatible providers', () => {
   it('resolves /<id>/v1/… to the endpoints each serves, with OpenAI’s specs', () => {
     const chat = table.matchEndpoint('POST', '/groq/v1/chat/completions');
     expect(chat.provider.id).to.equal('groq');
-    expect(chat.spec).to.include({ capability: 'chat', usage: 'chat', streamUsage: true });
+    expect(chat.spec).to.include({ capability: 'chat', usage: chatUsage, streamUsage: requestStreamUsage });
     expect(chat.spec.cost.outputField).to.equal('max_tokens');
     expect(chat.spec.rewrites).to.deep.equal([]);
-    expect(table.matchEndpoint('POST', '/mistral/v1/chat/completions').spec.streamUsage).to.equal(false);
+    expect(table.matchEndpoint('POST', '/mistral/v1/chat/completions').spec.streamUsage).to.equal(undefined);
     expect(table.matchEndpoint('GET', '/groq/v1/models/llama-3.3-70b-versatile').modelFromPath).to.equal(
       'llama-3.3-70b-versatile',
     );

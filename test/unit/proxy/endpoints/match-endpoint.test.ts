@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { matchEndpoint, PROVIDER_SPECS } from '../../../../src/proxy/endpoints/index.ts';
+import { chatUsage } from '../../../../src/proxy/endpoints/openai/usage-readers.ts';
 import { ProxyError } from '../../../../src/proxy/errors/proxy-error.ts';
 import { capabilitiesFor, BUILTIN_PROVIDERS as PROVIDERS } from '../../../../src/scopes/index.ts';
 
@@ -68,7 +69,7 @@ describe('the endpoint table', () => {
       else expect(spec.body, what).to.not.equal('none');
       expect(spec.model === 'path', what).to.equal(spec.path.includes('{model}'));
       if (spec.cost.outputField) expect(spec.cost.bound, what).to.be.a('function');
-      if (spec.streamUsage) expect(spec.usage, what).to.equal('chat');
+      if (spec.streamUsage) expect(spec.usage, what).to.equal(chatUsage);
     }
   });
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { geminiUsage } from '../../../../src/proxy/endpoints/google/usage-reader.ts';
 import { createUsageTap, usageFromJson } from '../../../../src/proxy/usage/usage-tap.ts';
 
 /** Gemini's SSE framing: `data: {…}` and a CRLF blank line. */
@@ -24,7 +25,7 @@ function feed(tap: ReturnType<typeof createUsageTap>, body: string, size: number
 describe('usage tap: Gemini usageMetadata', () => {
   it('maps usageMetadata: cached inside the prompt, thoughts billed as output, tool-use prompts as input', () => {
     expect(
-      usageFromJson('gemini', {
+      usageFromJson(geminiUsage, {
         usageMetadata: {
           promptTokenCount: 100,
           cachedContentTokenCount: 40,
@@ -42,11 +43,11 @@ describe('usage tap: Gemini usageMetadata', () => {
       reasoningTokens: 20,
     });
     // An OpenAI-style `usage` is not Gemini's.
-    expect(usageFromJson('gemini', { usage: { prompt_tokens: 3 } })).to.equal(undefined);
+    expect(usageFromJson(geminiUsage, { usage: { prompt_tokens: 3 } })).to.equal(undefined);
   });
 
   it('a JSON answer: final once parsed', () => {
-    const tap = createUsageTap('gemini', false);
+    const tap = createUsageTap(geminiUsage, false);
     feed(
       tap,
       JSON.stringify({ ...text('hi', 'STOP'), usageMetadata: usage(1, { thoughtsTokenCount: 4 }) }),
@@ -63,13 +64,13 @@ describe('usage tap: Gemini usageMetadata', () => {
       chunk({ ...text(' three', 'STOP'), usageMetadata: usage(3, { thoughtsTokenCount: 7 }) }),
     ];
     for (const size of [1, 3, 17, 10_000]) {
-      const partial = createUsageTap('gemini', true);
+      const partial = createUsageTap(geminiUsage, true);
       feed(partial, chunks.slice(0, 2).join(''), size);
       expect(partial.reported(), `size ${size}`).to.equal(true);
       expect(partial.final(), `size ${size}: not final before the finishReason`).to.equal(false);
       expect(partial.usage()).to.include({ inputTokens: 12, outputTokens: 2 });
 
-      const whole = createUsageTap('gemini', true);
+      const whole = createUsageTap(geminiUsage, true);
       feed(whole, chunks.join(''), size);
       expect(whole.final(), `size ${size}`).to.equal(true);
       expect(whole.usage()).to.deep.equal({
@@ -83,7 +84,7 @@ describe('usage tap: Gemini usageMetadata', () => {
   });
 
   it('a blocked prompt (promptFeedback.blockReason, no candidates) is final', () => {
-    const tap = createUsageTap('gemini', true);
+    const tap = createUsageTap(geminiUsage, true);
     feed(
       tap,
       chunk({
@@ -97,7 +98,7 @@ describe('usage tap: Gemini usageMetadata', () => {
   });
 
   it('a finishReason without usageMetadata, or "usageMetadata" inside the text, is not final usage', () => {
-    const tap = createUsageTap('gemini', true);
+    const tap = createUsageTap(geminiUsage, true);
     feed(tap, chunk({ ...text('the word "usageMetadata": {"promptTokenCount": 1} here') }), 4);
     feed(tap, chunk(text('end', 'STOP')), 4);
     expect(tap.reported()).to.equal(false);

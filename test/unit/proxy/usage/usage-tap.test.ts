@@ -1,9 +1,15 @@
 import { expect } from 'chai';
+import { messagesUsage } from '../../../../src/proxy/endpoints/anthropic/usage-reader.ts';
+import { responses } from '../../../../src/proxy/endpoints/openai/responses.ts';
 import {
-  createUsageTap,
-  lastUsageObject,
+  chatUsage,
+  embeddingsUsage,
   requestStreamUsage,
-} from '../../../../src/proxy/usage/usage-tap.ts';
+  responsesUsage,
+} from '../../../../src/proxy/endpoints/openai/usage-readers.ts';
+import { createUsageTap, lastUsageObject } from '../../../../src/proxy/usage/usage-tap.ts';
+
+const responsesSpecStreamUsage = responses.streamUsage;
 
 const data = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`;
 const named = (event: string, value: unknown) => `event: ${event}\ndata: ${JSON.stringify(value)}\n\n`;
@@ -46,7 +52,7 @@ const chatStream = [
 describe('usage tap', () => {
   for (const size of [1, 3, 17, 10_000]) {
     it(`chat stream split into ${size}-byte chunks: usage read, usage chunk stripped exactly`, () => {
-      const tap = createUsageTap('chat', true, true);
+      const tap = createUsageTap(chatUsage, true, true);
       const passed = feed(tap, chatStream.join(''), size);
       expect(passed).to.equal([chatStream[0], chatStream[1], chatStream[3]].join(''));
       expect(tap.usage()).to.deep.equal(CHAT_EXPECTED);
@@ -55,13 +61,13 @@ describe('usage tap', () => {
   }
 
   it('chat stream not stripped: nothing passed back (the body is piped), usage read', () => {
-    const tap = createUsageTap('chat', true, false);
+    const tap = createUsageTap(chatUsage, true, false);
     expect(feed(tap, chatStream.join(''), 5)).to.equal('');
     expect(tap.usage()).to.deep.equal(CHAT_EXPECTED);
   });
 
   it('accepts usage on any chunk, the last one wins; CRLF lines', () => {
-    const tap = createUsageTap('chat', true, true);
+    const tap = createUsageTap(chatUsage, true, true);
     const text = [
       data({
         choices: [{ index: 0, delta: { content: 'x' } }],
@@ -84,7 +90,7 @@ describe('usage tap', () => {
       output_tokens_details: { reasoning_tokens: 3 },
     };
     for (const final of ['completed', 'incomplete', 'failed']) {
-      const tap = createUsageTap('responses', true);
+      const tap = createUsageTap(responsesUsage, true);
       feed(
         tap,
         named('response.created', { type: 'response.created', response: { usage: { input_tokens: 99 } } }) +
@@ -102,7 +108,7 @@ describe('usage tap', () => {
   });
 
   it('anthropic stream: message_start then message_delta overwrite, never add', () => {
-    const tap = createUsageTap('anthropic', true);
+    const tap = createUsageTap(messagesUsage, true);
     feed(
       tap,
       named('message_start', {
@@ -131,7 +137,7 @@ describe('usage tap', () => {
   });
 
   it('a stream cut before any usage: zeros, not reported', () => {
-    const tap = createUsageTap('anthropic', true);
+    const tap = createUsageTap(messagesUsage, true);
     feed(tap, 'event: ping\ndata: {"type":"ping"}\n\nevent: message_st', 3);
     expect(tap.reported()).to.equal(false);
     expect(tap.usage().inputTokens).to.equal(0);
@@ -145,7 +151,7 @@ describe('usage tap', () => {
     const delta = named('content_block_delta', { type: 'content_block_delta', delta: { text: 'hi' } });
 
     it('anthropic: message_start alone is partial, message_delta makes it final', () => {
-      const tap = createUsageTap('anthropic', true);
+      const tap = createUsageTap(messagesUsage, true);
       feed(tap, start + delta + delta, 5);
       expect(tap.reported()).to.equal(true);
       expect(tap.final()).to.equal(false);
@@ -156,7 +162,7 @@ describe('usage tap', () => {
     });
 
     it('anthropic: a message_delta without usage, or a message_start inside text, is not final', () => {
-      const tap = createUsageTap('anthropic', true);
+      const tap = createUsageTap(messagesUsage, true);
       feed(
         tap,
         start +
@@ -171,7 +177,7 @@ describe('usage tap', () => {
     });
 
     it('chat: final once the usage chunk arrived, not before', () => {
-      const tap = createUsageTap('chat', true, true);
+      const tap = createUsageTap(chatUsage, true, true);
       feed(tap, (chatStream[0] as string) + (chatStream[1] as string), 4);
       expect(tap.final()).to.equal(false);
       expect(tap.reported()).to.equal(false);
@@ -180,7 +186,7 @@ describe('usage tap', () => {
     });
 
     it('responses: response.created usage is not read; completed / incomplete / failed is final', () => {
-      const tap = createUsageTap('responses', true);
+      const tap = createUsageTap(responsesUsage, true);
       feed(
         tap,
         named('response.created', { type: 'response.created', response: { usage: { input_tokens: 9 } } }) +
@@ -204,10 +210,10 @@ describe('usage tap', () => {
 
     it('JSON: final only when the whole body parsed (a body cut midway is not)', () => {
       const body = JSON.stringify({ id: 'x', usage: { input_tokens: 4, output_tokens: 2 } });
-      const whole = createUsageTap('anthropic', false);
+      const whole = createUsageTap(messagesUsage, false);
       whole.push(Buffer.from(body));
       expect(whole.final()).to.equal(true);
-      const cut = createUsageTap('anthropic', false);
+      const cut = createUsageTap(messagesUsage, false);
       cut.push(Buffer.from(body.slice(0, 20)));
       expect(cut.final()).to.equal(false);
       expect(cut.reported()).to.equal(false);
@@ -216,14 +222,14 @@ describe('usage tap', () => {
 
   it('JSON bodies: chat, embeddings, responses, anthropic, parsed at the end', () => {
     const cases = [
-      ['chat', { choices: [], usage: CHAT_USAGE }, CHAT_EXPECTED],
+      [chatUsage, { choices: [], usage: CHAT_USAGE }, CHAT_EXPECTED],
       [
-        'embeddings',
+        embeddingsUsage,
         { data: [], usage: { prompt_tokens: 6, total_tokens: 6 } },
         { inputTokens: 6, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: 0, reasoningTokens: 0 },
       ],
       [
-        'anthropic',
+        messagesUsage,
         {
           usage: {
             input_tokens: 3,
@@ -243,7 +249,7 @@ describe('usage tap', () => {
   });
 
   it('a very large JSON body: the top-level usage is found in its tail', () => {
-    const tap = createUsageTap('embeddings', false);
+    const tap = createUsageTap(embeddingsUsage, false);
     const big = JSON.stringify({
       data: [{ embedding: Array.from({ length: 1_200_000 }, (_, i) => i / 7) }],
       usage: { prompt_tokens: 42, total_tokens: 42 },
@@ -264,12 +270,11 @@ describe('usage tap', () => {
 
   it('asks a chat stream for usage only when the client did not', () => {
     const body: Record<string, unknown> = { stream: true, stream_options: { include_usage: false, x: 1 } };
-    expect(requestStreamUsage('chat', body)).to.equal(true);
+    expect(requestStreamUsage(body)).to.equal(true);
     expect(body.stream_options).to.deep.equal({ include_usage: true, x: 1 });
-    expect(requestStreamUsage('chat', { stream: true, stream_options: { include_usage: true } })).to.equal(
-      false,
-    );
-    expect(requestStreamUsage('chat', { stream: false })).to.equal(false);
-    expect(requestStreamUsage('responses', { stream: true })).to.equal(false);
+    expect(requestStreamUsage({ stream: true, stream_options: { include_usage: true } })).to.equal(false);
+    expect(requestStreamUsage({ stream: false })).to.equal(false);
+    // Only the chat spec asks for it; other endpoints have no streamUsage at all.
+    expect(responsesSpecStreamUsage).to.equal(undefined);
   });
 });
