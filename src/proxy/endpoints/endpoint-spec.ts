@@ -82,6 +82,18 @@ export interface ProviderSpec {
    */
   readonly tokenHeader?: string;
   /**
+   * Request headers only this provider reads, passed to it unchanged beside the ones every
+   * provider gets (`forward/client-headers.ts`), dropped for the others (Anthropic's
+   * `anthropic-version`).
+   */
+  readonly passedHeaders?: readonly string[];
+  /**
+   * Further headers its SDK sends from a browser, allowed in a CORS preflight (checked or
+   * rewritten by `keyHeaders`, never passed as they came: `anthropic-beta`, Gemini's
+   * `x-goog-api-client`).
+   */
+  readonly corsHeaders?: readonly string[];
+  /**
    * Refuses a query string the endpoint does not take (throws a ProxyError); unset: the
    * query is passed on as it came.
    */

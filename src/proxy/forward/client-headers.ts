@@ -1,13 +1,11 @@
-import type { Provider } from '../../scopes/index.ts';
+import type { ProviderSpec } from '../endpoints/index.ts';
+import { PROVIDER_SPECS } from '../endpoints/index.ts';
 
-/** Request headers only Anthropic reads: passed to Anthropic, dropped for the other providers. */
-const ANTHROPIC_ONLY_HEADERS: readonly string[] = [
-  'anthropic-version',
-  'anthropic-dangerous-direct-browser-access',
-];
-
-/** Request headers an app may send that are passed upstream unchanged (to Anthropic; the others get `passedHeadersFor`). */
-export const PASSED_CLIENT_HEADERS: ReadonlySet<string> = new Set([
+/**
+ * Request headers an app may send that are passed upstream unchanged to every provider;
+ * a provider's spec adds its own (`passedHeaders`).
+ */
+const COMMON_HEADERS: readonly string[] = [
   'accept',
   'content-type',
   'user-agent',
@@ -21,30 +19,36 @@ export const PASSED_CLIENT_HEADERS: ReadonlySet<string> = new Set([
   'x-stainless-retry-count',
   'x-stainless-timeout',
   'x-stainless-helper-method',
-  ...ANTHROPIC_ONLY_HEADERS,
-]);
+];
 
-const PASSED_TO_OTHERS: ReadonlySet<string> = new Set(
-  [...PASSED_CLIENT_HEADERS].filter((name) => !ANTHROPIC_ONLY_HEADERS.includes(name)),
-);
+const passedTables = new WeakMap<ProviderSpec, ReadonlySet<string>>();
 
 /** The passed headers for one provider, as a table built once (not filtered per request). */
-export function passedHeadersFor(provider: Provider): ReadonlySet<string> {
-  return provider === 'anthropic' ? PASSED_CLIENT_HEADERS : PASSED_TO_OTHERS;
+export function passedHeadersFor(provider: ProviderSpec): ReadonlySet<string> {
+  let table = passedTables.get(provider);
+  if (!table) {
+    table = new Set([...COMMON_HEADERS, ...(provider.passedHeaders ?? [])]);
+    passedTables.set(provider, table);
+  }
+  return table;
 }
 
 /**
- * What a browser app may send cross-origin: the passed headers, its token (either
- * header) and `anthropic-beta` (filtered by the operator's allowlist before forwarding).
+ * What a browser app may send cross-origin: every provider's passed headers, its token
+ * (`authorization`, `x-api-key`, a provider's own token header), the DPoP proof (RFC
+ * 9449: checked, never forwarded) and the headers a provider's SDK sends that its spec
+ * checks or rewrites (`corsHeaders`).
  */
 export const CORS_ALLOWED_HEADERS: readonly string[] = [
-  ...PASSED_CLIENT_HEADERS,
-  'authorization',
-  'x-api-key',
-  // RFC 9449: the proof that comes with a DPoP-bound token (checked, never forwarded).
-  'dpop',
-  'anthropic-beta',
-  // @google/genai: its API key (the access token on /google paths; never forwarded) and client tag.
-  'x-goog-api-key',
-  'x-goog-api-client',
+  ...new Set([
+    ...COMMON_HEADERS,
+    'authorization',
+    'x-api-key',
+    'dpop',
+    ...Object.values(PROVIDER_SPECS).flatMap((spec) => [
+      ...(spec.passedHeaders ?? []),
+      ...(spec.tokenHeader ? [spec.tokenHeader] : []),
+      ...(spec.corsHeaders ?? []),
+    ]),
+  ]),
 ];

@@ -41,7 +41,7 @@ export function createUpstreams(
       contentLength: number,
     ): Record<string, string> {
       const out: Record<string, string> = {};
-      const passed = passedHeadersFor(provider);
+      const passed = passedHeadersFor(specOf(provider));
       for (const name in incoming) {
         const value = incoming[name];
         if (typeof value === 'string' && passed.has(name)) out[name] = value;

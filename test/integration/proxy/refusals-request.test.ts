@@ -423,6 +423,14 @@ for (const engine of engines) {
         expect(allowed).to.include.members(['authorization', 'content-type', 'x-api-key']);
         // @google/genai in a browser sends its API key (the token) and its client tag.
         expect(allowed).to.include.members(['x-goog-api-key', 'x-goog-api-client']);
+        // The Anthropic SDK's own headers, and a DPoP proof.
+        expect(allowed).to.include.members([
+          'anthropic-version',
+          'anthropic-dangerous-direct-browser-access',
+          'anthropic-beta',
+          'dpop',
+        ]);
+        expect(new Set(allowed).size).to.equal(allowed.length);
         expect(res.headers.get('vary') ?? '').to.match(/origin/i);
       });
 

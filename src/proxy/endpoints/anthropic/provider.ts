@@ -27,6 +27,8 @@ export const anthropic: ProviderSpec = Object.freeze<ProviderSpec>({
   id: 'anthropic',
   prefix: '/anthropic',
   baseUrl: (settings) => settings.baseUrls.anthropic,
+  passedHeaders: ['anthropic-version', 'anthropic-dangerous-direct-browser-access'],
+  corsHeaders: ['anthropic-beta'],
   keyHeaders(out, incoming, apiKey, settings) {
     out['x-api-key'] = apiKey;
     out['anthropic-version'] ??= ANTHROPIC_VERSION;

@@ -52,6 +52,7 @@ export const google: ProviderSpec = Object.freeze<ProviderSpec>({
   prefix: '/google',
   apiVersions: API_VERSIONS,
   tokenHeader: 'x-goog-api-key',
+  corsHeaders: ['x-goog-api-client'],
   badKeyReasonIn400: 'API_KEY_INVALID',
   baseUrl: (settings) => settings.baseUrls.google,
   keyHeaders(out, _incoming, apiKey) {
