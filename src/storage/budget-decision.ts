@@ -16,6 +16,11 @@ export interface ScopeState {
   total: Counters;
   /** Of `total`, what open reservations hold. */
   open: Counters;
+  /**
+   * Set for a scope of an ancestor's grant (a sub-agent's request counts in every grant it
+   * was carved from): when that grant's period resets, which a refusal names.
+   */
+  ancestor?: { resetsAt: number | null };
 }
 
 /** What is left under each cap; null where there is no cap. */
@@ -170,15 +175,18 @@ export function decideBudget<S>(
   const scope = settled.scope?.scope ?? '*';
   const value = settled.scope?.caps[CAP_OF[settled.limit]] ?? undefined;
   const base = settled.refusal?.kind === 'cap' ? settled.refusal : undefined;
+  const ancestor = settled.scope?.ancestor;
+  const detail =
+    base?.detail ?? (ancestor ? 'it is a limit of the access this one was carved from' : undefined);
   return {
     ok: false,
     refusal: {
       kind: 'cap',
       limit: settled.limit,
-      resetsAt,
+      resetsAt: ancestor ? ancestor.resetsAt : resetsAt,
       scope,
       ...(value === undefined || value === null ? {} : { value }),
-      ...(base?.detail ? { detail: base.detail } : {}),
+      ...(detail ? { detail } : {}),
     },
   };
 }

@@ -463,7 +463,9 @@ export function createBudgetStore(db: Database, clock: Clock) {
       const of = (id: string, scope: Scope) =>
         countersOf(counters.find((r) => r.grant_id === id && r.scope === scope) ?? {}, '');
       const scopes = chain.flatMap((l) =>
-        scopesOf(l.limits, args.provider, of(l.id, WHOLE), of(l.id, args.provider)),
+        scopesOf(l.limits, args.provider, of(l.id, WHOLE), of(l.id, args.provider)).map((s) =>
+          l === self ? s : { ...s, ancestor: { resetsAt: l.resetsAt } },
+        ),
       );
       const refuse = async (refusal: Refusal) => {
         if (refusal.kind === 'cap')

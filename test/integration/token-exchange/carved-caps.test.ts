@@ -4,11 +4,12 @@ import type * as oidc from 'openid-client';
 import { engines } from '../../support/databases.ts';
 import { settledCounters } from '../../support/ledger-reads.ts';
 import { grantIdOf, lowerLimits } from '../../support/limited-grant.ts';
-import { discover } from '../../support/oauth-flow.ts';
+import { authorize, discover, exchange } from '../../support/oauth-flow.ts';
 import { openaiClient } from '../../support/proxy-clients.ts';
 import { type ProxyFixture, startProxyFixture } from '../../support/proxy-fixture.ts';
 import { type ProxyProcess, type SpawnedProxies, spawnProxies } from '../../support/spawn-proxies.ts';
 import { exchangeToken } from '../../support/token-exchange.ts';
+import { createUserAgent } from '../../support/user-agent.ts';
 
 const hello = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hello' }] };
 
@@ -76,6 +77,40 @@ for (const engine of engines) {
       for (const o of outcomes.filter((x): x is Extract<Outcome, { ok: false }> => !x.ok))
         expect(`${o.status} ${o.code}`).to.be.oneOf(['403 limit_reached', '429 limit_busy']);
     }
+
+    it("a child stopped by its parent's monthly cap is told the cap is its parent's and when that month ends", async () => {
+      const app = await fx.addApp(`Agent ${++apps}`);
+      const config = await discover(fx.as, app.clientId);
+      const parent = await exchange(
+        await authorize(config, fx.as, createUserAgent(), {
+          redirectUri: fx.client.redirectUri,
+          scope: 'openai:*:chat',
+          username: fx.username,
+          password: fx.password,
+          extraParams: {
+            authorization_details: JSON.stringify([
+              { type: 'ai_access', provider: 'openai', limits: { max_requests: 2, period: 'month' } },
+            ]),
+          },
+          period: 'month',
+        }),
+      );
+      const kid = await child(config, parent.access_token, 'monthly-worker');
+      expect((await call(parent.access_token)).ok).to.equal(true);
+      expect((await call(kid)).ok).to.equal(true);
+      // The child's own cap (2, carved) has room; the parent's month is full.
+      const now = new Date();
+      const monthEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
+      try {
+        await openaiClient(fx.proxy.openaiBaseURL, kid).chat.completions.create(hello);
+        expect.fail('the third request of the month was served');
+      } catch (err) {
+        if (!(err instanceof APIError)) throw err;
+        expect(err.status).to.equal(403);
+        expect(err.message).to.include('it is a limit of the access this one was carved from');
+        expect(err.message).to.include(`it resets at ${monthEnd}`);
+      }
+    });
 
     it('100 concurrent requests of two children and a grandchild never pass the parent request cap', async () => {
       const parent = await appWith('openai:*:chat');
