@@ -1,5 +1,5 @@
 import { providerDisplayName } from '../scopes/index.ts';
-import type { Caps, Scope } from './grant-limits.ts';
+import { CAP_OF_LIMIT, type Caps, type Scope } from './grant-limits.ts';
 
 /** What one scope's counter row holds: totals (settled plus open reservations), and the open part. */
 export interface Counters {
@@ -80,11 +80,7 @@ export type Decision<S> = { ok: true; amounts: Amounts; sized: S } | { ok: false
 /** How long a request refused as busy is told to wait: in-flight requests end within seconds. */
 export const BUSY_RETRY_AFTER_MS = 1000;
 
-const CAP_OF: Record<CapName, 'maxRequests' | 'maxTokens' | 'maxSpendMicroUsd'> = {
-  max_requests: 'maxRequests',
-  max_tokens: 'maxTokens',
-  max_spend_usd: 'maxSpendMicroUsd',
-};
+const CAP_OF: Readonly<Record<CapName, keyof Caps>> = CAP_OF_LIMIT;
 const USED_OF: Record<CapName, keyof Counters> = {
   max_requests: 'requests',
   max_tokens: 'tokens',

@@ -1,4 +1,4 @@
-import type { Provider } from '../scopes/index.ts';
+import type { LimitKey, Provider } from '../scopes/index.ts';
 
 /** One scope's caps (the whole grant, or one provider's requests); null means no cap. */
 export interface Caps {
@@ -22,6 +22,14 @@ export interface GrantLimits extends Caps {
 /** A counter scope: '*' for the whole grant, or a provider id. */
 export type Scope = '*' | Provider;
 export const WHOLE: Scope = '*';
+
+/** The cap each `authorization_details` limit sets (spend in micro-USD). */
+export const CAP_OF_LIMIT: Readonly<Record<LimitKey, keyof Caps>> = Object.freeze({
+  max_requests: 'maxRequests',
+  max_tokens: 'maxTokens',
+  max_spend_usd: 'maxSpendMicroUsd',
+  requests_per_minute: 'requestsPerMinute',
+});
 
 export const CAP_KEYS = ['maxRequests', 'maxTokens', 'maxSpendMicroUsd', 'requestsPerMinute'] as const;
 

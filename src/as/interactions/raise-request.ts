@@ -7,17 +7,11 @@ import {
   providerDisplayName,
   usdToMicro,
 } from '../../scopes/index.ts';
-import { type Caps, capsOf, WHOLE } from '../../storage/grant-limits.ts';
+import { CAP_OF_LIMIT, type Caps, capsOf, WHOLE } from '../../storage/grant-limits.ts';
 import type { GrantRecord, LowerLimits } from '../../storage/grant-store.ts';
+import { grantProviders } from '../../usage/grant-providers.ts';
 import { LIMIT_LABELS, limitField } from './granted-limits.ts';
 import type { LimitMaximums } from './operator-maximums.ts';
-
-const COLUMN: Readonly<Record<LimitKey, keyof Caps>> = {
-  max_requests: 'maxRequests',
-  max_tokens: 'maxTokens',
-  max_spend_usd: 'maxSpendMicroUsd',
-  requests_per_minute: 'requestsPerMinute',
-};
 
 /** A limit in the grant's own units (micro-USD for spending) from its `authorization_details` value. */
 const toRow = (key: LimitKey, value: number) => (key === 'max_spend_usd' ? usdToMicro(value) : value);
@@ -57,9 +51,7 @@ export function raiseTerms(
   asked: readonly AiAccessDetail[],
   maximums: LimitMaximums,
 ): RaiseTerms {
-  const providers = new Set(
-    grant.scopes.map((s) => s.split(':')[0]).filter((p): p is Provider => p !== undefined),
-  );
+  const providers = new Set(grantProviders(grant));
   const rows: RaiseRow[] = [];
   let serverBound = false;
   for (const detail of asked) {
@@ -71,8 +63,8 @@ export function raiseTerms(
     for (const key of LIMIT_KEYS) {
       const value = detail.limits?.[key];
       if (value === undefined) continue;
-      const own = capsOf(grant.limits, detail.provider)[COLUMN[key]];
-      const wholeNow = capsOf(grant.limits, WHOLE)[COLUMN[key]];
+      const own = capsOf(grant.limits, detail.provider)[CAP_OF_LIMIT[key]];
+      const wholeNow = capsOf(grant.limits, WHOLE)[CAP_OF_LIMIT[key]];
       const scope = own !== null ? detail.provider : wholeNow !== null ? WHOLE : undefined;
       if (scope === undefined) continue; // no limit to raise
       const current = (own ?? wholeNow) as number;
@@ -149,7 +141,7 @@ export function readRaise(
       };
     if (to === row.current) continue;
     changes.push({ row, to });
-    const column = COLUMN[row.key];
+    const column = CAP_OF_LIMIT[row.key];
     if (row.scope === WHOLE) {
       next[column] = to;
       continue;

@@ -1,12 +1,6 @@
 import { type AiAccessDetail, type AiAccessLimits, LIMIT_KEYS, type LimitKey } from '../../scopes/index.ts';
-import { type Caps, capsOf, type GrantLimits } from '../../storage/grant-limits.ts';
+import { CAP_OF_LIMIT, capsOf, type GrantLimits } from '../../storage/grant-limits.ts';
 
-const CAP_OF: Record<LimitKey, keyof Caps> = {
-  max_requests: 'maxRequests',
-  max_tokens: 'maxTokens',
-  max_spend_usd: 'maxSpendMicroUsd',
-  requests_per_minute: 'requestsPerMinute',
-};
 const PERIODIC: readonly LimitKey[] = ['max_requests', 'max_tokens', 'max_spend_usd'];
 
 /**
@@ -20,7 +14,7 @@ export function withCurrentLimits(details: readonly AiAccessDetail[], limits: Gr
     const own = capsOf(limits, detail.provider);
     const current: AiAccessLimits = {};
     for (const key of LIMIT_KEYS) {
-      const caps = [own[CAP_OF[key]], limits[CAP_OF[key]]].filter((v): v is number => v !== null);
+      const caps = [own[CAP_OF_LIMIT[key]], limits[CAP_OF_LIMIT[key]]].filter((v): v is number => v !== null);
       if (caps.length === 0) continue;
       const value = Math.min(...caps);
       current[key] = key === 'max_spend_usd' ? value / 1_000_000 : value;
