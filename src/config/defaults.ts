@@ -65,6 +65,15 @@ export const defaults = {
     drainTimeoutMs: 10_000,
     revocationFeed: { pollIntervalMs: 250, maxSilenceMs: 5000 },
     reservations: { heartbeatIntervalMs: 5000, reapAfterMs: 30_000, defaultOutputTokens: 4096 },
+    leases: {
+      enabled: false,
+      holdMs: 1000,
+      share: 0.25,
+      minRequests: 2,
+      maxRequests: 1000,
+      flushIntervalMs: 100,
+      idleMs: 500,
+    },
   },
   proxyClient: { id: 'mandate-proxy' },
   /** No OpenAI-compatible provider unless the operator switches one on. */

@@ -74,6 +74,7 @@ export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secr
     path: 'proxy.reservations.defaultOutputTokens',
     kind: 'int',
   },
+  { env: 'MANDATE_PROXY_LEASES', path: 'proxy.leases.enabled', kind: 'bool' },
   { env: 'MANDATE_PROXY_CLIENT_ID', path: 'proxyClient.id', kind: 'string' },
   { env: 'MANDATE_PROXY_CLIENT_SECRET', path: 'proxyClient.secret', kind: 'string', secret: true },
 ];

@@ -177,6 +177,30 @@ export const configSchema = z.strictObject({
         message: 'reapAfterMs must be at least 3 heartbeat intervals',
         path: ['reapAfterMs'],
       }),
+    /**
+     * Leases (docs/limits.md#leases): a proxy takes a slice of a capped grant's remaining
+     * budget in one write and admits requests against it in memory.
+     */
+    leases: z
+      .strictObject({
+        enabled: z.boolean(),
+        /** A slice covers about this long of the grant's recent demand at this proxy. */
+        holdMs: z.number().int().min(1),
+        /** The largest share of what remains under any cap one slice may take. */
+        share: z.number().gt(0).max(1),
+        /** The fewest requests worth a slice; below that, requests reserve one by one. */
+        minRequests: z.number().int().min(1),
+        /** The most requests one slice covers. */
+        maxRequests: z.number().int().min(1),
+        /** How often what was used out of a slice is written to the ledger. */
+        flushIntervalMs: z.number().int().min(10),
+        /** A slice unused this long is returned. */
+        idleMs: z.number().int().min(10),
+      })
+      .refine((l) => l.maxRequests >= l.minRequests, {
+        message: 'maxRequests must be at least minRequests',
+        path: ['maxRequests'],
+      }),
   }),
   /** OpenAI-compatible providers (docs/configuration.md). */
   providers: providersSchema,
