@@ -40,6 +40,12 @@ export interface SpawnProxiesOptions {
   env?: Record<string, string>;
   /** How long each process may take to answer 200 on /readyz. Default 20 s. */
   readyTimeoutMs?: number;
+  /**
+   * `discard`: stdout (the request log) goes to /dev/null, as a file would take it, and
+   * only stderr is kept in `logs`: the bench's processes log a line per request for as
+   * long as it runs. Default `collect`.
+   */
+  stdout?: 'collect' | 'discard';
 }
 
 export interface SpawnedProxies {
@@ -102,18 +108,19 @@ async function startOne(
   cwd: string,
   readyTimeoutMs: number,
   publicUrl: string,
+  stdout: 'collect' | 'discard',
 ): Promise<ProxyProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', WATCHDOG, MANDATE, 'serve', 'proxy'], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env, MANDATE_PROXY_PORT: String(port) },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', stdout === 'collect' ? 'pipe' : 'ignore', 'pipe'],
   });
   track(child);
   const logs: string[] = [];
   const stderr: string[] = [];
-  collectLines(child.stdout as Readable, logs);
+  if (child.stdout) collectLines(child.stdout, logs);
   collectLines(child.stderr as Readable, logs, stderr);
   const exited = new Promise<ProcessExit>((resolve) => {
     // 'close': the output streams are drained too, so `logs` is complete.
@@ -213,7 +220,7 @@ export async function spawnProxies(
     const env = { ...baseEnv, MANDATE_DATA_DIR: dataDir, ...options.env, ...extra };
     for (let attempt = 1; ; attempt++) {
       try {
-        const proxy = await startOne(env, dataDir, readyTimeoutMs, as.proxyUrl);
+        const proxy = await startOne(env, dataDir, readyTimeoutMs, as.proxyUrl, options.stdout ?? 'collect');
         started.add(proxy);
         return proxy;
       } catch (err) {
