@@ -56,6 +56,7 @@ import {
   type WorkloadResult,
   writeResults,
 } from './report.ts';
+import { SPREAD_CHUNK_DELAY_MS, SPREAD_METADATA } from './spread-sse.ts';
 
 const argv = process.argv.slice(2);
 const { values: opts } = parseArgs({
@@ -123,6 +124,26 @@ const WORKLOADS = [
     body: JSON.stringify({ model: 'gpt-4o-mini', messages: MESSAGES, stream: true }),
     check: (text: string) =>
       text.trimEnd().endsWith('data: [DONE]') && (text.match(/^data: /gm) ?? []).length >= 21,
+  },
+  {
+    name: '20-chunk SSE stream, spread over time',
+    description:
+      `The same stream asked for its usage (\`stream_options: {include_usage: true}\`, as OpenAI's SDKs do) and marked ` +
+      `\`metadata: ${JSON.stringify(SPREAD_METADATA)}\`, which the fake paces: each event its own write, ` +
+      `${SPREAD_CHUNK_DELAY_MS} ms after the one before (about ${23 * SPREAD_CHUNK_DELAY_MS} ms a stream), the usage in the last chunk before \`[DONE]\`, ` +
+      'so a proxy relays it chunk by chunk. At saturation the 50 connections wait on the pacing as much as on the servers: ' +
+      'compare CPU per request.',
+    body: JSON.stringify({
+      model: 'gpt-4o-mini',
+      messages: MESSAGES,
+      stream: true,
+      stream_options: { include_usage: true },
+      metadata: SPREAD_METADATA,
+    }),
+    check: (text: string) =>
+      text.trimEnd().endsWith('data: [DONE]') &&
+      (text.match(/^data: /gm) ?? []).length >= 22 &&
+      text.includes('"choices":[],"usage":{'),
   },
 ];
 
