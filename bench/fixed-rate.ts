@@ -9,6 +9,8 @@
  * down. Latency runs from the moment a request is handed to the socket to its last byte;
  * first-byte time to its first body byte. Everything is bounded: exactly rate × seconds
  * requests, each with a timeout, and the run ends at the latest `seconds + timeoutMs`.
+ * Given several URLs (processes behind one imagined load balancer), request i goes to URL
+ * i mod n: round robin, the rate in all.
  */
 import { Agent, request } from 'node:http';
 
@@ -77,7 +79,7 @@ function once(
 }
 
 export async function runFixedRate(
-  url: string,
+  urls: string | readonly string[],
   work: Workload,
   {
     rate,
@@ -86,13 +88,16 @@ export async function runFixedRate(
     warmRequests = 50,
   }: { rate: number; seconds: number; timeoutMs?: number; warmRequests?: number },
 ): Promise<FixedRateResult> {
-  const base = new URL(url);
-  if (base.hostname !== '127.0.0.1') throw new Error(`only 127.0.0.1 targets: ${url}`);
+  const bases = (typeof urls === 'string' ? [urls] : urls).map((url) => new URL(url));
+  for (const base of bases) {
+    if (base.hostname !== '127.0.0.1') throw new Error(`only 127.0.0.1 targets: ${base}`);
+  }
+  const baseOf = (i: number) => bases[i % bases.length] as URL;
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   try {
     // Open a few connections and let both ends' code paths warm up before timing.
-    for (let i = 0; i < warmRequests; i += 4) {
-      await Promise.all([0, 1, 2, 3].map(() => once(agent, base, work, timeoutMs)));
+    for (let i = 0; i < warmRequests * bases.length; i += 4) {
+      await Promise.all([0, 1, 2, 3].map((j) => once(agent, baseOf(i + j), work, timeoutMs)));
     }
     const total = Math.round(rate * seconds);
     const intervalMs = 1000 / rate;
@@ -105,7 +110,7 @@ export async function runFixedRate(
         const due = Math.min(total, Math.floor((now - start) / intervalMs) + 1);
         while (results.length < due) {
           maxSendLagMs = Math.max(maxSendLagMs, now - (start + results.length * intervalMs));
-          results.push(once(agent, base, work, timeoutMs));
+          results.push(once(agent, baseOf(results.length), work, timeoutMs));
         }
         if (results.length >= total) {
           clearInterval(ticker);

@@ -7,7 +7,8 @@ import { runFixedRate, type Workload } from './fixed-rate.ts';
 import type { ChildMessage } from './processes.ts';
 
 const job = JSON.parse(process.argv[2] ?? '{}') as {
-  url: string;
+  /** One URL, or several taking turns (fixed-rate.ts). */
+  url: string | string[];
   work: Workload;
   rate: number;
   seconds: number;
