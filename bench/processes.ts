@@ -13,15 +13,15 @@ export type ChildMessage =
   | {
       type: 'servers-ready';
       targets: ServerTargets;
-      /** The unbudgeted grant's access token. */
-      token: string;
-      /** The budgeted grant's access token. */
-      budgetedToken: string;
+      /** The access token of each Mandate target's grant (mandate's has no caps). */
+      tokens: Record<'mandate' | CappedTarget, string>;
+      /** The three `mandate serve proxy` processes of mandateLeased3, for their CPU time. */
+      processPids: number[];
       /** The database the AS and the proxy run on, in words. */
       database: string;
       budget: BudgetSetup;
     }
-  | { type: 'budget-state'; state: BudgetState }
+  | { type: 'budget-state'; states: Record<CappedTarget, BudgetState> }
   | { type: 'profile-started' }
   | { type: 'profile-written'; path: string }
   | { type: 'gc-stats'; stats: GcStats }
@@ -60,16 +60,19 @@ export interface GcStats {
   long: number;
 }
 
-/** The budgeted grant as the server child set it up and checked it. */
+/** The Mandate targets whose grant has caps, each a grant of its own. */
+export type CappedTarget = 'mandateBudgeted' | 'mandateLeased' | 'mandateLeased3';
+
+/** The capped grants as the server child set them up and checked them (the same caps each). */
 export interface BudgetSetup {
-  grantId: string;
+  grantIds: Record<CappedTarget, string>;
   maxSpendMicroUsd: number;
   maxRequests: number;
-  /** The output bound the proxy injected into the warm-up request (`x-mandate-output-bound`), if any. */
+  /** The output bound the proxy injected into the budgeted grant's warm-up request (`x-mandate-output-bound`), if any. */
   injectedOutputBound: string | null;
 }
 
-/** The budgeted grant's whole-grant `grant_counters` row (scope '*', lifetime) and its open `reservations`. */
+/** A capped grant's whole-grant `grant_counters` row (scope '*', lifetime) and its open `reservations` (a lease's slice is one). */
 export interface BudgetState {
   requests: number;
   tokens: number;
@@ -81,7 +84,12 @@ export interface ServerTargets {
   httpProxy: string;
   httpProxy3: string;
   nodeHttp: string;
+  /** The in-process proxy as configured by default. */
   mandate: string;
+  /** The in-process proxy with leases on. */
+  mandateLeased: string;
+  /** The three proxy processes with leases on. */
+  mandateLeased3: string[];
 }
 
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));

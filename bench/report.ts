@@ -4,7 +4,7 @@
  * block into docs/performance.md between its markers, leaving the prose around it alone.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { GcStats } from './processes.ts';
+import type { CappedTarget, GcStats } from './processes.ts';
 import type { ProfileSummary } from './profile-summary.ts';
 
 export const TARGETS = [
@@ -14,6 +14,8 @@ export const TARGETS = [
   'nodeHttp',
   'mandate',
   'mandateBudgeted',
+  'mandateLeased',
+  'mandateLeased3',
 ] as const;
 export type TargetId = (typeof TARGETS)[number];
 export const TARGET_LABELS: Record<TargetId, string> = {
@@ -23,17 +25,28 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   nodeHttp: 'bare `node:http`',
   mandate: 'Mandate proxy, unbudgeted grant',
   mandateBudgeted: 'Mandate proxy, budgeted grant',
+  mandateLeased: 'Mandate proxy with leases, budgeted grant',
+  mandateLeased3: 'three Mandate proxy processes with leases, one budgeted grant',
 };
+/** The Mandate targets whose grant has caps, each a grant of its own. */
+export const CAPPED_TARGETS = [
+  'mandateBudgeted',
+  'mandateLeased',
+  'mandateLeased3',
+] as const satisfies readonly CappedTarget[];
 
 export interface SaturationRound {
   rps: number;
   requests: number;
   errors: number;
-  /** CPU of the process doing the serving (the server child, or the upstream for direct), % of one core. */
+  /**
+   * CPU of the processes doing the serving (the server child, the three proxy processes for
+   * mandateLeased3, or the upstream for direct), % of one core.
+   */
   serverCpuPct: number;
-  /** Server-child CPU per 2xx request, µs (proxies only). */
+  /** Serving CPU per 2xx request, µs (proxies only): the server child's, or the three processes' together. */
   serverUsPerRequest: number;
-  /** Server-child CPU during the round, µs. */
+  /** Serving CPU during the round, µs (the server child's, or the three processes' together). */
   serverUs: number;
   /** CPU of the database server's backends serving the bench database during the round, µs (0 on SQLite, which runs in the server child). */
   databaseUs: number;
@@ -55,7 +68,7 @@ export interface FixedRateSummary {
   maxSendLagMs: number;
   /** Most CPU other processes of the machine used during one of the rounds, % of one core. */
   otherPct: number;
-  /** GC pauses of the server child during the fixed-rate runs (proxies only). */
+  /** GC pauses of the server child during the fixed-rate runs (the in-process proxies only). */
   gc?: GcStats | undefined;
 }
 
@@ -68,8 +81,8 @@ export interface WorkloadResult {
   name: string;
   description: string;
   cells: Record<TargetId, CellResult>;
-  /** Both Mandate targets at `RunInfo.budgetRate` (below the budgeted grant's saturation). */
-  budgetRate: Record<'mandate' | 'mandateBudgeted', FixedRateSummary>;
+  /** Every Mandate target at `RunInfo.budgetRate` (below the budgeted grant's saturation). */
+  budgetRate: Record<'mandate' | CappedTarget, FixedRateSummary>;
 }
 
 export interface RunInfo {
@@ -97,14 +110,18 @@ export interface RunInfo {
   budget: BudgetInfo;
 }
 
-/** The budgeted grant: its caps, and what its counters said at the end of the run. */
+/** The capped grants: their caps (the same for each), and what their counters said at the end of the run. */
 export interface BudgetInfo {
   maxSpendMicroUsd: number;
   maxRequests: number;
   injectedOutputBound: string | null;
-  /** `grant_counters.requests` of the budgeted grant after the run. */
+  grants: Record<CappedTarget, GrantAccount>;
+}
+
+export interface GrantAccount {
+  /** `grant_counters.requests` of the grant after the run. */
   chargedRequests: number;
-  /** Budgeted requests answered 2xx in the measurements (the counter must be at least this). */
+  /** Its requests answered 2xx in the measurements (the counter must be at least this). */
   measuredRequests: number;
   openReservations: number;
 }
@@ -186,19 +203,23 @@ export function ratios(workloads: WorkloadResult[]): Ratio[] {
 
 export interface BudgetRatio {
   workload: string;
-  /** Budgeted requests/s over unbudgeted. */
+  target: CappedTarget;
+  /** Capped requests/s over unbudgeted. */
   rpsRatio: number;
-  /** Unbudgeted CPU per request over budgeted (proxy plus database server on PostgreSQL). */
+  /** Unbudgeted CPU per request over capped (proxy plus database server on PostgreSQL). */
   cpuRatio: number;
 }
 
 export function budgetRatios(workloads: WorkloadResult[]): BudgetRatio[] {
   const total = (c: CellResult) => usPerRequest(c) + dbUsPerRequest(c);
-  return workloads.map((w) => ({
-    workload: w.name,
-    rpsRatio: meanRps(w.cells.mandateBudgeted) / meanRps(w.cells.mandate),
-    cpuRatio: total(w.cells.mandate) / total(w.cells.mandateBudgeted),
-  }));
+  return workloads.flatMap((w) =>
+    CAPPED_TARGETS.map((target) => ({
+      workload: w.name,
+      target,
+      rpsRatio: meanRps(w.cells[target]) / meanRps(w.cells.mandate),
+      cpuRatio: total(w.cells.mandate) / total(w.cells[target]),
+    })),
+  );
 }
 
 function otherCpu(workloads: WorkloadResult[]): { mean: number; max: number } {
@@ -297,20 +318,20 @@ export function renderResults(info: RunInfo, workloads: WorkloadResult[], profil
     );
   }
   out.push(
-    '"server CPU" is the serving process\'s CPU during saturation, in % of one core (the server child for the ' +
-      'proxies, the fake upstream for direct); "core 0 CPU" that of the load generator and the fake upstream together; ' +
+    '"server CPU" is the serving processes\' CPU during saturation, in % of one core (the server child for the ' +
+      'proxies, the three proxy processes together for the three-process row, the fake upstream for direct); "core 0 CPU" that of the load generator and the fake upstream together; ' +
       '"other CPU" what the rest of the machine (other sessions, kernel) used meanwhile, in % of one core; a round ' +
       'during which that exceeded 50 % was measured again (at most twice more) and the quietest attempt kept. ' +
-      '"proxy CPU / request" is the server child\'s CPU time (all threads) divided by the requests it answered, the ' +
-      'least noisy cost figure on a shared machine. ' +
+      '"proxy CPU / request" is the server child\'s CPU time (all threads; for the three-process row the three ' +
+      "processes' together) divided by the requests answered, the least noisy cost figure on a shared machine. " +
       (pg
         ? '"database CPU / request" is the CPU time of the PostgreSQL backends connected to the bench database ' +
           '(found in `pg_stat_activity`, read from `/proc`) divided by the same requests; those backends are not ' +
           'pinned and are not counted in "other CPU". PostgreSQL\'s own background processes (WAL writer, ' +
           'checkpointer) are not included. '
         : '') +
-      '"server GC pauses counts the server child\'s garbage-collection ' +
-      'pauses (perf_hooks) during the fixed-rate runs; they stop every request in flight. The latency client fell ' +
+      '"server GC pauses" counts the server child\'s garbage-collection ' +
+      'pauses (perf_hooks) during the fixed-rate runs (not observed in the three processes); they stop every request in flight. The latency client fell ' +
       `behind its schedule by at most ${ms(Math.max(...workloads.flatMap((w) => TARGETS.map((t) => w.cells[t].fixed.maxSendLagMs))))} ms.`,
     '',
   );
@@ -369,6 +390,13 @@ export function renderResults(info: RunInfo, workloads: WorkloadResult[], profil
   return out.join('\n').trimEnd();
 }
 
+/** Short names of the capped rows, for the comparison tables. */
+const CAPPED_SHORT: Record<CappedTarget, string> = {
+  mandateBudgeted: 'budgeted',
+  mandateLeased: 'leased',
+  mandateLeased3: 'leased, 3 processes',
+};
+
 function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
   const pg = info.databaseEngine === 'pg';
   const b = info.budget;
@@ -378,47 +406,64 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
   const arrow = (a: number, z: number, unit: string, digits = 0) =>
     `${a.toFixed(digits)} → ${z.toFixed(digits)} ${unit} (${change(a, z, digits)})`;
   const failed = (f: FixedRateSummary) => (f.failed > 0 ? `, ${f.failed} failed` : '');
-  const latencyRows = workloads.flatMap((w) => {
-    const pairs: Array<[number, FixedRateSummary, FixedRateSummary]> = [
-      [info.budgetRate, w.budgetRate.mandate, w.budgetRate.mandateBudgeted],
-      [info.rate, w.cells.mandate.fixed, w.cells.mandateBudgeted.fixed],
-    ];
-    const saturated = meanRps(w.cells.mandateBudgeted);
-    return pairs.map(([rate, u, z]) => [
-      w.name,
-      `${rate}/s (${Math.round((rate / saturated) * 100)} % of the budgeted saturation)`,
-      arrow(u.p50, z.p50, 'ms', 2),
-      arrow(u.p99, z.p99, 'ms', 2),
-      `${ms(u.p999)} → ${ms(z.p999)} ms${failed(z)}`,
-    ]);
-  });
+  const latencyRows = workloads.flatMap((w) =>
+    CAPPED_TARGETS.flatMap((t) => {
+      const pairs: Array<[number, FixedRateSummary, FixedRateSummary]> = [
+        [info.budgetRate, w.budgetRate.mandate, w.budgetRate[t]],
+        [info.rate, w.cells.mandate.fixed, w.cells[t].fixed],
+      ];
+      const saturated = meanRps(w.cells[t]);
+      return pairs.map(([rate, u, z]) => [
+        w.name,
+        CAPPED_SHORT[t],
+        `${rate}/s (${Math.round((rate / saturated) * 100)} % of its saturation)`,
+        arrow(u.p50, z.p50, 'ms', 2),
+        arrow(u.p99, z.p99, 'ms', 2),
+        `${ms(u.p999)} → ${ms(z.p999)} ms${failed(z)}`,
+      ]);
+    }),
+  );
   // Within 20 % of saturation an open-loop load already queues for long stretches.
-  const overloaded = workloads.some((w) => info.rate >= 0.8 * meanRps(w.cells.mandateBudgeted));
+  const overloaded = workloads.flatMap((w) =>
+    CAPPED_TARGETS.filter((t) => info.rate >= 0.8 * meanRps(w.cells[t])).map(
+      (t) => `${CAPPED_SHORT[t]} (${w.name})`,
+    ),
+  );
+  const open = CAPPED_TARGETS.filter((t) => b.grants[t].openReservations > 0);
   return [
-    '### Budgeted grant against unbudgeted grant',
+    '### Capped grants against the unbudgeted grant',
     '',
-    'Both Mandate rows are the same proxy process; only the access token differs. The budgeted grant has caps ' +
-      `(max spend $${int(b.maxSpendMicroUsd / 1e6)}, max ${int(b.maxRequests)} requests, lifetime, no per-minute limit) ` +
-      'far too large to refuse anything here, so each of its requests reserves its worst case in the database ' +
-      'before forwarding and settles to the reported usage in a second write after the answer; the ' +
-      'unbudgeted grant is known to have no caps (a cached flag) and touches no budget table. All 50 connections ' +
-      'use the one budgeted grant, so its reservations queue for one counter row.',
+    'The unbudgeted and budgeted rows are the same proxy process; only the access token differs. The leased row is ' +
+      'a second proxy in that process, built the same way with `proxy.leases.enabled`; the three-process row is three ' +
+      '`mandate serve proxy` processes with leases on, over the same database, sharing one grant, the load split ' +
+      'evenly over them (saturation: one autocannon per process at once, a third of the connections each, requests/s ' +
+      "summed; fixed rate: requests sent to the three in turn); its CPU per request is the three processes' CPU " +
+      'together over their requests together, and their GC pauses are not observed. Each capped row has a grant ' +
+      `of its own with the same caps (max spend $${int(b.maxSpendMicroUsd / 1e6)}, max ${int(b.maxRequests)} requests, ` +
+      'lifetime, no per-minute limit), far too large to refuse anything here. A budgeted request reserves its worst ' +
+      'case in the database before forwarding and settles to the reported usage in a second write after the answer; ' +
+      "with leases a proxy takes a slice of the grant's remaining budget in one write and admits requests against it " +
+      'in memory, writes what was used every flush interval and returns a slice left idle. The unbudgeted grant is ' +
+      'known to have no caps (a cached flag) and touches no budget table. All connections of a row use its one ' +
+      'grant, so its writes queue for one counter row.',
     '',
     table(
       [
         'workload',
-        'requests/s unbudgeted → budgeted',
-        'budgeted / unbudgeted',
+        'capped row',
+        'requests/s unbudgeted → capped',
+        'capped / unbudgeted',
         'proxy CPU / request',
         ...(pg ? ['database CPU / request'] : []),
         `inverse CPU / request ratio${pg ? ' (proxy + database)' : ''}`,
       ],
-      workloads.map((w, i) => {
+      rs.map((r) => {
+        const w = workloads.find((x) => x.name === r.workload) as WorkloadResult;
         const u = w.cells.mandate;
-        const z = w.cells.mandateBudgeted;
-        const r = rs[i] as BudgetRatio;
+        const z = w.cells[r.target];
         return [
           w.name,
+          CAPPED_SHORT[r.target],
           `${int(meanRps(u))} → ${int(meanRps(z))}`,
           pct(r.rpsRatio),
           arrow(usPerRequest(u), usPerRequest(z), 'µs'),
@@ -428,32 +473,40 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
       }),
     ),
     '',
-    `Latency, unbudgeted → budgeted, at ${info.budgetRate} requests/s (the budgeted grant well below its saturation; ` +
+    `Latency, unbudgeted → capped, at ${info.budgetRate} requests/s (the budgeted grant well below its saturation; ` +
       `${info.fixedSeconds} s per target in two rounds, as above) and at the ${info.rate} requests/s of the tables above:`,
     '',
-    table(['workload', 'rate', 'p50', 'p99', 'p99.9'], latencyRows),
+    table(['workload', 'capped row', 'rate', 'p50', 'p99', 'p99.9'], latencyRows),
     '',
-    ...(overloaded
+    ...(overloaded.length > 0
       ? [
-          `At ${info.rate} requests/s the budgeted grant runs near or beyond its saturation throughput: requests ` +
+          `At ${info.rate} requests/s ${overloaded.join(', ')} ran near or beyond saturation throughput: requests ` +
             'queue for the database for much of the run, so those latencies measure the queue, not the cost of one request.',
           '',
         ]
       : []),
-    'Checked: before measuring, one budgeted request left `grant_counters.requests` > 0 and no open row in ' +
-      '`reservations` for its grant, and one unbudgeted request was not sized (no output bound) and left no reservation. After the run the ' +
-      `budgeted grant's counter stood at ${int(b.chargedRequests)} requests (the measurements alone had ` +
-      `${int(b.measuredRequests)} budgeted 2xx answers; warm-ups, checks and profiling add the rest), with ` +
-      `${b.openReservations} reservations still open 5 s after its last request. ` +
+    'Checked: before measuring, one request of each capped grant (one to each of the three processes for the shared ' +
+      'grant) left `grant_counters.requests` at exactly that many and no open row in `reservations` once settled ' +
+      '(a slice returned gives back what it did not use), and one unbudgeted request was not sized (no output bound) ' +
+      'and left no reservation. After the run, once no reservation or slice was open (at most 5 s after the last ' +
+      'request), the counters stood at: ' +
+      CAPPED_TARGETS.map((t) => {
+        const g = b.grants[t];
+        return (
+          `${CAPPED_SHORT[t]} ${int(g.chargedRequests)} requests (${int(g.measuredRequests)} 2xx in the measurements` +
+          `${g.openReservations > 0 ? `, ${g.openReservations} reservations still open` : ''})`
+        );
+      }).join('; ') +
+      '; warm-ups, checks and profiling add the rest. ' +
       (b.injectedOutputBound === null
         ? 'The proxy injected no output bound.'
         : 'The workloads set no `max_tokens`, so the proxy reserves the default output bound ' +
           "(`proxy.reservations.defaultOutputTokens`, within the model's maximum) and writes it " +
           `into each budgeted request (\`max_completion_tokens\` ${b.injectedOutputBound}), which re-serialises the body.`),
     '',
-    ...(b.openReservations > 0
+    ...(open.length > 0
       ? [
-          `**${b.openReservations} reservations of the budgeted grant were still open** 5 s after its last request: ` +
+          `**Reservations were still open** 5 s after the last request (${open.map((t) => `${CAPPED_SHORT[t]}: ${b.grants[t].openReservations}`).join(', ')}): ` +
             'each holds its worst case against the caps for as long as the proxy runs (its heartbeat keeps the ' +
             'reaper away). autocannon ends each saturation round with requests in flight, so some clients are gone ' +
             'while their requests wait for a reservation.',

@@ -31,6 +31,7 @@ import autocannon from 'autocannon';
 import { type BenchDatabase, backendCpuBetween, createBenchDatabase } from './bench-database.ts';
 import { type FixedRateResult, percentile, type Workload } from './fixed-rate.ts';
 import {
+  type CappedTarget,
   canPin,
   cpuMicros,
   type GcStats,
@@ -43,8 +44,10 @@ import {
 } from './processes.ts';
 import { summarizeProfile } from './profile-summary.ts';
 import {
+  CAPPED_TARGETS,
   type CellResult,
   type FixedRateSummary,
+  type GrantAccount,
   type ProfileReport,
   type RunInfo,
   ratios,
@@ -150,7 +153,7 @@ const WORKLOADS = [
 // Everything ends, whatever happens: a hard ceiling on the whole run.
 const ESTIMATE_S =
   WORKLOADS.length * TARGETS.length * (WARMUP_SECONDS + SATURATION_SECONDS + FIXED_SECONDS + 2) +
-  WORKLOADS.length * 2 * (FIXED_SECONDS + 2) +
+  WORKLOADS.length * (1 + CAPPED_TARGETS.length) * (FIXED_SECONDS + 2) +
   4 * PROFILE_SECONDS +
   120;
 const children: Array<import('node:child_process').ChildProcess> = [];
@@ -212,14 +215,17 @@ async function main() {
       'tokens obtained through the OAuth flow; the budgeted grant reserved and settled its check request',
   );
 
-  const base: Record<TargetId, string> = {
-    direct: up.url,
-    httpProxy: ready.targets.httpProxy,
-    httpProxy3: ready.targets.httpProxy3,
-    nodeHttp: ready.targets.nodeHttp,
-    mandate: ready.targets.mandate,
+  /** Where each target listens: one URL, or the three processes' for mandateLeased3. */
+  const base: Record<TargetId, string[]> = {
+    direct: [up.url],
+    httpProxy: [ready.targets.httpProxy],
+    httpProxy3: [ready.targets.httpProxy3],
+    nodeHttp: [ready.targets.nodeHttp],
+    mandate: [ready.targets.mandate],
     // The same proxy; another grant.
-    mandateBudgeted: ready.targets.mandate,
+    mandateBudgeted: [ready.targets.mandate],
+    mandateLeased: [ready.targets.mandateLeased],
+    mandateLeased3: ready.targets.mandateLeased3,
   };
   const credentialOf: Record<TargetId, string> = {
     // Only Mandate gets the apps' access tokens; everything else the real provider key.
@@ -227,34 +233,40 @@ async function main() {
     httpProxy: up.openaiKey,
     httpProxy3: up.openaiKey,
     nodeHttp: up.openaiKey,
-    mandate: ready.token,
-    mandateBudgeted: ready.budgetedToken,
+    ...ready.tokens,
   };
   const headersOf = (t: TargetId): Record<string, string> => ({
     'content-type': 'application/json',
     authorization: `Bearer ${credentialOf[t]}`,
   });
-  for (const url of Object.values(base)) {
+  for (const url of Object.values(base).flat()) {
     if (!url.startsWith('http://127.0.0.1:')) throw new Error(`only 127.0.0.1 targets: ${url}`);
   }
 
-  // Every target answers every workload correctly before anything is timed.
+  // Every target (each of its processes) answers every workload correctly before anything is timed.
   for (const w of WORKLOADS) {
     for (const t of TARGETS) {
-      const res = await fetch(`${base[t]}${PATH}`, { method: 'POST', headers: headersOf(t), body: w.body });
-      const text = await res.text();
-      if (res.status !== 200 || !w.check(text)) {
-        throw new Error(`${TARGET_LABELS[t]} / ${w.name}: ${res.status} ${text.slice(0, 300)}`);
+      for (const url of base[t]) {
+        const res = await fetch(`${url}${PATH}`, { method: 'POST', headers: headersOf(t), body: w.body });
+        const text = await res.text();
+        if (res.status !== 200 || !w.check(text)) {
+          throw new Error(`${TARGET_LABELS[t]} (${url}) / ${w.name}: ${res.status} ${text.slice(0, 300)}`);
+        }
       }
     }
   }
+
+  /** The three proxy processes of mandateLeased3: servers under test beside the server child. */
+  const processPids = ready.processPids;
+  const cpuOf = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+  /** CPU time so far of every server under test: the server child and the three processes, µs. */
+  const serversCpu = () => cpuMicros(servers.pid as number) + cpuOf(processPids);
 
   // Other sessions share this machine: wait (at most 15 s) for a second in which they use
   // under 30 % of a core, so the run at least starts quiet. The tables say how loud it got.
   let quiet = { waitedSeconds: 0, otherPct: Number.NaN };
   for (let i = 1; i <= 15; i += 1) {
-    const ours = () =>
-      cpuMicros(servers.pid as number) + cpuMicros(upstream.pid as number) + cpuMicros(process.pid);
+    const ours = () => serversCpu() + cpuMicros(upstream.pid as number) + cpuMicros(process.pid);
     const machine0 = machineBusyMicros();
     const ours0 = ours();
     await pause(1000);
@@ -266,8 +278,14 @@ async function main() {
     `bench: other processes used ${Math.round(quiet.otherPct)} % of a core in the last second (waited ${quiet.waitedSeconds} s)`,
   );
 
-  /** The serving process of a target: the upstream for direct, else the server child. */
-  const servingPid = (t: TargetId) => (t === 'direct' ? upstream.pid : servers.pid) as number;
+  /** The processes whose CPU a proxy target's requests cost: the three for mandateLeased3, else the server child. */
+  const proxyPids = (t: TargetId): number[] =>
+    t === 'mandateLeased3' ? processPids : [servers.pid as number];
+  /** The serving processes of a target: the upstream for direct, else the proxy's. */
+  const servingPids = (t: TargetId): number[] => (t === 'direct' ? [upstream.pid as number] : proxyPids(t));
+  /** `total` connections split over `n` load generators, as evenly as whole numbers allow. */
+  const split = (total: number, n: number) =>
+    Array.from({ length: n }, (_, i) => Math.floor(total / n) + (i < total % n ? 1 : 0));
 
   async function saturate(
     t: TargetId,
@@ -276,37 +294,47 @@ async function main() {
   ): Promise<SaturationRound> {
     const database0 = await databaseCpu();
     const before = {
-      serving: cpuMicros(servingPid(t)),
-      servers: cpuMicros(servers.pid as number),
+      serving: cpuOf(servingPids(t)),
+      proxy: cpuOf(proxyPids(t)),
+      servers: serversCpu(),
       load: cpuMicros(upstream.pid as number) + cpuMicros(process.pid),
       machine: machineBusyMicros(),
       wall: performance.now(),
     };
-    const result = await autocannon({
-      url: `${base[t]}${PATH}`,
-      method: 'POST',
-      headers: headersOf(t),
-      body: w.body,
-      connections: CONNECTIONS,
-      pipelining: 1,
-      duration: seconds,
-      timeout: 10,
-    });
+    // One autocannon per URL, all at once (several only for the three processes), the
+    // connections split between them: as a load balancer in front would spread them.
+    const urls = base[t];
+    const connections = split(CONNECTIONS, urls.length);
+    const runs = await Promise.all(
+      urls.map((url, i) =>
+        autocannon({
+          url: `${url}${PATH}`,
+          method: 'POST',
+          headers: headersOf(t),
+          body: w.body,
+          connections: connections[i] as number,
+          pipelining: 1,
+          duration: seconds,
+          timeout: 10,
+        }),
+      ),
+    );
     const wallUs = (performance.now() - before.wall) * 1000;
-    const ok = result['2xx'];
-    const serversUs = cpuMicros(servers.pid as number) - before.servers;
+    const ok = runs.reduce((sum, r) => sum + r['2xx'], 0);
+    const proxyUs = cpuOf(proxyPids(t)) - before.proxy;
+    const serversUs = serversCpu() - before.servers;
     const loadUs = cpuMicros(upstream.pid as number) + cpuMicros(process.pid) - before.load;
     const machineUs = machineBusyMicros() - before.machine;
-    const servingUs = cpuMicros(servingPid(t)) - before.serving;
+    const servingUs = cpuOf(servingPids(t)) - before.serving;
     const databaseUs = backendCpuBetween(database0, await databaseCpu());
     const otherUs = machineUs - serversUs - loadUs - databaseUs;
     return {
-      rps: ok / result.duration,
+      rps: runs.reduce((sum, r) => sum + r['2xx'] / r.duration, 0),
       requests: ok,
-      errors: result.errors + result.timeouts + result.non2xx,
+      errors: runs.reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0),
       serverCpuPct: (servingUs / wallUs) * 100,
-      serverUsPerRequest: ok > 0 ? serversUs / ok : Number.NaN,
-      serverUs: serversUs,
+      serverUsPerRequest: ok > 0 ? proxyUs / ok : Number.NaN,
+      serverUs: proxyUs,
       databaseUs,
       loadSideCpuPct: (loadUs / wallUs) * 100,
       otherCpuPct: Math.max(0, (otherUs / wallUs) * 100),
@@ -314,9 +342,12 @@ async function main() {
   }
 
   /** One fixed-rate run in a fresh child process on the load generator's core. */
-  /** GC pauses of the server child during `run` (undefined for direct: the server child is idle then). */
+  /**
+   * GC pauses of the server child during `run` (undefined for direct, the server child is
+   * idle then, and for the three processes, which are not observed).
+   */
   async function withGcStats<T>(t: TargetId, run: () => Promise<T>): Promise<[T, GcStats | undefined]> {
-    if (t === 'direct') return [await run(), undefined];
+    if (t === 'direct' || t === 'mandateLeased3') return [await run(), undefined];
     servers.send({ type: 'gc-reset' } satisfies ParentMessage);
     const result = await run();
     servers.send({ type: 'gc-report' } satisfies ParentMessage);
@@ -324,8 +355,7 @@ async function main() {
   }
 
   /** CPU time of this benchmark's long-lived processes so far, µs. */
-  const ourCpu = () =>
-    cpuMicros(servers.pid as number) + cpuMicros(upstream.pid as number) + cpuMicros(process.pid);
+  const ourCpu = () => serversCpu() + cpuMicros(upstream.pid as number) + cpuMicros(process.pid);
 
   /**
    * One fixed-rate run in a fresh child process on the load generator's core; with the
@@ -488,8 +518,8 @@ async function main() {
       }
     }
     const fixed = await measureFixed(w.name, work, TARGETS, RATE);
-    // Both Mandate targets again at a rate the budgeted grant sustains, for its latency.
-    const budgetRate = await measureFixed(w.name, work, ['mandate', 'mandateBudgeted'], BUDGET_RATE);
+    // Every Mandate target again at a rate the budgeted grant sustains, for its latency.
+    const budgetRate = await measureFixed(w.name, work, ['mandate', ...CAPPED_TARGETS], BUDGET_RATE);
     const cells = Object.fromEntries(
       TARGETS.map((t) => [t, { saturation: saturation[t], fixed: fixed[t] } satisfies CellResult]),
     ) as Record<TargetId, CellResult>;
@@ -497,7 +527,7 @@ async function main() {
       name: w.name,
       description: w.description,
       cells,
-      budgetRate: { mandate: budgetRate.mandate, mandateBudgeted: budgetRate.mandateBudgeted },
+      budgetRate,
     });
   }
 
@@ -527,37 +557,53 @@ async function main() {
     }
   }
 
-  // Every budgeted request the measurements counted must have been charged to the grant,
-  // and nothing may be left reserved.
+  // Every request of a capped grant the measurements counted must have been charged to it,
+  // and nothing may be left reserved (with leases: once the slices are flushed and returned).
   servers.send({ type: 'budget-check' } satisfies ParentMessage);
-  const { state: budgetState } = await nextMessage(servers, 'budget-state', 15_000);
-  const measuredBudgeted = results.reduce((sum, w) => {
-    const c = w.cells.mandateBudgeted;
-    const slow = w.budgetRate.mandateBudgeted;
-    return (
-      sum +
-      c.saturation.reduce((s, r) => s + r.requests, 0) +
-      c.fixed.sent -
-      c.fixed.failed +
-      slow.sent -
-      slow.failed
-    );
-  }, 0);
-  log(
-    `bench: budgeted grant after the run: ${JSON.stringify(budgetState)}; ${measuredBudgeted} budgeted 2xx measured`,
-  );
-  if (budgetState.requests < measuredBudgeted) {
-    throw new Error(
-      `bench: the budgeted grant's counters do not account for its requests: ${JSON.stringify(budgetState)}, ` +
-        `${measuredBudgeted} answered 2xx in the measurements`,
-    );
-  }
-  if (budgetState.openReservations > 0) {
-    // Not the bench's doing to hide: the results say it too.
-    log(
-      `bench: WARNING: ${budgetState.openReservations} reservations of the budgeted grant are still open ` +
-        '5 s after its last request (each holds its worst case against the caps while the proxy lives)',
-    );
+  const { states } = await nextMessage(servers, 'budget-state', 30_000);
+  const grants = Object.fromEntries(
+    CAPPED_TARGETS.map((t) => {
+      const measured = results.reduce((sum, w) => {
+        const c = w.cells[t];
+        const slow = w.budgetRate[t];
+        return (
+          sum +
+          c.saturation.reduce((s, r) => s + r.requests, 0) +
+          c.fixed.sent -
+          c.fixed.failed +
+          slow.sent -
+          slow.failed
+        );
+      }, 0);
+      const state = states[t];
+      log(
+        `bench: ${TARGET_LABELS[t]}: grant after the run ${JSON.stringify(state)}; ${measured} 2xx measured`,
+      );
+      return [
+        t,
+        {
+          chargedRequests: state.requests,
+          measuredRequests: measured,
+          openReservations: state.openReservations,
+        } satisfies GrantAccount,
+      ];
+    }),
+  ) as Record<CappedTarget, GrantAccount>;
+  for (const t of CAPPED_TARGETS) {
+    const g = grants[t];
+    if (g.chargedRequests < g.measuredRequests) {
+      throw new Error(
+        `bench: ${TARGET_LABELS[t]}: the grant's counters do not account for its requests: ${JSON.stringify(states[t])}, ` +
+          `${g.measuredRequests} answered 2xx in the measurements`,
+      );
+    }
+    if (g.openReservations > 0) {
+      // Not the bench's doing to hide: the results say it too.
+      log(
+        `bench: WARNING: ${TARGET_LABELS[t]}: ${g.openReservations} reservations of its grant are still open ` +
+          '5 s after its last request (each holds its worst case against the caps while the proxy lives)',
+      );
+    }
   }
 
   await stopChild(servers);
@@ -584,9 +630,9 @@ async function main() {
     source,
     placement: canPin
       ? 'load generator (autocannon and the fixed-rate client, this process) and the fake upstream (its own process) pinned to core 0; ' +
-        `the servers under test (the three bare pass-throughs, the authorization server and Mandate's proxy over ${ON_PG ? 'PostgreSQL' : 'SQLite'}, one process, ` +
-        'one event loop, only one of them loaded at a time) pinned to core 1, with `taskset`.'
-      : 'taskset or a second core missing: the load generator, the fake upstream and the servers run in three separate, unpinned processes.',
+        `the servers under test (the three bare pass-throughs, the authorization server and Mandate's proxy twice, without and with leases, over ${ON_PG ? 'PostgreSQL' : 'SQLite'}, in one process, ` +
+        'one event loop; and three `mandate serve proxy` processes with leases, children of it; only one target loaded at a time) pinned to core 1, with `taskset`.'
+      : 'taskset or a second core missing: the load generator, the fake upstream and the servers run in separate, unpinned processes.',
     connections: CONNECTIONS,
     saturationSeconds: SATURATION_SECONDS,
     rounds: ROUNDS,
@@ -602,9 +648,7 @@ async function main() {
       maxSpendMicroUsd: ready.budget.maxSpendMicroUsd,
       maxRequests: ready.budget.maxRequests,
       injectedOutputBound: ready.budget.injectedOutputBound,
-      chargedRequests: budgetState.requests,
-      measuredRequests: measuredBudgeted,
-      openReservations: budgetState.openReservations,
+      grants,
     },
   };
   const block = renderResults(info, results, profiles);

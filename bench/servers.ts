@@ -1,11 +1,16 @@
 /**
- * Child process: the servers under test, on one core of their own. Starts both bare
+ * Child process: the servers under test, on one core of their own. Starts the three bare
  * pass-throughs, a real authorization server over a fresh database (SQLite, or a schema
- * in the PostgreSQL database the parent created) and Mandate's proxy, gets two access
- * tokens through the real OAuth flow (sign-in, consent, code + PKCE) and stores the
- * person's OpenAI key. The first token's grant has no caps; the second's has caps far
- * too large to refuse anything during the bench, so each of its requests reserves before
- * forwarding and settles after: checked here once before the parent measures anything.
+ * in the PostgreSQL database the parent created) and Mandate's proxy twice in this
+ * process, once as configured by default and once with leases on (`proxy.leases.enabled`),
+ * plus three `mandate serve proxy` processes with leases on over the same database (they
+ * inherit this process's core); gets four access tokens through the real OAuth flow
+ * (sign-in, consent, code + PKCE) and stores the person's OpenAI key. The first token's
+ * grant has no caps; the other three have caps far too large to refuse anything during
+ * the bench: the budgeted grant's requests, on the default proxy, each reserve before
+ * forwarding and settle after; the leased grant's, on the leased proxy, and the shared
+ * grant's, on the three processes, are admitted against slices of the budget those
+ * proxies take in one write each. Each is checked here once before the parent measures anything.
  * Answers the parent's profiling requests with a V8 CPU profile of exactly the window
  * between `profile-start` and `profile-stop`.
  *
@@ -16,12 +21,21 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { decodeJwt } from 'jose';
 import { pino } from 'pino';
+import { freePort } from '../test/support/free-port.ts';
 import { authorize, discover, exchange } from '../test/support/oauth-flow.ts';
+import { type SpawnedProxies, spawnProxies } from '../test/support/spawn-proxies.ts';
 import { type RunningAs, startAuthorizationServer } from '../test/support/start-authorization-server.ts';
-import { startProxy } from '../test/support/start-proxy.ts';
+import { type RunningProxy, startProxy } from '../test/support/start-proxy.ts';
 import { createUserAgent } from '../test/support/user-agent.ts';
 import { type BareProxy, startHttpProxy, startHttpProxy3, startNodeHttp } from './bare-proxies.ts';
-import type { BudgetSetup, BudgetState, ChildMessage, GcStats, ParentMessage } from './processes.ts';
+import type {
+  BudgetSetup,
+  BudgetState,
+  CappedTarget,
+  ChildMessage,
+  GcStats,
+  ParentMessage,
+} from './processes.ts';
 
 const send = (message: ChildMessage) => process.send?.(message);
 const [upstreamUrl, upstreamKey, database = 'sqlite'] = process.argv.slice(2);
@@ -53,7 +67,8 @@ async function stop(code: number): Promise<never> {
 }
 
 let running: RunningAs | undefined;
-let budgetedGrantId: string | undefined;
+/** The capped grants, whose counters the parent checks after the run. */
+let cappedGrants: Record<CappedTarget, string> | undefined;
 
 /** The budgeted grant's counters and open reservations, read from the tables themselves. */
 async function budgetState(as: RunningAs, grantId: string): Promise<BudgetState> {
@@ -105,12 +120,22 @@ async function start() {
   const accountId = await as.addUser('alice', 'correct horse battery');
   // The request log goes through pino to /dev/null the way production logs to stdout,
   // not into the harness's in-memory array, which would grow by a line per request.
-  const mandate = await startProxy(
-    as,
-    { url: upstreamUrl as string },
-    { logger: pino(pino.destination({ dest: '/dev/null' })) },
-  );
-  closers.unshift(() => mandate.close());
+  const logger = pino(pino.destination({ dest: '/dev/null' }));
+  /** Both in-process proxies are built alike; `proxy` is configuration over the defaults. */
+  const inProcessProxy = async (proxy?: Record<string, unknown>): Promise<RunningProxy> => {
+    const built = await startProxy(
+      as,
+      { url: upstreamUrl as string },
+      { logger, ...(proxy ? { proxy } : {}) },
+    );
+    closers.unshift(() => built.close());
+    return built;
+  };
+  const mandate = await inProcessProxy();
+  // On a port of its own; its public URL (the tokens' audience) stays the one the AS names.
+  const leasedPort = await freePort();
+  const mandateLeased = await inProcessProxy({ port: leasedPort, leases: { enabled: true } });
+  const mandateLeasedUrl = `http://127.0.0.1:${leasedPort}`;
   await mandate.setProviderKey(accountId, 'openai', upstreamKey as string);
 
   const grantThroughFlow = async (name: string) => {
@@ -123,47 +148,77 @@ async function start() {
     const tokens = await exchange(authorized);
     return { token: tokens.access_token, grantId: String(decodeJwt(tokens.access_token).grant_id) };
   };
+  // Caps the way the account page sets them (lowering from unlimited).
+  const cappedThroughFlow = async (name: string) => {
+    const grant = await grantThroughFlow(name);
+    const lowered = await as.stores.grants.lowerLimits(grant.grantId, BENCH_CAPS, 'bench');
+    if (!lowered.ok) throw new Error(`bench: could not set the caps of ${name}: ${lowered.reason}`);
+    return grant;
+  };
   const plain = await grantThroughFlow('Bench');
-  const budgeted = await grantThroughFlow('Bench, budgeted');
-  budgetedGrantId = budgeted.grantId;
-
-  // Caps the way the account page sets them (lowering from unlimited), then wait until the
-  // proxy's revocation feed has read the change.
-  const lowered = await as.stores.grants.lowerLimits(budgeted.grantId, BENCH_CAPS, 'bench');
-  if (!lowered.ok) throw new Error(`bench: could not set the budgeted grant's caps: ${lowered.reason}`);
-  await within(
-    mandate.revocationDelivered(budgeted.grantId),
-    10_000,
-    "the proxy's feed did not deliver the caps",
+  const capped: Record<CappedTarget, { token: string; grantId: string }> = {
+    mandateBudgeted: await cappedThroughFlow('Bench, budgeted'),
+    mandateLeased: await cappedThroughFlow('Bench, leased'),
+    mandateLeased3: await cappedThroughFlow('Bench, leased over three processes'),
+  };
+  cappedGrants = {
+    mandateBudgeted: capped.mandateBudgeted.grantId,
+    mandateLeased: capped.mandateLeased.grantId,
+    mandateLeased3: capped.mandateLeased3.grantId,
+  };
+  // Wait until both in-process proxies' revocation feeds have read the caps.
+  for (const proxy of [mandate, mandateLeased]) {
+    for (const { grantId } of Object.values(capped)) {
+      await within(proxy.revocationDelivered(grantId), 10_000, "the proxy's feed did not deliver the caps");
+    }
+  }
+  // Started once the caps are set, so they read them fresh. stdout is the request log.
+  const processes: SpawnedProxies = await spawnProxies(
+    as,
+    { url: upstreamUrl as string },
+    { count: 3, env: { MANDATE_PROXY_LEASES: 'true' }, stdout: 'discard' },
   );
+  // Closed first (closers run last-in first): they return their slices to the database.
+  closers.push(() => processes.close());
 
-  // One request each, then the tables must show that the budgeted one reserved and settled
+  // One request each, then the tables must show that each capped grant reserved and settled
   // and that the unbudgeted one did neither: otherwise the comparison would be meaningless.
-  const ask = async (token: string) => {
-    const res = await fetch(`${mandate.url}/openai/v1/chat/completions`, {
+  const ask = async (url: string, token: string) => {
+    const res = await fetch(`${url}/openai/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: CHECK_BODY,
     });
     const text = await res.text();
     if (res.status !== 200)
-      throw new Error(`bench: budget check request: ${res.status} ${text.slice(0, 300)}`);
+      throw new Error(`bench: budget check request to ${url}: ${res.status} ${text.slice(0, 300)}`);
     return res.headers.get('x-mandate-output-bound');
   };
-  const injectedOutputBound = await ask(budgeted.token);
+  const injectedOutputBound = await ask(mandate.url, capped.mandateBudgeted.token);
   // An unbudgeted grant is not sized: no output bound is injected and nothing is reserved
   // (its usage record charges the ledger when it is written, off the request path).
-  const plainBound = await ask(plain.token);
+  const plainBound = await ask(mandate.url, plain.token);
   if (plainBound !== null)
     throw new Error(
       `bench: the unbudgeted grant's request was sized (output bound ${plainBound}); want none`,
     );
-  const after = await settledBudgetState(as, budgeted.grantId);
-  if (!(after.requests > 0) || after.openReservations !== 0 || !(after.microUsd > 0)) {
-    throw new Error(
-      `bench: the budgeted grant's request did not reserve and settle: grant_counters ${JSON.stringify(after)} ` +
-        '(want requests > 0, micro_usd > 0, no open reservations)',
-    );
+  await ask(mandateLeasedUrl, capped.mandateLeased.token);
+  for (const proxy of processes.proxies) await ask(proxy.url, capped.mandateLeased3.token);
+  // What each capped grant's counter must say once settled: the leased ones exactly what was
+  // asked, whatever slice was taken for it (a slice returned gives back what it did not use).
+  const asked: Record<CappedTarget, number> = {
+    mandateBudgeted: 1,
+    mandateLeased: 1,
+    mandateLeased3: processes.proxies.length,
+  };
+  for (const [target, { grantId }] of Object.entries(capped) as Array<[CappedTarget, { grantId: string }]>) {
+    const after = await settledBudgetState(as, grantId);
+    if (after.requests !== asked[target] || after.openReservations !== 0 || !(after.microUsd > 0)) {
+      throw new Error(
+        `bench: ${target}'s check requests did not reserve and settle: grant_counters ${JSON.stringify(after)} ` +
+          `(want requests ${asked[target]}, micro_usd > 0, no open reservations)`,
+      );
+    }
   }
   const plainState = await budgetState(as, plain.grantId);
   if (plainState.openReservations !== 0) {
@@ -176,9 +231,9 @@ async function start() {
   if (database !== 'sqlite') {
     const { rows } = (await as.database.db.raw('select version() as v')) as { rows: Array<{ v: string }> };
     const version = /^PostgreSQL [\d.]+/.exec(rows[0]?.v ?? '')?.[0] ?? 'PostgreSQL';
-    description = `${version} (node-postgres, the proxy's pool at most 10 connections; a fresh database on ${new URL(database).host})`;
+    description = `${version} (node-postgres, each proxy's pool at most 10 connections; a fresh database on ${new URL(database).host})`;
   }
-  const budget: BudgetSetup = { grantId: budgeted.grantId, ...BENCH_CAPS, injectedOutputBound };
+  const budget: BudgetSetup = { grantIds: cappedGrants, ...BENCH_CAPS, injectedOutputBound };
   send({
     type: 'servers-ready',
     targets: {
@@ -186,9 +241,16 @@ async function start() {
       httpProxy3: httpProxy3.url,
       nodeHttp: nodeHttp.url,
       mandate: mandate.url,
+      mandateLeased: mandateLeasedUrl,
+      mandateLeased3: processes.proxies.map((p) => p.url),
     },
-    token: plain.token,
-    budgetedToken: budgeted.token,
+    processPids: processes.proxies.map((p) => p.pid),
+    tokens: {
+      mandate: plain.token,
+      mandateBudgeted: capped.mandateBudgeted.token,
+      mandateLeased: capped.mandateLeased.token,
+      mandateLeased3: capped.mandateLeased3.token,
+    },
     database: description,
     budget,
   });
@@ -219,8 +281,14 @@ async function onMessage(message: ParentMessage) {
     }
     send({ type: 'gc-stats', stats: gc });
   }
-  if (message.type === 'budget-check' && running && budgetedGrantId) {
-    send({ type: 'budget-state', state: await settledBudgetState(running, budgetedGrantId) });
+  if (message.type === 'budget-check' && running && cappedGrants) {
+    const as = running;
+    const states = Object.fromEntries(
+      await Promise.all(
+        Object.entries(cappedGrants).map(async ([t, id]) => [t, await settledBudgetState(as, id)] as const),
+      ),
+    ) as Record<CappedTarget, BudgetState>;
+    send({ type: 'budget-state', states });
   }
   if (message.type === 'profile-start') {
     session = new Session();
