@@ -144,19 +144,25 @@ export function createLeasePool(deps: {
     return lease.writes;
   }
 
-  function forget(lease: Lease, gone: boolean) {
-    lease.gone ||= gone;
+  /** No more requests out of the lease; what it served tells the next one's size. */
+  function stopAdmitting(lease: Lease) {
+    if (lease.closing) return;
     lease.closing = true;
-    open.delete(lease);
-    if (leases.get(lease.key) === lease) leases.delete(lease.key);
     const seconds = Math.max(0.05, (deps.clock() - lease.takenAt) / 1000);
     demand.set(lease.key, lease.served / seconds);
+  }
+
+  function forget(lease: Lease, gone: boolean) {
+    lease.gone ||= gone;
+    stopAdmitting(lease);
+    open.delete(lease);
+    if (leases.get(lease.key) === lease) leases.delete(lease.key);
   }
 
   /** Stops admitting out of the lease and returns what is free now (the rest as it settles). */
   function close(lease: Lease): Promise<void> {
     if (lease.gone) return lease.writes;
-    lease.closing = true;
+    stopAdmitting(lease);
     return write(lease, lease.inFlight.requests === 0);
   }
 
