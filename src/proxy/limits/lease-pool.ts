@@ -354,7 +354,7 @@ export function createLeasePool(deps: {
       stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
-      await Promise.all([...taking.values()]);
+      await Promise.allSettled([...taking.values()]);
       await Promise.all([...open].map((lease) => close(lease)));
     },
   };
