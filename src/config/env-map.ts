@@ -75,6 +75,7 @@ export const envMap: ReadonlyArray<{ env: string; path: string; kind: Kind; secr
     kind: 'int',
   },
   { env: 'MANDATE_PROXY_LEASES', path: 'proxy.leases.enabled', kind: 'bool' },
+  { env: 'MANDATE_PROXY_LEASE_IDLE_MS', path: 'proxy.leases.idleMs', kind: 'int' },
   { env: 'MANDATE_PROXY_CLIENT_ID', path: 'proxyClient.id', kind: 'string' },
   { env: 'MANDATE_PROXY_CLIENT_SECRET', path: 'proxyClient.secret', kind: 'string', secret: true },
 ];

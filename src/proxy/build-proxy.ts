@@ -31,6 +31,7 @@ import { createKeyResolver } from './keys/key-resolver.ts';
 import { createInFlight, type InFlight } from './lifecycle/in-flight.ts';
 import { createBudgetGate } from './limits/budget-gate.ts';
 import { createCappedGrants } from './limits/capped-grants.ts';
+import { createLeasePool, type LeasePool } from './limits/lease-pool.ts';
 import { reapedUsageRecord } from './limits/reaped-usage-record.ts';
 import { createReservationKeeper } from './limits/reservation-keeper.ts';
 import { createUsageWriter, type UsageWriter } from './usage/usage-writer.ts';
@@ -52,6 +53,8 @@ export interface BuiltProxy {
   usage: UsageWriter;
   /** This process's id in `proxy_heartbeats` and on its reservations. */
   proxyId: string;
+  /** The slices of capped grants this proxy holds (`proxy.leases.enabled`). */
+  leases: LeasePool | undefined;
   /** Every request being handled, until its usage is settled. */
   inFlight: InFlight;
   /**
@@ -131,11 +134,29 @@ export function buildProxy(
   });
   // Beat from the start: this proxy's reaper runs even before its first capped request.
   keeper.ready().catch(() => undefined);
+  const { enabled: leasesOn, ...leaseSizing } = proxy.leases;
+  const leases = leasesOn
+    ? createLeasePool({
+        store: budgets,
+        proxyId,
+        clock: deps.clock,
+        sizing: leaseSizing,
+        onError: (err) => deps.logger.error({ err }, 'lease not written; retrying'),
+      })
+    : undefined;
+  if (leases) {
+    // A changed limit, a revocation or another proxy's want returns the grant's slices.
+    deps.liveness.onLimitsChanged((grantId) => void leases.changed(grantId));
+    deps.liveness.onRevoked(({ kind, id }) => {
+      if (kind === 'grant') void leases.changed(id);
+    });
+  }
   const budget = createBudgetGate({
     store: budgets,
     prices: priceTableOf(config),
     cappedGrants,
     keeper,
+    leases,
     proxyId,
     defaultOutputTokens: proxy.reservations.defaultOutputTokens,
     onLateSettle: (reservationId) =>
@@ -246,11 +267,13 @@ export function buildProxy(
     forwarder,
     usage,
     proxyId,
+    leases,
     inFlight,
     drain,
     async stop() {
       await drain(0);
       forwarder.close();
+      await leases?.stop();
       await keeper.stop();
       await usage.stop();
     },

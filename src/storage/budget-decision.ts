@@ -30,8 +30,10 @@ export interface Remaining {
   microUsd: number | null;
 }
 
-/** The amounts one request reserves (it always reserves one request). */
+/** The amounts one reservation holds: one request's, or a lease's slice of several. */
 export interface Amounts {
+  /** Requests (unset: one, a request's own reservation). */
+  requests?: number;
   /** Every token, input and output. */
   tokens: number;
   /** Of `tokens`, how many are input (for the record of a reaped reservation). */
@@ -64,7 +66,9 @@ export type Refusal =
     }
   | { kind: 'rate'; retryAfterMs: number; limit: number; scope?: Scope }
   | { kind: 'unpriced'; reason: string }
-  | { kind: 'grant_gone' };
+  | { kind: 'grant_gone' }
+  /** A lease was asked for and no slice fits (or the grant takes none): reserve per request. */
+  | { kind: 'no_slice' };
 
 /**
  * Sizes a reservation from what remains. Returns the amounts to reserve, or a refusal
@@ -130,9 +134,14 @@ function decideOn<S>(
     const limit = sized.refusal.limit;
     return { ok: false, limit, scope: tightest(scopes, limit, basis)?.scope, refusal: sized.refusal };
   }
-  for (const limit of ['max_tokens', 'max_spend_usd'] as const) {
+  for (const limit of ['max_requests', 'max_tokens', 'max_spend_usd'] as const) {
     const t = tightest(scopes, limit, basis);
-    const amount = limit === 'max_tokens' ? sized.amounts.tokens : sized.amounts.microUsd;
+    const amount =
+      limit === 'max_requests'
+        ? (sized.amounts.requests ?? 1)
+        : limit === 'max_tokens'
+          ? sized.amounts.tokens
+          : sized.amounts.microUsd;
     if (t && amount > t.left) return { ok: false, limit, scope: t.scope };
   }
   return sized;

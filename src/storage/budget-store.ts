@@ -16,6 +16,7 @@ import { appendGrantEvent } from './grant-event-store.ts';
 import { capsOf, capsOfRow, type GrantLimits, type Scope, WHOLE } from './grant-limits.ts';
 import { limitsOfRow } from './grant-store.ts';
 import { usagePeriod } from './limit-period.ts';
+import { createRevocationStore } from './revocation-store.ts';
 import { inSqliteTransaction } from './sqlite-budget-statements.ts';
 
 export type { Amounts, CapName, Refusal, Remaining, SizeReservation } from './budget-decision.ts';
@@ -26,12 +27,16 @@ export interface Reservation {
   grantId: string;
   provider: Provider;
   period: string;
+  /** One for a request's own reservation; a lease's slice holds several. */
+  requests: number;
   tokens: number;
   microUsd: number;
 }
 
 /** What a reaped reservation's usage record says about the request (no prompt, no key). */
 export interface ReservationNote {
+  /** Set on a lease's row: its reservation is a slice of several requests (see lease-pool.ts). */
+  lease?: true;
   clientId: string;
   accountId: string;
   provider: string;
@@ -75,6 +80,8 @@ export function ledgerEntryOf(row: Record<string, unknown>): LedgerEntry {
 }
 
 const MINUTE = 60_000;
+/** A lease's reservation id starts so (a request's is its request id, a UUID). */
+export const LEASE_ID_PREFIX = 'lease-';
 /** What the locked path answers for a child grant: take the chained path. */
 const CHAINED = Symbol('chained');
 
@@ -95,6 +102,7 @@ function countedRows(row: Record<string, unknown>): Array<readonly [string, stri
  * can never together exceed a cap; settling replaces the reserved amounts by the real ones.
  */
 export function createBudgetStore(db: Database, clock: Clock) {
+  const revocations = createRevocationStore(db, clock);
   const scopesOf = (
     limits: GrantLimits,
     provider: Provider,
@@ -200,9 +208,24 @@ export function createBudgetStore(db: Database, clock: Clock) {
     proxyId: string;
     note: ReservationNote;
     size: SizeReservation<S>;
+    /**
+     * A lease's slice (`size` then gives `requests`): refused as `no_slice` where slices
+     * cannot be taken (a per-minute limit anywhere in the grant's chain: each admission
+     * must be timed).
+     */
+    lease?: boolean;
   };
   type ReserveResult<S> =
-    | { ok: true; reservation: Reservation; sized: S; limits: GrantLimits }
+    | {
+        ok: true;
+        reservation: Reservation;
+        sized: S;
+        limits: GrantLimits;
+        /** When the period it counts in ends (the earliest of its chain's); null: never. */
+        resetsAt: number | null;
+        /** The grants it also counts in (a child of token exchange's ancestors), root first. */
+        ancestors: readonly string[];
+      }
     | { ok: false; refusal: Refusal; limits: GrantLimits | undefined };
 
   const COLUMNS = [
@@ -232,7 +255,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
     grant_id: args.grantId,
     provider: args.provider,
     period,
-    requests: 1,
+    requests: amounts.requests ?? 1,
     tokens: amounts.tokens,
     micro_usd: amounts.microUsd,
     proxy_id: args.proxyId,
@@ -247,16 +270,21 @@ export function createBudgetStore(db: Database, clock: Clock) {
   const admitted = <S>(
     args: ReserveArgs<S>,
     period: string,
-    row: { tokens: number; micro_usd: number },
+    row: { requests: number; tokens: number; micro_usd: number },
     sized: S,
     limits: GrantLimits,
+    resetsAt: number | null,
+    ancestors: readonly string[] = [],
   ) => ({
     ok: true as const,
+    resetsAt,
+    ancestors,
     reservation: {
       id: args.id,
       grantId: args.grantId,
       provider: args.provider,
       period,
+      requests: row.requests,
       tokens: row.tokens,
       microUsd: row.micro_usd,
     },
@@ -280,7 +308,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
     const scopes = scopesOf(limits, args.provider, countersOf(grant, 'c_'), countersOf(grant, 'p_'));
     const decided = decideBudget(scopes, args.size, resetsAt);
     if (!decided.ok) return undefined;
-    return { limits, period, decided, row: reservationRow(args, period, decided.amounts, now) };
+    return { limits, period, resetsAt, decided, row: reservationRow(args, period, decided.amounts, now) };
   }
 
   const joinedParams = (now: number, args: ReserveArgs<unknown>) => [
@@ -311,14 +339,14 @@ export function createBudgetStore(db: Database, clock: Clock) {
       const { rows } = await db.raw(GRANT_AND_COUNTERS, joinedParams(now, args));
       const plan = planFrom(rows[0] as Record<string, unknown> | undefined, args, now);
       if (!plan) return undefined;
-      const { limits, period, decided, row } = plan;
+      const { limits, period, resetsAt, decided, row } = plan;
       let inserted: unknown[];
       try {
         ({ rows: inserted } = await db.raw(
           `with counted as (
              update grant_counters c
-             set requests = c.requests + 1, tokens = c.tokens + ?, micro_usd = c.micro_usd + ?,
-                 open_requests = c.open_requests + 1, open_tokens = c.open_tokens + ?,
+             set requests = c.requests + ?, tokens = c.tokens + ?, micro_usd = c.micro_usd + ?,
+                 open_requests = c.open_requests + ?, open_tokens = c.open_tokens + ?,
                  open_micro_usd = c.open_micro_usd + ?
              from grants g left join grant_provider_limits l on l.grant_id = g.id and l.provider = ?
              where c.grant_id = ? and c.period = ? and c.scope in ('*', ?) and g.id = c.grant_id
@@ -333,8 +361,10 @@ export function createBudgetStore(db: Database, clock: Clock) {
            select ${typedPlaceholders} from moved where 1 / (moved.n - 1) = 1
            returning id`,
           [
+            row.requests,
             row.tokens,
             row.micro_usd,
+            row.requests,
             row.tokens,
             row.micro_usd,
             args.provider,
@@ -343,7 +373,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
             args.provider,
             now,
             limits.limitPeriod,
-            1,
+            row.requests,
             row.tokens,
             row.micro_usd,
             ...valuesOf(row),
@@ -356,7 +386,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
         if (code === '22012' || code === '40P01') continue;
         throw err;
       }
-      if (inserted.length === 1) return admitted(args, period, row, decided.sized, limits);
+      if (inserted.length === 1) return admitted(args, period, row, decided.sized, limits, resetsAt);
     }
     return undefined;
   }
@@ -364,10 +394,10 @@ export function createBudgetStore(db: Database, clock: Clock) {
   /** `MOVE_COUNTERS` parameters that add a new reservation to both rows, total and open part. */
   const takeParams = (args: ReserveArgs<unknown>, period: string, row: ReturnType<typeof reservationRow>) =>
     [
-      1,
+      row.requests,
       row.tokens,
       row.micro_usd,
-      1,
+      row.requests,
       row.tokens,
       row.micro_usd,
       args.grantId,
@@ -386,10 +416,10 @@ export function createBudgetStore(db: Database, clock: Clock) {
       const now = clock();
       const plan = planFrom(statements.grantAndCounters.get(...joinedParams(now, args)), args, now);
       if (!plan) return undefined;
-      const { limits, period, decided, row } = plan;
+      const { limits, period, resetsAt, decided, row } = plan;
       statements.moveCounters.run(...takeParams(args, period, row));
       statements.addReservation.run(...valuesOf(row));
-      return admitted(args, period, row, decided.sized, limits);
+      return admitted(args, period, row, decided.sized, limits, resetsAt);
     });
   }
 
@@ -477,6 +507,8 @@ export function createBudgetStore(db: Database, clock: Clock) {
       for (const [i, link] of chain.entries()) {
         const rate = perMinuteOf(link.limits, args.provider);
         if (rate.whole === null && rate.provider === null) continue;
+        if (args.lease)
+          return { ok: false as const, refusal: { kind: 'no_slice' as const }, limits: self.limits };
         const refused =
           (rate.whole !== null && (await rateRefusal(trx, link.id, undefined, rate.whole, now))) ||
           (rate.provider !== null && (await rateRefusal(trx, link.id, args.provider, rate.provider, now)));
@@ -495,10 +527,10 @@ export function createBudgetStore(db: Database, clock: Clock) {
         })
         .whereIn('scope', [WHOLE, args.provider])
         .update({
-          requests: trx.raw('requests + 1'),
+          requests: trx.raw('requests + ?', [row.requests]),
           tokens: trx.raw('tokens + ?', [row.tokens]),
           micro_usd: trx.raw('micro_usd + ?', [row.micro_usd]),
-          open_requests: trx.raw('open_requests + 1'),
+          open_requests: trx.raw('open_requests + ?', [row.requests]),
           open_tokens: trx.raw('open_tokens + ?', [row.tokens]),
           open_micro_usd: trx.raw('open_micro_usd + ?', [row.micro_usd]),
         });
@@ -506,7 +538,16 @@ export function createBudgetStore(db: Database, clock: Clock) {
         ...row,
         ancestors: JSON.stringify(chain.slice(0, -1).map((l) => [l.id, l.key])),
       });
-      return admitted(args, self.key, row, decided.sized, self.limits);
+      const ends = chain.map((l) => l.resetsAt).filter((t): t is number => t !== null);
+      return admitted(
+        args,
+        self.key,
+        row,
+        decided.sized,
+        self.limits,
+        ends.length === 0 ? null : Math.min(...ends),
+        chain.slice(0, -1).map((l) => l.id),
+      );
     });
   }
 
@@ -537,6 +578,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
       if (!decided.ok) return await refuse(decided.refusal);
       const rate = perMinuteOf(limits, args.provider);
       if (rate.whole !== null || rate.provider !== null) {
+        if (args.lease) return { ok: false as const, refusal: { kind: 'no_slice' as const }, limits };
         const refused =
           (rate.whole !== null && (await rateRefusal(trx, args.grantId, undefined, rate.whole, now))) ||
           (rate.provider !== null &&
@@ -552,7 +594,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
       const row = reservationRow(args, period, decided.amounts, now);
       await trx.raw(MOVE_COUNTERS, takeParams(args, period, row));
       await trx.raw(INSERT_RESERVATION, valuesOf(row));
-      return admitted(args, period, row, decided.sized, limits);
+      return admitted(args, period, row, decided.sized, limits, resetsAt);
     });
     return result === CHAINED ? reserveChained(args) : result;
   }
@@ -638,6 +680,91 @@ export function createBudgetStore(db: Database, clock: Clock) {
           );
         return true;
       });
+    },
+
+    /**
+     * Moves a lease's row (a reservation of a slice): `used`, what requests settled out of
+     * it since the last move, is now settled usage; the row goes on holding `hold` (what
+     * requests in flight reserve and what is still free), or is closed (`hold` null) and
+     * the rest returned. The counters' open part becomes `hold`, their totals what was
+     * settled plus `hold`, in every row the lease counts in (its ancestors' too). `used`
+     * may exceed what the row held (a request that used more than its worst case): the
+     * totals then grow by the excess. False when the row is gone (the reaper took it, at
+     * its full amount).
+     */
+    async moveLease(id: string, used: Counters, hold: Counters | null): Promise<boolean> {
+      const after = hold ?? { requests: 0, tokens: 0, microUsd: 0 };
+      /** The counters' moves: open becomes `after`, the totals grow by `used` on top. */
+      const moves = (row: Record<string, unknown>) => {
+        const open = {
+          requests: after.requests - Number(row.requests),
+          tokens: after.tokens - Number(row.tokens),
+          microUsd: after.microUsd - Number(row.micro_usd),
+        };
+        return [
+          used.requests + open.requests,
+          used.tokens + open.tokens,
+          used.microUsd + open.microUsd,
+          open.requests,
+          open.tokens,
+          open.microUsd,
+        ];
+      };
+      if (db.engine === 'sqlite')
+        // Synchronous, as settling: no lock held across the event loop.
+        return inSqliteTransaction(db, INSERT_RESERVATION, (statements) => {
+          const row = statements.readReservation.get(id);
+          if (!row) return false;
+          for (const [grantId, period] of countedRows(row))
+            statements.moveCounters.run(...moves(row), grantId, period, row.provider ?? null);
+          if (hold === null) statements.claimReservation.get(id);
+          else statements.holdReservation.run(after.requests, after.tokens, after.microUsd, id);
+          return true;
+        });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction(async (trx) => {
+            const row = await trx('reservations').where({ id }).forUpdate().first();
+            if (!row) return false;
+            const rows = countedRows(row).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+            // The counter rows in the one lock order (grant, scope), as reservations take them.
+            await trx('grant_counters')
+              .where((w) => {
+                for (const [grantId, period] of rows)
+                  w.orWhere((o) => o.where({ grant_id: grantId, period }));
+              })
+              .whereIn('scope', [WHOLE, String(row.provider)])
+              .orderBy(['grant_id', 'scope'])
+              .forUpdate()
+              .select('grant_id');
+            for (const [grantId, period] of rows)
+              await trx.raw(MOVE_COUNTERS, [...moves(row), grantId, period, row.provider ?? null]);
+            if (hold === null) await trx('reservations').where({ id }).delete();
+            else
+              await trx('reservations')
+                .where({ id })
+                .update({ requests: after.requests, tokens: after.tokens, micro_usd: after.microUsd });
+            return true;
+          });
+        } catch (err) {
+          if ((err as { code?: string }).code !== '40P01' || attempt >= 3) throw err;
+        }
+      }
+    },
+
+    /**
+     * Whether proxies other than `proxyId` hold leases on the grant; if so, logs that they
+     * should return them (a `limits` entry every proxy follows), and says so.
+     */
+    async reclaimLeases(grantId: string, proxyId: string): Promise<boolean> {
+      const held = await db('reservations')
+        .where({ grant_id: grantId })
+        .whereNot({ proxy_id: proxyId })
+        .where('id', 'like', `${LEASE_ID_PREFIX}%`)
+        .first('id');
+      if (!held) return false;
+      await db.transaction((trx) => revocations.logGrantChange(trx, grantId, 'leases_reclaimed'));
+      return true;
     },
 
     /** What a grant has been charged in a period (the whole grant), open reservations included. */
@@ -735,6 +862,7 @@ export function createBudgetStore(db: Database, clock: Clock) {
         grantId: String(row.grant_id),
         provider: row.provider === null || row.provider === undefined ? null : String(row.provider),
         period: String(row.period),
+        requests: Number(row.requests),
         tokens: Number(row.tokens),
         microUsd: Number(row.micro_usd),
         createdAt: Number(row.created_at),

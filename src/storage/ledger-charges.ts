@@ -10,7 +10,8 @@ import type { UsageRecord } from './usage-store.ts';
  */
 export interface LedgerCharge {
   reserved: boolean;
-  requests: 0 | 1;
+  /** One, or none; a reaped lease's record stands for the requests its slice still held. */
+  requests: number;
   tokens: number;
   microUsd: number;
 }

@@ -26,7 +26,11 @@ export type RevocationReason =
   | 'other';
 
 /** Log entries that are not revocations: a grant's limits changed (proxies reload them). */
-export type GrantChangeReason = 'limits_lowered' | 'limits_raised';
+export type GrantChangeReason =
+  | 'limits_lowered'
+  | 'limits_raised'
+  /** A proxy found the grant's room held by other proxies' leases: they return their slices. */
+  | 'leases_reclaimed';
 
 export interface RevocationEntry {
   seq: number;

@@ -12,6 +12,10 @@ export interface BudgetStatements {
   addReservation: SqliteStatement;
   claimReservation: SqliteStatement;
   moveCounters: SqliteStatement;
+  /** A reservation's row (a lease's, to move it). */
+  readReservation: SqliteStatement;
+  /** Sets what a lease's row holds: requests, tokens, micro-USD, id. */
+  holdReservation: SqliteStatement;
 }
 
 /** One preparing function per reservation insert (there is one per store). */
@@ -35,6 +39,12 @@ export function inSqliteTransaction<T>(
         'delete from reservations where id = ? returning grant_id, period, provider, requests, tokens, micro_usd, ancestors',
       ),
       moveCounters: connection.prepare(MOVE_COUNTERS),
+      readReservation: connection.prepare(
+        'select grant_id, period, provider, requests, tokens, micro_usd, ancestors from reservations where id = ?',
+      ),
+      holdReservation: connection.prepare(
+        'update reservations set requests = ?, tokens = ?, micro_usd = ? where id = ?',
+      ),
     });
     preparers.set(insertReservation, prepare);
   }

@@ -1,12 +1,13 @@
 import type { Provider } from '../../scopes/index.ts';
 import { scopeWords } from '../../storage/budget-decision.ts';
-import type { BudgetStore, Refusal, ReservationNote } from '../../storage/budget-store.ts';
+import type { BudgetStore, Refusal, Remaining, ReservationNote } from '../../storage/budget-store.ts';
 import type { LedgerCharge } from '../../storage/usage-store.ts';
 import { boundRequest } from '../endpoints/bound-request.ts';
 import type { EndpointSpec } from '../endpoints/endpoint-spec.ts';
 import { ProxyError } from '../errors/proxy-error.ts';
 import { type TokenUsage, zeroUsage } from '../usage/usage-tap.ts';
 import type { CappedGrants } from './capped-grants.ts';
+import type { LeasePool } from './lease-pool.ts';
 import { costMicroUsd, findPrice, type ModelPrice, type PriceTable } from './price-table.ts';
 import type { RequestBound } from './request-bounds.ts';
 import type { ReservationKeeper } from './reservation-keeper.ts';
@@ -70,6 +71,10 @@ export interface Admission {
    */
   settle(outcome: BudgetOutcome): Promise<SettledCharge>;
 }
+
+/** How long a request refused as busy waits, in steps, for reclaimed slices to be returned. */
+const RECLAIM_WAIT_MS = 1000;
+const RECLAIM_STEP_MS = 100;
 
 const ledgerOf = (charge: Charge, reserved: boolean): LedgerCharge => ({
   reserved,
@@ -154,6 +159,9 @@ export function refusalError(refusal: Refusal, at?: { grantId: string; provider:
       );
     case 'grant_gone':
       return new ProxyError('invalid_token', 'the grant behind this access token has ended');
+    case 'no_slice':
+      // Only a lease is told this, and it then reserves per request: never an app's answer.
+      return new ProxyError('unavailable', 'the budget could not be decided; try again');
   }
 }
 
@@ -167,12 +175,17 @@ export function createBudgetGate(deps: {
   prices: PriceTable;
   cappedGrants: Pick<CappedGrants, 'isCapped'>;
   keeper: Pick<ReservationKeeper, 'ready' | 'retry'>;
+  /** Leases (`proxy.leases.enabled`): capped requests are admitted out of slices in memory. */
+  leases?: Pick<LeasePool, 'admit' | 'reclaim'> | undefined;
+  /** Waits before a request refused as busy while slices were reclaimed is decided again. */
+  sleep?: (ms: number) => Promise<void>;
   proxyId: string;
   /** The output bound per choice injected into a request that sets none (default 4096). */
   defaultOutputTokens?: number;
   /** Told when a reservation was already closed by a reaper when its request ended. */
   onLateSettle?(reservationId: string): void;
 }) {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const priceOf = (provider: Provider, model: string | undefined): ModelPrice | undefined =>
     model === undefined ? undefined : findPrice(deps.prices, provider, model);
 
@@ -262,33 +275,69 @@ export function createBudgetGate(deps: {
       const thinkingBudget = typeof thinking?.budget_tokens === 'number' ? thinking.budget_tokens : undefined;
       // Bounded before the transaction: sizing runs under the grant's lock and must be quick.
       const requestBound = bound();
+      const size = (remaining: Remaining) =>
+        sizeReservation(requestBound, price, remaining, thinkingBudget, deps.defaultOutputTokens);
+      // What was reserved is the worst case, unless sizing reserved nothing (no token or
+      // spend cap): then the request's own bound.
+      const worstOf =
+        (reserved: { tokens: number; microUsd: number }, sized: Sized) => (): WorstCase | undefined =>
+          reserved.tokens > 0 || reserved.microUsd > 0
+            ? {
+                inputTokens: sized.inputTokens,
+                outputTokens: reserved.tokens - sized.inputTokens,
+                microUsd: price ? reserved.microUsd : null,
+              }
+            : worstCaseOf(bound(), price);
       await deps.keeper.ready();
-      const taken = await deps.store.reserve({
-        id: request.requestId,
+      const ticket = await deps.leases?.admit({
         grantId: request.grantId,
         provider: request.provider,
-        proxyId: deps.proxyId,
         note: request.note,
-        size: (remaining) =>
-          sizeReservation(requestBound, price, remaining, thinkingBudget, deps.defaultOutputTokens),
+        size,
       });
+      if (ticket)
+        return {
+          inject: ticket.sized.inject,
+          async settle(outcome) {
+            const charge = chargeOf(outcome, price, bound, worstOf(ticket.reserved, ticket.sized));
+            ticket.settle({
+              requests: charge.requests,
+              tokens: charge.tokens,
+              microUsd: charge.microUsd ?? 0,
+            });
+            return { ...charge, ledger: ledgerOf(charge, true) };
+          },
+        };
+      const reserve = () =>
+        deps.store.reserve({
+          id: request.requestId,
+          grantId: request.grantId,
+          provider: request.provider,
+          proxyId: deps.proxyId,
+          note: request.note,
+          size,
+        });
+      let taken = await reserve();
+      // Busy while slices hold the room (this proxy's or others'): they are returned, and
+      // the request decided again as they are, for up to a second.
+      if (
+        !taken.ok &&
+        taken.refusal.kind === 'busy' &&
+        deps.leases &&
+        (await deps.leases.reclaim(request.grantId))
+      )
+        for (let waited = 0; !taken.ok && taken.refusal.kind === 'busy' && waited < RECLAIM_WAIT_MS; ) {
+          await sleep(RECLAIM_STEP_MS);
+          waited += RECLAIM_STEP_MS;
+          taken = await reserve();
+        }
       if (!taken.ok)
         throw refusalError(taken.refusal, { grantId: request.grantId, provider: request.provider });
       const { reservation, sized } = taken;
       return {
         inject: sized.inject,
         async settle(outcome) {
-          // What was reserved is the worst case, unless sizing reserved nothing (no token
-          // or spend cap): then the request's own bound.
-          const worst = () =>
-            reservation.tokens > 0 || reservation.microUsd > 0
-              ? {
-                  inputTokens: sized.inputTokens,
-                  outputTokens: reservation.tokens - sized.inputTokens,
-                  microUsd: price ? reservation.microUsd : null,
-                }
-              : worstCaseOf(bound(), price);
-          const charge = chargeOf(outcome, price, bound, worst);
+          const charge = chargeOf(outcome, price, bound, worstOf(reservation, sized));
           const settle = () =>
             deps.store.settle(reservation.id, {
               requests: charge.requests,
