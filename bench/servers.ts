@@ -21,6 +21,7 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { decodeJwt } from 'jose';
 import { pino } from 'pino';
+import { LEASE_ID_PREFIX } from '../src/storage/budget-store.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { authorize, discover, exchange } from '../test/support/oauth-flow.ts';
 import { type SpawnedProxies, spawnProxies } from '../test/support/spawn-proxies.ts';
@@ -81,6 +82,16 @@ async function budgetState(as: RunningAs, grantId: string): Promise<BudgetState>
     microUsd: Number(row?.micro_usd ?? 0),
     openReservations: Number(open?.n ?? 0),
   };
+}
+
+/** The grant's open slices (reservations of several requests: docs/limits.md#leases). */
+async function openSlices(as: RunningAs, grantId: string): Promise<number> {
+  const [row] = await as.database
+    .db('reservations')
+    .where({ grant_id: grantId })
+    .where('id', 'like', `${LEASE_ID_PREFIX}%`)
+    .count({ n: '*' });
+  return Number(row?.n ?? 0);
 }
 
 /** The state once every reservation is settled (the proxy settles after the answer ends); at most `ms`. */
@@ -202,8 +213,22 @@ async function start() {
     throw new Error(
       `bench: the unbudgeted grant's request was sized (output bound ${plainBound}); want none`,
     );
+  // The leased rows really lease: right after a request (its slice idles half a second
+  // later) a slice is out for each leased grant, and none for the budgeted grant.
+  const slices = { mandateBudgeted: await openSlices(as, capped.mandateBudgeted.grantId) } as Record<
+    CappedTarget,
+    number
+  >;
   await ask(mandateLeasedUrl, capped.mandateLeased.token);
+  slices.mandateLeased = await openSlices(as, capped.mandateLeased.grantId);
   for (const proxy of processes.proxies) await ask(proxy.url, capped.mandateLeased3.token);
+  slices.mandateLeased3 = await openSlices(as, capped.mandateLeased3.grantId);
+  if (slices.mandateBudgeted !== 0 || slices.mandateLeased < 1 || slices.mandateLeased3 < 1) {
+    throw new Error(
+      `bench: open slices right after the check requests: ${JSON.stringify(slices)} ` +
+        '(want none for the budgeted grant, at least one for each leased grant)',
+    );
+  }
   // What each capped grant's counter must say once settled: the leased ones exactly what was
   // asked, whatever slice was taken for it (a slice returned gives back what it did not use).
   const asked: Record<CappedTarget, number> = {
