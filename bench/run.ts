@@ -1,21 +1,25 @@
 /**
  * `npm run bench`: Mandate's proxy against direct-to-upstream and three bare pass-throughs
  * (http-proxy 1.18, http-proxy-3, node:http), one run, one machine, one fake upstream; a JSON chat
- * completion and a 20-chunk SSE stream; requests/s at saturation and latency at a fixed
- * rate. Mandate is measured twice, on the same process: with the token of a grant without
- * caps, and with that of a budgeted grant (every request reserves and settles in the
- * database). Prints Markdown and writes it into docs/performance.md between the markers.
+ * completion, a 20-chunk SSE stream in one write and the same stream spread over time (each
+ * event its own write, 2 ms apart); requests/s at saturation and latency at a fixed rate.
+ * Mandate is four rows, each with a grant of its own: uncapped and budgeted (every request
+ * reserves and settles in the database) on one proxy; budgeted on a second proxy in the same
+ * process with leases on; and budgeted over three proxy processes with leases on sharing the
+ * grant, the load spread over them. Prints Markdown and writes it into docs/performance.md
+ * between the markers.
  *
  * Processes: this one (the load generator) and the fake upstream on core 0, the servers
- * under test (both pass-throughs, the authorization server and Mandate's proxy) in a child
- * on core 1, each pinned with taskset when there is one.
+ * under test (the pass-throughs, the authorization server and Mandate's two in-process
+ * proxies in a child, the three proxy processes its children) on core 1, each pinned with
+ * taskset when there is one.
  *
  * The database is SQLite (a fresh file) unless `--database` names a PostgreSQL server on
  * this machine (an admin URL): a fresh database is created on it for the run and dropped
  * after, and the CPU of its backends is measured from /proc (hence: this machine only).
  *
- * Latency is measured at `--rate` for every target, and again at `--budget-rate` for both
- * Mandate targets: a budgeted grant saturates far below the unbudgeted one.
+ * Latency is measured at `--rate` for every target, and again at `--budget-rate` for every
+ * Mandate target: a budgeted grant saturates far below the unbudgeted one.
  *
  *   npm run bench [-- --saturation-seconds 10 --fixed-seconds 8 --rate 500 --budget-rate 100 --connections 50
  *                     --warmup-seconds 1 --profile auto|always|never --profile-seconds 4
@@ -212,7 +216,7 @@ async function main() {
   const ready = await nextMessage(servers, 'servers-ready', 60_000);
   log(
     `bench: upstream ${up.url}, servers ${JSON.stringify(ready.targets)}, ${ready.database}; ` +
-      'tokens obtained through the OAuth flow; the budgeted grant reserved and settled its check request',
+      'tokens obtained through the OAuth flow; each capped grant reserved (the leased ones a slice) and settled its check requests',
   );
 
   /** Where each target listens: one URL, or the three processes' for mandateLeased3. */
