@@ -81,6 +81,11 @@ export interface WorkloadResult {
   name: string;
   description: string;
   cells: Record<TargetId, CellResult>;
+  /**
+   * The upstream paces this workload's answers: at saturation the connections wait on the
+   * pacing, so saturation requests/s bound the connections' turnover, not the servers.
+   */
+  paced?: boolean;
   /** Every Mandate target at `RunInfo.budgetRate` (below the budgeted grant's saturation). */
   budgetRate: Record<'mandate' | CappedTarget, FixedRateSummary>;
 }
@@ -416,7 +421,7 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
       return pairs.map(([rate, u, z]) => [
         w.name,
         CAPPED_SHORT[t],
-        `${rate}/s (${Math.round((rate / saturated) * 100)} % of its saturation)`,
+        w.paced ? `${rate}/s` : `${rate}/s (${Math.round((rate / saturated) * 100)} % of its saturation)`,
         arrow(u.p50, z.p50, 'ms', 2),
         arrow(u.p99, z.p99, 'ms', 2),
         `${ms(u.p999)} → ${ms(z.p999)} ms${failed(z)}`,
@@ -425,7 +430,7 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
   );
   // Within 20 % of saturation an open-loop load already queues for long stretches.
   const overloaded = workloads.flatMap((w) =>
-    CAPPED_TARGETS.filter((t) => info.rate >= 0.8 * meanRps(w.cells[t])).map(
+    CAPPED_TARGETS.filter((t) => !w.paced && info.rate >= 0.8 * meanRps(w.cells[t])).map(
       (t) => `${CAPPED_SHORT[t]} (${w.name})`,
     ),
   );

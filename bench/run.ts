@@ -140,6 +140,7 @@ const WORKLOADS = [
       `${SPREAD_CHUNK_DELAY_MS} ms after the one before (about ${23 * SPREAD_CHUNK_DELAY_MS} ms a stream), the usage in the last chunk before \`[DONE]\`, ` +
       'so a proxy relays it chunk by chunk. At saturation the 50 connections wait on the pacing as much as on the servers: ' +
       'compare CPU per request.',
+    paced: true,
     body: JSON.stringify({
       model: 'gpt-4o-mini',
       messages: MESSAGES,
@@ -530,6 +531,7 @@ async function main() {
     results.push({
       name: w.name,
       description: w.description,
+      ...('paced' in w ? { paced: w.paced } : {}),
       cells,
       budgetRate,
     });
