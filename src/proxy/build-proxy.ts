@@ -134,6 +134,7 @@ export function buildProxy(
   });
   // Beat from the start: this proxy's reaper runs even before its first capped request.
   keeper.ready().catch(() => undefined);
+  const metrics = createProxyMetrics();
   const { enabled: leasesOn, ...leaseSizing } = proxy.leases;
   const leases = leasesOn
     ? createLeasePool({
@@ -142,6 +143,8 @@ export function buildProxy(
         clock: deps.clock,
         sizing: leaseSizing,
         onError: (err) => deps.logger.error({ err }, 'lease not written; retrying'),
+        onSlice: () => metrics.leaseSlices.inc(),
+        onAdmitted: () => metrics.leaseAdmissions.inc(),
       })
     : undefined;
   if (leases) {
@@ -260,7 +263,7 @@ export function buildProxy(
     ready: async () => deps.liveness.ready(),
     knownOrigins: origins.all,
     logger: deps.logger,
-    metrics: createProxyMetrics(),
+    metrics,
   });
   return {
     app,

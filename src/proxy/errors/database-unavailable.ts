@@ -4,7 +4,8 @@
  *
  * - knex: a timeout acquiring a pooled connection, or no pool (destroyed);
  * - sockets: refused, reset, timed out, unreachable, name not resolved;
- * - pg: "Connection terminated", a client not queryable after a connection error, and the
+ * - pg: "Connection terminated", "timeout expired" (its connect timeout), a client not
+ *   queryable after a connection error, and the
  *   SQLSTATE classes 08 (connection exception) and 53 (insufficient resources), 57P01–03
  *   (the server shutting down or starting);
  * - SQLite: busy or locked past the busy timeout, cannot open, I/O error, disk full,
@@ -33,6 +34,7 @@ const MESSAGES = [
   /database connection is not open/i,
   /Cannot open database/i,
   /timeout exceeded when trying to connect/i,
+  /^timeout expired$/,
 ];
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {

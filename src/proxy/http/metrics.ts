@@ -22,7 +22,17 @@ export function createProxyMetrics() {
     labelNames: ['code'] as const,
     registers: [registry],
   });
-  return { registry, requests, upstreamSeconds, refusals };
+  const leaseSlices = new Counter({
+    name: 'mandate_proxy_lease_slices_total',
+    help: 'Slices of capped grants taken (one database write each; proxy.leases)',
+    registers: [registry],
+  });
+  const leaseAdmissions = new Counter({
+    name: 'mandate_proxy_lease_admissions_total',
+    help: 'Capped requests admitted out of a slice in memory, without a database write',
+    registers: [registry],
+  });
+  return { registry, requests, upstreamSeconds, refusals, leaseSlices, leaseAdmissions };
 }
 
 export type ProxyMetrics = ReturnType<typeof createProxyMetrics>;

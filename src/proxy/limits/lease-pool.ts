@@ -75,6 +75,9 @@ export interface LeaseRequest {
   size(remaining: Remaining): SizeResult;
 }
 
+/** How many slices one request may see taken (a burst spending each) before it reserves on its own. */
+const MAX_TAKES_PER_REQUEST = 4;
+
 /** Sizing against caps with room to spare: the request's own worst case, unlowered. */
 const unlowered = (caps: { tokens: boolean; microUsd: boolean }): Remaining => ({
   requests: null,
@@ -101,12 +104,17 @@ export function createLeasePool(deps: {
   clock: Clock;
   sizing: LeaseSizing & { flushIntervalMs: number; idleMs: number };
   onError(err: unknown): void;
+  /** Told of each slice taken and each request admitted out of one (metrics). */
+  onSlice?(): void;
+  onAdmitted?(): void;
 }) {
   /** The slice each grant and provider admits out of. */
   const leases = new Map<string, Lease>();
   /** Every slice whose row is still open, those being returned too. */
   const open = new Set<Lease>();
   const taking = new Map<string, Promise<Lease | undefined>>();
+  /** Requests waiting for a slice being taken, by grant and provider: the slice is sized to cover them. */
+  const waiting = new Map<string, number>();
   /** Recent admissions per second of each grant and provider, from its last lease. */
   const demand = new Map<string, number>();
   /** Grants whose limits changed while a lease of theirs was being taken. */
@@ -189,15 +197,25 @@ export function createLeasePool(deps: {
     timer.unref();
   }
 
+  /**
+   * Whether the request fits what the slice has free, under the caps the grant has: what
+   * requests use of an uncapped measure (the tokens of a grant capped by requests only)
+   * is charged, but the slice holds none of it.
+   */
   function fits(lease: Lease, need: Counts): boolean {
     const free = minus(minus(lease.held, lease.inFlight), lease.used);
-    return free.requests >= need.requests && free.tokens >= need.tokens && free.microUsd >= need.microUsd;
+    return (
+      free.requests >= need.requests &&
+      (!lease.caps.tokens || free.tokens >= need.tokens) &&
+      (!lease.caps.microUsd || free.microUsd >= need.microUsd)
+    );
   }
 
   function ticketOf(lease: Lease, need: Counts, sized: Sized): LeaseTicket {
     lease.inFlight = plus(lease.inFlight, need);
     lease.lastUsedAt = deps.clock();
     lease.served++;
+    deps.onAdmitted?.();
     let settled = false;
     return {
       sized,
@@ -232,7 +250,11 @@ export function createLeasePool(deps: {
         if (!one.ok) return { ok: false, refusal: { kind: 'no_slice' } };
         const slice = sizeLease(
           remaining,
-          { perRequest: one.amounts, requestsPerSecond: demand.get(key) ?? 0 },
+          {
+            perRequest: one.amounts,
+            requestsPerSecond: demand.get(key) ?? 0,
+            waiting: waiting.get(key) ?? 1,
+          },
           deps.sizing,
         );
         if (!slice) return { ok: false, refusal: { kind: 'no_slice' } };
@@ -240,6 +262,7 @@ export function createLeasePool(deps: {
       },
     });
     if (!taken.ok) return undefined;
+    deps.onSlice?.();
     const now = deps.clock();
     const lease: Lease = {
       id,
@@ -288,7 +311,9 @@ export function createLeasePool(deps: {
     async admit(request: LeaseRequest): Promise<LeaseTicket | undefined> {
       if (stopped) return undefined;
       const key = keyOf(request.grantId, request.provider);
-      for (let round = 0; round < 2; round++) {
+      // A burst may spend a fresh slice before this request's turn: a few more are taken,
+      // each a share of what remains then, before it reserves on its own.
+      for (let round = 0; round < MAX_TAKES_PER_REQUEST; round++) {
         const lease = leases.get(key);
         if (lease && !lease.closing && !lease.gone) {
           const now = deps.clock();
@@ -298,8 +323,6 @@ export function createLeasePool(deps: {
             const need = { requests: 1, tokens: one.amounts.tokens, microUsd: one.amounts.microUsd };
             if (fits(lease, need)) return ticketOf(lease, need, one.sized);
           }
-          // A fresh slice was just taken and this does not fit it either: on its own.
-          if (round > 0) return undefined;
         }
         let pending = taking.get(key);
         if (!pending) {
@@ -309,7 +332,13 @@ export function createLeasePool(deps: {
           });
           taking.set(key, pending);
         }
-        if (!(await pending)) return undefined;
+        waiting.set(key, (waiting.get(key) ?? 0) + 1);
+        const taken = await pending.finally(() => {
+          const left = (waiting.get(key) ?? 1) - 1;
+          if (left > 0) waiting.set(key, left);
+          else waiting.delete(key);
+        });
+        if (!taken) return undefined;
       }
       return undefined;
     },

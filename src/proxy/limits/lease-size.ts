@@ -12,6 +12,8 @@ export interface LeaseDemand {
   perRequest: Amounts;
   /** Recent admissions per second at this proxy for this grant. */
   requestsPerSecond: number;
+  /** Requests waiting for this slice now (a burst): it covers them all, if it can. */
+  waiting?: number;
 }
 
 export interface LeaseSizing {
@@ -39,7 +41,7 @@ export function sizeLease(
   demand: LeaseDemand,
   sizing: LeaseSizing,
 ): LeaseSlice | undefined {
-  const wanted = Math.ceil((demand.requestsPerSecond * sizing.holdMs) / 1000);
+  const wanted = Math.max(Math.ceil((demand.requestsPerSecond * sizing.holdMs) / 1000), demand.waiting ?? 0);
   let requests = Math.min(sizing.maxRequests, Math.max(sizing.minRequests, wanted));
   const capBy = (room: number | null, each: number) => {
     if (room === null || each <= 0) return;

@@ -17,6 +17,19 @@ type Outcome =
   | { ok: true; aborted: boolean }
   | { ok: false; status: number; code: string | undefined; retryAfter: string | null };
 
+/** What the proxies' metrics say of their slices, summed: taken (a write each), and admissions out of them. */
+async function sliceCounts(proxies: readonly ProxyProcess[]) {
+  let slices = 0;
+  let admissions = 0;
+  for (const p of proxies) {
+    const text = await (await fetch(`${p.url}/metrics`)).text();
+    const count = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    slices += count('mandate_proxy_lease_slices_total');
+    admissions += count('mandate_proxy_lease_admissions_total');
+  }
+  return { slices, admissions };
+}
+
 /** Waits until `check` holds (polling every 10 ms); fails after `ms`. */
 async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, ms = 10_000): Promise<T> {
   for (const deadline = Date.now() + ms; ; ) {
@@ -115,6 +128,7 @@ for (const engine of engines) {
       // Streams overlap: each takes ~20 chunks × 2 ms.
       fx.upstream.control.set({ chunkDelayMs: 2 });
       const since = fx.upstream.requests.length;
+      const countsBefore = await sliceCounts(spawned.proxies);
       let mostSlices = 0;
       let sampling = true;
       const sampler = (async () => {
@@ -133,6 +147,9 @@ for (const engine of engines) {
       const totals = await settledCounters(fx, grantId);
       const generated = fx.upstream.generatedTotal((r) => r.seq >= since);
       const served = outcomes.filter((o) => o.ok).length;
+      const countsAfter = await sliceCounts(spawned.proxies);
+      const slices = countsAfter.slices - countsBefore.slices;
+      const admissions = countsAfter.admissions - countsBefore.admissions;
       const refused = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
       console.log(
         `      [${engine}] ${JSON.stringify({
@@ -143,9 +160,14 @@ for (const engine of engines) {
           charged: totals.tokens,
           cap,
           mostSlices,
+          slices,
+          admissions,
         })}`,
       );
+      // A cap this tight is mostly held by the worst cases in flight: slices shrink to
+      // none, and most requests reserve on their own.
       expect(mostSlices, 'slices were taken').to.be.at.least(1);
+      expect(admissions, 'admitted out of slices').to.be.at.least(slices);
       for (const r of refused)
         expect(r).to.deep.equal(
           r.status === 429
@@ -161,6 +183,44 @@ for (const engine of engines) {
       );
       expect(totals.tokens, 'never above the cap').to.be.at.most(cap);
       expect(await leaseRows(grantId), 'every slice returned once idle').to.have.length(0);
+    });
+
+    it('a roomy budget: 300 requests over the three need a handful of slices, and the ledger is exact', async () => {
+      const { accessToken: token, grantId } = await limitedGrant(
+        fx,
+        { maxRequests: 100_000, maxTokens: 10_000_000 },
+        'openai:*:chat',
+      );
+      const countsBefore = await sliceCounts(spawned.proxies);
+      const since = fx.upstream.requests.length;
+      // Three waves of a hundred at once.
+      const outcomes: Outcome[] = [];
+      for (let wave = 0; wave < 3; wave++)
+        outcomes.push(
+          ...(await Promise.all(Array.from({ length: 100 }, (_, i) => chat(proxy(i).openaiBaseURL, token)))),
+        );
+      const countsAfter = await sliceCounts(spawned.proxies);
+      const slices = countsAfter.slices - countsBefore.slices;
+      const admissions = countsAfter.admissions - countsBefore.admissions;
+      console.log(
+        `      [${engine}] ${JSON.stringify({ served: outcomes.filter((o) => o.ok).length, slices, admissions })}`,
+      );
+      expect(outcomes.every((o) => o.ok)).to.equal(true);
+      expect(admissions, 'every request out of a slice').to.equal(300);
+      expect(slices, 'a slice serves many').to.be.at.most(30);
+      // The slices are still held (their idle return is 10 s away); what was used of them
+      // is settled in the ledger within the flush interval.
+      const generated = fx.upstream.generatedTotal((r) => r.seq >= since);
+      const whole = await eventually(
+        async () =>
+          ((await createBudgetStore(fx.as.database.db, Date.now).ledger([grantId])).get(grantId) ?? []).find(
+            (e) => e.scope === '*',
+          )?.settled,
+        (settled) => settled?.requests === 300,
+      );
+      expect(whole?.tokens, 'settled exactly what the fake generated').to.equal(
+        generated.inputTokens + generated.outputTokens,
+      );
     });
 
     it('a nearly spent budget: every request that fits is served, whichever proxy it reaches', async () => {

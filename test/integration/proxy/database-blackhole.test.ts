@@ -81,3 +81,83 @@ describe('proxy: a black-holed PostgreSQL is 503 unavailable within the configur
     expect((await send(fresh)).status).to.equal(200);
   });
 });
+
+// With leases, a capped grant's requests inside a slice the proxy already holds need no
+// database: they are served while it is black-holed, and charged once it answers. A
+// request that needs a new slice is 503 like any other.
+describe('proxy with leases: a black-holed PostgreSQL (pg)', function () {
+  this.timeout(30_000);
+  let fx: ProxyFixture;
+  let proxy: RunningProxy;
+  let cutter: Awaited<ReturnType<typeof startTcpCut>>;
+  let base: string;
+
+  before(async function () {
+    if (!process.env.MANDATE_TEST_PG_URL) this.skip();
+    fx = await startProxyFixture('pg');
+    const u = new URL(fx.as.database.url);
+    cutter = await startTcpCut({ host: u.hostname, port: Number(u.port || 5432) });
+    const port = await freePort();
+    proxy = await startProxy(fx.as, fx.upstream, {
+      proxy: {
+        port,
+        revocationFeed: { pollIntervalMs: 50, maxSilenceMs: 1000 },
+        leases: { enabled: true, idleMs: 10_000 },
+      },
+      databaseUrl: cutter.through(fx.as.database.url),
+      database: { acquireTimeoutMs: 1000, connectTimeoutMs: 1000 },
+    });
+    base = `http://127.0.0.1:${port}/openai/v1`;
+  });
+  after(async () => {
+    await proxy?.close();
+    await cutter?.close();
+    await fx?.close();
+  });
+
+  const send = async (token: string) => {
+    const res = await fetch(`${base}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: chat,
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  it('serves out of the slice it holds, refuses 503 past it, and settles what it served once the database answers', async () => {
+    const db = fx.as.database.db;
+    const capped = (await fx.grant('openai:gpt-4o-mini:chat')).accessToken;
+    const grantId = String(decodeJwt(capped).grant_id);
+    const grants = createGrantStore(db, Date.now, createRevocationStore(db, Date.now));
+    expect((await grants.lowerLimits(grantId, { maxRequests: 100 })).ok).to.equal(true);
+    await proxy.revocationDelivered(grantId);
+    // The first request takes a slice of two (the fewest worth one).
+    expect(await send(capped)).to.equal(200);
+    const [slice] = await db('reservations').where({ grant_id: grantId });
+    expect(slice).to.deep.include({ requests: 2 });
+
+    cutter.blackhole();
+    try {
+      expect(await send(capped), 'out of the slice held').to.equal(200);
+      expect(await send(capped), 'a new slice needs the database').to.equal(503);
+    } finally {
+      cutter.restore();
+    }
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = await send(capped);
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).to.equal(200);
+    // Every request served is settled: the one served in the dark too.
+    for (let i = 0; i < 100; i++) {
+      const row = await db('grant_counters').where({ grant_id: grantId, scope: '*' }).first();
+      if (Number(row.requests) - Number(row.open_requests) === 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const row = await db('grant_counters').where({ grant_id: grantId, scope: '*' }).first();
+    expect(Number(row.requests) - Number(row.open_requests), 'settled').to.equal(3);
+    expect(Number(row.requests), 'charged, with what the slices still hold').to.be.at.most(100);
+  });
+});

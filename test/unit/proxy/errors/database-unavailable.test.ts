@@ -11,6 +11,8 @@ describe('isDatabaseUnavailable', () => {
       timeout,
       withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
       new Error('select * from grants - Connection terminated unexpectedly'),
+      // pg's connectionTimeoutMillis while opening a connection (a black-holed server).
+      new Error('timeout expired'),
       withCode('terminating connection due to administrator command', '57P01'),
       withCode('connection failure', '08006'),
       withCode('sorry, too many clients already', '53300'),

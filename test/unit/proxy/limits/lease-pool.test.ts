@@ -131,6 +131,19 @@ describe('lease pool', () => {
     expect(fake.state.room).to.deep.include({ requests: 96, tokens: 10_000 - 160 });
   });
 
+  it('a grant capped by requests only: what requests use of tokens and spend is charged, not held', async () => {
+    const { fake, leases } = pool({ requests: 100, tokens: null, microUsd: null });
+    // The first slice (2 requests) serves both, though each was charged tokens and spend.
+    for (let i = 0; i < 2; i++)
+      (await leases.admit(request(100)))?.settle({ requests: 1, tokens: 50, microUsd: 7 });
+    expect(fake.state.takes).to.equal(1);
+    await leases.stop();
+    expect(fake.moves.at(-1)).to.deep.include({
+      used: { requests: 2, tokens: 100, microUsd: 14 },
+      hold: null,
+    });
+  });
+
   it('writes what was used each flush and keeps holding what is in flight and free', async () => {
     const { fake, leases } = pool({ requests: 100, tokens: 10_000, microUsd: null });
     const a = await leases.admit(request(100));
