@@ -492,7 +492,8 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
       : []),
     'Checked: before measuring, one request of each capped grant (one to each of the three processes for the shared ' +
       'grant) left `grant_counters.requests` at exactly that many and no open row in `reservations` once settled ' +
-      '(a slice returned gives back what it did not use), and one unbudgeted request was not sized (no output bound) ' +
+      '(a slice returned gives back what it did not use), a slice (a `lease-` reservation) was out right after ' +
+      "each leased grant's request and none for the budgeted grant, and one unbudgeted request was not sized (no output bound) " +
       'and left no reservation. After the run, once no reservation or slice was open (at most 5 s after the last ' +
       'request), the counters stood at: ' +
       CAPPED_TARGETS.map((t) => {
