@@ -66,7 +66,7 @@ export const defaults = {
     revocationFeed: { pollIntervalMs: 250, maxSilenceMs: 5000 },
     reservations: { heartbeatIntervalMs: 5000, reapAfterMs: 30_000, defaultOutputTokens: 4096 },
     leases: {
-      enabled: false,
+      enabled: true,
       holdMs: 1000,
       share: 0.25,
       minRequests: 2,

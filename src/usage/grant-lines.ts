@@ -9,13 +9,14 @@ import type { CapFigure } from './grant-usage.ts';
  */
 
 /**
- * "12 of 200 (6%), 188 left", "12 of 200 (6%), 1 in flight, 187 left", or "12 (no cap)":
- * what the page shows for one cap.
+ * "12 of 200 (6%), 188 left", "12 of 200 (6%), 1 in flight, 20 set aside, 167 left", or
+ * "12 (no cap)": what the page shows for one cap.
  */
 export function capLine(measure: Measure, cap: CapFigure): string {
   const inFlight = cap.inFlight > 0 ? `, ${formatMeasure(measure, cap.inFlight)} in flight` : '';
+  const setAside = cap.setAside > 0 ? `, ${formatMeasure(measure, cap.setAside)} set aside` : '';
   const left = cap.remaining === null ? '' : `, ${formatMeasure(measure, cap.remaining)} left`;
-  return `${formatAgainstCap(measure, cap)}${inFlight}${left}`;
+  return `${formatAgainstCap(measure, cap)}${inFlight}${setAside}${left}`;
 }
 
 /** The SCOPE column: `all` for the whole grant, else the provider id. */

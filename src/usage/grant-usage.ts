@@ -2,7 +2,7 @@ import type { Provider } from '../scopes/index.ts';
 import type { Counters } from '../storage/budget-decision.ts';
 import type { LedgerEntry } from '../storage/budget-store.ts';
 import type { Database } from '../storage/create-database.ts';
-import { ledgerOf } from '../storage/grant-ledger.ts';
+import { ledgerOf, setAsideOf } from '../storage/grant-ledger.ts';
 import { type Caps, capsOf, type Scope, WHOLE } from '../storage/grant-limits.ts';
 import type { GrantRecord } from '../storage/grant-store.ts';
 import { type UsagePeriod, usagePeriod } from '../storage/limit-period.ts';
@@ -14,13 +14,16 @@ import { createUsageQueries } from './usage-queries.ts';
 /**
  * Usage against one cap, as the ledger (`grant_counters`) holds it: `used` is what
  * finished requests were charged, `inFlight` what requests still running hold (their
- * worst case, until they settle); `limit` null: no cap (and no remaining or percent).
+ * worst case, until they settle), `setAside` what proxies hold as slices of leases (for
+ * the app's next requests, and those running out of them); `limit` null: no cap (and no
+ * remaining or percent).
  */
 export interface CapFigure {
   used: number;
   inFlight: number;
+  setAside: number;
   limit: number | null;
-  /** limit − used − in flight, never below 0: 0 exactly when the proxy refuses (busy or capped). */
+  /** limit − used − in flight − set aside, never below 0: 0 exactly when the proxy refuses (busy or capped). */
   remaining: number | null;
   /** used ÷ limit × 100, unrounded (may pass 100 if a cap was lowered below what was used). */
   percent: number | null;
@@ -70,25 +73,38 @@ export interface GrantUsage extends GrantCaps {
 export const CHART_DAYS = 30;
 export const RECENT_REQUESTS = 20;
 
-function against(counters: LedgerEntry | undefined, key: keyof Counters, limit: number | null): CapFigure {
+function against(
+  counters: LedgerEntry | undefined,
+  slices: Counters | undefined,
+  key: keyof Counters,
+  limit: number | null,
+): CapFigure {
   const used = counters?.settled[key] ?? 0;
-  const inFlight = counters?.open[key] ?? 0;
-  if (limit === null) return { used, inFlight, limit, remaining: null, percent: null };
+  const open = counters?.open[key] ?? 0;
+  const setAside = Math.min(open, slices?.[key] ?? 0);
+  const inFlight = open - setAside;
+  if (limit === null) return { used, inFlight, setAside, limit, remaining: null, percent: null };
   return {
     used,
     inFlight,
+    setAside,
     limit,
-    remaining: Math.max(0, limit - used - inFlight),
+    remaining: Math.max(0, limit - used - open),
     percent: (used / limit) * 100,
   };
 }
 
-function figuresOf<S extends Scope>(scope: S, caps: Caps, counters: LedgerEntry | undefined) {
+function figuresOf<S extends Scope>(
+  scope: S,
+  caps: Caps,
+  counters: LedgerEntry | undefined,
+  slices: Counters | undefined,
+) {
   return {
     scope,
-    requests: against(counters, 'requests', caps.maxRequests),
-    tokens: against(counters, 'tokens', caps.maxTokens),
-    spendMicroUsd: against(counters, 'microUsd', caps.maxSpendMicroUsd),
+    requests: against(counters, slices, 'requests', caps.maxRequests),
+    tokens: against(counters, slices, 'tokens', caps.maxTokens),
+    spendMicroUsd: against(counters, slices, 'microUsd', caps.maxSpendMicroUsd),
     requestsPerMinute: caps.requestsPerMinute,
   };
 }
@@ -106,6 +122,7 @@ export function createGrantUsage(db: Database) {
   async function caps(grant: GrantRecord, now: number): Promise<GrantCaps> {
     const period = usagePeriod(grant.limits.limitPeriod, grant.createdAt, now);
     const ledger = await ledgerOf(db, grant.id, period.key);
+    const slices = await setAsideOf(db, grant.id, period.key);
     const unpriced =
       period.kind === 'lifetime'
         ? await queries.unpriced(grant.id, 0, null)
@@ -114,9 +131,9 @@ export function createGrantUsage(db: Database) {
       grantId: grant.id,
       now,
       period,
-      ...figuresOf(WHOLE, capsOf(grant.limits, WHOLE), ledger.get(WHOLE)),
+      ...figuresOf(WHOLE, capsOf(grant.limits, WHOLE), ledger.get(WHOLE), slices.get(WHOLE)),
       providers: grantProviders(grant, ledger.keys()).map((p) =>
-        figuresOf(p, capsOf(grant.limits, p), ledger.get(p)),
+        figuresOf(p, capsOf(grant.limits, p), ledger.get(p), slices.get(p)),
       ),
       unpricedRequests: unpriced,
     };

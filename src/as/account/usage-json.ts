@@ -5,6 +5,7 @@ import type { CapFigure, GrantUsage, ScopeFigures } from '../../usage/grant-usag
 const cap = (c: CapFigure) => ({
   used: c.used,
   in_flight: c.inFlight,
+  set_aside: c.setAside,
   limit: c.limit,
   remaining: c.remaining,
   percent: c.percent,

@@ -12,11 +12,11 @@ const ROWS: ReadonlyArray<readonly [Measure, string, (u: ScopeFigures) => CapFig
 function meter(id: string, measure: Measure, cap: CapFigure): SafeHtml | '' {
   if (cap.limit === null || cap.limit <= 0) return '';
   // A native <meter>: the browser draws it and announces its value; no style needed.
-  const taken = Math.min(cap.used + cap.inFlight, cap.limit);
+  const taken = Math.min(cap.used + cap.inFlight + cap.setAside, cap.limit);
   return html`<meter id="${id}" min="0" max="${cap.limit}" low="${cap.limit * 0.75}" high="${cap.limit * 0.9}" optimum="0" value="${taken}" aria-labelledby="${id}-label">${formatAgainstCap(measure, cap)}</meter>`;
 }
 
-/** One scope's rows: label, "12 of 200 (6%)", what is in flight, what remains, a meter. */
+/** One scope's rows: label, "12 of 200 (6%)", what is in flight and set aside, what remains, a meter. */
 function capRows(figures: ScopeFigures, idPrefix: string): SafeHtml[] {
   return ROWS.map(([measure, label, pick]) => {
     const cap = pick(figures);
@@ -24,13 +24,17 @@ function capRows(figures: ScopeFigures, idPrefix: string): SafeHtml[] {
     const inFlight =
       cap.inFlight > 0 &&
       html` <span class="usage-in-flight">${formatMeasure(measure, cap.inFlight)} in flight</span>`;
+    // A proxy's slice of the budget (leases), held for the app's next requests.
+    const setAside =
+      cap.setAside > 0 &&
+      html` <span class="usage-set-aside">${formatMeasure(measure, cap.setAside)} set aside for this app</span>`;
     const remaining =
       cap.remaining !== null &&
       html` <span class="usage-remaining">${formatMeasure(measure, cap.remaining)} left</span>`;
     const data = raw(
-      ` data-used="${cap.used}" data-in-flight="${cap.inFlight}"${cap.limit === null ? '' : ` data-limit="${cap.limit}" data-remaining="${cap.remaining}"`}`,
+      ` data-used="${cap.used}" data-in-flight="${cap.inFlight}" data-set-aside="${cap.setAside}"${cap.limit === null ? '' : ` data-limit="${cap.limit}" data-remaining="${cap.remaining}"`}`,
     );
-    return html`<div><dt id="${id}-label">${label}</dt><dd${data}>${formatAgainstCap(measure, cap)}${inFlight}${remaining}${meter(id, measure, cap)}</dd></div>`;
+    return html`<div><dt id="${id}-label">${label}</dt><dd${data}>${formatAgainstCap(measure, cap)}${inFlight}${setAside}${remaining}${meter(id, measure, cap)}</dd></div>`;
   });
 }
 

@@ -403,6 +403,7 @@ for (const engine of engines) {
       const cap = (c: typeof usage.requests) => ({
         used: c.used,
         in_flight: c.inFlight,
+        set_aside: c.setAside,
         limit: c.limit,
         remaining: c.remaining,
         percent: c.percent,

@@ -89,10 +89,18 @@ for (const engine of engines) {
         resetsAt: at('2027-01-01T00:00:00Z'),
       });
       // Tokens are input (cached and cache writes included) + output (reasoning included).
-      expect(usage.requests).to.deep.equal({ used: 2, inFlight: 0, limit: 10, remaining: 8, percent: 20 });
+      expect(usage.requests).to.deep.equal({
+        used: 2,
+        inFlight: 0,
+        setAside: 0,
+        limit: 10,
+        remaining: 8,
+        percent: 20,
+      });
       expect(usage.tokens).to.deep.equal({
         used: 200,
         inFlight: 0,
+        setAside: 0,
         limit: 1000,
         remaining: 800,
         percent: 20,
@@ -180,10 +188,18 @@ for (const engine of engines) {
       });
       // As the proxy charges them: the 502 is not a request (released), the 499 is; the
       // cap is reached, so nothing remains.
-      expect(usage.requests).to.deep.equal({ used: 4, inFlight: 0, limit: 4, remaining: 0, percent: 100 });
+      expect(usage.requests).to.deep.equal({
+        used: 4,
+        inFlight: 0,
+        setAside: 0,
+        limit: 4,
+        remaining: 0,
+        percent: 100,
+      });
       expect(usage.tokens).to.deep.equal({
         used: 1_234_577,
         inFlight: 0,
+        setAside: 0,
         limit: null,
         remaining: null,
         percent: null,
@@ -213,6 +229,7 @@ for (const engine of engines) {
       expect(empty.requests).to.deep.equal({
         used: 0,
         inFlight: 0,
+        setAside: 0,
         limit: null,
         remaining: null,
         percent: null,

@@ -31,7 +31,12 @@ for (const engine of engines) {
       // Quick beats so the survivor notices the dead one within a second.
       spawned = await spawnProxies(fx.as, fx.upstream, {
         count: 2,
-        env: { MANDATE_PROXY_HEARTBEAT_MS: '100', MANDATE_PROXY_REAP_AFTER_MS: '600' },
+        // One reservation per request (leases.test.ts kills a process holding a slice).
+        env: {
+          MANDATE_PROXY_LEASES: 'false',
+          MANDATE_PROXY_HEARTBEAT_MS: '100',
+          MANDATE_PROXY_REAP_AFTER_MS: '600',
+        },
       });
     });
     after(async () => {

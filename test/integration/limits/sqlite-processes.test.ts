@@ -42,7 +42,9 @@ describe('SQLite: three proxy processes on one file under 200 concurrent capped 
 
   before(async () => {
     fx = await startProxyFixture('sqlite');
-    spawned = await spawnProxies(fx.as, fx.upstream, { count: 3 });
+    // One reservation per request: each waits on the file's write lock (leases.test.ts
+    // runs the same three processes with slices).
+    spawned = await spawnProxies(fx.as, fx.upstream, { count: 3, env: { MANDATE_PROXY_LEASES: 'false' } });
   });
   after(async () => {
     await spawned?.close();
