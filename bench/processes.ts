@@ -84,7 +84,7 @@ export interface ServerTargets {
   httpProxy: string;
   httpProxy3: string;
   nodeHttp: string;
-  /** The in-process proxy as configured by default. */
+  /** The in-process proxy with leases off (a reservation per budgeted request). */
   mandate: string;
   /** The in-process proxy with leases on. */
   mandateLeased: string;

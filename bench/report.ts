@@ -24,7 +24,7 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   httpProxy3: 'bare `http-proxy-3` 2.0.1',
   nodeHttp: 'bare `node:http`',
   mandate: 'Mandate proxy, unbudgeted grant',
-  mandateBudgeted: 'Mandate proxy, budgeted grant',
+  mandateBudgeted: 'Mandate proxy without leases, budgeted grant',
   mandateLeased: 'Mandate proxy with leases, budgeted grant',
   mandateLeased3: 'three Mandate proxy processes with leases, one budgeted grant',
 };
@@ -438,8 +438,8 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
   return [
     '### Capped grants against the unbudgeted grant',
     '',
-    'The unbudgeted and budgeted rows are the same proxy process; only the access token differs. The leased row is ' +
-      'a second proxy in that process, built the same way with `proxy.leases.enabled`; the three-process row is three ' +
+    'The unbudgeted and budgeted rows are the same proxy process, with leases off (`proxy.leases.enabled: false`); ' +
+      'only the access token differs. The leased row is a second proxy in that process, built the same way with leases on; the three-process row is three ' +
       '`mandate serve proxy` processes with leases on, over the same database, sharing one grant, the load split ' +
       'evenly over them (saturation: one autocannon per process at once, a third of the connections each, requests/s ' +
       "summed; fixed rate: requests sent to the three in turn); its CPU per request is the three processes' CPU " +

@@ -2,7 +2,8 @@
  * Child process: the servers under test, on one core of their own. Starts the three bare
  * pass-throughs, a real authorization server over a fresh database (SQLite, or a schema
  * in the PostgreSQL database the parent created) and Mandate's proxy twice in this
- * process, once as configured by default and once with leases on (`proxy.leases.enabled`),
+ * process, once with leases off (`proxy.leases.enabled: false`: a reservation per request)
+ * and once with them on,
  * plus three `mandate serve proxy` processes with leases on over the same database (they
  * inherit this process's core); gets four access tokens through the real OAuth flow
  * (sign-in, consent, code + PKCE) and stores the person's OpenAI key. The first token's
@@ -142,7 +143,8 @@ async function start() {
     closers.unshift(() => built.close());
     return built;
   };
-  const mandate = await inProcessProxy();
+  // Leases pinned off whatever the default: this proxy's budgeted row is the per-request path.
+  const mandate = await inProcessProxy({ leases: { enabled: false } });
   // On a port of its own; its public URL (the tokens' audience) stays the one the AS names.
   const leasedPort = await freePort();
   const mandateLeased = await inProcessProxy({ port: leasedPort, leases: { enabled: true } });
