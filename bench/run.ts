@@ -4,10 +4,10 @@
  * completion, a 20-chunk SSE stream in one write and the same stream spread over time (each
  * event its own write, 2 ms apart); requests/s at saturation and latency at a fixed rate.
  * Mandate is four rows, each with a grant of its own: uncapped and budgeted (every request
- * reserves and settles in the database) on one proxy with leases off; budgeted on a second proxy in the same
- * process with leases on; and budgeted over three proxy processes with leases on sharing the
- * grant, the load spread over them. Prints Markdown and writes it into docs/performance.md
- * between the markers.
+ * reserves and settles in the database) on one proxy with leases off; budgeted on a second
+ * proxy in the same process with leases on; and budgeted over three proxy processes with
+ * leases on sharing the grant, the load spread over them. Prints Markdown and writes it into
+ * docs/performance.md between the markers.
  *
  * Processes: this one (the load generator) and the fake upstream on core 0, the servers
  * under test (the pass-throughs, the authorization server and Mandate's two in-process

@@ -2,16 +2,16 @@
  * Child process: the servers under test, on one core of their own. Starts the three bare
  * pass-throughs, a real authorization server over a fresh database (SQLite, or a schema
  * in the PostgreSQL database the parent created) and Mandate's proxy twice in this
- * process, once with leases off (`proxy.leases.enabled: false`: a reservation per request)
- * and once with them on,
- * plus three `mandate serve proxy` processes with leases on over the same database (they
- * inherit this process's core); gets four access tokens through the real OAuth flow
- * (sign-in, consent, code + PKCE) and stores the person's OpenAI key. The first token's
- * grant has no caps; the other three have caps far too large to refuse anything during
- * the bench: the budgeted grant's requests, on the default proxy, each reserve before
- * forwarding and settle after; the leased grant's, on the leased proxy, and the shared
- * grant's, on the three processes, are admitted against slices of the budget those
- * proxies take in one write each. Each is checked here once before the parent measures anything.
+ * process, once with leases off (`proxy.leases.enabled: false`: a reservation per
+ * request) and once with them on, plus three `mandate serve proxy` processes with leases
+ * on over the same database (they inherit this process's core); gets four access tokens
+ * through the real OAuth flow (sign-in, consent, code + PKCE) and stores the person's
+ * OpenAI key. The first token's grant has no caps; the other three have caps far too
+ * large to refuse anything during the bench: the budgeted grant's requests, on the proxy
+ * without leases, each reserve before forwarding and settle after; the leased grant's, on
+ * the leased proxy, and the shared grant's, on the three processes, are admitted against
+ * slices of the budget those proxies take in one write each. Each is checked here once
+ * before the parent measures anything.
  * Answers the parent's profiling requests with a V8 CPU profile of exactly the window
  * between `profile-start` and `profile-stop`.
  *
