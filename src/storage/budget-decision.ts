@@ -68,7 +68,12 @@ export type Refusal =
   | { kind: 'unpriced'; reason: string }
   | { kind: 'grant_gone' }
   /** A lease was asked for and no slice fits (or the grant takes none): reserve per request. */
-  | { kind: 'no_slice' };
+  | { kind: 'no_slice' }
+  /**
+   * Asked not to be lowered: what remains would size the request below its own worst
+   * case (with leases, perhaps only because slices hold the room; they are reclaimed first).
+   */
+  | { kind: 'lowered' };
 
 /**
  * Sizes a reservation from what remains. Returns the amounts to reserve, or a refusal

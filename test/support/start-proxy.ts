@@ -35,8 +35,9 @@ export interface RunningProxy extends BuiltProxy {
   /** Stores a person's provider key, encrypted to this proxy's key. */
   setProviderKey(accountId: string, provider: Provider, key: string): Promise<void>;
   /**
-   * Resolves once this proxy's revocation feed has read the log entry about `subjectId`
-   * (a grant id or a token id), whether that read already happened or is yet to come.
+   * Resolves once this proxy's revocation feed has read the newest log entry about
+   * `subjectId` (a grant id or a token id) appended so far, whether that read already
+   * happened or is yet to come.
    */
   revocationDelivered(subjectId: string): Promise<void>;
   /** What SIGTERM does to `mandate serve proxy` (drain, cut, settle, write usage), then closes its database. */
@@ -115,14 +116,18 @@ export async function startProxy(
       done();
     },
   });
-  const delivered = new Set<string>();
-  const waiters = new Map<string, Array<() => void>>();
+  /** The last log entry read about each subject (its sequence number). */
+  const delivered = new Map<string, number>();
+  const waiters = new Map<string, Array<{ seq: number; resolve: () => void }>>();
   const onEvent = (event: FeedEvent) => {
     if (event.type !== 'read') return;
     for (const entry of event.entries) {
-      delivered.add(entry.subjectId);
-      for (const resolve of waiters.get(entry.subjectId) ?? []) resolve();
-      waiters.delete(entry.subjectId);
+      delivered.set(entry.subjectId, Math.max(entry.seq, delivered.get(entry.subjectId) ?? 0));
+      const waiting = waiters.get(entry.subjectId) ?? [];
+      for (const w of waiting) if (w.seq <= entry.seq) w.resolve();
+      const left = waiting.filter((w) => w.seq > entry.seq);
+      if (left.length > 0) waiters.set(entry.subjectId, left);
+      else waiters.delete(entry.subjectId);
     }
   };
   const running = await startLiveness({
@@ -156,10 +161,13 @@ export async function startProxy(
       const encrypted = await encryptProviderKey(key, publicJwksOf(privateJwks), { accountId, provider });
       await keys.set(accountId, provider, { ...encrypted, last4: key.slice(-4) });
     },
-    revocationDelivered(subjectId) {
-      if (delivered.has(subjectId)) return Promise.resolve();
-      return new Promise((resolve) => {
-        waiters.set(subjectId, [...(waiters.get(subjectId) ?? []), resolve]);
+    async revocationDelivered(subjectId) {
+      // The newest entry about it so far: a second change of the same grant waits for its own.
+      const newest = await db('revocations').where({ subject_id: subjectId }).max('seq as seq').first();
+      const seq = Number(newest?.seq ?? 0);
+      if ((delivered.get(subjectId) ?? 0) >= seq) return;
+      await new Promise<void>((resolve) => {
+        waiters.set(subjectId, [...(waiters.get(subjectId) ?? []), { seq, resolve }]);
       });
     },
     async shutdown() {

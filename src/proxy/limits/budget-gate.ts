@@ -11,7 +11,7 @@ import type { LeasePool } from './lease-pool.ts';
 import { costMicroUsd, findPrice, type ModelPrice, type PriceTable } from './price-table.ts';
 import type { RequestBound } from './request-bounds.ts';
 import type { ReservationKeeper } from './reservation-keeper.ts';
-import { type Sized, sizeReservation } from './size-reservation.ts';
+import { type Sized, sizeReservation, withRoomToSpare } from './size-reservation.ts';
 import { type WorstCase, worstCaseOf } from './worst-case.ts';
 
 /** What one request is, for the budget. */
@@ -160,7 +160,8 @@ export function refusalError(refusal: Refusal, at?: { grantId: string; provider:
     case 'grant_gone':
       return new ProxyError('invalid_token', 'the grant behind this access token has ended');
     case 'no_slice':
-      // Only a lease is told this, and it then reserves per request: never an app's answer.
+    case 'lowered':
+      // Only asked for by the gate itself, which then reserves otherwise: never an app's answer.
       return new ProxyError('unavailable', 'the budget could not be decided; try again');
   }
 }
@@ -308,29 +309,38 @@ export function createBudgetGate(deps: {
             return { ...charge, ledger: ledgerOf(charge, true) };
           },
         };
-      const reserve = () =>
+      const reserve = (sizing: typeof size) =>
         deps.store.reserve({
           id: request.requestId,
           grantId: request.grantId,
           provider: request.provider,
           proxyId: deps.proxyId,
           note: request.note,
-          size,
+          size: sizing,
         });
-      let taken = await reserve();
-      // Busy while slices hold the room (this proxy's or others'): they are returned, and
-      // the request decided again as they are, for up to a second.
-      if (
-        !taken.ok &&
-        taken.refusal.kind === 'busy' &&
-        deps.leases &&
-        (await deps.leases.reclaim(request.grantId))
-      )
-        for (let waited = 0; !taken.ok && taken.refusal.kind === 'busy' && waited < RECLAIM_WAIT_MS; ) {
+      // With leases, slices may hold room no request uses: a request that would be busy, or
+      // lowered below its own worst case, first has them returned (this proxy's and, through
+      // the revocation log, the others'), decided again every 100 ms for up to a second;
+      // only then is it lowered to what remains, or refused.
+      const unlessLowered = (remaining: Remaining) => {
+        const sized = size(remaining);
+        if (!sized.ok) return sized;
+        const own = size(withRoomToSpare(remaining));
+        const lowered =
+          own.ok &&
+          (sized.amounts.tokens < own.amounts.tokens || sized.amounts.microUsd < own.amounts.microUsd);
+        return lowered ? { ok: false as const, refusal: { kind: 'lowered' as const } } : sized;
+      };
+      const held = (t: Awaited<ReturnType<typeof reserve>>) =>
+        !t.ok && (t.refusal.kind === 'busy' || t.refusal.kind === 'lowered');
+      let taken = await reserve(deps.leases ? unlessLowered : size);
+      if (held(taken) && deps.leases && (await deps.leases.reclaim(request.grantId)))
+        for (let waited = 0; held(taken) && waited < RECLAIM_WAIT_MS; ) {
           await sleep(RECLAIM_STEP_MS);
           waited += RECLAIM_STEP_MS;
-          taken = await reserve();
+          taken = await reserve(unlessLowered);
         }
+      if (!taken.ok && taken.refusal.kind === 'lowered') taken = await reserve(size);
       if (!taken.ok)
         throw refusalError(taken.refusal, { grantId: request.grantId, provider: request.provider });
       const { reservation, sized } = taken;

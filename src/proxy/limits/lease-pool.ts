@@ -8,7 +8,7 @@ import {
 } from '../../storage/budget-store.ts';
 import type { Clock } from '../../storage/clock.ts';
 import { type LeaseSizing, sizeLease } from './lease-size.ts';
-import type { Sized, SizeResult } from './size-reservation.ts';
+import { type Sized, type SizeResult, withRoomToSpare } from './size-reservation.ts';
 
 type Counts = { requests: number; tokens: number; microUsd: number };
 
@@ -79,11 +79,8 @@ export interface LeaseRequest {
 const MAX_TAKES_PER_REQUEST = 4;
 
 /** Sizing against caps with room to spare: the request's own worst case, unlowered. */
-const unlowered = (caps: { tokens: boolean; microUsd: boolean }): Remaining => ({
-  requests: null,
-  tokens: caps.tokens ? Number.POSITIVE_INFINITY : null,
-  microUsd: caps.microUsd ? Number.POSITIVE_INFINITY : null,
-});
+const unlowered = (caps: { tokens: boolean; microUsd: boolean }): Remaining =>
+  withRoomToSpare({ requests: null, tokens: caps.tokens ? 0 : null, microUsd: caps.microUsd ? 0 : null });
 
 /**
  * Leases (docs/limits.md#leases): for a capped grant, this proxy takes a slice of what
@@ -246,7 +243,7 @@ export function createLeasePool(deps: {
       lease: true,
       size: (remaining) => {
         caps = { tokens: remaining.tokens !== null, microUsd: remaining.microUsd !== null };
-        const one = request.size(unlowered(caps));
+        const one = request.size(withRoomToSpare(remaining));
         if (!one.ok) return { ok: false, refusal: { kind: 'no_slice' } };
         const slice = sizeLease(
           remaining,

@@ -15,6 +15,17 @@ export type SizeResult = { ok: true; amounts: Amounts; sized: Sized } | { ok: fa
 /** The output bound injected per choice into a request that sets none (`proxy.reservations.defaultOutputTokens`). */
 export const DEFAULT_OUTPUT_TOKENS = 4096;
 
+/**
+ * What remains, as if every cap there is had room to spare: sizing against it gives a
+ * request's own worst case, not lowered to fit (the caps that exist still decide what
+ * is counted).
+ */
+export const withRoomToSpare = (remaining: Remaining): Remaining => ({
+  requests: null,
+  tokens: remaining.tokens === null ? null : Number.POSITIVE_INFINITY,
+  microUsd: remaining.microUsd === null ? null : Number.POSITIVE_INFINITY,
+});
+
 const none = (): SizeResult => ({ ok: true, amounts: { tokens: 0, microUsd: 0 }, sized: { inputTokens: 0 } });
 
 /**
