@@ -140,6 +140,8 @@ export interface ProfileReport {
 
 export const START_MARKER = '<!-- bench:results:start -->';
 export const END_MARKER = '<!-- bench:results:end -->';
+/** A run on PostgreSQL (`--database postgres://…`) has its own block, beside the SQLite one. */
+export const PG_MARKERS = { start: '<!-- bench:results-pg:start -->', end: '<!-- bench:results-pg:end -->' };
 
 export const meanRps = (cell: CellResult) =>
   cell.saturation.reduce((s, r) => s + r.rps, 0) / cell.saturation.length;

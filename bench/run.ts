@@ -52,6 +52,7 @@ import {
   type CellResult,
   type FixedRateSummary,
   type GrantAccount,
+  PG_MARKERS,
   type ProfileReport,
   type RunInfo,
   ratios,
@@ -662,7 +663,7 @@ async function main() {
   writeFileSync(join(outDir, 'results.json'), JSON.stringify({ info, results, profiles }, null, 2));
   process.stdout.write(`${block}\n`);
   if (!opts['no-write']) {
-    writeResults(DOC, block);
+    writeResults(DOC, block, DATABASE === 'sqlite' ? undefined : PG_MARKERS);
     log(`bench: wrote ${DOC}`);
   }
   log(`bench: raw results and profiles in ${outDir}`);
