@@ -72,9 +72,12 @@ export interface Admission {
   settle(outcome: BudgetOutcome): Promise<SettledCharge>;
 }
 
-/** How long a request refused as busy waits, in steps, for reclaimed slices to be returned. */
-const RECLAIM_WAIT_MS = 1000;
-const RECLAIM_STEP_MS = 100;
+/**
+ * When a request held back by slices is decided again after they were asked back (ms
+ * after the ask): the revocation log reaches the proxies within about 100 ms on
+ * PostgreSQL and a poll interval (250 ms) on SQLite; a second at most, three tries.
+ */
+const RECLAIM_RETRIES_MS = [100, 300, 1000];
 
 const ledgerOf = (charge: Charge, reserved: boolean): LedgerCharge => ({
   reserved,
@@ -320,7 +323,7 @@ export function createBudgetGate(deps: {
         });
       // With leases, slices may hold room no request uses: a request that would be busy, or
       // lowered below its own worst case, first has them returned (this proxy's and, through
-      // the revocation log, the others'), decided again every 100 ms for up to a second;
+      // the revocation log, the others'), decided again three times within a second;
       // only then is it lowered to what remains, or refused.
       const unlessLowered = (remaining: Remaining) => {
         const sized = size(remaining);
@@ -335,9 +338,10 @@ export function createBudgetGate(deps: {
         !t.ok && (t.refusal.kind === 'busy' || t.refusal.kind === 'lowered');
       let taken = await reserve(deps.leases ? unlessLowered : size);
       if (held(taken) && deps.leases && (await deps.leases.reclaim(request.grantId)))
-        for (let waited = 0; held(taken) && waited < RECLAIM_WAIT_MS; ) {
-          await sleep(RECLAIM_STEP_MS);
-          waited += RECLAIM_STEP_MS;
+        for (let i = 0, waited = 0; held(taken) && i < RECLAIM_RETRIES_MS.length; i++) {
+          const at = RECLAIM_RETRIES_MS[i] as number;
+          await sleep(at - waited);
+          waited = at;
           taken = await reserve(unlessLowered);
         }
       if (!taken.ok && taken.refusal.kind === 'lowered') taken = await reserve(size);

@@ -75,6 +75,9 @@ export interface LeaseRequest {
   size(remaining: Remaining): SizeResult;
 }
 
+/** How often at most this proxy asks the others, in the log, to return one grant's slices. */
+const RECLAIM_ASK_MS = 500;
+
 /** How many slices one request may see taken (a burst spending each) before it reserves on its own. */
 const MAX_TAKES_PER_REQUEST = 4;
 
@@ -116,6 +119,8 @@ export function createLeasePool(deps: {
   const demand = new Map<string, number>();
   /** Grants whose limits changed while a lease of theirs was being taken. */
   const changedWhileTaking = new Set<string>();
+  /** When this proxy last asked the others to return a grant's slices. */
+  const reclaimed = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -361,6 +366,13 @@ export function createLeasePool(deps: {
     async reclaim(grantId: string): Promise<boolean> {
       const own = [...open].some((l) => l.grantId === grantId || l.ancestors.includes(grantId));
       await this.changed(grantId);
+      // One ask in the log per grant and interval, however many requests are busy: an app
+      // hammering a grant at its cap does not flood the log every proxy follows.
+      const now = deps.clock();
+      const asked = reclaimed.get(grantId);
+      if (asked !== undefined && now - asked < RECLAIM_ASK_MS) return true;
+      if (reclaimed.size >= 10_000) reclaimed.clear();
+      reclaimed.set(grantId, now);
       const others = await deps.store.reclaimLeases(grantId, deps.proxyId);
       return own || others;
     },

@@ -18,6 +18,7 @@ function fakeStore(room: Remaining) {
     room,
     settled: { requests: 0, tokens: 0, microUsd: 0 },
     takes: 0,
+    asks: 0,
     fail: false,
     reaped: false,
   };
@@ -70,7 +71,8 @@ function fakeStore(room: Remaining) {
         return true;
       },
       async reclaimLeases() {
-        return false;
+        state.asks++;
+        return true;
       },
     },
   };
@@ -219,6 +221,17 @@ describe('lease pool', () => {
     fake.state.reaped = false;
     expect(await leases.admit(request(0))).to.not.equal(undefined);
     expect(fake.state.takes).to.equal(2);
+    await leases.stop();
+  });
+
+  it('reclaiming returns its own slices at once and asks the others once per grant and interval', async () => {
+    const { fake, leases } = pool({ requests: 100, tokens: null, microUsd: null });
+    (await leases.admit(request(0)))?.settle({ requests: 1, tokens: 0, microUsd: 0 });
+    expect(await leases.reclaim('g')).to.equal(true);
+    expect(fake.rows.size, 'its own slice returned').to.equal(0);
+    for (let i = 0; i < 5; i++) expect(await leases.reclaim('g')).to.equal(true);
+    expect(await leases.reclaim('other')).to.equal(true);
+    expect(fake.state.asks, 'one ask per grant').to.equal(2);
     await leases.stop();
   });
 
