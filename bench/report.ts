@@ -15,6 +15,7 @@ export const TARGETS = [
   'mandate',
   'mandateBudgeted',
   'mandateLeased',
+  'mandate3',
   'mandateLeased3',
 ] as const;
 export type TargetId = (typeof TARGETS)[number];
@@ -26,7 +27,14 @@ export const TARGET_LABELS: Record<TargetId, string> = {
   mandate: 'Mandate proxy, unbudgeted grant',
   mandateBudgeted: 'Mandate proxy without leases, budgeted grant',
   mandateLeased: 'Mandate proxy with leases, budgeted grant',
+  mandate3: 'three Mandate proxy processes, unbudgeted grant',
   mandateLeased3: 'three Mandate proxy processes with leases, one budgeted grant',
+};
+/** What a capped row is compared with: the unbudgeted grant on the same processes. */
+export const UNCAPPED_OF: Record<CappedTarget, 'mandate' | 'mandate3'> = {
+  mandateBudgeted: 'mandate',
+  mandateLeased: 'mandate',
+  mandateLeased3: 'mandate3',
 };
 /** The Mandate targets whose grant has caps, each a grant of its own. */
 export const CAPPED_TARGETS = [
@@ -87,7 +95,7 @@ export interface WorkloadResult {
    */
   paced?: boolean;
   /** Every Mandate target at `RunInfo.budgetRate` (below the budgeted grant's saturation). */
-  budgetRate: Record<'mandate' | CappedTarget, FixedRateSummary>;
+  budgetRate: Record<'mandate' | 'mandate3' | CappedTarget, FixedRateSummary>;
 }
 
 export interface RunInfo {
@@ -223,8 +231,8 @@ export function budgetRatios(workloads: WorkloadResult[]): BudgetRatio[] {
     CAPPED_TARGETS.map((target) => ({
       workload: w.name,
       target,
-      rpsRatio: meanRps(w.cells[target]) / meanRps(w.cells.mandate),
-      cpuRatio: total(w.cells.mandate) / total(w.cells[target]),
+      rpsRatio: meanRps(w.cells[target]) / meanRps(w.cells[UNCAPPED_OF[target]]),
+      cpuRatio: total(w.cells[UNCAPPED_OF[target]]) / total(w.cells[target]),
     })),
   );
 }
@@ -416,8 +424,8 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
   const latencyRows = workloads.flatMap((w) =>
     CAPPED_TARGETS.flatMap((t) => {
       const pairs: Array<[number, FixedRateSummary, FixedRateSummary]> = [
-        [info.budgetRate, w.budgetRate.mandate, w.budgetRate[t]],
-        [info.rate, w.cells.mandate.fixed, w.cells[t].fixed],
+        [info.budgetRate, w.budgetRate[UNCAPPED_OF[t]], w.budgetRate[t]],
+        [info.rate, w.cells[UNCAPPED_OF[t]].fixed, w.cells[t].fixed],
       ];
       const saturated = meanRps(w.cells[t]);
       return pairs.map(([rate, u, z]) => [
@@ -442,7 +450,7 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
     '',
     'The unbudgeted and budgeted rows are the same proxy process, with leases off (`proxy.leases.enabled: false`); ' +
       'only the access token differs. The leased row is a second proxy in that process, built the same way with leases on; the three-process row is three ' +
-      '`mandate serve proxy` processes with leases on, over the same database, sharing one grant, the load split ' +
+      '`mandate serve proxy` processes with leases on, over the same database, sharing one grant, compared with the same three processes serving the unbudgeted grant, the load split ' +
       'evenly over them (saturation: one autocannon per process at once, a third of the connections each, requests/s ' +
       "summed; fixed rate: requests sent to the three in turn); its CPU per request is the three processes' CPU " +
       'together over their requests together, and their GC pauses are not observed. Each capped row has a grant ' +
@@ -466,7 +474,7 @@ function renderBudget(info: RunInfo, workloads: WorkloadResult[]): string[] {
       ],
       rs.map((r) => {
         const w = workloads.find((x) => x.name === r.workload) as WorkloadResult;
-        const u = w.cells.mandate;
+        const u = w.cells[UNCAPPED_OF[r.target]];
         const z = w.cells[r.target];
         return [
           w.name,

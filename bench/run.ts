@@ -159,7 +159,7 @@ const WORKLOADS = [
 // Everything ends, whatever happens: a hard ceiling on the whole run.
 const ESTIMATE_S =
   WORKLOADS.length * TARGETS.length * (WARMUP_SECONDS + SATURATION_SECONDS + FIXED_SECONDS + 2) +
-  WORKLOADS.length * (1 + CAPPED_TARGETS.length) * (FIXED_SECONDS + 2) +
+  WORKLOADS.length * (2 + CAPPED_TARGETS.length) * (FIXED_SECONDS + 2) +
   4 * PROFILE_SECONDS +
   120;
 const children: Array<import('node:child_process').ChildProcess> = [];
@@ -231,6 +231,8 @@ async function main() {
     // The same proxy; another grant.
     mandateBudgeted: [ready.targets.mandate],
     mandateLeased: [ready.targets.mandateLeased],
+    // The same three processes; the unbudgeted grant, the three-process row's baseline.
+    mandate3: ready.targets.mandateLeased3,
     mandateLeased3: ready.targets.mandateLeased3,
   };
   const credentialOf: Record<TargetId, string> = {
@@ -240,6 +242,7 @@ async function main() {
     httpProxy3: up.openaiKey,
     nodeHttp: up.openaiKey,
     ...ready.tokens,
+    mandate3: ready.tokens.mandate,
   };
   const headersOf = (t: TargetId): Record<string, string> => ({
     'content-type': 'application/json',
@@ -286,7 +289,7 @@ async function main() {
 
   /** The processes whose CPU a proxy target's requests cost: the three for mandateLeased3, else the server child. */
   const proxyPids = (t: TargetId): number[] =>
-    t === 'mandateLeased3' ? processPids : [servers.pid as number];
+    t === 'mandateLeased3' || t === 'mandate3' ? processPids : [servers.pid as number];
   /** The serving processes of a target: the upstream for direct, else the proxy's. */
   const servingPids = (t: TargetId): number[] => (t === 'direct' ? [upstream.pid as number] : proxyPids(t));
   /** `total` connections split over `n` load generators, as evenly as whole numbers allow. */
@@ -353,7 +356,7 @@ async function main() {
    * idle then, and for the three processes, which are not observed).
    */
   async function withGcStats<T>(t: TargetId, run: () => Promise<T>): Promise<[T, GcStats | undefined]> {
-    if (t === 'direct' || t === 'mandateLeased3') return [await run(), undefined];
+    if (t === 'direct' || t === 'mandateLeased3' || t === 'mandate3') return [await run(), undefined];
     servers.send({ type: 'gc-reset' } satisfies ParentMessage);
     const result = await run();
     servers.send({ type: 'gc-report' } satisfies ParentMessage);
@@ -525,7 +528,12 @@ async function main() {
     }
     const fixed = await measureFixed(w.name, work, TARGETS, RATE);
     // Every Mandate target again at a rate the budgeted grant sustains, for its latency.
-    const budgetRate = await measureFixed(w.name, work, ['mandate', ...CAPPED_TARGETS], BUDGET_RATE);
+    const budgetRate = await measureFixed(
+      w.name,
+      work,
+      ['mandate', 'mandate3', ...CAPPED_TARGETS],
+      BUDGET_RATE,
+    );
     const cells = Object.fromEntries(
       TARGETS.map((t) => [t, { saturation: saturation[t], fixed: fixed[t] } satisfies CellResult]),
     ) as Record<TargetId, CellResult>;
