@@ -17,7 +17,6 @@ import { printUsage } from '../src/cli/usage-command.ts';
 import { addUser, listUsers, setOperator } from '../src/cli/user-commands.ts';
 import { type Config, ConfigError, providerRegistryOf } from '../src/config/index.ts';
 import { DemoError } from '../src/demo/demo-error.ts';
-import { runDemo } from '../src/demo/run-demo.ts';
 import { useProviderRegistry } from '../src/scopes/index.ts';
 import { migrateLatest, NotMigratedError } from '../src/storage/index.ts';
 import { logFormat } from './wiring/logger.ts';
@@ -208,6 +207,8 @@ async function main(argv: string[]): Promise<void> {
       const interrupt = () => (interrupted.signal.aborted ? process.exit(130) : interrupted.abort());
       process.on('SIGINT', interrupt);
       process.on('SIGTERM', interrupt);
+      // The demo's modules (an OAuth client, the OpenAI SDK) load only for the demo.
+      const { runDemo } = await import('../src/demo/run-demo.ts');
       return withStores(config, (s) =>
         runDemo({
           issuer: config.as.issuer,

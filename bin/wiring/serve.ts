@@ -3,8 +3,6 @@ import type { Config } from '../../src/config/index.ts';
 import { assertMigrated, migrateLatest } from '../../src/storage/index.ts';
 import type { LogFormat } from './logger.ts';
 import { openDatabase } from './resolve-config.ts';
-import { startAs } from './start-as.ts';
-import { startProxy } from './start-proxy.ts';
 
 export interface ServeOptions {
   /** The embedded default migrates by itself; production refuses an unmigrated database. */
@@ -34,6 +32,8 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     const db = openDatabase(config);
     if (options.migrate) await migrateLatest(db);
     await assertMigrated(db);
+    // Loaded only by a process that runs it: a proxy process never loads oidc-provider.
+    const { startAs } = await import('./start-as.ts');
     const as = await startAs(config, db, options.logs);
     running.push({
       banner: as.banner,
@@ -47,6 +47,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   if (options.proxy) {
     const db = openDatabase(config);
     await assertMigrated(db);
+    const { startProxy } = await import('./start-proxy.ts');
     // Its stop drains the server itself: requests settle and usage is written first.
     running.push({ ...(await startProxy(config, db, options.logs)), db });
   }
