@@ -203,6 +203,7 @@ for (const engine of engines) {
         { maxRequests: 100_000, maxTokens: 10_000_000 },
         'openai:*:chat',
       );
+      await feedsRead();
       const countsBefore = await sliceCounts(spawned.proxies);
       const since = fx.upstream.requests.length;
       // Three waves of a hundred at once.
@@ -284,6 +285,7 @@ for (const engine of engines) {
 
     it('a lowered limit reaches every slice: the next request at each proxy is refused', async () => {
       const { accessToken: token, grantId } = await limitedGrant(fx, { maxRequests: 1000 }, 'openai:*:chat');
+      await feedsRead();
       // Each proxy serves a few and holds a slice.
       for (let i = 0; i < 9; i++) expect((await chat(proxy(i).openaiBaseURL, token)).ok).to.equal(true);
       const slices = await leaseRows(grantId);
@@ -334,7 +336,12 @@ for (const engine of engines) {
       // Quick beats so the survivor notices the dead one within a second.
       spawned = await spawnProxies(fx.as, fx.upstream, {
         count: 2,
-        env: { ...LEASES_ON, MANDATE_PROXY_HEARTBEAT_MS: '100', MANDATE_PROXY_REAP_AFTER_MS: '600' },
+        env: {
+          ...LEASES_ON,
+          MANDATE_PROXY_HEARTBEAT_MS: '100',
+          MANDATE_PROXY_REAP_AFTER_MS: '600',
+          MANDATE_REVOCATION_POLL_MS: String(POLL_MS),
+        },
       });
     });
     after(async () => {
@@ -347,6 +354,7 @@ for (const engine of engines) {
       const { accessToken: token, grantId } = await limitedGrant(fx, { maxRequests: cap }, 'openai:*:chat');
       const db = fx.as.database.db;
       const [doomed, survivor] = spawned.proxies as [ProxyProcess, ProxyProcess];
+      await feedsRead();
       for (let i = 0; i < 3; i++) expect((await chat(doomed.openaiBaseURL, token)).ok).to.equal(true);
       const [slice] = await db('reservations').where({ grant_id: grantId });
       expect(slice?.id).to.match(/^lease-/);
