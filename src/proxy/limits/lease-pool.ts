@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Provider } from '../../scopes/index.ts';
+import type { Counters } from '../../storage/budget-decision.ts';
 import {
   type BudgetStore,
   LEASE_ID_PREFIX,
@@ -10,7 +11,8 @@ import type { Clock } from '../../storage/clock.ts';
 import { type LeaseSizing, sizeLease } from './lease-size.ts';
 import { type Sized, type SizeResult, withRoomToSpare } from './size-reservation.ts';
 
-type Counts = { requests: number; tokens: number; microUsd: number };
+/** A slice's measures: the ledger's counters. */
+type Counts = Counters;
 
 const ZERO: Counts = { requests: 0, tokens: 0, microUsd: 0 };
 const plus = (a: Counts, b: Counts): Counts => ({

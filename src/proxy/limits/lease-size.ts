@@ -1,11 +1,8 @@
+import type { Counters } from '../../storage/budget-decision.ts';
 import type { Amounts, Remaining } from '../../storage/budget-store.ts';
 
-/** A slice of a grant's remaining budget that one proxy may take as a lease. */
-export interface LeaseSlice {
-  requests: number;
-  tokens: number;
-  microUsd: number;
-}
+/** A slice of a grant's remaining budget that one proxy may take as a lease (the ledger's counters). */
+export type LeaseSlice = Counters;
 
 export interface LeaseDemand {
   /** What a typical recent request of this grant reserves (its worst case). */
