@@ -137,6 +137,7 @@ for (const engine of engines) {
     it('200 streams, a quarter aborted by the client: generated ≤ charged ≤ the token cap, slices were taken', async () => {
       const cap = 6_000;
       const { accessToken: token, grantId } = await limitedGrant(fx, { maxTokens: cap }, 'openai:*:chat');
+      await feedsRead();
       // Streams overlap: each takes ~20 chunks × 2 ms.
       fx.upstream.control.set({ chunkDelayMs: 2 });
       const since = fx.upstream.requests.length;
@@ -156,6 +157,14 @@ for (const engine of engines) {
       );
       sampling = false;
       await sampler;
+      // A slice taken late in the burst (room freed by aborted streams) may still be held,
+      // idle, with room in it (its idle return is 10 s away): ask for it back as another
+      // proxy would, through the log, so only requests' reservations could stay open.
+      await createBudgetStore(fx.as.database.db, Date.now).reclaimLeases(grantId, 'the-test');
+      await eventually(
+        () => leaseRows(grantId),
+        (rows) => rows.length === 0,
+      );
       const totals = await settledCounters(fx, grantId);
       const generated = fx.upstream.generatedTotal((r) => r.seq >= since);
       const served = outcomes.filter((o) => o.ok).length;
@@ -194,7 +203,6 @@ for (const engine of engines) {
         generated.inputTokens + generated.outputTokens,
       );
       expect(totals.tokens, 'never above the cap').to.be.at.most(cap);
-      expect(await leaseRows(grantId), 'every slice returned once idle').to.have.length(0);
     });
 
     it('a roomy budget: 300 requests over the three need a handful of slices, and the ledger is exact', async () => {
