@@ -22,6 +22,7 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { decodeJwt } from 'jose';
 import { pino } from 'pino';
+import { createLogger } from '../src/shared/log/index.ts';
 import { LEASE_ID_PREFIX } from '../src/storage/budget-store.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { authorize, discover, exchange } from '../test/support/oauth-flow.ts';
@@ -130,9 +131,13 @@ async function start() {
   running = as;
   closers.push(() => as.close());
   const accountId = await as.addUser('alice', 'correct horse battery');
-  // The request log goes through pino to /dev/null the way production logs to stdout,
-  // not into the harness's in-memory array, which would grow by a line per request.
-  const logger = pino(pino.destination({ dest: '/dev/null' }));
+  // The request log goes through production's logger (its redaction and serializers) to
+  // /dev/null the way production logs to stdout, not into the harness's in-memory array,
+  // which would grow by a line per request.
+  const logger = createLogger({
+    service: 'mandate-proxy',
+    destination: pino.destination({ dest: '/dev/null' }),
+  });
   /** Both in-process proxies are built alike; `proxy` is configuration over the defaults. */
   const inProcessProxy = async (proxy?: Record<string, unknown>): Promise<RunningProxy> => {
     const built = await startProxy(

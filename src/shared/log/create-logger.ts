@@ -1,39 +1,7 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import { CENSOR, redactText } from './redact-text.ts';
+import { redactFields } from './redact-fields.ts';
+import { redactText } from './redact-text.ts';
 import { serializeError } from './serialize-error.ts';
-
-/**
- * Paths pino blanks wherever a caller logs a request-shaped object. They back up the
- * serializer: no caller should log these at all.
- */
-export const REDACT_PATHS: readonly string[] = [
-  'password',
-  '*.password',
-  'client_secret',
-  '*.client_secret',
-  'token',
-  '*.token',
-  'access_token',
-  '*.access_token',
-  'refresh_token',
-  '*.refresh_token',
-  '*.code_verifier',
-  'cookie',
-  '*.cookie',
-  'csrf',
-  '*.csrf',
-  'authorization',
-  'key',
-  '*.key',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["set-cookie"]',
-  'headers["x-api-key"]',
-  '*.headers.authorization',
-  '*.headers.cookie',
-  '*.headers["set-cookie"]',
-  '*.headers["x-api-key"]',
-];
 
 export interface LoggerSettings {
   /** pino level: `info` by default; `silent` logs nothing. */
@@ -44,13 +12,17 @@ export interface LoggerSettings {
   service: string;
 }
 
-/** pino options every Mandate logger shares: the error serializer and the redaction. */
+/** pino options every Mandate logger shares: the error serializer and the redaction of fields and messages. */
 export function loggerOptions({ level = 'info', service }: LoggerSettings): LoggerOptions {
   return {
     level,
     base: { service },
     serializers: { err: serializeError },
-    redact: { paths: [...REDACT_PATHS], censor: CENSOR },
+    // Secret-named fields of what a caller logs blanked (src/shared/log/redact-fields.ts;
+    // a child logger's bindings in `createLogger`). Not pino's `redact` paths: with a
+    // wildcard path, those re-parse every path for every string of every line (about 3 KB
+    // of garbage and 30 µs of CPU a request line, measured).
+    formatters: { log: redactFields },
     hooks: {
       // The message text too: a caller interpolating a value must not leak a secret.
       logMethod(args, method) {
@@ -71,7 +43,14 @@ export function loggerOptions({ level = 'info', service }: LoggerSettings): Logg
 /** The one way Mandate makes a logger (both servers, from `bin/`). */
 export function createLogger(settings: LoggerSettings): Logger {
   const options = loggerOptions(settings);
-  return settings.destination ? pino(options, settings.destination) : pino(options);
+  const logger = settings.destination ? pino(options, settings.destination) : pino(options);
+  // pino passes a child's bindings through no formatter: they are redacted here. Children
+  // inherit this method (pino makes each child from its parent), so theirs are too.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, redactFields(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 export type { Logger } from 'pino';

@@ -70,7 +70,7 @@ describe('logging: one serializer, one redaction', () => {
     expect(depth).to.equal(3);
   });
 
-  it('a logger made by createLogger uses the serializer, the redact paths and redacts messages', () => {
+  it('a logger made by createLogger uses the serializer, the field redaction and redacts messages', () => {
     const logs = captureLogs();
     const logger = createLogger({ service: 'test', destination: logs.destination });
     logger.error({ err: Object.assign(new Error('boom'), { secret: OPENAI_KEY }) }, 'failed');
@@ -79,8 +79,12 @@ describe('logging: one serializer, one redaction', () => {
       `saw ${OPENAI_KEY}`,
     );
     logger.warn(new Error(`token=${JWT}`));
+    logger
+      .child({ component: 'c', token: 'child-binding-secret' })
+      .info({ body: { refresh_token: 'rt-secret-1' } }, 'child');
     const text = logs.text();
-    for (const secret of [OPENAI_KEY, 'hunter2hunter2', JWT, 'a=b']) expect(text).to.not.include(secret);
+    for (const secret of [OPENAI_KEY, 'hunter2hunter2', JWT, 'a=b', 'child-binding-secret', 'rt-secret-1'])
+      expect(text).to.not.include(secret);
     const [first = {}, second = {}, third = {}] = logs.lines();
     expect(first.service).to.equal('test');
     expect(first.err).to.deep.include({ name: 'Error', message: 'boom' });
@@ -88,6 +92,11 @@ describe('logging: one serializer, one redaction', () => {
     expect(second.msg).to.equal('saw [redacted]');
     expect(third.err).to.deep.include({ message: 'token=[redacted]' });
     expect(third.msg).to.equal('token=[redacted]');
+    expect(logs.lines()[3]).to.deep.include({
+      component: 'c',
+      token: '[redacted]',
+      body: { refresh_token: '[redacted]' },
+    });
   });
 
   it('logs nothing at level silent', () => {
