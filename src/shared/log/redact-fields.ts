@@ -5,7 +5,7 @@ import { CENSOR } from './redact-text.ts';
  * at the top of the logged object and one level down (`{ body: { password } }`). They
  * back up the serializer: no caller should log these at all.
  */
-export const SECRET_FIELDS: ReadonlySet<string> = new Set([
+const SECRET_FIELDS: ReadonlySet<string> = new Set([
   'password',
   'client_secret',
   'token',
@@ -19,12 +19,7 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Header names blanked in a `headers` object at the top or one level down (`{ req: { headers } }`). */
-export const SECRET_HEADERS: ReadonlySet<string> = new Set([
-  'authorization',
-  'cookie',
-  'set-cookie',
-  'x-api-key',
-]);
+const SECRET_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'set-cookie', 'x-api-key']);
 
 type Fields = Record<string, unknown>;
 

@@ -79,8 +79,10 @@ describe('logging: one serializer, one redaction', () => {
       `saw ${OPENAI_KEY}`,
     );
     logger.warn(new Error(`token=${JWT}`));
+    // A child's child inherits the redaction of its bindings.
     logger
-      .child({ component: 'c', token: 'child-binding-secret' })
+      .child({ component: 'c' })
+      .child({ token: 'child-binding-secret' })
       .info({ body: { refresh_token: 'rt-secret-1' } }, 'child');
     const text = logs.text();
     for (const secret of [OPENAI_KEY, 'hunter2hunter2', JWT, 'a=b', 'child-binding-secret', 'rt-secret-1'])
